@@ -1,0 +1,1 @@
+"""engine: a MegEngine-style deep-learning framework (placeholder while the core lands)."""
