@@ -1,0 +1,19 @@
+"""Access to the compiled extension engine._C (built from csrc/ by `pip install -e .`)."""
+try:
+    from . import _C
+    _IMPORT_ERROR = None
+except ImportError as e:  # source tree without a build: pure-Python parts still import
+    _C = None
+    _IMPORT_ERROR = e
+
+
+def native():
+    if _C is None:
+        raise ImportError("engine._C is not built (install with `pip install -e .` from the "
+                          f"repository root): {_IMPORT_ERROR}")
+    return _C
+
+
+def stream_ptr(xp):
+    """CuPy's current stream, as the integer our CUDA launchers take."""
+    return xp.cuda.get_current_stream().ptr

@@ -1,0 +1,67 @@
+"""Memory accounting: every tensor storage is created here and counts its bytes per device.
+
+A Storage owns one backend array. Views (reshape, transpose, basic indexing, detach) share
+their base's Storage, so live bytes are the bytes of the arrays really allocated. DTR
+(engine/dtr.py, later) builds on this: it is the one place that knows what is resident.
+"""
+from . import device as _device_mod
+
+_live = {}   # device name -> bytes held by live storages
+_peak = {}   # device name -> high-water mark since the last reset
+
+
+class Storage:
+    __slots__ = ("array", "device", "nbytes", "base", "__weakref__")
+
+    def __init__(self, array, device, base=None):
+        self.array = array
+        self.device = device
+        self.base = base
+        if base is not None:
+            self.nbytes = 0  # the bytes are counted once, on the base
+            return
+        n = array.nbytes
+        self.nbytes = n
+        name = device.name
+        live = _live.get(name, 0) + n
+        _live[name] = live
+        if live > _peak.get(name, 0):
+            _peak[name] = live
+
+    def __del__(self):
+        n = self.nbytes
+        if n:
+            name = self.device.name
+            _live[name] = _live.get(name, 0) - n
+
+
+def _root(array):
+    while getattr(array, "base", None) is not None and hasattr(array.base, "nbytes"):
+        array = array.base
+    return array
+
+
+def storage_for_view(array, device, parent):
+    """Storage for an op result that may be a view of `parent`'s array."""
+    if array.base is not None and _root(array) is _root(parent.array):
+        return Storage(array, device, base=parent.base or parent)
+    return Storage(array, device)
+
+
+def _name(device):
+    return _device_mod.get(device).name
+
+
+def get_allocated_memory(device=None):
+    """Bytes held by live tensors on `device` (default: the default device)."""
+    return _live.get(_name(device), 0)
+
+
+def get_max_allocated_memory(device=None):
+    """Peak of get_allocated_memory since start or the last reset_max_memory_stats."""
+    return _peak.get(_name(device), 0)
+
+
+def reset_max_memory_stats(device=None):
+    name = _name(device)
+    _peak[name] = _live.get(name, 0)

@@ -1,0 +1,236 @@
+"""GradManager: MegEngine's autograd tape.
+
+Why attach comes first: while a GradManager records, an op creates a graph node only when one of
+its inputs is attached (or was computed from an attached tensor). Attaching after the ops ran
+cannot recover them, so attach the parameters once, before the loop, and record each step:
+
+    gm = GradManager().attach(model.parameters())
+    for x, y in data:
+        with gm:                      # record() ... release()
+            loss = loss_fn(model(x), y)
+            gm.backward(loss)         # grads accumulate into p.grad; the tape is released
+        opt.step().clear_grad()
+
+Nothing is kept when no GradManager records: inference allocates no graph. The graph hangs off
+the tensors themselves (each output points at the Node that made it), so it is freed with them.
+Backward ops are ordinary ops: when another GradManager is recording while this one runs
+backward, the backward pass is itself recorded, which gives higher-order gradients.
+"""
+import weakref
+
+from .ops import core
+from .tensor import Tensor
+
+
+def _key(t):
+    """Identity of a value in the graph: (node, output index), or the leaf tensor itself."""
+    return (t._node, t._idx) if t._node is not None else id(t)
+
+
+class GradManager:
+    def __init__(self):
+        self._attached = {}     # id(tensor) -> (weakref to tensor, [callbacks])
+        self._recording = False
+
+    # ------------------------------------------------------------- attaching
+    def attach(self, tensors, callbacks=None):
+        """Track `tensors` (one or an iterable): backward computes their gradients.
+
+        callbacks: a callable or a list of them, `cb(tensor, grad) -> grad`, applied in order
+        to the gradient before it is accumulated into `tensor.grad`.
+        """
+        if isinstance(tensors, Tensor):
+            tensors = [tensors]
+        if callbacks is None:
+            callbacks = []
+        elif callable(callbacks):
+            callbacks = [callbacks]
+        else:
+            callbacks = list(callbacks)
+        for t in tensors:
+            if not isinstance(t, Tensor):
+                raise TypeError(f"GradManager.attach: expected Tensors, got {type(t).__name__}")
+            if t.dtype.kind != "f":
+                raise TypeError(f"GradManager.attach: only floating-point tensors have "
+                                f"gradients, got a tensor of dtype {t.dtype} and shape {t.shape}")
+            entry = self._attached.get(id(t))
+            if entry is None or entry[0]() is not t:
+                entry = self._attached[id(t)] = (weakref.ref(t), [])
+            entry[1].extend(callbacks)
+            t._tracked = True
+        return self
+
+    def attached_tensors(self):
+        return [t for t in (ref() for ref, _ in self._attached.values()) if t is not None]
+
+    def is_attached(self, t):
+        entry = self._attached.get(id(t))
+        return entry is not None and entry[0]() is t
+
+    def detach(self, tensors):
+        """Stop tracking `tensors`."""
+        if isinstance(tensors, Tensor):
+            tensors = [tensors]
+        for t in tensors:
+            if self.is_attached(t):
+                del self._attached[id(t)]
+
+    # ------------------------------------------------------------- recording
+    @property
+    def is_recording(self):
+        return self._recording
+
+    def record(self):
+        if self._recording:
+            raise RuntimeError("GradManager.record: this GradManager is already recording")
+        self._recording = True
+        core.recording += 1
+
+    def release(self):
+        """Stop recording. The graph is freed with the tensors that hold it."""
+        if self._recording:
+            self._recording = False
+            core.recording -= 1
+
+    def __enter__(self):
+        self.record()
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+
+    # -------------------------------------------------------------- backward
+    def backward(self, y=None, dy=None):
+        """Accumulate d(y)/d(attached) into each attached tensor's .grad, then release.
+
+        y: a tensor or a list of tensors (None: release only). dy: matching gradients of y;
+        default ones.
+        """
+        if not self._recording:
+            raise RuntimeError("GradManager.backward: no computation was recorded. Call it inside "
+                               "`with gm:` or after gm.record(); a backward releases the "
+                               "recording, so a second backward needs a new recording")
+        ys = [] if y is None else list(y) if isinstance(y, (list, tuple)) else [y]
+        if dy is None:
+            dys = [None] * len(ys)
+        else:
+            dys = list(dy) if isinstance(dy, (list, tuple)) else [dy]
+            if len(dys) != len(ys):
+                raise ValueError(f"GradManager.backward: got {len(ys)} outputs but {len(dys)} "
+                                 "output gradients")
+        # Released first: the backward ops are recorded only by GradManagers still recording
+        # (nested ones), which is what makes higher-order gradients work.
+        self.release()
+        self._accumulate(_run_backward(self, ys, dys))
+
+    def _accumulate(self, grads):
+        for ref, callbacks in list(self._attached.values()):
+            t = ref()
+            if t is None:
+                continue
+            g = grads.get(_key(t))
+            if g is None:
+                continue
+            for cb in callbacks:
+                g = cb(t, g)
+            t.grad = g if t.grad is None else t.grad + g
+
+    def __repr__(self):
+        return (f"GradManager(attached={len(self.attached_tensors())}, "
+                f"recording={self._recording})")
+
+
+def _as_grad(y, dy):
+    if dy is None:
+        import engine.functional as F
+
+        return F.ones_like(y)
+    if not isinstance(dy, Tensor):
+        dy = Tensor(dy, dtype=y.dtype, device=y.device)
+    if dy.shape != y.shape:
+        raise ValueError(f"GradManager.backward: dy of shape {dy.shape} does not match y of "
+                         f"shape {y.shape}")
+    return dy
+
+
+def _run_backward(gm, ys, dys):
+    """Reverse-mode sweep from ys; returns {key: grad} for the attached tensors' keys."""
+    targets = {}
+    for ref, _ in gm._attached.values():
+        t = ref()
+        if t is not None:
+            targets[_key(t)] = t
+    grads = {}
+    roots = []
+    for y, dy in zip(ys, dys):
+        if not isinstance(y, Tensor):
+            raise TypeError(f"GradManager.backward: y must be a Tensor, got {type(y).__name__}")
+        k = _key(y)
+        g = _as_grad(y, dy)
+        grads[k] = g if k not in grads else grads[k] + g
+        if y._node is not None:
+            roots.append(y._node)
+
+    order = _needed_nodes(roots, targets)
+    for node in reversed(order):
+        outs = [grads.get((node, i)) if (node, i) in targets else grads.pop((node, i), None)
+                for i in range(node.n_outputs)]
+        if all(g is None for g in outs):
+            continue
+        inputs = node.inputs
+        node.needs_input_grad = tuple(
+            (t._node is not None and t._node in order.index_of) or _key(t) in targets
+            for t in inputs)
+        in_grads = node.op.backward(node, *outs)
+        if not isinstance(in_grads, tuple):
+            in_grads = (in_grads,)
+        for t, g, need in zip(inputs, in_grads, node.needs_input_grad):
+            if g is None or not need:
+                continue
+            k = _key(t)
+            prev = grads.get(k)
+            grads[k] = g if prev is None else prev + g
+    if not core.recording:
+        for node in order:
+            node.release()  # free the activations now, not when the last output dies
+    return {k: grads[k] for k in targets if k in grads}
+
+
+class _Order(list):
+    """Nodes in topological order (inputs first) plus a membership set."""
+
+    def __init__(self):
+        super().__init__()
+        self.index_of = set()
+
+
+def _needed_nodes(roots, targets):
+    """Nodes reachable from roots that lead to an attached tensor, inputs before consumers."""
+    order = _Order()
+    needed = {}
+    visited = set()
+    for root in roots:
+        if root in visited:
+            continue
+        stack = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                ok = False
+                for t in node.inputs:
+                    if _key(t) in targets or (t._node is not None and needed.get(t._node)):
+                        ok = True
+                        break
+                needed[node] = ok
+                if ok:
+                    order.append(node)
+                    order.index_of.add(node)
+                continue
+            if node in visited:
+                continue
+            visited.add(node)
+            stack.append((node, True))
+            for t in reversed(node.inputs):
+                if t._node is not None and t._node not in visited:
+                    stack.append((t._node, False))
+    return order

@@ -1,0 +1,134 @@
+"""Devices ("cpu0", "gpu0", "xpux") and the array module behind each.
+
+A Device is interned (one object per name), so comparing devices in the hot path is `is`.
+CPU arrays are numpy arrays; GPU arrays are CuPy arrays. CuPy is optional: it is imported the
+first time a GPU device is asked for, and importing engine never needs it.
+"""
+import re
+
+import numpy as np
+
+_NAME = re.compile(r"^(cpu|gpu|cuda|xpu)(\d+|x)?(:\d+)?$")
+_devices = {}
+_default = None
+_cupy = None
+_cupy_checked = False
+
+
+def _load_cupy():
+    global _cupy, _cupy_checked
+    if not _cupy_checked:
+        _cupy_checked = True
+        try:
+            import cupy
+
+            if cupy.cuda.runtime.getDeviceCount() > 0:
+                _cupy = cupy
+        except Exception:  # no CuPy, no driver or no GPU: the GPU is simply unavailable
+            _cupy = None
+    return _cupy
+
+
+def is_cuda_available():
+    return _load_cupy() is not None
+
+
+def get_device_count(device_type="gpu"):
+    if device_type in ("gpu", "cuda", "xpu"):
+        cp = _load_cupy()
+        return 0 if cp is None else cp.cuda.runtime.getDeviceCount()
+    if device_type == "cpu":
+        return 1
+    raise ValueError(f"get_device_count: unknown device type {device_type!r}; expected 'gpu' or 'cpu'")
+
+
+class Device:
+    __slots__ = ("type", "index", "name", "xp")
+
+    def __init__(self, type_, index, xp):
+        self.type = type_
+        self.index = index
+        self.name = f"{type_}{index}"
+        self.xp = xp
+
+    def __repr__(self):
+        return self.name
+
+    __str__ = __repr__
+
+    def __eq__(self, other):
+        if isinstance(other, Device):
+            return self is other
+        if isinstance(other, str):
+            try:
+                return get(other) is self
+            except ValueError:
+                return False
+        return NotImplemented
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def __reduce__(self):
+        return (get, (self.name,))
+
+
+def get(spec=None):
+    """Resolve a device spec (None, str or Device) to an interned Device."""
+    if spec is None:
+        return get_default_device_obj()
+    if isinstance(spec, Device):
+        return spec
+    d = _devices.get(spec)
+    if d is not None:
+        return d
+    if not isinstance(spec, str):
+        raise TypeError(f"device must be a str like 'cpu0' or 'gpu0', got {type(spec).__name__}")
+    m = _NAME.match(spec.strip())
+    if m is None:
+        raise ValueError(f"unknown device {spec!r}; expected 'cpu0', 'gpu0', 'cuda0' or 'xpux'")
+    kind, idx = m.group(1), m.group(2) or "0"
+    if kind == "xpu":
+        kind = "gpu" if is_cuda_available() else "cpu"
+    if kind == "cuda":
+        kind = "gpu"
+    index = 0 if idx == "x" else int(idx)
+    if kind == "cpu":
+        xp = np
+    else:
+        cp = _load_cupy()
+        if cp is None:
+            raise ValueError(f"device {spec!r} requested but no CUDA GPU is available "
+                             "(is CuPy installed? see `pip install -e .[cuda]`)")
+        if index >= cp.cuda.runtime.getDeviceCount():
+            raise ValueError(f"device {spec!r}: only {cp.cuda.runtime.getDeviceCount()} GPU(s)")
+        xp = cp
+    key = f"{kind}{index}"
+    d = _devices.get(key)
+    if d is None:
+        d = _devices[key] = Device(kind, index, xp)
+    _devices[spec] = d
+    return d
+
+
+def get_default_device_obj():
+    global _default
+    if _default is None:
+        _default = get("cpu0")
+    return _default
+
+
+def set_default_device(device="xpux"):
+    global _default
+    _default = get(device)
+
+
+def get_default_device():
+    return get_default_device_obj().name
+
+
+def of_array(array):
+    """The device an array lives on."""
+    if isinstance(array, np.ndarray):
+        return get("cpu0")
+    return get(f"gpu{array.device.id}")

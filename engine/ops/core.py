@@ -1,0 +1,131 @@
+"""The op protocol: every op is declared once, forward and backward side by side.
+
+    class Exp(Op):
+        save_outputs = True
+        def forward(xp, x):            # raw backend arrays in, array(s) out
+            return xp.exp(x)
+        def backward(ctx, dy):         # Tensors in, Tensors out, written with other ops
+            return dy * ctx.outputs[0]
+
+`forward` gets the array module `xp` (numpy or cupy) first, then the input arrays and the
+op's attributes as keywords. `backward` gets a Node as ctx (ctx.inputs, ctx.outputs,
+ctx.attrs, ctx.needs_input_grad) and returns one gradient (or None) per input. Because
+backward is written with ops, a GradManager recording the backward pass gets higher-order
+gradients for free.
+
+Hot path: `Op.apply` does one forward call, wraps the result and, only when a GradManager is
+recording and an input is tracked, creates a Node. Nothing else (no logging, no inspect).
+"""
+import numpy as np
+
+from .. import allocator
+from ..allocator import Storage
+from ..tensor import Tensor
+
+# Number of GradManagers currently recording. Written by engine.autodiff only.
+recording = 0
+
+
+class Node:
+    """One recorded op application: the edge list of the autograd graph."""
+
+    __slots__ = ("op", "inputs", "attrs", "saved", "n_outputs", "needs_input_grad",
+                 "__weakref__")
+
+    def __init__(self, op, inputs, attrs, saved, n_outputs):
+        self.op = op
+        self.inputs = inputs
+        self.attrs = attrs
+        self.saved = saved          # output storages when op.save_outputs, else None
+        self.n_outputs = n_outputs
+        self.needs_input_grad = None
+
+    @property
+    def outputs(self):
+        """The op's outputs as Tensors that belong to this node (for higher-order grads)."""
+        return [_tensor(s, self, i) for i, s in enumerate(self.saved)]
+
+    def release(self):
+        """Forget the graph behind this node: its outputs become constants."""
+        self.inputs = ()
+        self.saved = None
+
+
+def _tensor(storage, node=None, idx=0):
+    t = Tensor.__new__(Tensor)
+    t._storage = storage
+    t._node = node
+    t._idx = idx
+    t._tracked = False
+    t.grad = None
+    t.name = None
+    return t
+
+
+class Op:
+    """Base of all ops. Subclasses define forward (static) and backward (static) or set
+    differentiable = False."""
+
+    n_outputs = 1
+    differentiable = True
+    save_outputs = False   # backward reads ctx.outputs
+    view = False           # forward may return a view of inputs[0]
+
+    @staticmethod
+    def forward(xp, *arrays, **attrs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs, **attrs):
+        device = inputs[0]._storage.device
+        arrays = []
+        for t in inputs:
+            s = t._storage
+            if s.device is not device:
+                raise ValueError(f"{cls.__name__}: inputs live on different devices "
+                                 f"({', '.join(str(i._storage.device) for i in inputs)}); "
+                                 "move them with .to(device) first")
+            arrays.append(s.array)
+        try:
+            out = cls.forward(device.xp, *arrays, **attrs)
+        except (ValueError, TypeError, IndexError) as e:
+            shapes = ", ".join(f"{a.shape}:{a.dtype}" for a in arrays)
+            raise type(e)(f"{cls.__name__}: {e} (inputs {shapes}, attrs {attrs})") from None
+        if cls.n_outputs == 1:
+            storages = (cls._storage(out, device, inputs),)
+        else:
+            storages = tuple(cls._storage(o, device, inputs) for o in out)
+        node = None
+        if recording and cls.differentiable:
+            for t in inputs:
+                if t._node is not None or t._tracked:
+                    node = Node(cls, inputs, attrs, storages if cls.save_outputs else None,
+                                cls.n_outputs)
+                    break
+        if cls.n_outputs == 1:
+            return _tensor(storages[0], node, 0)
+        return tuple(_tensor(s, node, i) for i, s in enumerate(storages))
+
+    @classmethod
+    def _storage(cls, array, device, inputs):
+        if isinstance(array, np.generic):  # numpy reductions return scalars, not 0-d arrays
+            array = np.asarray(array)
+        if cls.view and inputs:
+            return allocator.storage_for_view(array, device, inputs[0]._storage)
+        return Storage(array, device)
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        REGISTRY[cls.__name__] = cls
+        for name in ("forward", "backward"):
+            f = cls.__dict__.get(name)
+            if f is not None and not isinstance(f, staticmethod):
+                setattr(cls, name, staticmethod(f))
+
+
+# Every op class by name; the test table checks each one has a test row.
+REGISTRY = {}

@@ -1,0 +1,132 @@
+"""Neural-network activations and softmax family. GELU runs our own kernel (csrc/kernels/gelu.h):
+numpy has no erf."""
+import math
+
+import numpy as np
+
+from .._native import native, stream_ptr
+from .core import Op
+from .elemwise import Cast, Exp, Greater, _const
+from .reduce import Sum
+
+
+class Relu(Op):
+    save_outputs = True
+
+    def forward(xp, x):
+        return xp.maximum(x, xp.zeros((), x.dtype))
+
+    def backward(ctx, dy):
+        return dy * Cast.apply(Greater.apply(ctx.outputs[0], _const(0, dy.dtype, dy.device)),
+                               dtype=dy.dtype)
+
+
+class LeakyRelu(Op):
+    def forward(xp, x, negative_slope):
+        return xp.where(x > 0, x, x * x.dtype.type(negative_slope))
+
+    def backward(ctx, dy):
+        x = ctx.inputs[0]
+        pos = Cast.apply(Greater.apply(x, _const(0, x.dtype, x.device)), dtype=dy.dtype)
+        slope = ctx.attrs["negative_slope"]
+        return dy * (pos + (1 - pos) * slope)
+
+
+class Sigmoid(Op):
+    save_outputs = True
+
+    def forward(xp, x):
+        # split by sign so that exp never overflows
+        e = xp.exp(-xp.abs(x))
+        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype)
+
+    def backward(ctx, dy):
+        y = ctx.outputs[0]
+        return dy * y * (1 - y)
+
+
+def _gelu_call(xp, name, *arrays):
+    C = native()
+    if xp is np:
+        return getattr(C, name)(*arrays)
+    out = xp.empty_like(arrays[0])
+    ptrs = [a.data.ptr for a in (xp.ascontiguousarray(a) for a in arrays)]
+    getattr(C, name + "_cuda")(*ptrs, out.data.ptr, arrays[0].size, stream_ptr(xp))
+    return out
+
+
+class Gelu(Op):
+    """x * Phi(x) with the exact normal CDF."""
+
+    def forward(xp, x):
+        if x.dtype != np.float32:
+            return _gelu_call(xp, "gelu_forward", x.astype(np.float32)).astype(x.dtype)
+        return _gelu_call(xp, "gelu_forward", x)
+
+    def backward(ctx, dy):
+        return GeluGrad.apply(ctx.inputs[0], dy)
+
+
+class GeluGrad(Op):
+    """dy * gelu'(x), gelu'(x) = Phi(x) + x phi(x)."""
+
+    def forward(xp, x, dy):
+        if x.dtype != np.float32:
+            f = np.float32
+            return _gelu_call(xp, "gelu_backward", x.astype(f), dy.astype(f)).astype(x.dtype)
+        return _gelu_call(xp, "gelu_backward", x, dy)
+
+    def backward(ctx, ddx):
+        # gelu''(x) = phi(x) (2 - x^2)
+        x, dy = ctx.inputs
+        phi = Exp.apply(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))
+        return ddx * dy * phi * (2 - x * x), GeluGrad.apply(x, ddx)
+
+
+def _max_shift(xp, x, axis):
+    return x - xp.max(x, axis=axis, keepdims=True)
+
+
+class Softmax(Op):
+    save_outputs = True
+
+    def forward(xp, x, axis):
+        e = xp.exp(_max_shift(xp, x, axis))
+        return e / xp.sum(e, axis=axis, keepdims=True)
+
+    def backward(ctx, dy):
+        y, axis = ctx.outputs[0], ctx.attrs["axis"]
+        return y * (dy - Sum.apply(dy * y, axis=axis, keepdims=True))
+
+
+class LogSoftmax(Op):
+    save_outputs = True
+
+    def forward(xp, x, axis):
+        z = _max_shift(xp, x, axis)
+        return z - xp.log(xp.sum(xp.exp(z), axis=axis, keepdims=True))
+
+    def backward(ctx, dy):
+        y, axis = ctx.outputs[0], ctx.attrs["axis"]
+        return dy - Exp.apply(y) * Sum.apply(dy, axis=axis, keepdims=True)
+
+
+class OneHot(Op):
+    differentiable = False
+
+    def forward(xp, x, num_classes):
+        out = xp.zeros(x.shape + (num_classes,), "int32")
+        xp.put_along_axis(out, x[..., None].astype("int64"), 1, axis=-1)
+        return out
+
+
+class PadConstant(Op):
+    def forward(xp, x, pad_width, value):
+        return xp.pad(x, pad_width, mode="constant", constant_values=value)
+
+    def backward(ctx, dy):
+        from .indexing import GetItem
+
+        index = tuple(slice(lo, lo + s) for (lo, _), s in
+                      zip(ctx.attrs["pad_width"], ctx.inputs[0].shape))
+        return GetItem.apply(dy, index=index)

@@ -1,0 +1,402 @@
+"""Tensor and Parameter: a numpy-aligned array type backed by one Storage.
+
+A Tensor is small (__slots__): a storage handle, the node that produced it while a GradManager
+was recording (None otherwise), the output index in that node, and its gradient. Methods and
+operators forward to engine.functional / engine.ops so that every computation goes through the
+one op path (DESIGN §2).
+"""
+import numpy as np
+
+from . import device as _dev
+from . import dtype as _dt
+from .allocator import Storage
+
+
+def _as_array(data, dtype, device):
+    """Backend array for `data` on `device`, with engine's dtype rules applied."""
+    xp = device.xp
+    if isinstance(data, Tensor):
+        arr = data._storage.array
+        if data._storage.device is not device:
+            arr = _transfer(arr, device)
+    elif xp is np or not hasattr(data, "__cuda_array_interface__"):
+        if hasattr(data, "__cuda_array_interface__"):  # a CuPy array headed for the CPU
+            data = data.get()
+        arr = np.asarray(data)
+        if xp is not np:
+            arr = xp.asarray(arr)
+    else:
+        arr = xp.asarray(data)
+    target = _dt.canonical(dtype) if dtype is not None else _dt.canonical(arr.dtype)
+    if arr.dtype != target or (isinstance(data, np.ndarray) and arr is data):
+        arr = arr.astype(target)  # also copies user arrays: a tensor never aliases them
+    elif isinstance(data, Tensor):
+        arr = arr.copy()
+    return arr
+
+
+def _transfer(arr, device):
+    if device.xp is np:
+        return arr.get()
+    with device.xp.cuda.Device(device.index):
+        return device.xp.asarray(arr)
+
+
+class Tensor:
+    """An n-dimensional array on a device, with MegEngine's semantics.
+
+    Args:
+        data: array-like (nested lists, numpy array, scalar or Tensor).
+        dtype: target dtype; default keeps the data's kind (float64 -> float32,
+            int64 -> int32), float32 for Python floats.
+        device: "cpu0", "gpu0", "xpux"...; default is the default device.
+    """
+
+    __slots__ = ("_storage", "_node", "_idx", "_tracked", "grad", "name", "__weakref__")
+
+    def __init__(self, data=None, dtype=None, device=None, is_const=False, no_cache=False,
+                 name=None):
+        if data is None:
+            data = []
+        dev = _dev.get(device) if device is not None else (
+            data._storage.device if isinstance(data, Tensor) else _dev.get_default_device_obj())
+        self._storage = Storage(_as_array(data, dtype, dev), dev)
+        self._node = None
+        self._idx = 0
+        self._tracked = False
+        self.grad = None
+        self.name = name
+
+    # ----------------------------------------------------------------- attributes
+    @property
+    def shape(self):
+        return self._storage.array.shape
+
+    @property
+    def ndim(self):
+        return self._storage.array.ndim
+
+    @property
+    def size(self):
+        return self._storage.array.size
+
+    @property
+    def dtype(self):
+        return self._storage.array.dtype
+
+    @property
+    def device(self):
+        return self._storage.device
+
+    @property
+    def T(self):
+        return F.transpose(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    def numpy(self):
+        """A numpy copy of the data (never aliases the tensor's storage)."""
+        a = self._storage.array
+        return a.copy() if isinstance(a, np.ndarray) else a.get()
+
+    def item(self):
+        if self.size != 1:
+            raise ValueError(f"item: only a one-element tensor converts to a Python scalar, "
+                             f"got shape {self.shape}")
+        return self._host().item()
+
+    def tolist(self):
+        return self._host().tolist()
+
+    def _host(self):
+        a = self._storage.array
+        return a if isinstance(a, np.ndarray) else a.get()
+
+    def __array__(self, dtype=None, copy=None):
+        a = self._host()
+        return a.astype(dtype) if dtype is not None else a
+
+    def astype(self, dtype):
+        return F.astype(self, dtype)
+
+    def detach(self):
+        """A tensor sharing this one's storage, outside any autograd graph."""
+        t = Tensor.__new__(Tensor)
+        t._storage = Storage(self._storage.array, self._storage.device,
+                             base=self._storage.base or self._storage)
+        t._node, t._idx, t._tracked, t.grad, t.name = None, 0, False, None, None
+        return t
+
+    def to(self, device):
+        return F.copy(self, device)
+
+    def _reset(self, other):
+        """Make self hold other's value and graph position (MegEngine's in-place semantics)."""
+        self._storage = other._storage
+        self._node = other._node
+        self._idx = other._idx
+
+    def __hash__(self):
+        return id(self)
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __bool__(self):
+        if self.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                             "use .any() style reductions or index one element")
+        return bool(self._host().reshape(()))
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iub" or self.size != 1:
+            raise TypeError(f"only an integer tensor of one element can be used as an index, "
+                            f"got {self.dtype} of shape {self.shape}")
+        return int(self.item())
+
+    def __repr__(self):
+        body = np.array2string(self._host(), separator=", ", prefix="Tensor(")
+        extra = "" if self.dtype == _dt.float32 else f", dtype={self.dtype}"
+        return f"Tensor({body}{extra}, device={self.device})"
+
+    def __format__(self, spec):
+        return format(self.item(), spec) if self.size == 1 and spec else repr(self)
+
+    def __reduce__(self):
+        return (_rebuild_tensor, (type(self), self._host().copy(), str(self.device), self.name))
+
+    def __deepcopy__(self, memo):
+        t = type(self)(self, device=self.device)
+        t.name = self.name
+        memo[id(self)] = t
+        return t
+
+    # ------------------------------------------------------------------ shape
+    def reshape(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list, Tensor)):
+            shape = shape[0]
+        return F.reshape(self, shape)
+
+    def transpose(self, *pattern):
+        if not pattern:
+            pattern = tuple(range(self.ndim - 1, -1, -1))
+        elif len(pattern) == 1 and isinstance(pattern[0], (tuple, list)):
+            pattern = pattern[0]
+        return F.transpose(self, pattern)
+
+    def flatten(self, start_axis=0, end_axis=-1):
+        return F.flatten(self, start_axis, end_axis)
+
+    # ------------------------------------------------------------- reductions
+    def sum(self, axis=None, keepdims=False):
+        return F.sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return F.mean(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return F.max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return F.min(self, axis, keepdims)
+
+    def prod(self, axis=None, keepdims=False):
+        return F.prod(self, axis, keepdims)
+
+    def var(self, axis=None, keepdims=False):
+        return F.var(self, axis, keepdims)
+
+    def std(self, axis=None, keepdims=False):
+        return F.std(self, axis, keepdims)
+
+    def argmax(self, axis=None, keepdims=False):
+        return F.argmax(self, axis, keepdims)
+
+    def argmin(self, axis=None, keepdims=False):
+        return F.argmin(self, axis, keepdims)
+
+    # -------------------------------------------------------------- operators
+    def __add__(self, o):
+        return _ew.binary(_ew.Add, self, o)
+
+    def __radd__(self, o):
+        return _ew.binary(_ew.Add, o, self)
+
+    def __sub__(self, o):
+        return _ew.binary(_ew.Sub, self, o)
+
+    def __rsub__(self, o):
+        return _ew.binary(_ew.Sub, o, self)
+
+    def __mul__(self, o):
+        return _ew.binary(_ew.Mul, self, o)
+
+    def __rmul__(self, o):
+        return _ew.binary(_ew.Mul, o, self)
+
+    def __truediv__(self, o):
+        return F.div(self, o)
+
+    def __rtruediv__(self, o):
+        return F.div(o, self)
+
+    def __floordiv__(self, o):
+        return F.floor_div(self, o)
+
+    def __rfloordiv__(self, o):
+        return F.floor_div(o, self)
+
+    def __mod__(self, o):
+        return F.mod(self, o)
+
+    def __rmod__(self, o):
+        return F.mod(o, self)
+
+    def __pow__(self, o):
+        return F.pow(self, o)
+
+    def __rpow__(self, o):
+        return F.pow(o, self)
+
+    def __matmul__(self, o):
+        return F.matmul(self, o)
+
+    def __rmatmul__(self, o):
+        return F.matmul(o, self)
+
+    def __neg__(self):
+        return F.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return F.abs(self)
+
+    def __invert__(self):
+        return F.logical_not(self)
+
+    def __and__(self, o):
+        return F.logical_and(self, o)
+
+    __rand__ = __and__
+
+    def __or__(self, o):
+        return F.logical_or(self, o)
+
+    __ror__ = __or__
+
+    def __xor__(self, o):
+        return F.logical_xor(self, o)
+
+    __rxor__ = __xor__
+
+    def __eq__(self, o):
+        return F.equal(self, o)
+
+    def __ne__(self, o):
+        return F.not_equal(self, o)
+
+    def __lt__(self, o):
+        return F.less(self, o)
+
+    def __le__(self, o):
+        return F.less_equal(self, o)
+
+    def __gt__(self, o):
+        return F.greater(self, o)
+
+    def __ge__(self, o):
+        return F.greater_equal(self, o)
+
+    # In place: the tensor keeps its identity and takes the result's value (MegEngine semantics).
+    def __iadd__(self, o):
+        self._reset(self + o)
+        return self
+
+    def __isub__(self, o):
+        self._reset(self - o)
+        return self
+
+    def __imul__(self, o):
+        self._reset(self * o)
+        return self
+
+    def __itruediv__(self, o):
+        self._reset(self / o)
+        return self
+
+    def __ifloordiv__(self, o):
+        self._reset(self // o)
+        return self
+
+    def __imod__(self, o):
+        self._reset(self % o)
+        return self
+
+    def __ipow__(self, o):
+        self._reset(self ** o)
+        return self
+
+    def __imatmul__(self, o):
+        self._reset(self @ o)
+        return self
+
+    def __iand__(self, o):
+        self._reset(self & o)
+        return self
+
+    def __ior__(self, o):
+        self._reset(self | o)
+        return self
+
+    def __ixor__(self, o):
+        self._reset(self ^ o)
+        return self
+
+    # --------------------------------------------------------------- indexing
+    def __getitem__(self, index):
+        return _ix.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        self._reset(_ix.setitem(self, index, value))
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module registers as a trainable parameter."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "Parameter" + super().__repr__()[len("Tensor"):]
+
+
+def tensor(data=None, dtype=None, device=None, **kwargs):
+    return Tensor(data, dtype=dtype, device=device, **kwargs)
+
+
+def _rebuild_tensor(cls, array, device, name, map_location=None):
+    """Unpickling hook: map_location is applied by engine.serialization.load."""
+    from .serialization import _current_map_location
+
+    loc = _current_map_location(device)
+    t = cls(array, dtype=array.dtype, device=loc)
+    t.name = name
+    return t
+
+
+# Late imports: these modules use Tensor, so they come after it.
+import engine.functional as F  # noqa: E402
+from .ops import elemwise as _ew  # noqa: E402
+from .ops import indexing as _ix  # noqa: E402

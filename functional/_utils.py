@@ -1,0 +1,52 @@
+"""Argument checks shared by the functional API: every error names the function."""
+import numpy as np
+
+from engine.tensor import Tensor
+
+
+def as_tensor(x, fn, like=None):
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (int, float, bool, list, tuple, np.ndarray, np.generic)):
+        return Tensor(x, device=None if like is None else like.device)
+    raise TypeError(f"{fn}: expected a Tensor, got {type(x).__name__}")
+
+
+def norm_axis(axis, ndim, fn):
+    """None, or a sorted tuple of non-negative axes, checked against ndim."""
+    if axis is None:
+        return None
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    out = []
+    for a in axes:
+        if isinstance(a, Tensor):
+            a = int(a)
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(f"{fn}: axis must be an int or a tuple of ints, got {axis!r}")
+        if not -max(ndim, 1) <= a < max(ndim, 1):
+            raise ValueError(f"{fn}: axis {a} is out of range for a tensor with {ndim} dims")
+        out.append(int(a) % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{fn}: repeated axis in {axis!r}")
+    return tuple(sorted(out))
+
+
+def one_axis(axis, ndim, fn):
+    return norm_axis(axis, ndim, fn)[0]
+
+
+def shape_tuple(shape, fn):
+    if isinstance(shape, Tensor):
+        shape = shape.tolist()
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    try:
+        shape = tuple(int(s) for s in shape)
+    except TypeError:
+        raise TypeError(f"{fn}: shape must be an int or a sequence of ints, got {shape!r}") from None
+    return shape
+
+
+def check_float(x, fn):
+    if x.dtype.kind != "f":
+        raise TypeError(f"{fn}: expected a floating-point tensor, got dtype {x.dtype}")
