@@ -23,8 +23,8 @@ from .tensor import Tensor
 
 
 def _key(t):
-    """Identity of a value in the graph: (node, output index), or the leaf tensor itself."""
-    return (t._node, t._idx) if t._node is not None else id(t)
+    """Identity of a value in the graph: (producing node or LeafNode, output index)."""
+    return (t._node, t._idx)
 
 
 class GradManager:
@@ -57,7 +57,8 @@ class GradManager:
             if entry is None or entry[0]() is not t:
                 entry = self._attached[id(t)] = (weakref.ref(t), [])
             entry[1].extend(callbacks)
-            t._tracked = True
+            if t._node is None:
+                t._node = core.LeafNode()  # ops on t now record while a GradManager records
         return self
 
     def attached_tensors(self):
@@ -177,19 +178,17 @@ def _run_backward(gm, ys, dys):
                 for i in range(node.n_outputs)]
         if all(g is None for g in outs):
             continue
-        inputs = node.inputs
+        edges = node.edges
         node.needs_input_grad = tuple(
-            (t._node is not None and t._node in order.index_of) or _key(t) in targets
-            for t in inputs)
+            n is not None and (n in order.members or (n, i) in targets) for _, n, i in edges)
         in_grads = node.op.backward(node, *outs)
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)
-        for t, g, need in zip(inputs, in_grads, node.needs_input_grad):
+        for (_, n, i), g, need in zip(edges, in_grads, node.needs_input_grad):
             if g is None or not need:
                 continue
-            k = _key(t)
-            prev = grads.get(k)
-            grads[k] = g if prev is None else prev + g
+            prev = grads.get((n, i))
+            grads[(n, i)] = g if prev is None else prev + g
     if not core.recording:
         for node in order:
             node.release()  # free the activations now, not when the last output dies
@@ -201,13 +200,16 @@ class _Order(list):
 
     def __init__(self):
         super().__init__()
-        self.index_of = set()
+        self.members = set()
 
 
 def _needed_nodes(roots, targets):
-    """Nodes reachable from roots that lead to an attached tensor, inputs before consumers."""
+    """Nodes reachable from roots that lead to an attached tensor, inputs before consumers.
+
+    Iterative depth-first search (no recursion limit on deep graphs), inputs visited in order
+    so that the sweep is deterministic.
+    """
     order = _Order()
-    needed = {}
     visited = set()
     for root in roots:
         if root in visited:
@@ -216,21 +218,17 @@ def _needed_nodes(roots, targets):
         while stack:
             node, expanded = stack.pop()
             if expanded:
-                ok = False
-                for t in node.inputs:
-                    if _key(t) in targets or (t._node is not None and needed.get(t._node)):
-                        ok = True
+                for _, n, i in node.edges:
+                    if n is not None and ((n, i) in targets or n in order.members):
+                        order.append(node)
+                        order.members.add(node)
                         break
-                needed[node] = ok
-                if ok:
-                    order.append(node)
-                    order.index_of.add(node)
                 continue
             if node in visited:
                 continue
             visited.add(node)
             stack.append((node, True))
-            for t in reversed(node.inputs):
-                if t._node is not None and t._node not in visited:
-                    stack.append((t._node, False))
+            for _, n, _ in reversed(node.edges):
+                if n is not None and n not in visited:
+                    stack.append((n, False))
     return order

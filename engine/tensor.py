@@ -52,7 +52,8 @@ class Tensor:
         device: "cpu0", "gpu0", "xpux"...; default is the default device.
     """
 
-    __slots__ = ("_storage", "_node", "_idx", "_tracked", "grad", "name", "__weakref__")
+    __slots__ = ("_storage", "_node", "_idx", "grad", "name", "__weakref__")
+    __array_ufunc__ = None  # numpy defers to our reflected operators (ndarray + Tensor)
 
     def __init__(self, data=None, dtype=None, device=None, is_const=False, no_cache=False,
                  name=None):
@@ -63,7 +64,6 @@ class Tensor:
         self._storage = Storage(_as_array(data, dtype, dev), dev)
         self._node = None
         self._idx = 0
-        self._tracked = False
         self.grad = None
         self.name = name
 
@@ -122,17 +122,21 @@ class Tensor:
         t = Tensor.__new__(Tensor)
         t._storage = Storage(self._storage.array, self._storage.device,
                              base=self._storage.base or self._storage)
-        t._node, t._idx, t._tracked, t.grad, t.name = None, 0, False, None, None
+        t._node, t._idx, t.grad, t.name = None, 0, None, None
         return t
 
     def to(self, device):
         return F.copy(self, device)
 
     def _reset(self, other):
-        """Make self hold other's value and graph position (MegEngine's in-place semantics)."""
+        """Make self hold other's value and graph position (MegEngine's in-place semantics).
+
+        An attached tensor updated outside recording (`w -= lr * w.grad`) stays attached.
+        """
         self._storage = other._storage
-        self._node = other._node
-        self._idx = other._idx
+        if other._node is not None or type(self._node) is not _LeafNode:
+            self._node = other._node
+            self._idx = other._idx
 
     def __hash__(self):
         return id(self)
@@ -399,4 +403,5 @@ def _rebuild_tensor(cls, array, device, name, map_location=None):
 # Late imports: these modules use Tensor, so they come after it.
 import engine.functional as F  # noqa: E402
 from .ops import elemwise as _ew  # noqa: E402
+from .ops.core import LeafNode as _LeafNode  # noqa: E402
 from .ops import indexing as _ix  # noqa: E402

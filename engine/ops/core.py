@@ -26,19 +26,36 @@ from ..tensor import Tensor
 recording = 0
 
 
-class Node:
-    """One recorded op application: the edge list of the autograd graph."""
+class LeafNode:
+    """Marks a tensor attached to a GradManager: the graph's leaves, never released."""
 
-    __slots__ = ("op", "inputs", "attrs", "saved", "n_outputs", "needs_input_grad",
+    __slots__ = ("__weakref__",)
+    edges = ()
+
+
+class Node:
+    """One recorded op application: the edge list of the autograd graph.
+
+    Inputs are kept as (storage, node, index) triples, not as the input Tensor objects: an
+    in-place op later rebinds a Tensor object to a new value, and the graph must keep seeing
+    the value the op really consumed.
+    """
+
+    __slots__ = ("op", "edges", "attrs", "saved", "n_outputs", "needs_input_grad",
                  "__weakref__")
 
     def __init__(self, op, inputs, attrs, saved, n_outputs):
         self.op = op
-        self.inputs = inputs
+        self.edges = tuple((t._storage, t._node, t._idx) for t in inputs)
         self.attrs = attrs
         self.saved = saved          # output storages when op.save_outputs, else None
         self.n_outputs = n_outputs
         self.needs_input_grad = None
+
+    @property
+    def inputs(self):
+        """The op's inputs as Tensors, at their place in the graph."""
+        return [_tensor(s, n, i) for s, n, i in self.edges]
 
     @property
     def outputs(self):
@@ -47,7 +64,7 @@ class Node:
 
     def release(self):
         """Forget the graph behind this node: its outputs become constants."""
-        self.inputs = ()
+        self.edges = ()
         self.saved = None
 
 
@@ -56,7 +73,6 @@ def _tensor(storage, node=None, idx=0):
     t._storage = storage
     t._node = node
     t._idx = idx
-    t._tracked = False
     t.grad = None
     t.name = None
     return t
@@ -102,7 +118,7 @@ class Op:
         node = None
         if recording and cls.differentiable:
             for t in inputs:
-                if t._node is not None or t._tracked:
+                if t._node is not None:
                     node = Node(cls, inputs, attrs, storages if cls.save_outputs else None,
                                 cls.n_outputs)
                     break
@@ -120,7 +136,8 @@ class Op:
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
-        REGISTRY[cls.__name__] = cls
+        if not cls.__name__.startswith("_"):  # private bases share code, they are not ops
+            REGISTRY[cls.__name__] = cls
         for name in ("forward", "backward"):
             f = cls.__dict__.get(name)
             if f is not None and not isinstance(f, staticmethod):
