@@ -1,16 +1,21 @@
 """engine: a MegEngine-style deep-learning framework. `import engine as mge`."""
-from . import dtype  # noqa: F401
-from .device import (get_default_device, get_device_count, is_cuda_available,  # noqa: F401
-                     set_default_device)
-from .tensor import Parameter, Tensor, tensor  # noqa: F401  (imports engine.functional too)
-from . import autodiff, random  # noqa: F401,E402
-from .allocator import (get_allocated_memory, get_max_allocated_memory,  # noqa: F401,E402
-                        reset_max_memory_stats)
-from .serialization import load, save  # noqa: F401,E402
-
-import engine.functional as functional  # noqa: E402,F401
+# isort: skip_file
+# Order matters: tensor first (it imports the ops and engine.functional once Tensor exists).
+from .tensor import Parameter, Tensor, tensor
+from . import autodiff, dtype, random
+from .allocator import get_allocated_memory, get_max_allocated_memory, reset_max_memory_stats
+from .device import get_default_device, get_device_count, is_cuda_available, set_default_device
+from .serialization import load, save
+import engine.functional as functional
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "Parameter", "Tensor", "tensor", "autodiff", "dtype", "random", "functional",
+    "get_allocated_memory", "get_max_allocated_memory", "reset_max_memory_stats",
+    "get_default_device", "get_device_count", "is_cuda_available", "set_default_device",
+    "load", "save",
+]
 
 
 def __getattr__(name):

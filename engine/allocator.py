@@ -6,9 +6,6 @@ their base's Storage, so live bytes are the bytes of the arrays really allocated
 """
 from . import device as _device_mod
 
-_live = {}   # device name -> bytes held by live storages
-_peak = {}   # device name -> high-water mark since the last reset
-
 
 class Storage:
     __slots__ = ("array", "device", "nbytes", "base", "__weakref__")
@@ -20,19 +17,14 @@ class Storage:
         if base is not None:
             self.nbytes = 0  # the bytes are counted once, on the base
             return
-        n = array.nbytes
-        self.nbytes = n
-        name = device.name
-        live = _live.get(name, 0) + n
-        _live[name] = live
-        if live > _peak.get(name, 0):
-            _peak[name] = live
+        n = self.nbytes = array.nbytes
+        live = device.live = device.live + n  # counters live on the interned Device: fast
+        if live > device.peak:
+            device.peak = live
 
     def __del__(self):
-        n = self.nbytes
-        if n:
-            name = self.device.name
-            _live[name] = _live.get(name, 0) - n
+        if self.nbytes:
+            self.device.live -= self.nbytes
 
 
 def _root(array):
@@ -48,20 +40,16 @@ def storage_for_view(array, device, parent):
     return Storage(array, device)
 
 
-def _name(device):
-    return _device_mod.get(device).name
-
-
 def get_allocated_memory(device=None):
     """Bytes held by live tensors on `device` (default: the default device)."""
-    return _live.get(_name(device), 0)
+    return _device_mod.get(device).live
 
 
 def get_max_allocated_memory(device=None):
     """Peak of get_allocated_memory since start or the last reset_max_memory_stats."""
-    return _peak.get(_name(device), 0)
+    return _device_mod.get(device).peak
 
 
 def reset_max_memory_stats(device=None):
-    name = _name(device)
-    _peak[name] = _live.get(name, 0)
+    d = _device_mod.get(device)
+    d.peak = d.live

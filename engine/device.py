@@ -39,17 +39,20 @@ def get_device_count(device_type="gpu"):
         return 0 if cp is None else cp.cuda.runtime.getDeviceCount()
     if device_type == "cpu":
         return 1
-    raise ValueError(f"get_device_count: unknown device type {device_type!r}; expected 'gpu' or 'cpu'")
+    raise ValueError(f"get_device_count: unknown device type {device_type!r}; "
+                     "expected 'gpu' or 'cpu'")
 
 
 class Device:
-    __slots__ = ("type", "index", "name", "xp")
+    __slots__ = ("type", "index", "name", "xp", "live", "peak")
 
     def __init__(self, type_, index, xp):
         self.type = type_
         self.index = index
         self.name = f"{type_}{index}"
         self.xp = xp
+        self.live = 0   # bytes of live storages (engine.allocator keeps these)
+        self.peak = 0
 
     def __repr__(self):
         return self.name

@@ -33,7 +33,8 @@ def canonical(dtype):
                         f"{[str(s) for s in SUPPORTED]}") from None
     d = _NARROW.get(d, d)
     if d not in _RANK:
-        raise TypeError(f"dtype {d} is not supported; expected one of {[str(s) for s in SUPPORTED]}")
+        raise TypeError(f"dtype {d} is not supported; expected one of "
+                        f"{[str(s) for s in SUPPORTED]}")
     return d
 
 

@@ -402,6 +402,7 @@ def _rebuild_tensor(cls, array, device, name, map_location=None):
 
 # Late imports: these modules use Tensor, so they come after it.
 import engine.functional as F  # noqa: E402
+
 from .ops import elemwise as _ew  # noqa: E402
-from .ops.core import LeafNode as _LeafNode  # noqa: E402
 from .ops import indexing as _ix  # noqa: E402
+from .ops.core import LeafNode as _LeafNode  # noqa: E402

@@ -43,7 +43,8 @@ def shape_tuple(shape, fn):
     try:
         shape = tuple(int(s) for s in shape)
     except TypeError:
-        raise TypeError(f"{fn}: shape must be an int or a sequence of ints, got {shape!r}") from None
+        raise TypeError(f"{fn}: shape must be an int or a sequence of ints, "
+                        f"got {shape!r}") from None
     return shape
 
 

@@ -5,7 +5,7 @@ from engine.ops import indexing as I
 from engine.ops import nn as N
 
 from ._utils import as_tensor, one_axis
-from .elemwise import abs, log, log1p, exp, maximum
+from .elemwise import abs, exp, log, log1p, maximum
 from .math import mean, sum
 
 __all__ = ["cross_entropy", "binary_cross_entropy", "l1_loss", "square_loss", "smooth_l1_loss"]

@@ -58,13 +58,15 @@ def mean(inp, axis=None, keepdims=False):
 def var(inp, axis=None, keepdims=False):
     """Population variance (ddof 0)."""
     inp = as_tensor(inp, "var")
+    axis = norm_axis(axis, inp.ndim, "var")
     d = inp - mean(inp, axis, keepdims=True)
     return mean(d * d, axis, keepdims)
 
 
 def std(inp, axis=None, keepdims=False):
     """Population standard deviation (ddof 0)."""
-    return sqrt(var(inp, axis, keepdims))
+    inp = as_tensor(inp, "std")
+    return sqrt(var(inp, norm_axis(axis, inp.ndim, "std"), keepdims))
 
 
 def norm(inp, ord=None, axis=None, keepdims=False):

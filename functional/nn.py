@@ -10,8 +10,7 @@ from engine.ops import shape as S
 from engine.tensor import Tensor
 
 from ._utils import as_tensor, check_float, one_axis
-from .loss import (binary_cross_entropy, cross_entropy, l1_loss, smooth_l1_loss,  # noqa: F401
-                   square_loss)
+from .loss import binary_cross_entropy, cross_entropy, l1_loss, smooth_l1_loss, square_loss  # noqa: F401
 from .math import matmul, mean, var
 from .tensor import concat
 

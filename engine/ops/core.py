@@ -97,22 +97,23 @@ class Op:
 
     @classmethod
     def apply(cls, *inputs, **attrs):
+        # The hot path of every op: keep it to attribute reads and one forward call.
         device = inputs[0]._storage.device
         arrays = []
         for t in inputs:
             s = t._storage
             if s.device is not device:
-                raise ValueError(f"{cls.__name__}: inputs live on different devices "
-                                 f"({', '.join(str(i._storage.device) for i in inputs)}); "
-                                 "move them with .to(device) first")
+                _device_mismatch(cls, inputs)
             arrays.append(s.array)
         try:
             out = cls.forward(device.xp, *arrays, **attrs)
         except (ValueError, TypeError, IndexError) as e:
-            shapes = ", ".join(f"{a.shape}:{a.dtype}" for a in arrays)
-            raise type(e)(f"{cls.__name__}: {e} (inputs {shapes}, attrs {attrs})") from None
+            _reraise(cls, e, arrays, attrs)
         if cls.n_outputs == 1:
-            storages = (cls._storage(out, device, inputs),)
+            if cls.view or type(out) is not _ndarray:
+                storages = (cls._storage(out, device, inputs),)
+            else:
+                storages = (Storage(out, device),)
         else:
             storages = tuple(cls._storage(o, device, inputs) for o in out)
         node = None
@@ -142,6 +143,26 @@ class Op:
             f = cls.__dict__.get(name)
             if f is not None and not isinstance(f, staticmethod):
                 setattr(cls, name, staticmethod(f))
+
+
+_ndarray = np.ndarray
+
+
+def _device_mismatch(cls, inputs):
+    raise ValueError(f"{cls.__name__}: inputs live on different devices "
+                     f"({', '.join(str(t._storage.device) for t in inputs)}); "
+                     "move them with .to(device) first")
+
+
+def _reraise(cls, e, arrays, attrs):
+    """Re-raise a backend error with the op's name, input shapes/dtypes and attributes."""
+    shapes = ", ".join(f"{tuple(a.shape)}:{a.dtype}" for a in arrays)
+    msg = f"{cls.__name__}: {e} (inputs {shapes}; attrs {attrs})"
+    try:
+        err = type(e)(msg)
+    except Exception:
+        err = ValueError(msg)
+    raise err from None
 
 
 # Every op class by name; the test table checks each one has a test row.

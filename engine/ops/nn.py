@@ -46,12 +46,14 @@ class Sigmoid(Op):
 
 
 def _gelu_call(xp, name, *arrays):
+    """Run the native kernel `name` on float32 arrays of one shape (CPU or CUDA)."""
     C = native()
     if xp is np:
         return getattr(C, name)(*arrays)
-    out = xp.empty_like(arrays[0])
-    ptrs = [a.data.ptr for a in (xp.ascontiguousarray(a) for a in arrays)]
-    getattr(C, name + "_cuda")(*ptrs, out.data.ptr, arrays[0].size, stream_ptr(xp))
+    contiguous = [xp.ascontiguousarray(a) for a in arrays]  # alive until the launch is queued
+    out = xp.empty(arrays[0].shape, xp.float32)
+    getattr(C, name + "_cuda")(*(a.data.ptr for a in contiguous), out.data.ptr, out.size,
+                               stream_ptr(xp))
     return out
 
 

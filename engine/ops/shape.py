@@ -150,7 +150,7 @@ class Copy(Op):
 
     @classmethod
     def _storage(cls, array, device, inputs):
-        from ..allocator import Storage
         from .. import device as _dev
+        from ..allocator import Storage
 
         return Storage(array, _dev.of_array(array))
