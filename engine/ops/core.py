@@ -97,35 +97,50 @@ class Op:
 
     @classmethod
     def apply(cls, *inputs, **attrs):
-        # The hot path of every op: keep it to attribute reads and one forward call.
-        device = inputs[0]._storage.device
-        arrays = []
-        for t in inputs:
-            s = t._storage
-            if s.device is not device:
-                _device_mismatch(cls, inputs)
-            arrays.append(s.array)
+        # The hot path of every op: attribute reads, one forward call, one Storage, one Tensor.
+        s = inputs[0]._storage
+        device = s.device
+        if len(inputs) == 1:
+            arrays = (s.array,)
+        else:
+            arrays = [s.array]
+            for t in inputs[1:]:
+                s = t._storage
+                if s.device is not device:
+                    _device_mismatch(cls, inputs)
+                arrays.append(s.array)
         try:
-            out = cls.forward(device.xp, *arrays, **attrs)
+            if attrs:
+                out = cls.forward(device.xp, *arrays, **attrs)
+            else:
+                out = cls.forward(device.xp, *arrays)
         except (ValueError, TypeError, IndexError) as e:
             _reraise(cls, e, arrays, attrs)
-        if cls.n_outputs == 1:
-            if cls.view or type(out) is not _ndarray:
-                storages = (cls._storage(out, device, inputs),)
-            else:
-                storages = (Storage(out, device),)
-        else:
-            storages = tuple(cls._storage(o, device, inputs) for o in out)
         node = None
         if recording and cls.differentiable:
             for t in inputs:
                 if t._node is not None:
-                    node = Node(cls, inputs, attrs, storages if cls.save_outputs else None,
-                                cls.n_outputs)
+                    node = True
                     break
-        if cls.n_outputs == 1:
-            return _tensor(storages[0], node, 0)
-        return tuple(_tensor(s, node, i) for i, s in enumerate(storages))
+        if cls.n_outputs != 1:
+            storages = tuple(cls._storage(o, device, inputs) for o in out)
+            if node:
+                node = Node(cls, inputs, attrs, storages if cls.save_outputs else None,
+                            cls.n_outputs)
+            return tuple(_tensor(s, node, i) for i, s in enumerate(storages))
+        if cls.view or type(out) is not _ndarray:
+            s = cls._storage(out, device, inputs)
+        else:
+            s = Storage(out, device)
+        if node:
+            node = Node(cls, inputs, attrs, (s,) if cls.save_outputs else None, 1)
+        t = _Tensor_new(_Tensor)
+        t._storage = s
+        t._node = node
+        t._idx = 0
+        t.grad = None
+        t.name = None
+        return t
 
     @classmethod
     def _storage(cls, array, device, inputs):
@@ -146,6 +161,8 @@ class Op:
 
 
 _ndarray = np.ndarray
+_Tensor = Tensor
+_Tensor_new = Tensor.__new__
 
 
 def _device_mismatch(cls, inputs):
