@@ -10,17 +10,13 @@ import time
 import numpy as np
 
 
-def per_op_us(make, iters, repeats):
-    """Median over `repeats` timings of `iters` chained adds, in microseconds per add."""
+def time_adds(make, iters):
+    """Microseconds per `u = u + v`, over `iters` chained adds."""
     u, v = make()
-    samples = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(iters):
-            u = u + v
-        samples.append((time.perf_counter() - t0) / iters * 1e6)
-        u, v = make()
-    return statistics.median(samples)
+    t0 = time.perf_counter()
+    for _ in range(iters):
+        u = u + v
+    return (time.perf_counter() - t0) / iters * 1e6
 
 
 def peers():
@@ -48,7 +44,12 @@ def main():
     ap.add_argument("--iters", type=int, default=20000)
     ap.add_argument("--repeats", type=int, default=15)
     args = ap.parse_args()
-    results = {name: per_op_us(make, args.iters, args.repeats) for name, make in peers()}
+    makers = dict(peers())
+    samples = {name: [] for name in makers}
+    for _ in range(args.repeats):  # interleaved, so machine noise hits every peer alike
+        for name, make in makers.items():
+            samples[name].append(time_adds(make, args.iters))
+    results = {name: statistics.median(s) for name, s in samples.items()}
     base = results["engine"]
     for name, us in results.items():
         ratio = "" if name == "engine" else f"   engine/{name} = {base / us:.2f}x"
