@@ -17,8 +17,10 @@ def _size(size, fn):
     if isinstance(size, (int, np.integer)):
         return (int(size),)
     try:
+        if isinstance(size, str):
+            raise TypeError
         return tuple(int(s) for s in size)
-    except TypeError:
+    except (TypeError, ValueError):
         raise TypeError(f"random.{fn}: size must be an int or a tuple of ints, got {size!r}") \
             from None
 
