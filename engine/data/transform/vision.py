@@ -54,13 +54,21 @@ class VisionTransform(Transform):
 
     def apply(self, input):
         sample = input if isinstance(input, tuple) else (input,)
-        n = min(len(sample), len(self.order))
-        output = []
-        for key, value in zip(self.order[:n], sample[:n]):
-            fn = self._get_apply(key)
-            output.append(value if fn is None else fn(value))
-        output.extend(sample[n:])
+        appliers = self._appliers()
+        output = [value if fn is None else fn(self, value) for fn, value in zip(appliers, sample)]
+        output.extend(sample[len(appliers):])
         return output[0] if len(output) == 1 else tuple(output)
+
+    def _appliers(self):
+        # the _apply_<field> function of each field in order (None: pass through), looked up once
+        # per order rather than per sample: apply runs for every sample of every epoch
+        cached = self.__dict__.get("_applier_cache")
+        if cached is None or cached[0] is not self.order:
+            cached = (self.order, [getattr(type(self), f"_apply_{key}", None)
+                                   if self._get_apply(key) is not None else None
+                                   for key in self.order])
+            self._applier_cache = cached
+        return cached[1]
 
     def _get_apply(self, key):
         if key.endswith(_PASS_THROUGH_SUFFIXES):
