@@ -104,6 +104,16 @@ CASES = [
     ("operand_type", lambda: T(2) + "a", TypeError, r"unsupported operand type str"),
     ("random_size", lambda: mge.random.normal(size="big"), TypeError, r"random.normal: size"),
     ("random_std", lambda: mge.random.normal(0, -1, (2,)), ValueError, r"random.normal: std"),
+    ("data_batch_size", lambda: mge.data.RandomSampler(np.zeros(4), batch_size=0), ValueError,
+     r"RandomSampler: batch_size must be a positive int, got 0"),
+    ("data_num_workers", lambda: mge.data.DataLoader(np.zeros(4), num_workers=-2), ValueError,
+     r"DataLoader: num_workers must be a non-negative int, got -2"),
+    ("data_array_lengths", lambda: mge.data.ArrayDataset(np.zeros((3, 2)), np.zeros(5)),
+     ValueError, r"ArrayDataset: .*lengths \[3, 5\] \(shapes \[\(3, 2\), \(5,\)\]\)"),
+    ("data_collate_shapes", lambda: mge.data.Collator().apply([np.zeros(2), np.zeros((2, 1))]),
+     ValueError, r"Collator: cannot stack .*shape \(2,\).*shape \(2, 1\)"),
+    ("data_resize_dtype", lambda: mge.data.transform.Resize(2).apply(np.zeros((3, 3, 1), bool)),
+     TypeError, r"resize: expected a numeric image, got dtype bool"),
 ]
 
 

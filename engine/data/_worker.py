@@ -1,0 +1,109 @@
+"""The worker-process side of DataLoader(num_workers > 0).
+
+Protocol (one task queue per worker, one shared result queue):
+    task   = (batch_idx, part_idx, kind, payload)   kind "indices": dataset indices to read;
+                                                    kind "items": samples already read (streams)
+           | None                                   exit
+    result = (batch_idx, part_idx, ok, payload)     ok: payload is the pickled batch (collated,
+                                                    or the transformed list when the batch is
+                                                    divided between workers); not ok: a
+                                                    (exception type or None, message) pair
+The worker pickles its result itself, so an unpicklable batch becomes an error in the main
+process instead of being dropped silently by the queue's feeder thread (which would hang it).
+"""
+import os
+import pickle
+import queue
+import random
+import signal
+import traceback
+
+import numpy as np
+
+# seconds between checks that the main process still wants us (done event, parent alive)
+WORKER_POLL_S = 0.5
+
+
+class WorkerInfo:
+    """What a dataset or transform can learn about the worker it runs in (get_worker_info)."""
+
+    __slots__ = ("id", "num_workers", "seed", "dataset")
+
+    def __init__(self, id, num_workers, seed, dataset):
+        self.id, self.num_workers, self.seed, self.dataset = id, num_workers, seed, dataset
+
+    def __repr__(self):
+        return f"WorkerInfo(id={self.id}, num_workers={self.num_workers}, seed={self.seed})"
+
+
+_worker_info = None
+
+
+def get_worker_info():
+    """In a DataLoader worker process: its WorkerInfo (id, num_workers, seed, dataset); in the
+    main process: None."""
+    return _worker_info
+
+
+def seed_worker(seed):
+    """Seed every random stream a dataset or transform may use: Python's, numpy's global one
+    (the vision transforms draw from it) and engine.random's."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    from engine import random as engine_random
+
+    engine_random.seed(seed)
+
+
+def _picklable_type(exc_type):
+    try:
+        pickle.loads(pickle.dumps(exc_type))
+        return exc_type
+    except Exception:
+        return None
+
+
+def _error_payload(worker_id, exc):
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    message = (f"Caught {type(exc).__name__} in DataLoader worker {worker_id} "
+               f"(pid {os.getpid()}).\nOriginal traceback (in the worker):\n{text}")
+    return _picklable_type(type(exc)), message
+
+
+def _run_task(dataset, transform, collator, kind, payload, collate):
+    samples = [dataset[i] for i in payload] if kind == "indices" else payload
+    samples = transform.apply_batch(samples)
+    return collator.apply(samples) if collate else list(samples)
+
+
+def worker_loop(worker_id, num_workers, dataset, transform, collator, collate, task_queue,
+                result_queue, done_event, seed, parent_pid):
+    global _worker_info
+    # Ctrl-C reaches the whole process group; the main process decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    seed_worker(seed)
+    _worker_info = WorkerInfo(worker_id, num_workers, seed, dataset)
+    try:
+        while True:
+            try:
+                task = task_queue.get(timeout=WORKER_POLL_S)
+            except queue.Empty:
+                if done_event.is_set() or os.getppid() != parent_pid:
+                    break
+                continue
+            if task is None:
+                break
+            if done_event.is_set():
+                continue  # shutting down: drain without working
+            batch_idx, part_idx, kind, payload = task
+            try:
+                batch = _run_task(dataset, transform, collator, kind, payload, collate)
+                message = (batch_idx, part_idx, True,
+                           pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+            except Exception as exc:
+                message = (batch_idx, part_idx, False, _error_payload(worker_id, exc))
+            result_queue.put(message)
+    finally:
+        if done_event.is_set():
+            # nobody will read what is still buffered: exit without waiting to flush it
+            result_queue.cancel_join_thread()

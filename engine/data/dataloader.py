@@ -1,0 +1,177 @@
+"""DataLoader (megengine.data.DataLoader): batches of numpy arrays from a dataset.
+
+    loader = DataLoader(dataset, sampler=RandomSampler(dataset, batch_size=32, seed=0),
+                        transform=T.Compose([...]), num_workers=4)
+    for images, labels in loader: ...
+
+Per batch: the sampler gives indices, `dataset[i]` gives samples, `transform.apply_batch` rewrites
+them and `collator.apply` stacks them into arrays. With num_workers > 0 this runs in worker
+processes (see _parallel.py); batches still come out in sampler order.
+"""
+import numpy as np
+
+from ._parallel import ParallelIter
+from .collator import Collator
+from .dataset import StreamDataset
+from .sampler import Sampler, SequentialSampler, StreamSampler
+from .transform import PseudoTransform, Transform
+
+__all__ = ["DataLoader"]
+
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+class DataLoader:
+    """Iterates a dataset in batches.
+
+    Args:
+        dataset: a map-style Dataset (`dataset[i]`, `len`) or a StreamDataset.
+        sampler: yields the batches of indices; batch size and drop_last live here. Default:
+            SequentialSampler(dataset, batch_size=1) (StreamSampler(1) for a StreamDataset).
+        transform: a Transform applied to the samples of each batch. Default: identity.
+        collator: merges the transformed samples into arrays. Default: Collator() (a batch of
+            (image, label) tuples becomes a tuple (images, labels) of stacked numpy arrays).
+        num_workers: worker processes (0: load in the main process). Workers prefetch
+            2 * num_workers batches and are seeded per worker from numpy's global stream.
+        timeout: with workers, seconds to wait for one batch before raising RuntimeError
+            (0: wait forever). Ignored without workers.
+        preload: yield engine Tensors on the default device instead of numpy arrays.
+        divide: with workers, split each batch between all workers instead of giving each
+            worker whole batches (lower latency per batch for expensive transforms).
+    """
+
+    def __init__(self, dataset, sampler=None, transform=None, collator=None, num_workers=0,
+                 timeout=0, preload=False, divide=False):
+        if not _is_int(num_workers) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be a non-negative int, got "
+                             f"{num_workers!r}")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float, np.number)) \
+                or timeout < 0:
+            raise ValueError(f"DataLoader: timeout must be a non-negative number of seconds, "
+                             f"got {timeout!r}")
+        if divide and num_workers <= 1:
+            raise ValueError(f"DataLoader: divide=True needs num_workers > 1, got "
+                             f"num_workers={num_workers}")
+        self._stream = isinstance(dataset, StreamDataset)
+        if not self._stream and not (hasattr(dataset, "__getitem__")
+                                     and hasattr(dataset, "__len__")):
+            raise TypeError(f"DataLoader: dataset must be a map-style Dataset (with __getitem__ "
+                            f"and __len__) or a StreamDataset, got {type(dataset).__name__}")
+        if sampler is None:
+            sampler = StreamSampler(batch_size=1) if self._stream else \
+                SequentialSampler(dataset, batch_size=1, drop_last=False)
+        if self._stream and not isinstance(sampler, StreamSampler):
+            raise TypeError(f"DataLoader: a StreamDataset needs a StreamSampler, got "
+                            f"{type(sampler).__name__}")
+        if not self._stream and isinstance(sampler, StreamSampler):
+            raise TypeError("DataLoader: a StreamSampler needs a StreamDataset, got "
+                            f"{type(dataset).__name__}")
+        if not isinstance(sampler, Sampler) and not hasattr(sampler, "__iter__"):
+            raise TypeError(f"DataLoader: sampler must be a Sampler, got "
+                            f"{type(sampler).__name__}")
+        if divide and getattr(sampler, "batch_size", num_workers) < num_workers:
+            raise ValueError(f"DataLoader: with divide=True the batch size "
+                             f"({sampler.batch_size}) must be at least num_workers "
+                             f"({num_workers})")
+        transform = PseudoTransform() if transform is None else transform
+        if not isinstance(transform, Transform) and not hasattr(transform, "apply_batch"):
+            raise TypeError(f"DataLoader: transform must be a Transform, got "
+                            f"{type(transform).__name__}")
+        collator = Collator() if collator is None else collator
+        if not hasattr(collator, "apply"):
+            raise TypeError(f"DataLoader: collator must have an apply(samples) method, got "
+                            f"{type(collator).__name__}")
+        self.dataset = dataset
+        self.sampler = sampler
+        self.transform = transform
+        self.collator = collator
+        self.num_workers = int(num_workers)
+        self.timeout = timeout
+        self.preload = preload
+        self.divide = divide
+
+    def __len__(self):
+        if self._stream:
+            raise TypeError("DataLoader: len() is undefined for a StreamDataset")
+        return len(self.sampler)
+
+    def _tasks(self):
+        """Per batch: ("indices", [i, ...]) for a map dataset, ("items", [sample, ...]) read
+        from the stream for a StreamDataset."""
+        if not self._stream:
+            for indices in self.sampler:
+                yield "indices", list(indices)
+            return
+        stream = iter(self.dataset)
+        batch_size = self.sampler.batch_size
+        while True:
+            items = []
+            for sample in stream:
+                items.append(sample)
+                if len(items) == batch_size:
+                    break
+            if not items:
+                return
+            yield "items", items
+            if len(items) < batch_size:
+                return
+
+    def __iter__(self):
+        length = None if self._stream else len(self.sampler)
+        if self.num_workers == 0:
+            batches = _SerialIter(self, self._tasks(), length)
+        else:
+            batches = ParallelIter(self, self._tasks(), length)
+        return _PreloadIter(batches) if self.preload else batches
+
+
+class _SerialIter:
+    def __init__(self, loader, tasks, length):
+        self._loader = loader
+        self._tasks = tasks
+        self._length = length
+
+    def __iter__(self):
+        return self
+
+    def __len__(self):
+        return self._length
+
+    def __next__(self):
+        kind, payload = next(self._tasks)
+        loader = self._loader
+        samples = [loader.dataset[i] for i in payload] if kind == "indices" else payload
+        return loader.collator.apply(loader.transform.apply_batch(samples))
+
+
+def _to_tensors(batch):
+    from engine.tensor import Tensor
+
+    if isinstance(batch, np.ndarray):
+        return Tensor(batch)
+    if isinstance(batch, dict):
+        return {k: _to_tensors(v) for k, v in batch.items()}
+    if isinstance(batch, tuple) and hasattr(batch, "_fields"):
+        return type(batch)(*(_to_tensors(v) for v in batch))
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(_to_tensors(v) for v in batch)
+    return batch
+
+
+class _PreloadIter:
+    """preload=True: numpy arrays in each batch become engine Tensors on the default device.
+    (Prefetching itself comes from the workers; this only changes what is yielded.)"""
+
+    def __init__(self, batches):
+        self._batches = batches
+
+    def __iter__(self):
+        return self
+
+    def __len__(self):
+        return len(self._batches)
+
+    def __next__(self):
+        return _to_tensors(next(self._batches))
