@@ -13,7 +13,7 @@ from .._native import native
 from . import core
 from .core import Op
 from .reduce import Sum
-from .shape import Reshape
+from .shape import BroadcastTo, Reshape
 
 
 def _kernels(xp, op):
@@ -35,7 +35,7 @@ def _stats_grad(x3, mean, var, dmean, dvar, m):
     (A, B, S) with the statistics of shape broadcasting as (A or 1, B or 1, 1)."""
     dx = None
     if dmean is not None:
-        dx = dmean * (1.0 / m) + x3 * 0.0
+        dx = BroadcastTo.apply(dmean * (1.0 / m), shape=x3.shape)
     if dvar is not None:
         term = (x3 - mean) * (dvar * (2.0 / m))
         dx = term if dx is None else dx + term
@@ -71,8 +71,7 @@ class BatchNorm(Op):
             else:
                 dx, dw, db = BatchNormGrad.apply(x, dy, mean, var, w, eps=ctx.attrs["eps"],
                                                  need_dx=ctx.needs_input_grad[0])
-                dx = dx if ctx.needs_input_grad[0] else None
-                dx = None if dx is None else Reshape.apply(dx, shape=(n, c, s))
+                dx = Reshape.apply(dx, shape=(n, c, s)) if ctx.needs_input_grad[0] else None
         extra = _stats_grad(x3, mean3, var3, _reshape(dmean, stat), _reshape(dvar, stat), n * s)
         if extra is not None:
             dx = extra if dx is None else dx + extra
@@ -141,7 +140,7 @@ class GroupNorm(Op):
             else:
                 dx, dw, db = GroupNormGrad.apply(x, dy, mean, var, w, groups=groups, eps=eps,
                                                  need_dx=need_x, need_affine=need_w or need_b)
-                dx = Reshape.apply(dx, shape=(n, groups, m)) if need_x else None
+                dx = dx if need_x else None
                 dw, db = (dw, db) if need_w or need_b else (None, None)
             if dx is not None:
                 dx = Reshape.apply(dx, shape=(n, groups, m))
