@@ -2,6 +2,7 @@
 // function checks dtype and shape here, then releases the GIL around the CPU loop.
 #include <cstdint>
 #include <utility>
+#include <vector>
 
 #include "bind/arrays.h"
 #include "bind/registry.h"
@@ -13,10 +14,9 @@ namespace {
 
 using Pair = std::pair<int64_t, int64_t>;
 
-// x (N, C, H, W) and the window -> the geometry of the output (N, C, OH, OW).
-cpu::Pool2dGeometry pool_geometry(const char* op, const py::array& x, Pair kernel, Pair stride,
-                                  Pair padding) {
-  ENGINE_CHECK(x.ndim() == 4, op << ": expected an NCHW input, got shape " << shape_str(x));
+// An (planes, ih, iw) input and the window -> the geometry of the (planes, oh, ow) output.
+cpu::Pool2dGeometry pool_geometry(const char* op, int64_t planes, int64_t ih, int64_t iw,
+                                  Pair kernel, Pair stride, Pair padding) {
   ENGINE_CHECK(kernel.first > 0 && kernel.second > 0 && stride.first > 0 && stride.second > 0 &&
                    padding.first >= 0 && padding.second >= 0,
                op << ": kernel and stride must be positive and padding non-negative, got kernel ("
@@ -24,9 +24,9 @@ cpu::Pool2dGeometry pool_geometry(const char* op, const py::array& x, Pair kerne
                   << ", " << stride.second << "), padding (" << padding.first << ", "
                   << padding.second << ")");
   cpu::Pool2dGeometry g;
-  g.planes = x.shape(0) * x.shape(1);
-  g.ih = x.shape(2);
-  g.iw = x.shape(3);
+  g.planes = planes;
+  g.ih = ih;
+  g.iw = iw;
   g.kh = kernel.first;
   g.kw = kernel.second;
   g.sh = stride.first;
@@ -34,11 +34,19 @@ cpu::Pool2dGeometry pool_geometry(const char* op, const py::array& x, Pair kerne
   g.ph = padding.first;
   g.pw = padding.second;
   ENGINE_CHECK(g.ih + 2 * g.ph >= g.kh && g.iw + 2 * g.pw >= g.kw,
-               op << ": kernel (" << g.kh << ", " << g.kw << ") is larger than the padded input "
-                  << shape_str(x));
+               op << ": kernel (" << g.kh << ", " << g.kw << ") is larger than the (" << ih
+                  << ", " << iw << ") input padded by (" << g.ph << ", " << g.pw << ")");
   g.oh = kernels::pool_out_size(g.ih, g.kh, g.sh, g.ph);
   g.ow = kernels::pool_out_size(g.iw, g.kw, g.sw, g.pw);
   return g;
+}
+
+// The same for an NCHW array x.
+cpu::Pool2dGeometry pool_geometry(const char* op, const py::array& x, Pair kernel, Pair stride,
+                                  Pair padding) {
+  ENGINE_CHECK(x.ndim() == 4, op << ": expected an NCHW input, got shape " << shape_str(x));
+  return pool_geometry(op, x.shape(0) * x.shape(1), x.shape(2), x.shape(3), kernel, stride,
+                       padding);
 }
 
 std::vector<py::ssize_t> nchw(const py::array& like, int64_t h, int64_t w) {
@@ -64,8 +72,8 @@ py::tuple max_pool2d_forward(const py::object& x_in, Pair kernel, Pair stride, P
 cpu::Pool2dGeometry backward_geometry(const char* op, const py::array& out, int64_t ih,
                                       int64_t iw, Pair kernel, Pair stride, Pair padding) {
   ENGINE_CHECK(out.ndim() == 4, op << ": expected an NCHW gradient, got " << shape_str(out));
-  py::array_t<float> probe(nchw(out, ih, iw));  // only its shape is read
-  cpu::Pool2dGeometry g = pool_geometry(op, probe, kernel, stride, padding);
+  const cpu::Pool2dGeometry g =
+      pool_geometry(op, out.shape(0) * out.shape(1), ih, iw, kernel, stride, padding);
   ENGINE_CHECK(g.oh == out.shape(2) && g.ow == out.shape(3),
                op << ": gradient of shape " << shape_str(out) << " does not match a pooled ("
                   << ih << ", " << iw << ") input, which gives (" << g.oh << ", " << g.ow << ")");
@@ -229,7 +237,8 @@ py::tuple group_norm_forward(const py::object& x_in, int64_t groups, const py::o
   const float* wp = channel_param(w_in, &w, op, "weight", d.c);
   const float* bp = channel_param(b_in, &b, op, "bias", d.c);
   FloatArray y(shape_of(x));
-  FloatArray mean(std::vector<py::ssize_t>{d.n, groups}), var(std::vector<py::ssize_t>{d.n, groups});
+  const std::vector<py::ssize_t> stats_shape{d.n, groups};
+  FloatArray mean(stats_shape), var(stats_shape);
   const float* xp = x.data();
   float *yp = y.mutable_data(), *mp = mean.mutable_data(), *vp = var.mutable_data();
   {
