@@ -11,7 +11,9 @@ from engine.tensor import Tensor
 
 from ._utils import as_tensor, check_float, one_axis
 from .loss import binary_cross_entropy, cross_entropy, l1_loss, smooth_l1_loss, square_loss  # noqa: F401
-from .math import matmul, mean, var
+from .math import matmul
+from .norm import batch_norm, group_norm, layer_norm  # noqa: F401
+from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d  # noqa: F401
 from .tensor import concat
 
 __all__ = [
@@ -19,6 +21,8 @@ __all__ = [
     "one_hot", "pad", "dropout", "layer_norm", "cross_entropy", "binary_cross_entropy",
     "l1_loss", "square_loss", "smooth_l1_loss",
 ]
+__all__ += ["batch_norm", "group_norm", "max_pool2d", "avg_pool2d", "adaptive_max_pool2d",
+            "adaptive_avg_pool2d"]
 
 
 def _float_input(x, fn):
@@ -131,24 +135,6 @@ def dropout(inp, drop_prob, training=True):
         return inp
     keep = _random.uniform(size=inp.shape, device=inp.device) >= drop_prob
     return inp * E.Cast.apply(keep, dtype=inp.dtype) * (1.0 / (1.0 - drop_prob))
-
-
-def layer_norm(inp, normalized_shape, affine=True, weight=None, bias=None, eps=1e-5):
-    """Normalise over the trailing dims `normalized_shape`, then scale and shift."""
-    inp = _float_input(inp, "layer_norm")
-    ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    if inp.shape[inp.ndim - len(ns):] != ns:
-        raise ValueError(f"layer_norm: normalized_shape {ns} does not match the trailing dims "
-                         f"of input shape {inp.shape}")
-    axes = tuple(range(inp.ndim - len(ns), inp.ndim))
-    mu = mean(inp, axes, keepdims=True)
-    out = (inp - mu) / (var(inp, axes, keepdims=True) + eps) ** 0.5
-    if affine:
-        if weight is not None:
-            out = out * weight
-        if bias is not None:
-            out = out + bias
-    return out
 
 
 del concat, Tensor, _dt
