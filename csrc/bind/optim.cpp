@@ -52,9 +52,9 @@ void sgd_update(const py::object& param_in, const py::object& grad_in,
 }
 
 void adam_update(const py::object& param_in, const py::object& grad_in,
-                 const py::object& m_in, const py::object& v_in, float lr, float beta1,
-                 float beta2, float eps, float weight_decay, float bias_correction1,
-                 float bias_correction2, bool decoupled) {
+                 const py::object& m_in, const py::object& v_in, double lr, double beta1,
+                 double beta2, double eps, double weight_decay, double bias_correction1,
+                 double bias_correction2, bool decoupled) {
   const char* op = "adam_update";
   float* p = inplace_float32(param_in, op, "param");
   const int64_t n = py::reinterpret_borrow<py::array>(param_in).size();
@@ -64,8 +64,8 @@ void adam_update(const py::object& param_in, const py::object& grad_in,
   check_size(py::reinterpret_borrow<py::array>(m_in), n, op, "exp_avg");
   float* v = inplace_float32(v_in, op, "exp_avg_sq");
   check_size(py::reinterpret_borrow<py::array>(v_in), n, op, "exp_avg_sq");
-  const kernels::AdamParams<float> h{lr,           beta1,           beta2,           eps,
-                                     weight_decay, bias_correction1, bias_correction2, decoupled};
+  const auto h = kernels::make_adam_params<float>(lr, beta1, beta2, eps, weight_decay,
+                                                  bias_correction1, bias_correction2, decoupled);
   const float* gp = g.data();
   py::gil_scoped_release release;
   cpu::adam_update_cpu(p, gp, m, v, n, h);
@@ -78,13 +78,14 @@ void sgd_update_cuda(uintptr_t p, uintptr_t g, uintptr_t v, int64_t n, float lr,
                         stream);
 }
 
-void adam_update_cuda(uintptr_t p, uintptr_t g, uintptr_t m, uintptr_t v, int64_t n, float lr,
-                      float beta1, float beta2, float eps, float weight_decay,
-                      float bias_correction1, float bias_correction2, bool decoupled,
+void adam_update_cuda(uintptr_t p, uintptr_t g, uintptr_t m, uintptr_t v, int64_t n, double lr,
+                      double beta1, double beta2, double eps, double weight_decay,
+                      double bias_correction1, double bias_correction2, bool decoupled,
                       uintptr_t stream) {
   cuda::adam_update_cuda(p, g, m, v, n,
-                         kernels::AdamParams<float>{lr, beta1, beta2, eps, weight_decay,
-                                                    bias_correction1, bias_correction2, decoupled},
+                         kernels::make_adam_params<float>(lr, beta1, beta2, eps, weight_decay,
+                                                          bias_correction1, bias_correction2,
+                                                          decoupled),
                          stream);
 }
 #endif

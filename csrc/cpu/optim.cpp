@@ -12,7 +12,9 @@ void sgd_update_cpu(float* param, const float* grad, float* momentum_buf, int64_
                     const kernels::SgdParams<float>& h) {
   if (momentum_buf == nullptr) {
 #pragma omp parallel for schedule(static) if (n >= kParallelThreshold)
-    for (int64_t i = 0; i < n; ++i) kernels::sgd_update(param[i], grad[i], static_cast<float*>(nullptr), h);
+    for (int64_t i = 0; i < n; ++i) {
+      kernels::sgd_update(param[i], grad[i], static_cast<float*>(nullptr), h);
+    }
     return;
   }
 #pragma omp parallel for schedule(static) if (n >= kParallelThreshold)
