@@ -189,9 +189,12 @@ class Optimizer:
             if len(group["params"]) != len(saved["params"]):
                 raise ValueError(f"{name}: group {gi} has {len(saved['params'])} parameters in "
                                  f"the state but {len(group['params'])} here")
-            if set(group) != set(saved):
-                raise ValueError(f"{name}: group {gi} has options {sorted(saved)} in the state "
-                                 f"but {sorted(group)} here")
+            # "initial_lr" comes with an LR scheduler, which may be created after the load
+            missing = set(group) - set(saved) - {"initial_lr"}
+            if missing:
+                raise ValueError(f"{name}: group {gi} of the state lacks the options "
+                                 f"{sorted(missing)} (it has {sorted(saved)}): was it saved by "
+                                 f"another kind of optimizer?")
             for p, idx in zip(group["params"], saved["params"]):
                 for k, v in state["state"].get(idx, {}).items():
                     arr = v.numpy() if isinstance(v, Tensor) else np.asarray(v)

@@ -127,3 +127,15 @@ def test_step_to_an_explicit_epoch_and_resuming_needs_initial_lr():
         optim.MultiStepLR([], [1])
     with pytest.raises(ValueError, match="LinearWarmup: `after` schedules a different"):
         optim.LinearWarmup(make_opt(), 3, after=optim.MultiStepLR(opt, [2]))
+
+
+def test_optimizer_state_saved_with_a_scheduler_resumes_into_a_fresh_optimizer():
+    opt = make_opt()
+    sched = optim.MultiStepLR(opt, milestones=[2])
+    trace(sched, opt, 3)
+    saved_opt, saved_sched = opt.state_dict(), sched.state_dict()
+    opt2 = make_opt()
+    opt2.load_state_dict(saved_opt)  # before its scheduler exists: takes initial_lr along
+    sched2 = optim.MultiStepLR(opt2, milestones=[2], current_epoch=saved_sched["current_epoch"])
+    assert lrs_of(opt2) == pytest.approx([lr * 0.1 for lr in BASE_LRS])
+    assert sched2.base_lrs == list(BASE_LRS)

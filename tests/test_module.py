@@ -138,6 +138,18 @@ def test_state_dict_holds_numpy_copies_with_dotted_keys_and_round_trips():
     assert np.all(b.block.fc.weight.numpy() == 1)
 
 
+def test_module_and_state_dict_survive_save_and_load(tmp_path):
+    net = Net()
+    mge.save(net.state_dict(), tmp_path / "sd.pkl")
+    mge.save(net, tmp_path / "net.pkl")
+    other = Net()
+    other.load_state_dict(mge.load(tmp_path / "sd.pkl"))
+    whole = mge.load(tmp_path / "net.pkl")
+    x = mge.Tensor(np.random.randn(2, 4).astype("float32"))
+    np.testing.assert_allclose(other(x).numpy(), net(x).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(whole(x).numpy(), net(x).numpy(), rtol=1e-6)
+
+
 def test_load_state_dict_keeps_gradmanager_attachment():
     net = M.Linear(3, 2)
     gm = GradManager().attach(net.parameters())

@@ -217,6 +217,8 @@ def test_load_state_dict_rejects_mismatched_structure():
         optim.SGD(params[:2], lr=0.1, momentum=0.9).load_state_dict(sd)
     with pytest.raises(ValueError, match="state has 1 parameter groups, this optimizer has 2"):
         optim.SGD([{"params": params[:2]}, {"params": params[2:]}], lr=0.1).load_state_dict(sd)
+    with pytest.raises(ValueError, match="lacks the options \\['momentum'\\].*another kind"):
+        optim.SGD(params, lr=0.1).load_state_dict(optim.Adam(params, lr=0.1).state_dict())
     other = [mge.Parameter(np.zeros((7,), "float32")) for _ in range(4)]
     with pytest.raises(ValueError, match="'momentum_buffer' of parameter 0 has shape \\(4, 3\\)"):
         optim.SGD(other, lr=0.1, momentum=0.9).load_state_dict(sd)
