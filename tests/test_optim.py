@@ -250,6 +250,24 @@ def test_add_param_group_and_optimizer_argument_errors():
         opt.step()
 
 
+@pytest.mark.parametrize("cls,kw", [(optim.SGD, dict(lr=0.1, momentum=0.9, weight_decay=0.1)),
+                                    (optim.AdamW, dict(lr=0.01))])
+def test_updates_on_every_device_match_the_cpu(device, cls, kw):
+    """The fused update runs on the parameters' device (CUDA kernel on gpu0)."""
+    results = {}
+    for dev in ("cpu0", device):
+        params = [mge.Parameter(p.numpy(), device=dev) for p in make_params()[0]]
+        opt = cls(params, **kw)
+        for step in range(3):
+            for p, g in zip(params, grads_for(step)):
+                p.grad = mge.Tensor(g, device=dev)
+            opt.step()
+        assert all(str(p.device) == dev for p in params)
+        results[dev] = [p.numpy() for p in params]
+    for a, b in zip(results["cpu0"], results[device]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 def test_native_and_numpy_updates_agree(monkeypatch):
     rng = np.random.default_rng(5)
     n = 70000  # above the OpenMP threshold
