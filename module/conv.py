@@ -52,13 +52,9 @@ class _ConvNd(Module):
             init.zeros_(self.bias)
 
     def _mode_kwargs(self):
-        # Only non-default modes are passed, so a functional without these arguments still works.
-        kw = {}
-        if self.conv_mode != "cross_correlation":
-            kw["conv_mode"] = self.conv_mode
-        if self.compute_mode != "default":
-            kw["compute_mode"] = self.compute_mode
-        return kw
+        # conv_mode is always cross_correlation (checked above); compute_mode is passed only when
+        # it is not the default, so a functional without that argument still works.
+        return {} if self.compute_mode == "default" else {"compute_mode": self.compute_mode}
 
     def _module_info_string(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
