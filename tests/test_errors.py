@@ -5,6 +5,8 @@ import pytest
 
 import engine as mge
 import engine.functional as F
+import engine.module as M
+import engine.optimizer as optim
 from engine.autodiff import GradManager
 
 
@@ -149,7 +151,41 @@ CASES = [
      r"group_norm: weight of shape \(3,\) does not fit input of shape \(2, 6, 3\)"),
     ("layer_norm_weight", lambda: F.nn.layer_norm(T(2, 3, 4), (3, 4), True, T(4, 3)),
      ValueError, r"layer_norm: weight of shape \(4, 3\) does not fit.*\(3, 4\)"),
+    # engine.module / engine.optimizer
+    ("linear_features", lambda: M.Linear(0, 2), ValueError,
+     r"Linear: in_features must be a positive int, got 0"),
+    ("conv_groups", lambda: M.Conv2d(3, 4, 3, groups=2), ValueError,
+     r"Conv2d: in_channels \(3\) and out_channels \(4\) must both be divisible by groups"),
+    ("bn_input_ndim", lambda: M.BatchNorm2d(3)(T(2, 3)), ValueError,
+     r"BatchNorm2d: expected a 4-D input, got shape \(2, 3\)"),
+    ("embedding_float_index", lambda: M.Embedding(4, 2)(T(3)), TypeError,
+     r"Embedding: indices must be an integer tensor, got float32"),
+    ("load_state_dict_shape", lambda: M.Linear(2, 3).load_state_dict(
+        {"weight": np.ones((2, 2)), "bias": np.ones(3)}), ValueError,
+     r"load_state_dict \(Linear, strict=True\): mis-shaped keys: weight: expected \(3, 2\), "
+     r"got \(2, 2\)"),
+    ("load_state_dict_keys", lambda: M.Linear(2, 3).load_state_dict({"w": np.ones(1)}), KeyError,
+     r"missing keys: \['bias', 'weight'\]; unexpected keys: \['w'\]"),
+    ("init_fan_1d", lambda: M.init.xavier_uniform_(T(3)), ValueError,
+     r"calculate_fan_in_and_fan_out: needs a tensor with at least 2 dims, got shape \(3,\)"),
+    ("sgd_lr", lambda: optim.SGD([mge.Parameter([1.0])], lr=-1), ValueError,
+     r"SGD: invalid learning rate -1"),
+    ("optim_tensor", lambda: optim.Adam([T(2)], lr=0.1), TypeError,
+     r"Adam: can only optimize Parameters, got Tensor of shape \(2,\)"),
+    ("optim_grad_shape", lambda: _step_with_grad(np.ones((2, 2), "float32")), ValueError,
+     r"SGD.step: gradient of shape \(2, 2\) does not match its parameter of shape \(3,\)"),
+    ("multistep_milestones", lambda: optim.MultiStepLR(
+        optim.SGD([mge.Parameter([1.0])], lr=0.1), [3, 1]), ValueError,
+     r"MultiStepLR: milestones must be increasing, got \[3, 1\]"),
+    ("clip_value_bounds", lambda: optim.clip_grad_value([], 1, 0), ValueError,
+     r"clip_grad_value: lower \(1\) is greater than upper \(0\)"),
 ]
+
+
+def _step_with_grad(grad):
+    p = mge.Parameter(np.ones(3, "float32"))
+    p.grad = mge.tensor(grad)
+    optim.SGD([p], lr=0.1).step()
 
 
 @pytest.mark.parametrize("call,exc,pattern", [c[1:] for c in CASES], ids=[c[0] for c in CASES])

@@ -1,0 +1,104 @@
+"""Linear, Identity and Embedding."""
+import numpy as np
+
+import engine.functional as F
+from engine.tensor import Parameter, Tensor
+
+from . import init
+from ._utils import positive_int
+from .module import Module
+
+__all__ = ["Linear", "Identity", "Embedding"]
+
+
+class Linear(Module):
+    """y = x @ weight.T + bias, weight of shape (out_features, in_features), bias (out_features,).
+
+    Initialisation (MegEngine): weight ~ N(0, 1 / in_features), bias = 0.
+    """
+
+    def __init__(self, in_features, out_features, bias=True, **kwargs):
+        super().__init__(**kwargs)
+        self.in_features = positive_int(in_features, "in_features", "Linear")
+        self.out_features = positive_int(out_features, "out_features", "Linear")
+        self.weight = Parameter(np.zeros((out_features, in_features), np.float32))
+        self.bias = Parameter(np.zeros((out_features,), np.float32)) if bias else None
+        self.reset_parameters()
+
+    def _get_fanin(self):
+        return self.in_features
+
+    def reset_parameters(self):
+        init.normal_(self.weight, 0.0, np.sqrt(1 / self._get_fanin()))
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, x):
+        return F.nn.linear(x, self.weight, self.bias)
+
+    def _module_info_string(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Identity(Module):
+    """Returns its input unchanged."""
+
+    def forward(self, x):
+        return x
+
+
+class Embedding(Module):
+    """A lookup table: integer indices of any shape (...) -> vectors (..., embedding_dim).
+
+    weight (num_embeddings, embedding_dim) ~ N(0, 1), or `initial_weight`. freeze=True stops
+    gradients to the table. padding_idx / max_norm / norm_type are not supported (as in
+    MegEngine) and must stay None.
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
+                 norm_type=None, initial_weight=None, freeze=False, **kwargs):
+        super().__init__(**kwargs)
+        if padding_idx is not None:
+            raise ValueError("Embedding: padding_idx is not supported, pass None")
+        if max_norm is not None or norm_type is not None:
+            raise ValueError("Embedding: max_norm / norm_type are not supported, pass None")
+        self.num_embeddings = positive_int(num_embeddings, "num_embeddings", "Embedding")
+        self.embedding_dim = positive_int(embedding_dim, "embedding_dim", "Embedding")
+        self.padding_idx, self.max_norm, self.norm_type = None, None, None
+        self.freeze = freeze
+        shape = (num_embeddings, embedding_dim)
+        if initial_weight is None:
+            self.weight = Parameter(np.zeros(shape, np.float32))
+            self.reset_parameters()
+        else:
+            if tuple(initial_weight.shape) != shape:
+                raise ValueError(f"Embedding: initial_weight of shape "
+                                 f"{tuple(initial_weight.shape)} does not match "
+                                 f"(num_embeddings, embedding_dim) = {shape}")
+            self.weight = Parameter(np.asarray(initial_weight, np.float32))
+
+    def reset_parameters(self):
+        init.normal_(self.weight)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None,
+                        norm_type=None):
+        """An Embedding whose table is a copy of the 2-D `embeddings`."""
+        if len(embeddings.shape) != 2:
+            raise ValueError(f"Embedding.from_pretrained: expected a 2-D table, got shape "
+                             f"{tuple(embeddings.shape)}")
+        rows, cols = embeddings.shape
+        return cls(rows, cols, padding_idx, max_norm, norm_type, initial_weight=embeddings,
+                   freeze=freeze)
+
+    def forward(self, inputs):
+        if not isinstance(inputs, Tensor):
+            inputs = Tensor(np.asarray(inputs), device=self.weight.device)
+        if inputs.dtype.kind not in "iu":
+            raise TypeError(f"Embedding: indices must be an integer tensor, got {inputs.dtype}")
+        weight = self.weight.detach() if self.freeze else self.weight
+        return weight[inputs]
+
+    def _module_info_string(self):
+        return f"{self.num_embeddings}, {self.embedding_dim}"

@@ -1,0 +1,359 @@
+"""Module: the base of every layer, with MegEngine's attribute discovery and state_dict.
+
+A Module finds its parameters, buffers and sub-modules by looking at its own attributes (no
+registration calls): a `Parameter` is a parameter, any other `Tensor` is a buffer, a `Module` is
+a child, and lists / tuples / dicts of them are searched too ("blocks.0.weight"). Attributes are
+visited in sorted name order (MegEngine's rule), so `parameters()` is deterministic and a
+Linear yields bias before weight; the repr lists children in assignment order instead.
+
+    class Net(M.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = M.Linear(4, 2)
+            self.blocks = [M.Linear(2, 2), M.ReLU()]
+
+    Net().state_dict().keys()  # blocks.0.bias, blocks.0.weight, fc.bias, fc.weight
+"""
+import itertools
+import warnings
+import weakref
+from collections import OrderedDict
+
+import numpy as np
+
+from engine.tensor import Parameter, Tensor
+
+__all__ = ["Module", "HookHandler", "StateDictError"]
+
+
+class StateDictError(KeyError, ValueError):
+    """load_state_dict found missing, unexpected or mis-shaped keys (MegEngine raises KeyError for
+    key problems and ValueError for shape problems: this is both)."""
+
+    def __str__(self):  # KeyError would print the message with quotes around it
+        return str(self.args[0]) if self.args else ""
+
+
+class HookHandler:
+    """Returned by register_forward_(pre_)hook; `remove()` unregisters the hook."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks, hook):
+        self.id = next(HookHandler._ids)
+        hooks[self.id] = hook
+        self._hooks = weakref.ref(hooks)
+
+    def remove(self):
+        hooks = self._hooks()
+        if hooks is not None:
+            hooks.pop(self.id, None)
+
+
+def _expand(key, obj):
+    """[(dotted key, leaf)] for the Tensors and Modules in an attribute value."""
+    if isinstance(obj, (Tensor, Module)):
+        return [(key, obj)]
+    if not isinstance(obj, (list, tuple, dict)):
+        return []
+    if isinstance(obj, dict):
+        items = [(k, obj[k]) for k in sorted(obj, key=str)]
+    else:
+        items = [(str(i), v) for i, v in enumerate(obj)]
+    out = []
+    for k, v in items:
+        sub = _expand(k, v)
+        if sub and not isinstance(k, str):
+            raise TypeError(f"Module: a dict holding Tensors or Modules must have str keys, got "
+                            f"key {k!r} in attribute {key!r}")
+        out += [(f"{key}.{kk}", leaf) for kk, leaf in sub]
+    return out
+
+
+def _is_parameter(obj):
+    return isinstance(obj, Parameter)
+
+
+def _is_buffer(obj):
+    return isinstance(obj, Tensor) and not isinstance(obj, Parameter)
+
+
+def _is_state(obj):
+    return isinstance(obj, Tensor)
+
+
+def _is_module(obj):
+    return isinstance(obj, Module)
+
+
+class Module:
+    """Base class of all layers; subclasses define `forward`.
+
+    Args:
+        name: optional name of the module (MegEngine's `name=` keyword).
+    """
+
+    # Normalisation layers store their (1, C, 1, 1) tensors flattened in state_dict() and accept
+    # any checkpoint array of the same size (MegEngine's rule, so torch (C,) checkpoints load).
+    _flat_state = False
+
+    def __init__(self, name=None):
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise ValueError(f"Module: name must be a non-empty string, got {name!r}")
+        self._modules = []  # names of module-like attributes, in assignment order (for repr)
+        self.name = name
+        self.training = True
+        self._forward_pre_hooks = OrderedDict()
+        self._forward_hooks = OrderedDict()
+
+    def forward(self, *inputs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    # ---------------------------------------------------------------- attributes
+    def __setattr__(self, name, value):
+        module_like = isinstance(value, (Module, list, tuple, dict))
+        if name != "_modules":
+            modules = self.__dict__.get("_modules")
+            if modules is None:
+                if module_like and _expand(name, value):
+                    raise AttributeError(f"cannot assign {name!r} before Module.__init__() call "
+                                         f"(call super().__init__() first)")
+            elif module_like:
+                if name not in modules:
+                    modules.append(name)
+            elif name in modules:
+                modules.remove(name)
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        modules = self.__dict__.get("_modules")
+        if modules is not None and name in modules:
+            modules.remove(name)
+        object.__delattr__(self, name)
+
+    # --------------------------------------------------------------------- hooks
+    def register_forward_pre_hook(self, hook):
+        """`hook(module, inputs) -> None or new inputs` runs before forward."""
+        return HookHandler(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook):
+        """`hook(module, inputs, outputs) -> None or new outputs` runs after forward."""
+        return HookHandler(self._forward_hooks, hook)
+
+    def __call__(self, *inputs, **kwargs):
+        for hook in tuple(self._forward_pre_hooks.values()):
+            new = hook(self, inputs)
+            if new is not None:
+                inputs = new if isinstance(new, tuple) else (new,)
+        outputs = self.forward(*inputs, **kwargs)
+        for hook in tuple(self._forward_hooks.values()):
+            new = hook(self, inputs, outputs)
+            if new is not None:
+                outputs = new
+        return outputs
+
+    # ----------------------------------------------------------------- traversal
+    def _flatten(self, *, recursive=True, with_key=False, with_parent=False, prefix=None,
+                 predicate=lambda _: True, seen=None):
+        """Leaves (Tensors, Modules) under this module in sorted attribute order, each once."""
+        if seen is None:
+            seen = {id(self)}
+        dot = "" if prefix is None else prefix + "."
+        attrs = vars(self)
+        for key in sorted(attrs):
+            for ekey, leaf in _expand(key, attrs[key]):
+                if id(leaf) in seen:
+                    continue
+                seen.add(id(leaf))
+                if predicate(leaf):
+                    if with_key and with_parent:
+                        yield dot + ekey, leaf, self
+                    elif with_key:
+                        yield dot + ekey, leaf
+                    elif with_parent:
+                        yield leaf, self
+                    else:
+                        yield leaf
+                if recursive and isinstance(leaf, Module):
+                    yield from leaf._flatten(recursive=True, with_key=with_key,
+                                             with_parent=with_parent, prefix=dot + ekey,
+                                             predicate=predicate, seen=seen)
+
+    def parameters(self, recursive=True, **kwargs):
+        """The Parameters of this module (and of its sub-modules when recursive)."""
+        kwargs.pop("requires_grad", None)  # accepted for compatibility; tensors have no flag
+        yield from self._flatten(predicate=_is_parameter, recursive=recursive, **kwargs)
+
+    def named_parameters(self, prefix=None, recursive=True, **kwargs):
+        """(dotted name, Parameter) pairs, e.g. ("fc.weight", w)."""
+        kwargs.pop("requires_grad", None)
+        yield from self._flatten(with_key=True, prefix=prefix, predicate=_is_parameter,
+                                 recursive=recursive, **kwargs)
+
+    def buffers(self, recursive=True, **kwargs):
+        """Tensors that are not Parameters (e.g. BatchNorm running statistics)."""
+        yield from self._flatten(predicate=_is_buffer, recursive=recursive, **kwargs)
+
+    def named_buffers(self, prefix=None, recursive=True, **kwargs):
+        yield from self._flatten(with_key=True, prefix=prefix, predicate=_is_buffer,
+                                 recursive=recursive, **kwargs)
+
+    def tensors(self, recursive=True, **kwargs):
+        """Parameters and buffers."""
+        yield from self._flatten(predicate=_is_state, recursive=recursive, **kwargs)
+
+    def named_tensors(self, prefix=None, recursive=True, **kwargs):
+        yield from self._flatten(with_key=True, prefix=prefix, predicate=_is_state,
+                                 recursive=recursive, **kwargs)
+
+    def children(self, **kwargs):
+        """Direct sub-modules."""
+        yield from self._flatten(predicate=_is_module, recursive=False, **kwargs)
+
+    def named_children(self, **kwargs):
+        yield from self._flatten(with_key=True, predicate=_is_module, recursive=False, **kwargs)
+
+    def modules(self, **kwargs):
+        """This module and every sub-module, recursively."""
+        yield (self, None) if kwargs.get("with_parent") else self
+        yield from self._flatten(predicate=_is_module, **kwargs)
+
+    def named_modules(self, prefix=None, **kwargs):
+        """(dotted name, module) pairs; this module itself comes first with name "" (or prefix)."""
+        name = "" if prefix is None else prefix
+        yield (name, self, None) if kwargs.get("with_parent") else (name, self)
+        yield from self._flatten(with_key=True, prefix=prefix, predicate=_is_module, **kwargs)
+
+    def apply(self, fn):
+        """Call fn(module) on this module and every sub-module."""
+        for m in self.modules():
+            fn(m)
+
+    # -------------------------------------------------------------------- modes
+    def train(self, mode=True, recursive=True):
+        """Set `training` (used by BatchNorm and Dropout) on this module and its sub-modules."""
+        if not recursive:
+            self.training = bool(mode)
+            return
+        for m in self.modules():
+            m.training = bool(mode)
+
+    def eval(self):
+        self.train(False)
+
+    def zero_grad(self):
+        """Set every parameter's existing gradient to zeros (MegEngine's deprecated API; prefer
+        optimizer.clear_grad(), which drops the gradients)."""
+        for p in self.parameters():
+            if p.grad is not None:
+                p.grad = Tensor(np.zeros(p.grad.shape, p.grad.dtype), device=p.grad.device)
+
+    # --------------------------------------------------------------- state dict
+    def _local_states(self, prefix=""):
+        """[(key, tensor, owner module)] for every parameter and buffer, depth first."""
+        out = [(prefix + k, v, self)
+               for k, v in self._flatten(recursive=False, with_key=True, predicate=_is_state)]
+        for k, sub in self._flatten(recursive=False, with_key=True, predicate=_is_module):
+            out += sub._local_states(prefix + k + ".")
+        return out
+
+    def state_dict(self, rst=None, prefix="", keep_var=False):
+        """OrderedDict key -> numpy array (a copy) of every parameter and buffer.
+
+        keep_var=True returns the Tensors themselves instead (normalisation layers' (1, C, 1, 1)
+        tensors are reshaped to (C,) in either case, as MegEngine does).
+        """
+        rst = OrderedDict() if rst is None else rst
+        for key, var, owner in self._local_states(prefix):
+            if key in rst:
+                raise ValueError(f"state_dict: duplicated key {key!r}")
+            if owner._flat_state:
+                var = var.reshape(-1) if keep_var else var.numpy().reshape(-1)
+            elif not keep_var:
+                var = var.numpy()
+            rst[key] = var
+        return rst
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values into this module's parameters and buffers (keeping their identity).
+
+        state_dict: a dict key -> numpy array or Tensor (None skips the key), or a callable
+            `closure(key, tensor) -> array or None`.
+        strict: missing and unexpected keys are an error (else a warning). Mis-shaped values are
+            always an error. Every bad key is named in one StateDictError (a KeyError and a
+            ValueError), and nothing is loaded when there is one.
+        """
+        if isinstance(state_dict, dict):
+            given = state_dict
+            unexpected = set(given)
+
+            def closure(key, _):
+                return given.get(key)
+        elif callable(state_dict):
+            closure, unexpected = state_dict, set()
+        else:
+            raise TypeError(f"load_state_dict: expected a dict or a callable, got "
+                            f"{type(state_dict).__name__}")
+        missing, misshaped, updates = [], [], []
+        for key, var, owner in self._local_states():
+            unexpected.discard(key)
+            value = closure(key, var)
+            if value is None:
+                missing.append(key)
+                continue
+            if isinstance(value, Tensor):
+                value = value.numpy()
+            value = np.asarray(value)
+            if value.shape != var.shape:
+                if owner._flat_state and value.size == var.size:
+                    value = value.reshape(var.shape)
+                else:
+                    misshaped.append(f"{key}: expected {tuple(var.shape)}, got {value.shape}")
+                    continue
+            updates.append((var, value))
+        problems = []
+        if misshaped:
+            problems.append("mis-shaped keys: " + "; ".join(misshaped))
+        if strict and missing:
+            problems.append(f"missing keys: {missing}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys: {sorted(unexpected)}")
+        if problems:
+            raise StateDictError(f"load_state_dict ({type(self).__name__}, strict={strict}): "
+                                 + "; ".join(problems))
+        if missing or unexpected:
+            warnings.warn(f"load_state_dict (strict=False): missing keys {missing}, unexpected "
+                          f"keys {sorted(unexpected)}", stacklevel=2)
+        for var, value in updates:
+            var._reset(type(var)(value, dtype=value.dtype, device=var.device))
+
+    # --------------------------------------------------------------------- repr
+    def _module_info_string(self):
+        """One-line description of the layer's configuration (MegEngine's name)."""
+        return self.extra_repr()
+
+    def extra_repr(self):
+        """PyTorch's name for _module_info_string; override either."""
+        return ""
+
+    def __repr__(self):
+        extra = self._module_info_string()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = []
+        for name in self._modules:
+            value = self.__dict__.get(name)
+            for key, leaf in _expand(name, value):
+                if isinstance(leaf, Module):
+                    child_lines.append(f"({key}): " + _indent(repr(leaf), 2))
+        lines = extra_lines + child_lines
+        body = ""
+        if len(extra_lines) == 1 and not child_lines:
+            body = extra_lines[0]
+        elif lines:
+            body = "\n  " + "\n  ".join(lines) + "\n"
+        return f"{type(self).__name__}({body})"
+
+
+def _indent(text, spaces):
+    first, *rest = text.split("\n")
+    return "\n".join([first] + [" " * spaces + line for line in rest])

@@ -1,0 +1,54 @@
+"""MaxPool2d, AvgPool2d and AdaptiveAvgPool2d over (N, C, H, W) input."""
+from ._utils import functional
+from .module import Module
+
+__all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
+
+
+class _PoolNd(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, **kwargs):
+        super().__init__(**kwargs)
+        self.kernel_size = kernel_size
+        self.stride = stride or kernel_size  # MegEngine: the window size by default
+        self.padding = padding
+
+    def _module_info_string(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool2d(_PoolNd):
+    """Maximum over kernel_size windows; padding is implicit -inf (never selected)."""
+
+    def forward(self, inp):
+        return functional("max_pool2d")(inp, self.kernel_size, self.stride, self.padding)
+
+
+class AvgPool2d(_PoolNd):
+    """Mean over kernel_size windows. mode "average_count_exclude_padding" (default) divides by
+    the number of real pixels in the window, "average" by the full window size."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, mode="average_count_exclude_padding",
+                 **kwargs):
+        super().__init__(kernel_size, stride, padding, **kwargs)
+        self.mode = mode
+
+    def forward(self, inp):
+        return functional("avg_pool2d")(inp, self.kernel_size, self.stride, self.padding,
+                                        self.mode)
+
+    def _module_info_string(self):
+        return super()._module_info_string() + f", mode={self.mode}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed output size `oshp` (an int or (OH, OW))."""
+
+    def __init__(self, oshp, **kwargs):
+        super().__init__(**kwargs)
+        self.oshp = oshp
+
+    def forward(self, inp):
+        return functional("adaptive_avg_pool2d")(inp, self.oshp)
+
+    def _module_info_string(self):
+        return f"oshp={self.oshp}"

@@ -1,0 +1,73 @@
+"""Adam (L2 weight decay added to the gradient) and AdamW (decoupled weight decay)."""
+from ._inplace import adam_update
+from .optimizer import Optimizer
+
+__all__ = ["Adam", "AdamW"]
+
+
+class _AdamBase(Optimizer):
+    _decoupled = False
+
+    def __init__(self, params, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        name = type(self).__name__
+        if lr < 0.0:
+            raise ValueError(f"{name}: invalid learning rate {lr} (must be >= 0)")
+        if weight_decay < 0.0:
+            raise ValueError(f"{name}: invalid weight_decay {weight_decay} (must be >= 0)")
+        if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
+            raise ValueError(f"{name}: betas must be two values in [0, 1), got {betas}")
+        if eps < 0.0:
+            raise ValueError(f"{name}: invalid eps {eps} (must be >= 0)")
+        super().__init__(params, dict(lr=lr, weight_decay=weight_decay, betas=tuple(betas),
+                                      eps=eps))
+
+    def _create_state(self, param_group):
+        for p in param_group["params"]:
+            self._add_state(p, "exp_avg")
+            self._add_state(p, "exp_avg_sq")
+            self._add_state(p, "step", initializer=0.0)
+
+    def _updates(self, param_group):
+        lr = float(param_group["lr"])
+        weight_decay = float(param_group["weight_decay"])
+        eps = float(param_group["eps"])
+        beta1, beta2 = (float(b) for b in param_group["betas"])
+        for p in param_group["params"]:
+            grad = self._grad_array(p)
+            if grad is None:
+                continue
+            states = self._state[p]
+            step = self._writable(states["step"])
+            step += 1
+            adam_update(self._writable(p), grad, self._writable(states["exp_avg"]),
+                        self._writable(states["exp_avg_sq"]), lr, beta1, beta2, eps,
+                        weight_decay, float(step), self._decoupled)
+
+
+class Adam(_AdamBase):
+    r"""Adam (Kingma & Ba). Per parameter, with g its gradient and t its step count:
+
+        g = g + weight_decay * p
+        m = beta1 * m + (1 - beta1) * g;   v = beta2 * v + (1 - beta2) * g^2
+        p = p - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
+
+    Args:
+        params: Parameters or parameter-group dicts.
+        lr: learning rate.
+        betas: (beta1, beta2). Default: (0.9, 0.999)
+        eps: added to the denominator. Default: 1e-8
+        weight_decay: L2 penalty added to the gradient. Default: 0.0
+    """
+
+
+class AdamW(_AdamBase):
+    r"""Adam with decoupled weight decay (Loshchilov & Hutter): the moments see the plain
+    gradient and the update becomes p = p - lr * (m_hat / (sqrt(v_hat) + eps) + weight_decay * p).
+
+    Args: as Adam, with weight_decay defaulting to 1e-2.
+    """
+
+    _decoupled = True
+
+    def __init__(self, params, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        super().__init__(params, lr, betas, eps, weight_decay)
