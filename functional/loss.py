@@ -2,13 +2,15 @@
 from engine import dtype as _dt
 from engine.ops import elemwise as E
 from engine.ops import indexing as I
-from engine.ops import nn as N
+from engine.ops import loss as L
+from engine.ops import softmax as SM
 
 from ._utils import as_tensor, one_axis
 from .elemwise import abs, exp, log, log1p, maximum
 from .math import mean, sum
 
-__all__ = ["cross_entropy", "binary_cross_entropy", "l1_loss", "square_loss", "smooth_l1_loss"]
+__all__ = ["cross_entropy", "binary_cross_entropy", "l1_loss", "square_loss", "smooth_l1_loss",
+           "sigmoid_focal_loss"]
 
 _REDUCTIONS = ("none", "sum", "mean")
 
@@ -55,12 +57,35 @@ def cross_entropy(pred, label, axis=1, with_logits=True, label_smooth=0, reducti
     if label.size and (int(label.min()) < 0 or int(label.max()) >= n_cls):
         raise ValueError(f"cross_entropy: labels must be in [0, {n_cls}), got range "
                          f"[{int(label.min())}, {int(label.max())}]")
-    logp = N.LogSoftmax.apply(pred, axis=axis) if with_logits else log(pred)
+    if with_logits:
+        # One fused native op: log-softmax, NLL and smoothing forward, softmax - target backward.
+        if label.dtype != _dt.int32:
+            label = E.Cast.apply(label, dtype=_dt.int32)
+        loss = SM.CrossEntropy.apply(pred, label, axis=axis, smooth=float(label_smooth))
+        return _reduce(loss, reduction, "cross_entropy")
+    logp = log(pred)
     idx = label.reshape(label.shape[:axis] + (1,) + label.shape[axis:])
     nll = -I.Gather.apply(logp, idx, axis=axis).reshape(want)
     if label_smooth:
         nll = nll * (1 - label_smooth) - mean(logp, axis) * label_smooth
     return _reduce(nll, reduction, "cross_entropy")
+
+
+def sigmoid_focal_loss(pred, label, alpha=0.25, gamma=2.0, reduction="none"):
+    """Focal loss of Lin et al. (torchvision's sigmoid_focal_loss): logits `pred` against float
+    targets `label` of the same shape,
+        loss = alpha_t * BCE_with_logits(pred, label) * (1 - p_t) ** gamma,
+    p = sigmoid(pred), p_t = p label + (1 - p)(1 - label), alpha_t = alpha label +
+    (1 - alpha)(1 - label); alpha < 0 turns the weighting off. One fused, numerically stable
+    native op forward and backward (gradients for pred and label)."""
+    pred, label = _pair(pred, label, "sigmoid_focal_loss")
+    if not gamma >= 0:
+        raise ValueError(f"sigmoid_focal_loss: gamma must be >= 0, got {gamma!r}")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"sigmoid_focal_loss: reduction must be one of {_REDUCTIONS}, "
+                         f"got {reduction!r}")
+    loss = L.FocalLoss.apply(pred, label, alpha=float(alpha), gamma=float(gamma))
+    return _reduce(loss, reduction, "sigmoid_focal_loss")
 
 
 def binary_cross_entropy(pred, label, with_logits=True, reduction="mean"):
@@ -95,5 +120,3 @@ def smooth_l1_loss(pred, label, beta=1.0, reduction="mean"):
     loss = small * (0.5 / beta) * d * d + (1 - small) * (d - 0.5 * beta)
     return _reduce(loss, reduction, "smooth_l1_loss")
 
-
-del _dt

@@ -7,14 +7,23 @@ from engine import random as _random
 from engine.ops import elemwise as E
 from engine.ops import nn as N
 from engine.ops import shape as S
+from engine.ops import softmax as SM
 from engine.tensor import Tensor
 
 from ._utils import as_tensor, check_float, one_axis
-from .loss import binary_cross_entropy, cross_entropy, l1_loss, smooth_l1_loss, square_loss  # noqa: F401
+from .loss import (  # noqa: F401
+    binary_cross_entropy,
+    cross_entropy,
+    l1_loss,
+    sigmoid_focal_loss,  # noqa: F401
+    smooth_l1_loss,
+    square_loss,
+)
 from .math import matmul
 from .norm import batch_norm, group_norm, layer_norm  # noqa: F401
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d  # noqa: F401
 from .tensor import concat
+from .vision import interpolate  # noqa: F401
 
 __all__ = [
     "relu", "sigmoid", "gelu", "silu", "leaky_relu", "softmax", "logsoftmax", "linear",
@@ -22,7 +31,7 @@ __all__ = [
     "l1_loss", "square_loss", "smooth_l1_loss",
 ]
 __all__ += ["batch_norm", "group_norm", "max_pool2d", "avg_pool2d", "adaptive_max_pool2d",
-            "adaptive_avg_pool2d"]
+            "adaptive_avg_pool2d", "sigmoid_focal_loss", "interpolate"]
 
 
 def _float_input(x, fn):
@@ -62,13 +71,13 @@ def _softmax_axis(ndim):
 def softmax(inp, axis=None):
     inp = _float_input(inp, "softmax")
     axis = _softmax_axis(inp.ndim) if axis is None else axis
-    return N.Softmax.apply(inp, axis=one_axis(axis, inp.ndim, "softmax"))
+    return SM.Softmax.apply(inp, axis=one_axis(axis, inp.ndim, "softmax"))
 
 
 def logsoftmax(inp, axis=None):
     inp = _float_input(inp, "logsoftmax")
     axis = _softmax_axis(inp.ndim) if axis is None else axis
-    return N.LogSoftmax.apply(inp, axis=one_axis(axis, inp.ndim, "logsoftmax"))
+    return SM.LogSoftmax.apply(inp, axis=one_axis(axis, inp.ndim, "logsoftmax"))
 
 
 def linear(inp, weight, bias=None):

@@ -1,3 +1,17 @@
 """Every op, declared once with forward and backward side by side (see core.py)."""
-from . import core, elemwise, indexing, math, nn, norm, pooling, reduce, shape  # noqa: F401
+from . import (  # noqa: F401
+    core,
+    elemwise,
+    indexing,
+    interpolate,
+    loss,
+    math,
+    nn,
+    norm,
+    pooling,
+    reduce,
+    shape,
+    softmax,
+    vision,
+)
 from .core import REGISTRY, Op  # noqa: F401

@@ -1,5 +1,5 @@
-"""Neural-network activations and softmax family. GELU runs our own kernel (csrc/kernels/gelu.h):
-numpy has no erf."""
+"""Neural-network activations. GELU runs our own kernel (csrc/kernels/gelu.h): numpy has no erf.
+The softmax family lives in softmax.py."""
 import math
 
 import numpy as np
@@ -7,7 +7,6 @@ import numpy as np
 from .._native import native, stream_ptr
 from .core import Op
 from .elemwise import Cast, Exp, Greater, _const
-from .reduce import Sum
 
 
 class Relu(Op):
@@ -83,34 +82,6 @@ class GeluGrad(Op):
         x, dy = ctx.inputs
         phi = Exp.apply(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))
         return ddx * dy * phi * (2 - x * x), GeluGrad.apply(x, ddx)
-
-
-def _max_shift(xp, x, axis):
-    return x - xp.max(x, axis=axis, keepdims=True)
-
-
-class Softmax(Op):
-    save_outputs = True
-
-    def forward(xp, x, axis):
-        e = xp.exp(_max_shift(xp, x, axis))
-        return e / xp.sum(e, axis=axis, keepdims=True)
-
-    def backward(ctx, dy):
-        y, axis = ctx.outputs[0], ctx.attrs["axis"]
-        return y * (dy - Sum.apply(dy * y, axis=axis, keepdims=True))
-
-
-class LogSoftmax(Op):
-    save_outputs = True
-
-    def forward(xp, x, axis):
-        z = _max_shift(xp, x, axis)
-        return z - xp.log(xp.sum(xp.exp(z), axis=axis, keepdims=True))
-
-    def backward(ctx, dy):
-        y, axis = ctx.outputs[0], ctx.attrs["axis"]
-        return dy - Exp.apply(y) * Sum.apply(dy, axis=axis, keepdims=True)
 
 
 class OneHot(Op):
