@@ -10,6 +10,7 @@ from engine.ops import shape as S
 from engine.tensor import Tensor
 
 from ._utils import as_tensor, check_float, one_axis
+from .conv import conv2d, conv_transpose2d  # noqa: F401
 from .loss import binary_cross_entropy, cross_entropy, l1_loss, smooth_l1_loss, square_loss  # noqa: F401
 from .math import matmul, mean, var
 from .tensor import concat
@@ -19,6 +20,7 @@ __all__ = [
     "one_hot", "pad", "dropout", "layer_norm", "cross_entropy", "binary_cross_entropy",
     "l1_loss", "square_loss", "smooth_l1_loss",
 ]
+__all__ += ["conv2d", "conv_transpose2d"]
 
 
 def _float_input(x, fn):
