@@ -2,16 +2,18 @@
 ResNet-18-like network (widths 32-64-128-256, batch 16, 64x64 input): engine against torch in the
 same run, interleaved repeats, median times and the ratio engine/torch per shape. Not a test.
 
-    python bench/conv_cpu.py [--repeats R] [--batch N] [--profile]
+    python bench/conv_cpu.py [--repeats R] [--batch N] [--threads T] [--profile]
+
+--threads sets the threads of all three pools (torch, numpy's OpenBLAS, engine's OpenMP); on a
+shared machine --threads 1 gives the steadiest ratio.
 
 --profile also splits engine's time into its stages (im2col, GEMM, reorders, col2im), from the
 array-level functions in engine/ops/conv_impl.py, to show where the time goes.
 """
 import argparse
+import os
 import statistics
 import time
-
-import numpy as np
 
 # name, input (N, C, H, W) without N, weight (O, C, kh, kw), stride, padding
 SHAPES = [
@@ -71,6 +73,8 @@ def seconds(fn, inner=3):
 
 def profile(x, w, dy, stride, padding):
     """Milliseconds per stage of engine's forward + backward, from conv_impl's building blocks."""
+    import numpy as np
+
     from engine._native import native
     from engine.ops.conv_impl import ConvParams
 
@@ -87,14 +91,14 @@ def profile(x, w, dy, stride, padding):
 
     w2 = w.reshape(1, o, -1)
     for _ in range(2):  # forward im2col, backward-filter im2col
-        col = timed("im2col", lambda: C.conv_im2col(x, batch_major=False, **p.window(kernel)))
+        col = timed("im2col", lambda: C.conv_im2col(x, **p.window(kernel)))
     y = timed("gemm", lambda: np.matmul(w2, col))
     timed("reorder", lambda: C.conv_to_batch_major(y, n, None))
     dyg = timed("reorder", lambda: C.conv_to_group_major(dy.reshape(n, o, -1), 1))
     timed("reorder", lambda: C.conv_to_group_major(dy.reshape(n, o, -1), 1))
     timed("gemm", lambda: np.matmul(dyg, col.transpose(0, 2, 1)))
     dcol = timed("gemm", lambda: np.matmul(w2.transpose(0, 2, 1), dyg))
-    timed("col2im", lambda: C.conv_col2im(dcol, x.shape, batch_major=False, **p.window(kernel)))
+    timed("col2im", lambda: C.conv_col2im(dcol, x.shape, **p.window(kernel)))
     return stages
 
 
@@ -102,9 +106,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--threads", type=int, default=0, help="0: each library's default")
     ap.add_argument("--profile", action="store_true")
     args = ap.parse_args()
+    if args.threads:  # before numpy / torch load their thread pools
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(args.threads)
+    import numpy as np
     import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     rng = np.random.default_rng(0)
     print(f"threads: torch {torch.get_num_threads()}, engine._C "

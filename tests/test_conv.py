@@ -254,23 +254,49 @@ def test_generic_path_agrees_with_native(stride, padding, dilation, groups):
                                atol=1e-4)
 
 
-@pytest.mark.parametrize("batch_major", [False, True])
-def test_im2col_layouts_and_adjoint(batch_major):
-    """Both column layouts hold the same entries, and col2im is im2col's adjoint:
-    <im2col(x), c> == <x, col2im(c)>."""
+def test_im2col_entries_and_col2im_adjoint():
+    """im2col's (G, K, N*P) buffer holds the windows of x (zero padding), and col2im is its
+    adjoint: <im2col(x), c> == <x, col2im(c)>; both also write into a given `out`."""
     C = native()
     rng = np.random.default_rng(7)
     x = rng.standard_normal((3, 4, 7, 6), np.float32)
     win = dict(kernel=(3, 2), stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2)
-    col = C.conv_im2col(x, batch_major=batch_major, **win)
-    ref = C.conv_im2col(x, batch_major=False, **win)       # (G, K, N*P)
-    g, k, n_p = ref.shape
-    as_group_major = col.transpose(1, 2, 0, 3).reshape(g, k, n_p) if batch_major else col
-    np.testing.assert_array_equal(as_group_major, ref)
+    col = C.conv_im2col(x, **win)
+    p = conv_impl.ConvParams((2, 1), (1, 2), (1, 2), 2)
+    want = conv_impl._generic_columns(np, x, (3, 2), p)                     # (N, G, K, P)
+    assert col.shape == (2, 2 * 3 * 2, 3 * want.shape[3])
+    np.testing.assert_array_equal(col, want.transpose(1, 2, 0, 3).reshape(col.shape))
     c = rng.standard_normal(col.shape, np.float32)
-    back = C.conv_col2im(c, x.shape, batch_major=batch_major, **win)
+    back = C.conv_col2im(c, x.shape, **win)
     np.testing.assert_allclose(np.vdot(col.astype(np.float64), c),
                                np.vdot(x.astype(np.float64), back), rtol=1e-5)
+    out = np.full(col.shape, np.nan, np.float32)
+    assert C.conv_im2col(x, out=out, **win) is out
+    np.testing.assert_array_equal(out, col)
+    out = np.full(x.shape, np.nan, np.float32)
+    C.conv_col2im(c, x.shape, out=out, **win)
+    np.testing.assert_array_equal(out, back)
+    with pytest.raises(ValueError, match=r"conv_im2col: out has shape \(2, 12, 5\)"):
+        C.conv_im2col(x, out=np.empty((2, 12, 5), np.float32), **win)
+
+
+def test_chunked_batches_match_unchunked(monkeypatch):
+    """Splitting the batch into column-buffer chunks (one sample each here) changes nothing."""
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((5, 6, 9, 7), np.float32)
+    w = rng.standard_normal((4, 3, 3, 3), np.float32)
+    p = conv_impl.ConvParams((1, 2), (1, 1), (1, 1), 2)
+    whole = [conv_impl.forward(np, x, w, None, p)]
+    dy = rng.standard_normal(whole[0].shape, np.float32)
+    whole += [conv_impl.backward_data(np, dy, w, x.shape[2:], p),
+              conv_impl.backward_filter(np, x, dy, (3, 3), p)]
+    monkeypatch.setattr(conv_impl, "CHUNK_BYTES", 1)
+    assert len(conv_impl._chunks(5, 100)) == 5
+    chunked = [conv_impl.forward(np, x, w, None, p),
+               conv_impl.backward_data(np, dy, w, x.shape[2:], p),
+               conv_impl.backward_filter(np, x, dy, (3, 3), p)]
+    for a, b in zip(whole, chunked):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
 def test_threads_do_not_change_results():

@@ -4,11 +4,15 @@ Notation (shapes): x (N, C, H, W), weight (O, C/G, kh, kw), y (N, O, OH, OW), G 
 Og = O/G output channels and K = C/G*kh*kw column rows per group, P = OH*OW output positions.
 
 On the CPU the column buffer comes from our kernels (csrc/cpu/im2col.cpp) in the "group-major"
-layout (G, K, N*P), so each group is ONE large GEMM through numpy's BLAS instead of N small ones;
-csrc also reorders (G, Og, N*P) <-> (N, O, P) in parallel, fusing the bias add. A 1x1, stride-1,
-unpadded conv needs no im2col: x itself is the column buffer. Other array modules (CuPy) take a
-generic path of strided slices; it computes the same thing and the tests compare the two.
+layout (G, K, n*P) for a chunk of n samples, so each group's GEMM is one large product through
+numpy's BLAS rather than n small ones; csrc also reorders (G, Og, n*P) <-> (n, O, P) in parallel,
+fusing the bias add. A 1x1, stride-1, unpadded conv needs no im2col: x itself is the column
+buffer. Other array modules (CuPy) take a generic path of strided slices; it computes the same
+thing and the tests compare the two.
 """
+import math
+import threading
+
 import numpy as np
 
 from .._native import native
@@ -39,77 +43,125 @@ def _float32(a):
     return a if a.dtype == np.float32 else a.astype(np.float32)
 
 
+# Column buffers are made and consumed a few samples at a time: a chunk of about CHUNK_BYTES
+# stays in cache between im2col and its GEMM (or the GEMM and col2im), and the per-thread
+# workspaces below are reused across calls instead of page-faulting in fresh buffers each time.
+CHUNK_BYTES = 4 << 20
+_WORKSPACE_MAX_BYTES = 256 << 20  # larger temporaries are allocated per call, not kept
+_workspaces = threading.local()
+
+
+def _workspace(role, shape):
+    """A float32 scratch array of `shape`, reused for `role` by later calls on this thread."""
+    need = math.prod(shape)
+    buf = getattr(_workspaces, role, None)
+    if buf is None or buf.size < need:
+        buf = np.empty(need, np.float32)
+        if need * 4 <= _WORKSPACE_MAX_BYTES:
+            setattr(_workspaces, role, buf)
+    return buf[:need].reshape(shape)
+
+
+def _chunks(n, bytes_per_sample):
+    """[start, stop) sample ranges of about CHUNK_BYTES of column buffer each."""
+    step = max(1, CHUNK_BYTES // max(1, bytes_per_sample))
+    return [(i, min(i + step, n)) for i in range(0, n, step)]
+
+
+def _col_shape(p, c, kernel, out_hw, samples):
+    """(G, K, samples*P): the column buffer of `samples` samples."""
+    return (p.groups, c // p.groups * kernel[0] * kernel[1], samples * out_hw[0] * out_hw[1])
+
+
 def forward(xp, x, w, bias, p):
     """y = conv(x, w) + bias; bias is None or holds O values."""
-    n, c = x.shape[:2]
-    o, kernel = w.shape[0], w.shape[2:]
-    oh, ow = p.out_hw(x.shape[2:], kernel)
     if xp is not np:
         return _generic_forward(xp, x, w, bias, p)
+    n, c = x.shape[:2]
+    o, kernel, g = w.shape[0], w.shape[2:], p.groups
+    out_hw = p.out_hw(x.shape[2:], kernel)
     dtype = x.dtype
     x, w = _float32(x), _float32(w)
     bias = None if bias is None else _float32(bias).reshape(-1)
-    g = p.groups
+    y = np.empty((n, o) + out_hw, np.float32)
     if n == 0:
-        y = np.zeros((0, o, oh, ow), np.float32)
+        pass
     elif p.is_pointwise(kernel):
         # (G, Og, C/G) @ (N, G, C/G, HW) -> (N, G, Og, HW): already NCHW
-        y = np.matmul(w.reshape(g, o // g, c // g), x.reshape(n, g, c // g, oh * ow))
-        y = y.reshape(n, o, oh, ow)
+        np.matmul(w.reshape(g, o // g, c // g), x.reshape(n, g, c // g, -1),
+                  out=y.reshape(n, g, o // g, -1))
         if bias is not None:
             y += bias.reshape(1, o, 1, 1)
     else:
         C = native()
-        col = C.conv_im2col(x, batch_major=False, **p.window(kernel))       # (G, K, N*P)
-        y = np.matmul(w.reshape(g, o // g, -1), col)                          # (G, Og, N*P)
-        y = C.conv_to_batch_major(y, n, bias).reshape(n, o, oh, ow)
+        w = w.reshape(g, o // g, -1)                                          # (G, Og, K)
+        y3 = y.reshape(n, o, -1)
+        for a, b in _chunks(n, 4 * math.prod(_col_shape(p, c, kernel, out_hw, 1))):
+            col = C.conv_im2col(x[a:b], out=_workspace("col", _col_shape(p, c, kernel, out_hw,
+                                                                         b - a)),
+                                **p.window(kernel))                           # (G, K, n*P)
+            yg = np.matmul(w, col, out=_workspace("rows", (g, o // g, col.shape[2])))
+            C.conv_to_batch_major(yg, b - a, bias, out=y3[a:b])               # (n, O, P)
     return y if dtype == np.float32 else y.astype(dtype)
 
 
 def backward_data(xp, dy, w, in_hw, p):
     """dx of y = conv(x, w) for dy (N, O, OH, OW); also the transposed conv of dy with w."""
-    n, o = dy.shape[:2]
-    c, kernel = w.shape[1] * p.groups, w.shape[2:]
     if xp is not np:
         return _generic_backward_data(xp, dy, w, in_hw, p)
+    n, o = dy.shape[:2]
+    g, kernel = p.groups, w.shape[2:]
+    c, in_hw = w.shape[1] * g, tuple(in_hw)
     dtype = dy.dtype
     dy, w = _float32(dy), _float32(w)
-    g = p.groups
     wt = w.reshape(g, o // g, -1).transpose(0, 2, 1)                            # (G, K, Og)
+    dx = np.empty((n, c) + in_hw, np.float32)
     if n == 0:
-        dx = np.zeros((0, c) + tuple(in_hw), np.float32)
+        pass
     elif p.is_pointwise(kernel):
-        dx = np.matmul(wt, dy.reshape(n, g, o // g, -1)).reshape((n, c) + tuple(in_hw))
+        np.matmul(wt, dy.reshape(n, g, o // g, -1), out=dx.reshape(n, g, c // g, -1))
     else:
         C = native()
-        dyg = C.conv_to_group_major(dy.reshape(n, o, -1), g)                  # (G, Og, N*P)
-        dcol = np.matmul(wt, dyg)                                             # (G, K, N*P)
-        dx = C.conv_col2im(dcol, (n, c) + tuple(in_hw), batch_major=False, **p.window(kernel))
+        out_hw = dy.shape[2:]
+        dy3 = dy.reshape(n, o, -1)
+        for a, b in _chunks(n, 4 * math.prod(_col_shape(p, c, kernel, out_hw, 1))):
+            m = b - a
+            dyg = C.conv_to_group_major(dy3[a:b], g, out=_workspace(
+                "rows", (g, o // g, m * out_hw[0] * out_hw[1])))                # (G, Og, m*P)
+            dcol = np.matmul(wt, dyg, out=_workspace("col", _col_shape(p, c, kernel, out_hw, m)))
+            C.conv_col2im(dcol, (m, c) + in_hw, out=dx[a:b], **p.window(kernel))
     return dx if dtype == np.float32 else dx.astype(dtype)
 
 
 def backward_filter(xp, x, dy, kernel, p):
     """dw (O, C/G, kh, kw) of y = conv(x, w)."""
-    n, c = x.shape[:2]
-    o, g = dy.shape[1], p.groups
     if xp is not np:
         return _generic_backward_filter(xp, x, dy, kernel, p)
+    n, c = x.shape[:2]
+    o, g, kernel = dy.shape[1], p.groups, tuple(kernel)
     dtype = x.dtype
     x, dy = _float32(x), _float32(dy)
+    dw = np.zeros((g, o // g, c // g * kernel[0] * kernel[1]), np.float32)    # (G, Og, K)
     if n == 0:
-        dw = np.zeros((o, c // g) + tuple(kernel), np.float32)
+        pass
     elif p.is_pointwise(kernel):
-        # sum over samples of (Og, HW) @ (HW, C/G), as one GEMM over (N*HW) per group
-        C = native()
-        dyg = C.conv_to_group_major(dy.reshape(n, o, -1), g)                  # (G, Og, N*HW)
-        xg = C.conv_to_group_major(x.reshape(n, c, -1), g)                    # (G, C/G, N*HW)
-        dw = np.matmul(dyg, xg.transpose(0, 2, 1))
+        # per sample (Og, HW) @ (HW, C/G), summed over samples
+        per_sample = np.matmul(dy.reshape(n, g, o // g, -1),
+                               x.reshape(n, g, c // g, -1).transpose(0, 1, 3, 2))
+        np.sum(per_sample, axis=0, out=dw)
     else:
         C = native()
-        col = C.conv_im2col(x, batch_major=False, **p.window(kernel))       # (G, K, N*P)
-        dyg = C.conv_to_group_major(dy.reshape(n, o, -1), g)                  # (G, Og, N*P)
-        dw = np.matmul(dyg, col.transpose(0, 2, 1))                           # (G, Og, K)
-    dw = dw.reshape((o, c // g) + tuple(kernel))
+        out_hw = dy.shape[2:]
+        dy3 = dy.reshape(n, o, -1)
+        partial = np.empty_like(dw)
+        for a, b in _chunks(n, 4 * math.prod(_col_shape(p, c, kernel, out_hw, 1))):
+            m = b - a
+            col = C.conv_im2col(x[a:b], out=_workspace("col", _col_shape(p, c, kernel, out_hw, m)),
+                                **p.window(kernel))                           # (G, K, m*P)
+            dyg = C.conv_to_group_major(dy3[a:b], g, out=_workspace(
+                "rows", (g, o // g, m * out_hw[0] * out_hw[1])))                # (G, Og, m*P)
+            dw += np.matmul(dyg, col.transpose(0, 2, 1), out=partial)
+    dw = dw.reshape((o, c // g) + kernel)
     return dw if dtype == np.float32 else dw.astype(dtype)
 
 
