@@ -319,3 +319,20 @@ def test_threads_do_not_change_results():
         C.set_num_threads(old)
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
+
+
+def test_non_contiguous_inputs():
+    """Views (an NHWC array transposed to NCHW, a strided weight) give the same results."""
+    rng = np.random.default_rng(10)
+    x_nhwc = rng.standard_normal((3, 7, 6, 4), np.float32)
+    w = rng.standard_normal((5, 4, 3, 3), np.float32)
+    x = F.transpose(mge.tensor(x_nhwc), (0, 3, 1, 2))
+    w_view = F.transpose(mge.tensor(w.transpose(1, 0, 2, 3).copy()), (1, 0, 2, 3))
+    dy = mge.tensor(rng.standard_normal((3, 5, 4, 3), np.float32))
+    want = conv_ref(x_nhwc.transpose(0, 3, 1, 2).astype(np.float64), w.astype(np.float64),
+                    stride=(2, 2), padding=(1, 1))
+    for weight in (mge.tensor(w), w_view):
+        got = F.conv2d(x, weight, stride=2, padding=1)
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-5)
+        dx = F.conv_transpose2d(dy, weight, stride=2, padding=1, output_padding=(0, 1))
+        assert dx.shape == x.shape

@@ -19,6 +19,11 @@ using kernels::conv_valid_range;
 
 namespace {
 
+// The reorders are plain row copies, bound by memory bandwidth that one core nearly saturates at
+// these sizes; a parallel region would mostly add a fork/join (and, between the BLAS calls around
+// them, wake threads that contend with the BLAS pool).
+constexpr int64_t kCopyParallelThreshold = int64_t(1) << 20;
+
 // The valid output-position box of kernel tap (ki, kj): outside it the tap reads zero padding.
 struct TapRange {
   int64_t oh_lo, oh_hi, ow_lo, ow_hi;
@@ -33,29 +38,32 @@ inline TapRange tap_range(const ConvGeometry& g, int64_t ki, int64_t kj) {
   return r;
 }
 
-// Copies one input plane's taps into its kh*kw rows of the column buffer.
+// Copies one input plane's taps into its kh*kw rows of the column buffer. Rows are often short
+// (4 to 32 outputs in ResNet's later stages), so the loops are written out rather than calls to
+// memcpy/fill per row, whose call overhead would dominate.
 inline void im2col_plane(const float* plane, float* rows, int64_t row_stride,
                          const ConvGeometry& g) {
   const int64_t ow_count = g.out_w;
   const int64_t positions = g.out_h * g.out_w;
   for (int64_t ki = 0; ki < g.kernel_h; ++ki) {
     for (int64_t kj = 0; kj < g.kernel_w; ++kj) {
-      float* dst = rows + (ki * g.kernel_w + kj) * row_stride;
+      float* __restrict dst = rows + (ki * g.kernel_w + kj) * row_stride;
       const TapRange r = tap_range(g, ki, kj);
-      std::fill(dst, dst + r.oh_lo * ow_count, 0.f);
+      for (int64_t i = 0; i < r.oh_lo * ow_count; ++i) dst[i] = 0.f;
       for (int64_t oh = r.oh_lo; oh < r.oh_hi; ++oh) {
-        float* out = dst + oh * ow_count;
-        const float* src =
+        float* __restrict out = dst + oh * ow_count;
+        const float* __restrict src =
             plane + conv_in_coord(oh, ki, g.stride_h, g.pad_h, g.dil_h) * g.width + r.w_offset;
-        std::fill(out, out + r.ow_lo, 0.f);
+        int64_t ow = 0;
+        for (; ow < r.ow_lo; ++ow) out[ow] = 0.f;
         if (g.stride_w == 1) {
-          std::memcpy(out + r.ow_lo, src + r.ow_lo, (r.ow_hi - r.ow_lo) * sizeof(float));
+          for (; ow < r.ow_hi; ++ow) out[ow] = src[ow];
         } else {
-          for (int64_t ow = r.ow_lo; ow < r.ow_hi; ++ow) out[ow] = src[ow * g.stride_w];
+          for (; ow < r.ow_hi; ++ow) out[ow] = src[ow * g.stride_w];
         }
-        std::fill(out + r.ow_hi, out + ow_count, 0.f);
+        for (; ow < ow_count; ++ow) out[ow] = 0.f;
       }
-      std::fill(dst + r.oh_hi * ow_count, dst + positions, 0.f);
+      for (int64_t i = r.oh_hi * ow_count; i < positions; ++i) dst[i] = 0.f;
     }
   }
 }
@@ -120,7 +128,7 @@ void col2im_cpu(const float* col, float* x, int64_t batch, const ConvGeometry& g
 void gather_batch_major(const float* src, float* dst, int64_t batch, int64_t groups, int64_t rows,
                         int64_t plane, const float* bias) {
   const int64_t count = batch * groups * rows;  // rows of `plane` elements
-#pragma omp parallel for schedule(static) if (count * plane >= kParallelThreshold)
+#pragma omp parallel for schedule(static) if (count * plane >= kCopyParallelThreshold)
   for (int64_t t = 0; t < count; ++t) {
     const int64_t n = t / (groups * rows), gr = t % (groups * rows);  // gr = g * rows + r
     const float* in = src + (gr * batch + n) * plane;
@@ -137,7 +145,7 @@ void gather_batch_major(const float* src, float* dst, int64_t batch, int64_t gro
 void scatter_group_major(const float* src, float* dst, int64_t batch, int64_t groups,
                          int64_t rows, int64_t plane) {
   const int64_t count = batch * groups * rows;
-#pragma omp parallel for schedule(static) if (count * plane >= kParallelThreshold)
+#pragma omp parallel for schedule(static) if (count * plane >= kCopyParallelThreshold)
   for (int64_t t = 0; t < count; ++t) {
     const int64_t n = t / (groups * rows), gr = t % (groups * rows);
     std::memcpy(dst + (gr * batch + n) * plane, src + t * plane, plane * sizeof(float));

@@ -63,8 +63,10 @@ def _workspace(role, shape):
 
 
 def _chunks(n, bytes_per_sample):
-    """[start, stop) sample ranges of about CHUNK_BYTES of column buffer each."""
-    step = max(1, CHUNK_BYTES // max(1, bytes_per_sample))
+    """[start, stop) sample ranges of at most about CHUNK_BYTES of column buffer each, of equal
+    size (16 samples in chunks of 8 + 8 rather than 14 + 2: a thin last GEMM is inefficient)."""
+    count = -(-n // max(1, CHUNK_BYTES // max(1, bytes_per_sample)))
+    step = max(1, -(-n // max(1, count)))
     return [(i, min(i + step, n)) for i in range(0, n, step)]
 
 
