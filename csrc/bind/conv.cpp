@@ -20,8 +20,8 @@ using kernels::ConvGeometry;
 // Geometry of a conv of input (N, C, H, W) with the given window; checks what the loops rely on.
 ConvGeometry make_geometry(const char* fn, const std::vector<py::ssize_t>& in_shape, Pair kernel,
                            Pair stride, Pair pad, Pair dil, int64_t groups) {
-  ENGINE_CHECK(in_shape.size() == 4, fn << ": expected an (N, C, H, W) input, got "
-                                         << in_shape.size() << " dims");
+  ENGINE_CHECK(in_shape.size() == 4,
+               fn << ": expected an (N, C, H, W) input, got " << in_shape.size() << " dims");
   ENGINE_CHECK(kernel.first > 0 && kernel.second > 0 && stride.first > 0 && stride.second > 0 &&
                    dil.first > 0 && dil.second > 0 && pad.first >= 0 && pad.second >= 0,
                fn << ": kernel, stride and dilation must be positive and padding non-negative");
@@ -52,8 +52,7 @@ ConvGeometry make_geometry(const char* fn, const std::vector<py::ssize_t>& in_sh
 // The column buffer (G, K, N*P): per group, K = C/G*kh*kw rows of N*P output positions, so each
 // group's GEMM is one large product (strides per kernels/im2col.h ColumnLayout).
 std::vector<py::ssize_t> column_shape(const ConvGeometry& g, int64_t batch) {
-  return {g.groups, g.channels / g.groups * g.kernel_h * g.kernel_w,
-          batch * g.out_h * g.out_w};
+  return {g.groups, g.channels / g.groups * g.kernel_h * g.kernel_w, batch * g.out_h * g.out_w};
 }
 
 ColumnLayout column_layout(const ConvGeometry& g, int64_t batch) {
@@ -75,14 +74,15 @@ FloatArray result_array(const char* fn, const py::object& out,
   ENGINE_CHECK((a.flags() & py::array::c_style) && a.writeable(),
                fn << ": out must be a writable C-contiguous array");
   ENGINE_CHECK(shape_of(a) == shape, fn << ": out has shape " << shape_str(a) << ", expected "
-                                         << std::string(py::str(py::cast(shape))));
+                                        << std::string(py::str(py::cast(shape))));
   return py::reinterpret_borrow<FloatArray>(out);
 }
 
 FloatArray im2col(const py::object& x_in, Pair kernel, Pair stride, Pair pad, Pair dil,
                   int64_t groups, const py::object& out) {
   FloatArray x = as_float32(x_in, "conv_im2col", "x");
-  const ConvGeometry g = make_geometry("conv_im2col", shape_of(x), kernel, stride, pad, dil, groups);
+  const ConvGeometry g =
+      make_geometry("conv_im2col", shape_of(x), kernel, stride, pad, dil, groups);
   const int64_t batch = x.shape(0);
   FloatArray col = result_array("conv_im2col", out, column_shape(g, batch));
   const float* xp = x.data();
@@ -100,9 +100,9 @@ FloatArray col2im(const py::object& col_in, const std::vector<py::ssize_t>& in_s
   const ConvGeometry g = make_geometry("conv_col2im", in_shape, kernel, stride, pad, dil, groups);
   const int64_t batch = in_shape[0];
   ENGINE_CHECK(shape_of(col) == column_shape(g, batch),
-               "conv_col2im: column buffer of shape "
-                   << shape_str(col) << " does not match input "
-                   << std::string(py::str(py::cast(in_shape))) << " and the window");
+               "conv_col2im: column buffer of shape " << shape_str(col) << " does not match input "
+                                                      << std::string(py::str(py::cast(in_shape)))
+                                                      << " and the window");
   FloatArray x = result_array("conv_col2im", out, in_shape);
   const float* cp = col.data();
   float* xp = x.mutable_data();
@@ -117,9 +117,9 @@ FloatArray col2im(const py::object& col_in, const std::vector<py::ssize_t>& in_s
 FloatArray to_batch_major(const py::object& y_in, int64_t batch, const py::object& bias_in,
                           const py::object& out_in) {
   FloatArray y = as_float32(y_in, "conv_to_batch_major", "y");
-  ENGINE_CHECK(y.ndim() == 3 && batch > 0 && y.shape(2) % batch == 0,
-               "conv_to_batch_major: expected (G, R, N*P) with N=" << batch << ", got "
-                                                                   << shape_str(y));
+  ENGINE_CHECK(
+      y.ndim() == 3 && batch > 0 && y.shape(2) % batch == 0,
+      "conv_to_batch_major: expected (G, R, N*P) with N=" << batch << ", got " << shape_str(y));
   const int64_t groups = y.shape(0), rows = y.shape(1), plane = y.shape(2) / batch;
   FloatArray bias;
   const float* bp = nullptr;
@@ -143,9 +143,9 @@ FloatArray to_batch_major(const py::object& y_in, int64_t batch, const py::objec
 // (N, G*R, P) -> (G, R, N*P).
 FloatArray to_group_major(const py::object& y_in, int64_t groups, const py::object& out_in) {
   FloatArray y = as_float32(y_in, "conv_to_group_major", "y");
-  ENGINE_CHECK(y.ndim() == 3 && groups > 0 && y.shape(1) % groups == 0,
-               "conv_to_group_major: expected (N, G*R, P) with G=" << groups << ", got "
-                                                                   << shape_str(y));
+  ENGINE_CHECK(
+      y.ndim() == 3 && groups > 0 && y.shape(1) % groups == 0,
+      "conv_to_group_major: expected (N, G*R, P) with G=" << groups << ", got " << shape_str(y));
   const int64_t batch = y.shape(0), rows = y.shape(1) / groups, plane = y.shape(2);
   FloatArray out = result_array("conv_to_group_major", out_in, {groups, rows, batch * plane});
   const float* yp = y.data();
@@ -170,9 +170,8 @@ ENGINE_BINDINGS(conv) {
   m.def("conv_col2im", &engine::col2im, arg("col"), arg("input_shape"), arg("kernel"),
         arg("stride"), arg("padding"), arg("dilation"), arg("groups"), arg("out") = none,
         "Adjoint of conv_im2col: sums the column buffer back into an array of input_shape.");
-  m.def("conv_to_batch_major", &engine::to_batch_major, arg("y"), arg("batch"),
-        arg("bias") = none, arg("out") = none,
-        "(G, R, N*P) -> (N, G*R, P), adding bias (G*R values) when given.");
-  m.def("conv_to_group_major", &engine::to_group_major, arg("y"), arg("groups"),
-        arg("out") = none, "(N, G*R, P) -> (G, R, N*P).");
+  m.def("conv_to_batch_major", &engine::to_batch_major, arg("y"), arg("batch"), arg("bias") = none,
+        arg("out") = none, "(G, R, N*P) -> (N, G*R, P), adding bias (G*R values) when given.");
+  m.def("conv_to_group_major", &engine::to_group_major, arg("y"), arg("groups"), arg("out") = none,
+        "(N, G*R, P) -> (G, R, N*P).");
 }

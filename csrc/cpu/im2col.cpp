@@ -13,9 +13,9 @@ namespace engine {
 namespace cpu {
 
 using kernels::ColumnLayout;
-using kernels::ConvGeometry;
 using kernels::conv_in_coord;
 using kernels::conv_valid_range;
+using kernels::ConvGeometry;
 
 namespace {
 
@@ -108,8 +108,8 @@ void im2col_cpu(const float* x, float* col, int64_t batch, const ConvGeometry& g
 #pragma omp parallel for schedule(static) if (work >= kParallelThreshold)
   for (int64_t t = 0; t < planes; ++t) {
     const int64_t n = t / g.channels, c = t % g.channels;
-    im2col_plane(x + t * g.height * g.width, col + plane_rows_offset(n, c, g, layout),
-                 layout.row, g);
+    im2col_plane(x + t * g.height * g.width, col + plane_rows_offset(n, c, g, layout), layout.row,
+                 g);
   }
 }
 
@@ -120,8 +120,8 @@ void col2im_cpu(const float* col, float* x, int64_t batch, const ConvGeometry& g
 #pragma omp parallel for schedule(static) if (work >= kParallelThreshold)
   for (int64_t t = 0; t < planes; ++t) {
     const int64_t n = t / g.channels, c = t % g.channels;
-    col2im_plane(col + plane_rows_offset(n, c, g, layout), layout.row,
-                 x + t * g.height * g.width, g);
+    col2im_plane(col + plane_rows_offset(n, c, g, layout), layout.row, x + t * g.height * g.width,
+                 g);
   }
 }
 
@@ -142,8 +142,8 @@ void gather_batch_major(const float* src, float* dst, int64_t batch, int64_t gro
   }
 }
 
-void scatter_group_major(const float* src, float* dst, int64_t batch, int64_t groups,
-                         int64_t rows, int64_t plane) {
+void scatter_group_major(const float* src, float* dst, int64_t batch, int64_t groups, int64_t rows,
+                         int64_t plane) {
   const int64_t count = batch * groups * rows;
 #pragma omp parallel for schedule(static) if (count * plane >= kCopyParallelThreshold)
   for (int64_t t = 0; t < count; ++t) {

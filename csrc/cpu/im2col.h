@@ -23,8 +23,8 @@ void col2im_cpu(const float* col, float* x, int64_t batch, const kernels::ConvGe
 // the way in: the reordering between the GEMM-friendly "group-major" layout and NCHW.
 void gather_batch_major(const float* src, float* dst, int64_t batch, int64_t groups, int64_t rows,
                         int64_t plane, const float* bias);
-void scatter_group_major(const float* src, float* dst, int64_t batch, int64_t groups,
-                         int64_t rows, int64_t plane);
+void scatter_group_major(const float* src, float* dst, int64_t batch, int64_t groups, int64_t rows,
+                         int64_t plane);
 
 }  // namespace cpu
 }  // namespace engine

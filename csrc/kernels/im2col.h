@@ -3,7 +3,8 @@
 //
 // The column buffer of a grouped conv holds, for group g, row k = (c_in_group * kh + ki) * kw + kj
 // and column (n, p) with p = oh * out_w + ow, the input value
-//   x[n, g * Cg + c_in_group, oh * stride_h - pad_h + ki * dil_h, ow * stride_w - pad_w + kj * dil_w]
+//   x[n, g * Cg + c_in_group, oh * sh - ph + ki * dh, ow * sw - pw + kj * dw]
+// (s = stride, p = padding, d = dilation)
 // (zero outside the image). Its layout is given by three strides (group, row, sample); the
 // out_h * out_w positions of one (g, k, n) are always contiguous, which is what makes a row of
 // the GEMM a contiguous run.
