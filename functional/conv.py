@@ -16,6 +16,8 @@ _COMPUTE_MODES = ("default", "float32")
 
 
 def _pair(value, name, fn, minimum):
+    if type(value) is int and value >= minimum:  # the common case, checked cheaply
+        return (value, value)
     v = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
     if len(v) != 2 or not all(isinstance(i, int) and not isinstance(i, bool) for i in v):
         raise TypeError(f"{fn}: {name} must be an int or a pair of ints, got {value!r}")

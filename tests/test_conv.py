@@ -338,3 +338,21 @@ def test_non_contiguous_inputs():
         np.testing.assert_allclose(dx.numpy(), conv_transpose_ref(
             dy.numpy().astype(np.float64), w.astype(np.float64), None, 2, 1, (0, 1)),
             rtol=1e-5, atol=1e-5)
+
+
+def test_flat_bias_matches_megengine_bias_shape():
+    """A (O,) bias works like MegEngine's (1, O, 1, 1) one, and gets a gradient of its shape."""
+    rng = np.random.default_rng(11)
+    x = mge.tensor(rng.standard_normal((2, 3, 5, 5), np.float32))
+    w = mge.tensor(rng.standard_normal((4, 3, 3, 3), np.float32))
+    b4 = rng.standard_normal((1, 4, 1, 1), np.float32)
+    grads = []
+    for b in (mge.tensor(b4), mge.tensor(b4.reshape(4))):
+        gm = GradManager().attach([b])
+        with gm:
+            y = F.conv2d(x, w, b, padding=1)
+            gm.backward((y * y).sum())
+        assert b.grad.shape == b.shape
+        grads.append((y.numpy(), b.grad.numpy().reshape(4)))
+    np.testing.assert_array_equal(grads[0][0], grads[1][0])
+    np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-6)
