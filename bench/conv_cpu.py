@@ -7,10 +7,19 @@ same run, interleaved repeats, median times and the ratio engine/torch per shape
 --threads sets the threads of all three pools (torch, numpy's OpenBLAS, engine's OpenMP); on a
 shared machine --threads 1 gives the steadiest ratio.
 
---profile also splits engine's time into its stages (im2col, GEMM, reorders, col2im), from the
-array-level functions in engine/ops/conv_impl.py, to show where the time goes.
+--omp-wait-policy (default passive) sets OMP_WAIT_POLICY before any library loads. Why: engine's
+loops run on OpenMP (libgomp) and its GEMMs on numpy's OpenBLAS, a second thread pool. With
+libgomp's default (spin a few ms after each parallel region) the idle OpenMP workers spin on the
+cores the next GEMM needs, and a conv step measured 5-10x slower than single-threaded on 2 cores;
+with "passive" they sleep at once. torch shares the same libgomp in this process, so both peers
+run under the same policy. "default" leaves the variable alone.
+
+--profile also splits engine's time into its stages (im2col, GEMM, reorders, col2im): one pass
+of each building block over the whole batch at once (engine itself works in cache-sized chunks of
+samples, see engine/ops/conv_impl.py), to show roughly where the time goes.
 """
 import argparse
+import importlib
 import os
 import statistics
 import time
@@ -108,19 +117,26 @@ def main():
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--threads", type=int, default=0, help="0: each library's default")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--omp-wait-policy", choices=("passive", "active", "default"),
+                    default="passive")
     args = ap.parse_args()
+    if args.omp_wait_policy != "default":  # read once, when libgomp loads
+        os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy.upper()
     if args.threads:  # before numpy / torch load their thread pools
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = str(args.threads)
     import numpy as np
-    import torch
 
+    import engine  # before torch, so libgomp starts with engine's settings as in an engine script
+
+    torch = importlib.import_module("torch")
     if args.threads:
         torch.set_num_threads(args.threads)
 
     rng = np.random.default_rng(0)
     print(f"threads: torch {torch.get_num_threads()}, engine._C "
-          f"{__import__('engine')._native.native().get_num_threads()}")
+          f"{engine._native.native().get_num_threads()}; "
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}")
     print(f"{'shape':18s} {'engine ms':>10s} {'torch ms':>10s} {'ratio':>7s}")
     tot_e = tot_t = 0.0
     for name, chw, wshape, stride, padding in SHAPES:

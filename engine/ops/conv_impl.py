@@ -4,8 +4,8 @@ Notation (shapes): x (N, C, H, W), weight (O, C/G, kh, kw), y (N, O, OH, OW), G 
 Og = O/G output channels and K = C/G*kh*kw column rows per group, P = OH*OW output positions.
 
 On the CPU the column buffer comes from our kernels (csrc/cpu/im2col.cpp) in the "group-major"
-layout (G, K, n*P) for a chunk of n samples, so each group's GEMM is one large product through
-numpy's BLAS rather than n small ones; csrc also reorders (G, Og, n*P) <-> (n, O, P) in parallel,
+layout (G, K, m*P) for a chunk of m samples, so each group's GEMM is one large product through
+numpy's BLAS rather than m small ones; csrc also reorders (G, Og, m*P) <-> (m, O, P),
 fusing the bias add. A 1x1, stride-1, unpadded conv needs no im2col: x itself is the column
 buffer. Other array modules (CuPy) take a generic path of strided slices; it computes the same
 thing and the tests compare the two.
@@ -73,9 +73,11 @@ def _chunks(n, bytes_per_sample):
     return [(i, min(i + step, n)) for i in range(0, n, step)]
 
 
-def _col_shape(p, c, kernel, out_hw, samples):
-    """(G, K, samples*P): the column buffer of `samples` samples."""
-    return (p.groups, c // p.groups * kernel[0] * kernel[1], samples * out_hw[0] * out_hw[1])
+def _column_chunks(p, c, kernel, out_hw, n):
+    """Per chunk of samples: (start, stop, workspace for its column buffer (G, K, m*P))."""
+    g, k, positions = p.groups, c // p.groups * kernel[0] * kernel[1], out_hw[0] * out_hw[1]
+    for a, b in _chunks(n, 4 * g * k * positions):
+        yield a, b, _workspace("col", (g, k, (b - a) * positions))
 
 
 def forward(xp, x, w, bias, p):
@@ -101,12 +103,10 @@ def forward(xp, x, w, bias, p):
         C = native()
         w = w.reshape(g, o // g, -1)                                          # (G, Og, K)
         y3 = y.reshape(n, o, -1)
-        for a, b in _chunks(n, 4 * math.prod(_col_shape(p, c, kernel, out_hw, 1))):
-            col = C.conv_im2col(x[a:b], out=_workspace("col", _col_shape(p, c, kernel, out_hw,
-                                                                         b - a)),
-                                **p.window(kernel))                           # (G, K, n*P)
+        for a, b, col in _column_chunks(p, c, kernel, out_hw, n):
+            C.conv_im2col(x[a:b], out=col, **p.window(kernel))                # (G, K, m*P)
             yg = np.matmul(w, col, out=_workspace("rows", (g, o // g, col.shape[2])))
-            C.conv_to_batch_major(yg, b - a, bias, out=y3[a:b])               # (n, O, P)
+            C.conv_to_batch_major(yg, b - a, bias, out=y3[a:b])               # (m, O, P)
     return y if dtype == np.float32 else y.astype(dtype)
 
 
@@ -129,12 +129,11 @@ def backward_data(xp, dy, w, in_hw, p):
         C = native()
         out_hw = dy.shape[2:]
         dy3 = dy.reshape(n, o, -1)
-        for a, b in _chunks(n, 4 * math.prod(_col_shape(p, c, kernel, out_hw, 1))):
-            m = b - a
+        for a, b, dcol in _column_chunks(p, c, kernel, out_hw, n):
             dyg = C.conv_to_group_major(dy3[a:b], g, out=_workspace(
-                "rows", (g, o // g, m * out_hw[0] * out_hw[1])))                # (G, Og, m*P)
-            dcol = np.matmul(wt, dyg, out=_workspace("col", _col_shape(p, c, kernel, out_hw, m)))
-            C.conv_col2im(dcol, (m, c) + in_hw, out=dx[a:b], **p.window(kernel))
+                "rows", (g, o // g, dcol.shape[2])))                            # (G, Og, m*P)
+            np.matmul(wt, dyg, out=dcol)                                      # (G, K, m*P)
+            C.conv_col2im(dcol, (b - a, c) + in_hw, out=dx[a:b], **p.window(kernel))
     return dx if dtype == np.float32 else dx.astype(dtype)
 
 
@@ -159,12 +158,10 @@ def backward_filter(xp, x, dy, kernel, p):
         out_hw = dy.shape[2:]
         dy3 = dy.reshape(n, o, -1)
         partial = np.empty_like(dw)
-        for a, b in _chunks(n, 4 * math.prod(_col_shape(p, c, kernel, out_hw, 1))):
-            m = b - a
-            col = C.conv_im2col(x[a:b], out=_workspace("col", _col_shape(p, c, kernel, out_hw, m)),
-                                **p.window(kernel))                           # (G, K, m*P)
+        for a, b, col in _column_chunks(p, c, kernel, out_hw, n):
+            C.conv_im2col(x[a:b], out=col, **p.window(kernel))                # (G, K, m*P)
             dyg = C.conv_to_group_major(dy3[a:b], g, out=_workspace(
-                "rows", (g, o // g, m * out_hw[0] * out_hw[1])))                # (G, Og, m*P)
+                "rows", (g, o // g, col.shape[2])))                             # (G, Og, m*P)
             dw += np.matmul(dyg, col.transpose(0, 2, 1), out=partial)
     dw = dw.reshape((o, c // g) + kernel)
     return dw if dtype == np.float32 else dw.astype(dtype)
