@@ -23,6 +23,7 @@ import engine.optimizer as optim
 from engine.autodiff import GradManager
 
 CLASSES = ("circle", "square", "triangle", "cross")
+NUM_CLASSES = len(CLASSES)
 SIZE = 32
 
 
@@ -55,7 +56,7 @@ def make_dataset(n, seed):
 
 
 class Net(M.Module):
-    def __init__(self, num_classes=len(CLASSES)):
+    def __init__(self, num_classes=NUM_CLASSES):
         super().__init__()
         self.features = M.Sequential(
             M.Conv2d(3, 16, 3, padding=1, bias=False), M.BatchNorm2d(16), M.ReLU(),

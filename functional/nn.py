@@ -11,11 +11,12 @@ from engine.ops import softmax as SM
 from engine.tensor import Tensor
 
 from ._utils import as_tensor, check_float, one_axis
+from .conv import conv2d, conv_transpose2d  # noqa: F401
 from .loss import (  # noqa: F401
     binary_cross_entropy,
     cross_entropy,
     l1_loss,
-    sigmoid_focal_loss,  # noqa: F401
+    sigmoid_focal_loss,
     smooth_l1_loss,
     square_loss,
 )
@@ -31,7 +32,8 @@ __all__ = [
     "l1_loss", "square_loss", "smooth_l1_loss",
 ]
 __all__ += ["batch_norm", "group_norm", "max_pool2d", "avg_pool2d", "adaptive_max_pool2d",
-            "adaptive_avg_pool2d", "sigmoid_focal_loss", "interpolate"]
+            "adaptive_avg_pool2d", "sigmoid_focal_loss", "interpolate", "conv2d",
+            "conv_transpose2d"]
 
 
 def _float_input(x, fn):

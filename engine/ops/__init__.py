@@ -1,5 +1,6 @@
 """Every op, declared once with forward and backward side by side (see core.py)."""
 from . import (  # noqa: F401
+    conv,
     core,
     elemwise,
     indexing,

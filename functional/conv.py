@@ -1,0 +1,164 @@
+"""Convolutions: F.conv2d and F.conv_transpose2d with MegEngine's arguments (also under F.nn).
+
+Weights follow MegEngine: conv2d (O, C, kh, kw), grouped (G, O/G, C/G, kh, kw) (the 4-D
+(O, C/G, kh, kw) form is accepted too); conv_transpose2d (C, O, kh, kw), grouped
+(G, C/G, O/G, kh, kw). Bias has shape (1, O, 1, 1).
+"""
+from engine.ops import conv as K
+from engine.ops import shape as S
+
+from ._utils import as_tensor, check_float
+
+__all__ = ["conv2d", "conv_transpose2d"]
+
+_CONV_MODES = ("cross_correlation", "convolution")
+_COMPUTE_MODES = ("default", "float32")
+
+
+def _pair(value, name, fn, minimum):
+    if type(value) is int and value >= minimum:  # the common case, checked cheaply
+        return (value, value)
+    v = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(v) != 2 or not all(isinstance(i, int) and not isinstance(i, bool) for i in v):
+        raise TypeError(f"{fn}: {name} must be an int or a pair of ints, got {value!r}")
+    if min(v) < minimum:
+        raise ValueError(f"{fn}: {name} must be >= {minimum}, got {value!r}")
+    return v
+
+
+def _check_modes(fn, conv_mode, compute_mode):
+    mode = str(conv_mode).lower()
+    if mode not in _CONV_MODES:
+        raise ValueError(f"{fn}: conv_mode must be one of {_CONV_MODES}, got {conv_mode!r}")
+    if str(compute_mode).lower() not in _COMPUTE_MODES:
+        raise ValueError(f"{fn}: compute_mode must be one of {_COMPUTE_MODES}, "
+                         f"got {compute_mode!r}")
+    return mode
+
+
+def _inputs(fn, inp, weight, groups):
+    inp, weight = as_tensor(inp, fn), as_tensor(weight, fn)
+    check_float(inp, fn)
+    check_float(weight, fn)
+    if inp.ndim != 4:
+        raise ValueError(f"{fn}: expected a 4-D (N, C, H, W) input, got shape {inp.shape}")
+    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"{fn}: groups must be a positive int, got {groups!r}")
+    return inp, weight
+
+
+def _flat_weight(fn, weight, groups, layout):
+    """The 4-D weight; a 5-D grouped weight (G, A/G, B/G, kh, kw) becomes (A, B/G, kh, kw)."""
+    if weight.ndim == 5:
+        if weight.shape[0] != groups:
+            raise ValueError(f"{fn}: a 5-D grouped weight {layout} needs groups == its first "
+                             f"dim, got weight shape {weight.shape} and groups={groups}")
+        g, a, b, kh, kw = weight.shape
+        return S.Reshape.apply(weight, shape=(g * a, b, kh, kw))
+    if weight.ndim != 4:
+        raise ValueError(f"{fn}: expected a 4-D weight or a 5-D grouped weight {layout}, got "
+                         f"shape {weight.shape}")
+    return weight
+
+
+def _add_bias(fn, out, bias, channels):
+    bias = as_tensor(bias, fn, like=out)
+    if bias.shape not in ((1, channels, 1, 1), (channels,)):
+        raise ValueError(f"{fn}: bias of shape {bias.shape} does not match {channels} output "
+                         f"channels; expected (1, {channels}, 1, 1)")
+    return bias
+
+
+def conv2d(inp, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
+           conv_mode="cross_correlation", compute_mode="default"):
+    """2-D convolution (cross-correlation) of an NCHW input.
+
+    Args:
+        inp: (N, C, H, W).
+        weight: (O, C, kh, kw); grouped: (G, O/G, C/G, kh, kw) or (O, C/G, kh, kw).
+        bias: (1, O, 1, 1) or None.
+        stride, padding, dilation: int or (h, w) pair.
+        groups: split channels into this many independent convs (C and O divisible by it).
+        conv_mode: "cross_correlation" (default) or "convolution" (kernel flipped).
+        compute_mode: "default" or "float32" (both accumulate in float32 here).
+
+    Returns:
+        (N, O, OH, OW) with OH = (H + 2*ph - dh*(kh - 1) - 1) // sh + 1 (likewise OW).
+
+    Examples:
+        >>> y = F.conv2d(x, w, b, stride=2, padding=1)
+    """
+    fn = "conv2d"
+    mode = _check_modes(fn, conv_mode, compute_mode)
+    inp, weight = _inputs(fn, inp, weight, groups)
+    w = _flat_weight(fn, weight, groups, "(G, O/G, C/G, kh, kw)")
+    stride = _pair(stride, "stride", fn, 1)
+    padding = _pair(padding, "padding", fn, 0)
+    dilation = _pair(dilation, "dilation", fn, 1)
+    n, c, h, wd = inp.shape
+    o, cg, kh, kw = w.shape
+    if cg * groups != c:
+        raise ValueError(f"{fn}: input of shape {inp.shape} has {c} channels but weight of shape "
+                         f"{weight.shape} with groups={groups} expects {cg * groups}")
+    if o % groups:
+        raise ValueError(f"{fn}: {o} output channels (weight {weight.shape}) are not divisible "
+                         f"by groups={groups}")
+    out_hw = [(i + 2 * p - d * (k - 1) - 1) // s + 1 for i, k, s, p, d in
+              zip((h, wd), (kh, kw), stride, padding, dilation)]
+    if min(out_hw) <= 0:
+        raise ValueError(f"{fn}: output size {tuple(out_hw)} is not positive: input {h}x{wd}, "
+                         f"kernel {kh}x{kw}, stride {stride}, padding {padding}, "
+                         f"dilation {dilation}")
+    if mode == "convolution":
+        w = S.Flip.apply(w, axis=(2, 3))
+    win = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    if bias is None:
+        return K.Conv2d.apply(inp, w, **win)
+    return K.Conv2d.apply(inp, w, _add_bias(fn, inp, bias, o), **win)
+
+
+def conv_transpose2d(inp, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1,
+                     groups=1, conv_mode="cross_correlation", compute_mode="default"):
+    """2-D transposed convolution: the adjoint (gradient w.r.t. input) of conv2d.
+
+    Args:
+        inp: (N, C, H, W).
+        weight: (C, O, kh, kw); grouped: (G, C/G, O/G, kh, kw) or (C, O/G, kh, kw).
+        bias: (1, O, 1, 1) or None.
+        stride, padding, output_padding, dilation: int or (h, w) pair; output_padding < stride.
+        groups, conv_mode, compute_mode: as in conv2d.
+
+    Returns:
+        (N, O, OH, OW) with OH = (H - 1)*sh - 2*ph + dh*(kh - 1) + output_padding_h + 1.
+    """
+    fn = "conv_transpose2d"
+    mode = _check_modes(fn, conv_mode, compute_mode)
+    inp, weight = _inputs(fn, inp, weight, groups)
+    w = _flat_weight(fn, weight, groups, "(G, C/G, O/G, kh, kw)")
+    stride = _pair(stride, "stride", fn, 1)
+    padding = _pair(padding, "padding", fn, 0)
+    output_padding = _pair(output_padding, "output_padding", fn, 0)
+    dilation = _pair(dilation, "dilation", fn, 1)
+    n, c, h, wd = inp.shape
+    ci, og, kh, kw = w.shape
+    if ci != c:
+        raise ValueError(f"{fn}: input of shape {inp.shape} has {c} channels but weight of shape "
+                         f"{weight.shape} expects {ci}")
+    if c % groups:
+        raise ValueError(f"{fn}: {c} input channels are not divisible by groups={groups}")
+    if any(op >= s for op, s in zip(output_padding, stride)):
+        raise ValueError(f"{fn}: output_padding {output_padding} must be smaller than stride "
+                         f"{stride}")
+    out_hw = tuple((i - 1) * s - 2 * p + d * (k - 1) + op + 1 for i, k, s, p, d, op in
+                   zip((h, wd), (kh, kw), stride, padding, dilation, output_padding))
+    if min(out_hw) <= 0:
+        raise ValueError(f"{fn}: output size {out_hw} is not positive: input {h}x{wd}, kernel "
+                         f"{kh}x{kw}, stride {stride}, padding {padding}, dilation {dilation}")
+    if mode == "convolution":
+        w = S.Flip.apply(w, axis=(2, 3))
+    out = K.Conv2dBackwardData.apply(inp, w, in_hw=out_hw, stride=stride, padding=padding,
+                                     dilation=dilation, groups=groups)
+    if bias is None:
+        return out
+    bias = _add_bias(fn, out, bias, og * groups)
+    return out + S.Reshape.apply(bias, shape=(1, og * groups, 1, 1))
