@@ -14,3 +14,13 @@ def test_mlp_gradmanager_example_loss_falls():
     first, last = proc.stdout.strip().splitlines()[-1].split("loss ")[1].split(" in ")[0].split(
         " -> ")
     assert float(last) < 0.5 * float(first)
+
+
+def test_shapes_cnn_example_learns():
+    # the CI form of the issue-3 example: 2000 images, two epochs, must reach 80% test accuracy
+    script = os.path.join(ROOT, "examples", "train_shapes_cnn.py")
+    proc = subprocess.run([sys.executable, script, "--quick"], capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    acc = float(proc.stdout.strip().splitlines()[-1].split("accuracy ")[1].split(" in ")[0])
+    assert acc >= 0.8
