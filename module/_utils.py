@@ -1,19 +1,4 @@
-"""Helpers shared by the layers: argument pairs and late lookup of functional ops."""
-import engine.functional as F
-
-
-def functional(name):
-    """engine.functional's `name` (also searched in F.nn), looked up when a layer runs.
-
-    Layers are written against MegEngine's functional signatures; some functions (conv2d,
-    pooling, batch_norm, group_norm) live in other parts of the tree and may be absent from a
-    partial build, which gets a clear error at call time rather than at import.
-    """
-    fn = getattr(F, name, None) or getattr(F.nn, name, None)
-    if fn is None:
-        raise NotImplementedError(f"engine.functional.{name} is not available in this build; "
-                                  f"the layer that needs it cannot run")
-    return fn
+"""Helpers shared by the layers: checked argument pairs and positive ints."""
 
 
 def pair(value, name, layer, nonzero=False):

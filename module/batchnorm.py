@@ -7,10 +7,11 @@ updated with the unbiased one (inside F.batch_norm).
 """
 import numpy as np
 
+import engine.functional as F
 from engine.tensor import Parameter, Tensor
 
 from . import init
-from ._utils import functional, positive_int
+from ._utils import positive_int
 from .module import Module
 
 __all__ = ["BatchNorm1d", "BatchNorm2d"]
@@ -80,7 +81,7 @@ class _BatchNorm(Module):
             out = x * scale + shift
         else:
             tracking = self.track_running_stats
-            out = functional("batch_norm")(
+            out = F.batch_norm(
                 x, self.running_mean if tracking else None, self.running_var if tracking else None,
                 weight, bias, training=self.training or not tracking,
                 momentum=self.momentum if self.training and tracking else 0.0, eps=self.eps)

@@ -11,7 +11,7 @@ import engine.functional as F
 from engine.tensor import Parameter
 
 from . import init
-from ._utils import functional, pair, positive_int
+from ._utils import pair, positive_int
 from .module import Module
 
 __all__ = ["Conv2d", "ConvTranspose2d"]
@@ -50,11 +50,6 @@ class _ConvNd(Module):
         init.normal_(self.weight, 0.0, np.sqrt(1 / self._get_fanin()))
         if self.bias is not None:
             init.zeros_(self.bias)
-
-    def _mode_kwargs(self):
-        # conv_mode is always cross_correlation (checked above); compute_mode is passed only when
-        # it is not the default, so a functional without that argument still works.
-        return {} if self.compute_mode == "default" else {"compute_mode": self.compute_mode}
 
     def _module_info_string(self):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
@@ -101,9 +96,9 @@ class Conv2d(_ConvNd):
             ph, pw = padding
             inp = F.nn.pad(inp, ((0, 0), (0, 0), (ph, ph), (pw, pw)), mode=self.padding_mode)
             padding = (0, 0)
-        return functional("conv2d")(inp, weight, bias, stride=self.stride, padding=padding,
-                                    dilation=self.dilation, groups=self.groups,
-                                    **self._mode_kwargs())
+        return F.conv2d(inp, weight, bias, stride=self.stride, padding=padding,
+                        dilation=self.dilation, groups=self.groups,
+                        compute_mode=self.compute_mode)
 
     def forward(self, inp):
         return self.calc_conv(inp, self.weight, self.bias)
@@ -127,9 +122,7 @@ class ConvTranspose2d(_ConvNd):
         return (i, o, kh, kw) if g == 1 else (g, i // g, o // g, kh, kw)
 
     def forward(self, inp):
-        kw = self._mode_kwargs()
-        if self.output_padding != (0, 0):
-            kw["output_padding"] = self.output_padding
-        return functional("conv_transpose2d")(inp, self.weight, self.bias, stride=self.stride,
-                                              padding=self.padding, dilation=self.dilation,
-                                              groups=self.groups, **kw)
+        return F.conv_transpose2d(inp, self.weight, self.bias, stride=self.stride,
+                                  padding=self.padding, output_padding=self.output_padding,
+                                  dilation=self.dilation, groups=self.groups,
+                                  compute_mode=self.compute_mode)

@@ -1,10 +1,11 @@
 """GroupNorm and LayerNorm."""
 import numpy as np
 
+import engine.functional as F
 from engine.tensor import Parameter
 
 from . import init
-from ._utils import functional, positive_int
+from ._utils import positive_int
 from .module import Module
 
 __all__ = ["GroupNorm", "LayerNorm"]
@@ -36,8 +37,7 @@ class GroupNorm(Module):
             init.zeros_(self.bias)
 
     def forward(self, x):
-        return functional("group_norm")(x, self.num_groups, self.affine, self.weight, self.bias,
-                                        self.eps)
+        return F.nn.group_norm(x, self.num_groups, self.affine, self.weight, self.bias, self.eps)
 
     def _module_info_string(self):
         return (f"groups={self.num_groups}, channels={self.num_channels}, eps={self.eps}, "
@@ -67,8 +67,8 @@ class LayerNorm(Module):
             init.zeros_(self.bias)
 
     def forward(self, x):
-        return functional("layer_norm")(x, self.normalized_shape, self.affine, self.weight,
-                                        self.bias, self.eps)
+        return F.nn.layer_norm(x, self.normalized_shape, self.affine, self.weight, self.bias,
+                               self.eps)
 
     def _module_info_string(self):
         return (f"normalized_shape={self.normalized_shape}, eps={self.eps}, "

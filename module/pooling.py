@@ -1,5 +1,6 @@
 """MaxPool2d, AvgPool2d and AdaptiveAvgPool2d over (N, C, H, W) input."""
-from ._utils import functional
+import engine.functional as F
+
 from .module import Module
 
 __all__ = ["MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]
@@ -20,7 +21,7 @@ class MaxPool2d(_PoolNd):
     """Maximum over kernel_size windows; padding is implicit -inf (never selected)."""
 
     def forward(self, inp):
-        return functional("max_pool2d")(inp, self.kernel_size, self.stride, self.padding)
+        return F.max_pool2d(inp, self.kernel_size, self.stride, self.padding)
 
 
 class AvgPool2d(_PoolNd):
@@ -33,8 +34,7 @@ class AvgPool2d(_PoolNd):
         self.mode = mode
 
     def forward(self, inp):
-        return functional("avg_pool2d")(inp, self.kernel_size, self.stride, self.padding,
-                                        self.mode)
+        return F.avg_pool2d(inp, self.kernel_size, self.stride, self.padding, self.mode)
 
     def _module_info_string(self):
         return super()._module_info_string() + f", mode={self.mode}"
@@ -48,7 +48,7 @@ class AdaptiveAvgPool2d(Module):
         self.oshp = oshp
 
     def forward(self, inp):
-        return functional("adaptive_avg_pool2d")(inp, self.oshp)
+        return F.adaptive_avg_pool2d(inp, self.oshp)
 
     def _module_info_string(self):
         return f"oshp={self.oshp}"

@@ -18,15 +18,6 @@ from engine.autodiff import GradManager
 torch = pytest.importorskip("torch")
 
 
-def has_functional(name):
-    return hasattr(F, name) or hasattr(F.nn, name)
-
-
-def needs(name):
-    return pytest.mark.skipif(not has_functional(name),
-                              reason=f"engine.functional.{name} is not in this tree yet")
-
-
 class Block(M.Module):
     def __init__(self):
         super().__init__()
@@ -350,7 +341,6 @@ def test_dropout_scales_kept_values_in_training_and_is_identity_in_eval():
         M.Dropout(1.0)
 
 
-@needs("conv2d")
 @pytest.mark.parametrize("kw", [
     dict(kernel_size=3, padding=1),
     dict(kernel_size=(3, 2), stride=2, padding=(1, 0), dilation=(2, 1), bias=False),
@@ -366,14 +356,12 @@ def test_conv2d_matches_torch(kw):
     check_layer(m, torch.nn.Conv2d(4, 6, **kw), randn(2, 4, 9, 8), atol=1e-4)
 
 
-@needs("conv2d")
 def test_conv2d_reflect_padding_matches_torch():
     check_layer(M.Conv2d(2, 3, 3, padding=1, padding_mode="reflect"),
                 torch.nn.Conv2d(2, 3, 3, padding=1, padding_mode="reflect"), randn(1, 2, 6, 5),
                 atol=1e-4)
 
 
-@needs("conv_transpose2d")
 @pytest.mark.parametrize("kw", [
     dict(kernel_size=3, stride=2, padding=1, output_padding=1),
     dict(kernel_size=(2, 3), groups=2, dilation=(1, 2), bias=False),
@@ -386,7 +374,6 @@ def test_conv_transpose2d_matches_torch(kw):
     check_layer(m, torch.nn.ConvTranspose2d(4, 6, **kw), randn(2, 4, 5, 6), atol=1e-4)
 
 
-@needs("batch_norm")
 @pytest.mark.parametrize("cls,tcls,shape", [
     (M.BatchNorm2d, torch.nn.BatchNorm2d, (4, 3, 5, 6)),
     (M.BatchNorm1d, torch.nn.BatchNorm1d, (8, 3)),
@@ -406,7 +393,6 @@ def test_batch_norm_matches_torch_in_train_and_eval(cls, tcls, shape):
     check_layer(m, tm, randn(*shape), atol=1e-4)
 
 
-@needs("batch_norm")
 def test_batch_norm_without_running_stats_and_frozen():
     m, tm = M.BatchNorm2d(3, track_running_stats=False), torch.nn.BatchNorm2d(
         3, track_running_stats=False)
@@ -421,21 +407,18 @@ def test_batch_norm_without_running_stats_and_frozen():
     assert frozen.weight.grad is None and frozen.bias.grad is None
 
 
-@needs("group_norm")
 def test_group_norm_matches_torch():
     m = M.GroupNorm(2, 6)
     assert m.weight.shape == (6,)
     check_layer(m, torch.nn.GroupNorm(2, 6), randn(3, 6, 4, 5), atol=1e-4)
 
 
-@needs("max_pool2d")
 def test_max_pool2d_matches_torch():
     check_layer(M.MaxPool2d(3, stride=2, padding=1), torch.nn.MaxPool2d(3, 2, 1),
                 randn(2, 3, 9, 8))
     assert M.MaxPool2d(2).stride == 2
 
 
-@needs("avg_pool2d")
 def test_avg_pool2d_matches_torch():
     check_layer(M.AvgPool2d(3, stride=2, padding=1),
                 torch.nn.AvgPool2d(3, 2, 1, count_include_pad=False), randn(2, 3, 9, 8))
@@ -443,7 +426,6 @@ def test_avg_pool2d_matches_torch():
                 torch.nn.AvgPool2d(2, padding=1, count_include_pad=True), randn(1, 2, 5, 5))
 
 
-@needs("adaptive_avg_pool2d")
 def test_adaptive_avg_pool2d_matches_torch():
     check_layer(M.AdaptiveAvgPool2d((3, 2)), torch.nn.AdaptiveAvgPool2d((3, 2)),
                 randn(2, 3, 9, 8))
