@@ -23,13 +23,14 @@ from .tensor import Tensor
 
 
 def _key(t):
-    """Identity of a value in the graph: (producing node or LeafNode, output index)."""
-    return (t._node, t._idx)
+    """Identity of a value in the graph: (producing node or LeafNode, output index); None for a
+    tensor outside any graph (it can neither receive nor pass on a gradient)."""
+    return None if t._node is None else (t._node, t._idx)
 
 
 class GradManager:
     def __init__(self):
-        self._attached = {}     # id(tensor) -> (weakref to tensor, [callbacks])
+        self._attached = {}     # id(tensor) -> (weakref to tensor, [callbacks], its LeafNode)
         self._recording = False
 
     # ------------------------------------------------------------- attaching
@@ -55,14 +56,15 @@ class GradManager:
                                 f"gradients, got a tensor of dtype {t.dtype} and shape {t.shape}")
             entry = self._attached.get(id(t))
             if entry is None or entry[0]() is not t:
-                entry = self._attached[id(t)] = (weakref.ref(t), [])
+                leaf = t._node if type(t._node) is core.LeafNode else core.LeafNode()
+                entry = self._attached[id(t)] = (weakref.ref(t), [], leaf)
             entry[1].extend(callbacks)
             if t._node is None:
-                t._node = core.LeafNode()  # ops on t now record while a GradManager records
+                t._node = entry[2]  # ops on t now record while a GradManager records
         return self
 
     def attached_tensors(self):
-        return [t for t in (ref() for ref, _ in self._attached.values()) if t is not None]
+        return [t for t in (entry[0]() for entry in self._attached.values()) if t is not None]
 
     def is_attached(self, t):
         entry = self._attached.get(id(t))
@@ -86,6 +88,12 @@ class GradManager:
             raise RuntimeError("GradManager.record: this GradManager is already recording")
         self._recording = True
         core.recording += 1
+        # Re-arm attached tensors whose value was replaced outside any graph since (an optimizer
+        # step writes a new leaf value): they are leaves of this recording again.
+        for ref, _, leaf in self._attached.values():
+            t = ref()
+            if t is not None and t._node is None:
+                t._node, t._idx = leaf, 0
 
     def release(self):
         """Stop recording. The graph is freed with the tensors that hold it."""
@@ -125,13 +133,16 @@ class GradManager:
         self._accumulate(_run_backward(self, ys, dys))
 
     def _accumulate(self, grads):
-        for ref, callbacks in list(self._attached.values()):
+        for ref, callbacks, _ in list(self._attached.values()):
             t = ref()
-            if t is None:
+            if t is None or t._node is None:
                 continue
             g = grads.get(_key(t))
             if g is None:
                 continue
+            # One gradient Tensor may reach several inputs (the backward of a + b hands dy to
+            # both); each parameter gets its own object so in-place changes stay its own.
+            g = core._tensor(g._storage, g._node, g._idx)
             for cb in callbacks:
                 g = cb(t, g)
             t.grad = g if t.grad is None else t.grad + g
@@ -157,20 +168,21 @@ def _as_grad(y, dy):
 def _run_backward(gm, ys, dys):
     """Reverse-mode sweep from ys; returns {key: grad} for the attached tensors' keys."""
     targets = {}
-    for ref, _ in gm._attached.values():
+    for ref, _, _ in gm._attached.values():
         t = ref()
-        if t is not None:
+        if t is not None and t._node is not None:
             targets[_key(t)] = t
     grads = {}
     roots = []
     for y, dy in zip(ys, dys):
         if not isinstance(y, Tensor):
             raise TypeError(f"GradManager.backward: y must be a Tensor, got {type(y).__name__}")
-        k = _key(y)
         g = _as_grad(y, dy)
+        if y._node is None:
+            continue  # a constant: nothing to differentiate
+        k = _key(y)
         grads[k] = g if k not in grads else grads[k] + g
-        if y._node is not None:
-            roots.append(y._node)
+        roots.append(y._node)
 
     order = _needed_nodes(roots, targets)
     for node in reversed(order):

@@ -38,14 +38,6 @@ def canonical(dtype):
     return d
 
 
-def is_float(dtype):
-    return dtype.kind == "f"
-
-
-def is_integer(dtype):
-    return dtype.kind in "iu"
-
-
 _promote_cache = {}
 
 
@@ -75,16 +67,3 @@ def scalar_dtype(value, other):
     if isinstance(value, complex):
         raise TypeError("complex numbers are not supported")
     return None
-
-
-def default_dtype_of(value):
-    """dtype of a tensor made from Python/numpy data without an explicit dtype."""
-    if isinstance(value, np.ndarray) or isinstance(value, np.generic):
-        return canonical(value.dtype)
-    if isinstance(value, bool):
-        return bool_
-    if isinstance(value, int):
-        return int32
-    if isinstance(value, float):
-        return float32
-    return canonical(np.asarray(value).dtype)

@@ -44,6 +44,9 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=pickle.DEFAULT_PROTOCOL):
         folder = os.path.dirname(os.path.abspath(path))
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pkl", dir=folder)
         try:
+            # mkstemp makes the file 0600; give it the mode a plain open() would (or the mode
+            # of the checkpoint it replaces).
+            os.fchmod(fd, _target_mode(path))
             with os.fdopen(fd, "wb") as out:
                 pickle_module.dump(obj, out, protocol=pickle_protocol)
                 out.flush()
@@ -54,6 +57,15 @@ def save(obj, f, pickle_module=pickle, pickle_protocol=pickle.DEFAULT_PROTOCOL):
             raise
     else:
         pickle_module.dump(obj, f, protocol=pickle_protocol)
+
+
+def _target_mode(path):
+    try:
+        return os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 _SAFE = {

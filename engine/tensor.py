@@ -111,8 +111,10 @@ class Tensor:
         return a if isinstance(a, np.ndarray) else a.get()
 
     def __array__(self, dtype=None, copy=None):
+        # Always a copy (MegEngine's semantics): an ndarray aliasing the storage would let numpy
+        # writes change this tensor and every view, saved activation and gradient sharing it.
         a = self._host()
-        return a.astype(dtype) if dtype is not None else a
+        return a.astype(dtype) if dtype is not None else a.copy()
 
     def astype(self, dtype):
         return F.astype(self, dtype)

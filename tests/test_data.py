@@ -18,6 +18,7 @@ from engine.data import (
     ArrayDataset,
     Collator,
     DataLoader,
+    Dataset,
     Infinite,
     InfiniteSampler,
     MapDataset,
@@ -445,3 +446,33 @@ def test_import_paths():
 
     assert mge.data is engine.data and transform is T
     assert engine.data.DataLoader is DataLoader and engine.data.RandomSampler is RandomSampler
+
+
+class _KernelDataset(Dataset):
+    """Runs a native multi-threaded kernel (softmax) inside __getitem__."""
+
+    def __init__(self):
+        super().__init__()
+
+    def __getitem__(self, i):
+        import engine.functional as F
+
+        x = mge.tensor(np.full((8, 64, 32, 32), float(i), "float32"))
+        return (F.softmax(x, axis=1).numpy()[0, 0, 0, :1],)
+
+    def __len__(self):
+        return 4
+
+
+def test_workers_run_native_kernels_after_the_parent_used_openmp():
+    # fork keeps OpenMP's state but not its threads: without care the first parallel region in
+    # a worker waits forever
+    import engine.functional as F
+
+    F.softmax(mge.tensor(np.ones((8, 64, 32, 32), "float32")), axis=1)  # parent's pool is live
+    ds = _KernelDataset()
+    with deadline(60):
+        batches = list(DataLoader(ds, SequentialSampler(ds, batch_size=2), num_workers=2,
+                                  timeout=30))
+    assert len(batches) == 2
+    np.testing.assert_allclose(batches[0][0], np.full((2, 1), 1 / 64), rtol=1e-5)

@@ -246,6 +246,12 @@ CASES = [
     ("conv_transpose2d_output_size",
      lambda: F.conv_transpose2d(T(1, 4, 1, 1), T(4, 2, 1, 1), padding=1), ValueError,
      r"conv_transpose2d: output size \(-1, -1\) is not positive"),
+    ("roi_nonfinite", lambda: F.vision.roi_align(
+        T(1, 1, 4, 4), mge.tensor([[0, 0, 0, np.nan, 2]]), (2, 2)), ValueError,
+     r"roi_align: roi 0 has a non-finite coordinate"),
+    ("pool_binding_padding", lambda: __import__("engine._C").__dict__["_C"].max_pool2d_forward(
+        np.ones((1, 1, 1, 1), "float32"), (1, 1), (1, 1), (1, 1)), ValueError,
+     r"max_pool2d_forward: padding \(1, 1\) must be at most half of the kernel"),
 ]
 
 

@@ -275,3 +275,20 @@ def test_gpu_without_cuda_raises():
         pytest.skip("a GPU is present")
     with pytest.raises(ValueError, match="gpu0"):
         Tensor([1.0], device="gpu0")
+
+
+def test_save_gives_the_file_a_normal_mode(tmp_path):
+    # mkstemp creates 0600 files; a checkpoint gets the mode open() would give (or keeps the
+    # mode of the file it replaces)
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        path = tmp_path / "ckpt.pkl"
+        mge.save({"a": 1}, path)
+        assert (path.stat().st_mode & 0o777) == 0o644
+        os.chmod(path, 0o640)
+        mge.save({"a": 2}, path)
+        assert (path.stat().st_mode & 0o777) == 0o640
+    finally:
+        os.umask(umask)

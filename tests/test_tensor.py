@@ -581,3 +581,15 @@ def test_operands_on_different_devices_raise():
     with pytest.raises(ValueError) as e:
         a + b
     assert "cpu0" in str(e.value) and "gpu0" in str(e.value)
+
+
+def test_numpy_conversions_never_alias_the_storage():
+    t = mge.tensor([1.0, 2.0])
+    for arr in (np.array(t, copy=True), np.asarray(t), np.array(t), t.numpy()):
+        arr[0] = 99
+    np.testing.assert_array_equal(t.numpy(), [1.0, 2.0])
+
+
+def test_python_scalar_out_of_dtype_range_is_a_clear_error():
+    with pytest.raises(ValueError, match="300 does not fit the dtype uint8"):
+        mge.tensor([1], dtype="uint8") + 300

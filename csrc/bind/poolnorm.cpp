@@ -33,6 +33,10 @@ cpu::Pool2dGeometry pool_geometry(const char* op, int64_t planes, int64_t ih, in
   g.sw = stride.second;
   g.ph = padding.first;
   g.pw = padding.second;
+  // A window made only of padding has no element to take: the kernels index out of bounds.
+  ENGINE_CHECK(2 * g.ph <= g.kh && 2 * g.pw <= g.kw,
+               op << ": padding (" << g.ph << ", " << g.pw << ") must be at most half of the "
+                  << "kernel (" << g.kh << ", " << g.kw << ")");
   ENGINE_CHECK(g.ih + 2 * g.ph >= g.kh && g.iw + 2 * g.pw >= g.kw,
                op << ": kernel (" << g.kh << ", " << g.kw << ") is larger than the (" << ih
                   << ", " << iw << ") input padded by (" << g.ph << ", " << g.pw << ")");

@@ -1,6 +1,7 @@
 // Bindings of the detection ops: box IoU / GIoU, NMS, ROIAlign and ROI pooling
 // (kernels/box_iou.h, kernels/roi_align.h, kernels/roi_pooling.h). Boxes are float32 (n, 4)
 // x1 y1 x2 y2; rois float32 (K, 5) batch_index x1 y1 x2 y2; feature maps float32 NCHW.
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -128,6 +129,11 @@ void check_rois(const py::array& x, const py::array& rois, const char* op) {
     ENGINE_CHECK(b >= 0 && b < x.shape(0) && b == static_cast<float>(static_cast<int64_t>(b)),
                  op << ": roi " << k << " has batch index " << b << ", expected an integer in [0, "
                     << x.shape(0) << ")");
+    // Coordinates become integer cell indices in the kernels: NaN/inf would be undefined.
+    for (int j = 1; j < 5; ++j) {
+      ENGINE_CHECK(std::isfinite(r[5 * k + j]),
+                   op << ": roi " << k << " has a non-finite coordinate " << r[5 * k + j]);
+    }
   }
 }
 

@@ -76,11 +76,22 @@ def _run_task(dataset, transform, collator, kind, payload, collate):
     return collator.apply(samples) if collate else list(samples)
 
 
+def _single_threaded_kernels():
+    """A forked child inherits the parent's OpenMP state but not its thread pool: the first
+    parallel region would wait for threads that do not exist. Workers run engine kernels on one
+    thread (the loader's parallelism is the workers), as PyTorch does."""
+    from engine._native import _C
+
+    if _C is not None:
+        _C.set_num_threads(1)
+
+
 def worker_loop(worker_id, num_workers, dataset, transform, collator, collate, task_queue,
                 result_queue, done_event, seed, parent_pid):
     global _worker_info
     # Ctrl-C reaches the whole process group; the main process decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _single_threaded_kernels()
     seed_worker(seed)
     _worker_info = WorkerInfo(worker_id, num_workers, seed, dataset)
     try:

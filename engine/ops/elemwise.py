@@ -9,11 +9,25 @@ from .. import dtype as _dt
 from ..tensor import Tensor
 from .core import Op, _tensor
 
+_consts = {}  # (type, value, dtype, device) -> 0-d Tensor: Python scalars in hot loops
+
 
 def _const(value, dtype, device):
-    from ..allocator import Storage
+    """A 0-d constant tensor, cached: `x * 2.0` should not build a new array every call."""
+    key = (type(value), value, dtype, device)
+    t = _consts.get(key)
+    if t is None:
+        from ..allocator import Storage
 
-    return _tensor(Storage(device.xp.asarray(np.asarray(value, dtype=dtype)), device))
+        try:
+            array = np.asarray(value, dtype=dtype)
+        except OverflowError:
+            raise ValueError(f"the Python number {value!r} does not fit the dtype {dtype} of the "
+                             "tensor it is combined with; cast the tensor first") from None
+        if len(_consts) >= 4096:
+            _consts.clear()
+        t = _consts[key] = _tensor(Storage(device.xp.asarray(array), device))
+    return t
 
 
 def _to_tensor(x, like):

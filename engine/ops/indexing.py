@@ -12,11 +12,11 @@ from .shape import _add_at
 
 
 def _norm_index(x, index):
-    """(index tuple for the backend, whether it uses advanced indexing)."""
+    """The index as a tuple for the backend: Tensors and lists become backend arrays."""
     if not isinstance(index, tuple):
         index = (index,)
     xp = x._storage.device.xp
-    out, used, advanced, ellipsis = [], 0, False, False
+    out, used, ellipsis = [], 0, False
     for i in index:
         if isinstance(i, Tensor):
             if i._storage.device is not x._storage.device:
@@ -41,7 +41,6 @@ def _norm_index(x, index):
             continue
         if isinstance(i, (bool, np.bool_)):
             out.append(bool(i))
-            advanced = True
             continue
         if isinstance(i, (int, np.integer)):
             out.append(int(i))
@@ -60,10 +59,9 @@ def _norm_index(x, index):
             raise TypeError(f"getitem: indices must be integers, slices, None, Ellipsis or "
                             f"integer/bool arrays, got an array of dtype {arr.dtype}")
         out.append(xp.asarray(arr))
-        advanced = True
     if used > x.ndim:
         raise IndexError(f"getitem: too many indices ({used}) for a tensor of shape {x.shape}")
-    return tuple(out), advanced
+    return tuple(out)
 
 
 def _int(v):
@@ -111,12 +109,12 @@ class SetItem(Op):
 
 
 def getitem(x, index):
-    idx, _ = _norm_index(x, index)
+    idx = _norm_index(x, index)
     return GetItem.apply(x, index=idx)
 
 
 def setitem(x, index, value):
-    idx, _ = _norm_index(x, index)
+    idx = _norm_index(x, index)
     if not isinstance(value, Tensor):
         value = Tensor(value, dtype=x.dtype, device=x.device)
     elif value._storage.device is not x._storage.device:
