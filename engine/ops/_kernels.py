@@ -1,4 +1,4 @@
-"""Calling the native CPU kernels of the softmax / loss / vision families from an op's forward.
+"""Calling the native CPU kernels from an op's forward (shared by the op families).
 
 The kernels take float32 (and int32) host arrays. float16 inputs are widened here and the float
 results narrowed back by the caller. On a GPU backend (xp is cupy) these families have no CUDA
@@ -28,6 +28,13 @@ def f32(a):
 
 def i32(a):
     return a if a.dtype == np.int32 else a.astype(np.int32)
+
+
+def cpu_kernels(xp, op):
+    """engine._C for numpy arrays; a clear error for families without CUDA kernels yet."""
+    if xp is not np:
+        raise NotImplementedError(f"{op}: no CUDA kernel yet; run it on cpu0")
+    return native()
 
 
 def call(xp, name, *arrays, **attrs):

@@ -16,6 +16,7 @@ import threading
 import numpy as np
 
 from .._native import native
+from ._kernels import f32
 
 
 class ConvParams:
@@ -37,10 +38,6 @@ class ConvParams:
     def window(self, kernel):
         return dict(kernel=kernel, stride=self.stride, padding=self.padding,
                     dilation=self.dilation, groups=self.groups)
-
-
-def _float32(a):
-    return a if a.dtype == np.float32 else a.astype(np.float32)
 
 
 # Column buffers are made and consumed a few samples at a time: a chunk of about CHUNK_BYTES
@@ -88,8 +85,8 @@ def forward(xp, x, w, bias, p):
     o, kernel, g = w.shape[0], w.shape[2:], p.groups
     out_hw = p.out_hw(x.shape[2:], kernel)
     dtype = x.dtype
-    x, w = _float32(x), _float32(w)
-    bias = None if bias is None else _float32(bias).reshape(-1)
+    x, w = f32(x), f32(w)
+    bias = None if bias is None else f32(bias).reshape(-1)
     y = np.empty((n, o) + out_hw, np.float32)
     if n == 0:
         pass
@@ -118,7 +115,7 @@ def backward_data(xp, dy, w, in_hw, p):
     g, kernel = p.groups, w.shape[2:]
     c, in_hw = w.shape[1] * g, tuple(in_hw)
     dtype = dy.dtype
-    dy, w = _float32(dy), _float32(w)
+    dy, w = f32(dy), f32(w)
     wt = w.reshape(g, o // g, -1).transpose(0, 2, 1)                            # (G, K, Og)
     dx = np.empty((n, c) + in_hw, np.float32)
     if n == 0:
@@ -144,7 +141,7 @@ def backward_filter(xp, x, dy, kernel, p):
     n, c = x.shape[:2]
     o, g, kernel = dy.shape[1], p.groups, tuple(kernel)
     dtype = x.dtype
-    x, dy = _float32(x), _float32(dy)
+    x, dy = f32(x), f32(dy)
     dw = np.zeros((g, o // g, c // g * kernel[0] * kernel[1]), np.float32)    # (G, Og, K)
     if n == 0:
         pass

@@ -9,21 +9,11 @@ mean and var outputs flow back to x through their own definitions, so every orde
 """
 import numpy as np
 
-from .._native import native
 from . import core
+from ._kernels import cpu_kernels, f32
 from .core import Op
 from .reduce import Sum
 from .shape import BroadcastTo, Reshape
-
-
-def _kernels(xp, op):
-    if xp is not np:
-        raise NotImplementedError(f"{op}: normalisation has no CUDA kernel yet; run it on cpu0")
-    return native()
-
-
-def _f32(a):
-    return a if a.dtype == np.float32 else a.astype(np.float32)
 
 
 def _cast(a, like):
@@ -50,8 +40,8 @@ class BatchNorm(Op):
     save_outputs = True
 
     def forward(xp, x, weight, bias, eps):
-        y, mean, var = _kernels(xp, "BatchNorm").batch_norm_forward(_f32(x), _f32(weight),
-                                                                    _f32(bias), eps)
+        y, mean, var = cpu_kernels(xp, "BatchNorm").batch_norm_forward(f32(x), f32(weight),
+                                                                    f32(bias), eps)
         return y.astype(x.dtype, copy=False), mean, var
 
     def backward(ctx, dy, dmean, dvar):
@@ -105,8 +95,8 @@ class BatchNormGrad(Op):
     differentiable = False
 
     def forward(xp, x, dy, mean, var, weight, eps, need_dx):
-        dx, dw, db = _kernels(xp, "BatchNormGrad").batch_norm_backward(
-            _f32(x), _f32(dy), mean, var, _f32(weight), eps, need_dx)
+        dx, dw, db = cpu_kernels(xp, "BatchNormGrad").batch_norm_backward(
+            f32(x), f32(dy), mean, var, f32(weight), eps, need_dx)
         dx = np.empty((0,), x.dtype) if dx is None else dx.astype(x.dtype, copy=False)
         return dx, _cast(dw, weight), _cast(db, weight)
 
@@ -119,8 +109,8 @@ class GroupNorm(Op):
     save_outputs = True
 
     def forward(xp, x, weight, bias, groups, eps):
-        y, mean, var = _kernels(xp, "GroupNorm").group_norm_forward(_f32(x), groups, _f32(weight),
-                                                                    _f32(bias), eps)
+        y, mean, var = cpu_kernels(xp, "GroupNorm").group_norm_forward(f32(x), groups, f32(weight),
+                                                                    f32(bias), eps)
         return y.astype(x.dtype, copy=False), mean, var
 
     def backward(ctx, dy, dmean, dvar):
@@ -180,8 +170,8 @@ class GroupNormGrad(Op):
     differentiable = False
 
     def forward(xp, x, dy, mean, var, weight, groups, eps, need_dx, need_affine):
-        dx, dw, db = _kernels(xp, "GroupNormGrad").group_norm_backward(
-            _f32(x), _f32(dy), mean, var, groups, _f32(weight), eps, need_dx, need_affine)
+        dx, dw, db = cpu_kernels(xp, "GroupNormGrad").group_norm_backward(
+            f32(x), f32(dy), mean, var, groups, f32(weight), eps, need_dx, need_affine)
         empty = np.empty((0,), np.float32)
         dx = empty.astype(x.dtype) if dx is None else dx.astype(x.dtype, copy=False)
         return dx, empty if dw is None else _cast(dw, weight), empty if db is None else _cast(

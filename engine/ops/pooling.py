@@ -7,21 +7,9 @@ argmax (int32 flat index into each input plane) as a second, non-differentiable 
 
 Geometry attributes are (h, w) int pairs: kernel, stride, padding; in_hw is the input's (H, W).
 """
-import numpy as np
 
-from .._native import native
+from ._kernels import cpu_kernels, f32
 from .core import Op
-
-
-def _kernels(xp, op):
-    """engine._C, for numpy arrays: these ops have CPU kernels only so far."""
-    if xp is not np:
-        raise NotImplementedError(f"{op}: pooling has no CUDA kernel yet; run it on cpu0")
-    return native()
-
-
-def _f32(a):
-    return a if a.dtype == np.float32 else a.astype(np.float32)
 
 
 class MaxPool2d(Op):
@@ -29,7 +17,7 @@ class MaxPool2d(Op):
     save_outputs = True  # backward reads the argmax
 
     def forward(xp, x, kernel, stride, padding):
-        y, argmax = _kernels(xp, "MaxPool2d").max_pool2d_forward(_f32(x), kernel, stride, padding)
+        y, argmax = cpu_kernels(xp, "MaxPool2d").max_pool2d_forward(f32(x), kernel, stride, padding)
         return y.astype(x.dtype, copy=False), argmax
 
     def backward(ctx, dy, _dargmax):
@@ -41,7 +29,7 @@ class MaxPool2dGrad(Op):
     """dx (N, C, *in_hw): each dy (N, C, OH, OW) added at its window's argmax."""
 
     def forward(xp, dy, argmax, in_hw, kernel, stride, padding):
-        dx = _kernels(xp, "MaxPool2dGrad").max_pool2d_scatter(_f32(dy), argmax, *in_hw, kernel,
+        dx = cpu_kernels(xp, "MaxPool2dGrad").max_pool2d_scatter(f32(dy), argmax, *in_hw, kernel,
                                                               stride, padding)
         return dx.astype(dy.dtype, copy=False)
 
@@ -55,7 +43,7 @@ class MaxPool2dGather(Op):
     """y (N, C, OH, OW) = x (N, C, H, W) at the argmax of a max pooling of this geometry."""
 
     def forward(xp, x, argmax, kernel, stride, padding):
-        y = _kernels(xp, "MaxPool2dGather").max_pool2d_gather(_f32(x), argmax, kernel, stride,
+        y = cpu_kernels(xp, "MaxPool2dGather").max_pool2d_gather(f32(x), argmax, kernel, stride,
                                                               padding)
         return y.astype(x.dtype, copy=False)
 
@@ -68,7 +56,7 @@ class AvgPool2d(Op):
     """count_include_pad: the divisor counts padded positions (MegEngine mode "average")."""
 
     def forward(xp, x, kernel, stride, padding, count_include_pad):
-        y = _kernels(xp, "AvgPool2d").avg_pool2d_forward(_f32(x), kernel, stride, padding,
+        y = cpu_kernels(xp, "AvgPool2d").avg_pool2d_forward(f32(x), kernel, stride, padding,
                                                          count_include_pad)
         return y.astype(x.dtype, copy=False)
 
@@ -80,7 +68,7 @@ class AvgPool2dGrad(Op):
     """dx (N, C, *in_hw): each dy spread over its window, divided like the forward."""
 
     def forward(xp, dy, in_hw, kernel, stride, padding, count_include_pad):
-        dx = _kernels(xp, "AvgPool2dGrad").avg_pool2d_backward(_f32(dy), *in_hw, kernel, stride,
+        dx = cpu_kernels(xp, "AvgPool2dGrad").avg_pool2d_backward(f32(dy), *in_hw, kernel, stride,
                                                                padding, count_include_pad)
         return dx.astype(dy.dtype, copy=False)
 
