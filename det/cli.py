@@ -233,6 +233,13 @@ def main(argv=None):
     except UsageError as e:
         print(f"det {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as e:
+        if not (e.name or "").startswith("det."):
+            raise
+        print(f"det {args.command}: error: {e.name} is missing from this installation of det "
+              f"(the built-in configs need det.data, det.models and det.evaluation)",
+              file=sys.stderr)
+        return 2
     return 0
 
 
