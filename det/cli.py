@@ -148,7 +148,10 @@ def train(args):
         return inference_on_dataset(model, state["loader"], state["evaluator"])
 
     trainer.register_hooks(default_hooks(cfg, trainer, checkpointer, eval_function))
-    checkpointer.resume_or_load(args.weights, resume=args.resume)
+    try:
+        checkpointer.resume_or_load(args.weights, resume=args.resume)
+    except (FileNotFoundError, KeyError, ValueError) as e:
+        raise UsageError(_message(e)) from e
     trainer.train()
     return trainer
 

@@ -166,3 +166,15 @@ def test_console_script_entry_passes_argv(monkeypatch, cfg_file, tmp_path):
                                       "train.max_iter=1"])
     assert det.cli.train_main() == 0
     assert (tmp_path / "model_final.pkl").is_file()
+
+
+def test_weights_for_another_model_exit_2(cfg_file, tmp_path, capsys):
+    import engine as mge
+
+    bad = tmp_path / "other.pkl"
+    mge.save({"model": {"conv.weight": np.zeros((1,), np.float32)}}, str(bad))
+    assert main(["train", "-f", cfg_file, "-w", str(bad), f"output_dir={tmp_path}"]) == 2
+    assert "none of its 1 keys" in capsys.readouterr().err
+    mge.save({"model": {"fc1.weight": np.zeros((2, 2), np.float32)}}, str(bad))
+    assert main(["train", "-f", cfg_file, "-w", str(bad), f"output_dir={tmp_path}"]) == 2
+    assert "fc1.weight: expected (8, 3), got (2, 2)" in capsys.readouterr().err

@@ -277,3 +277,51 @@ def test_writers_console_and_metrics_json(tmp_path, capsys):
     assert rows[-1]["bbox/AP"] == 42.0
     assert trainer.eval_results == {"AP": 42.0, "AP50": 50.0}
     assert (tmp_path / "model_final.pkl").is_file()
+
+
+def test_tensorboard_writer_with_fake_summary_writer(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    written = []
+
+    class SummaryWriter:
+        def __init__(self, log_dir):
+            self.log_dir = log_dir
+
+        def add_scalar(self, name, value, step):
+            written.append((name, step))
+
+        def close(self):
+            written.append("closed")
+
+    monkeypatch.setitem(sys.modules, "tensorboardX",
+                        types.SimpleNamespace(SummaryWriter=SummaryWriter))
+    cfg = ToyConfig()
+    cfg.train.update(max_iter=3, log_period=2)
+    trainer, _ = make_trainer(tmp_path, cfg)
+    assert any(type(w).__name__ == "TensorboardWriter" for w in trainer.hooks[-1].writers)
+    trainer.train()
+    assert [s for n, s in written[:-1] if n == "loss_box"] == [1, 2, 3]
+    assert written[-1] == "closed"
+
+
+def test_progress_bar_fallback_and_eta(monkeypatch):
+    import builtins
+    import io
+
+    from det.utils import format_eta, progress_bar
+
+    assert format_eta(3725.4) == "1:02:05" and format_eta(None) == "?"
+    real_import = builtins.__import__
+
+    def no_tqdm(name, *args, **kwargs):
+        if name == "tqdm":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tqdm)
+    out = io.StringIO()
+    assert list(progress_bar(range(4), desc="work", file=out)) == [0, 1, 2, 3]
+    text = out.getvalue()
+    assert "work: 4/4 [" in text and "ETA 0:00:00" in text and text.endswith("\n")
