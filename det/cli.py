@@ -1,0 +1,258 @@
+"""Command line: `python -m det train|test|demo` (also the det-train, det-test, det-demo scripts).
+
+    python -m det train [-f CONFIG] [-w WEIGHTS] [--resume] [--dtr] [KEY=VALUE ...]
+    python -m det test  [-f CONFIG] -w CHECKPOINT [KEY=VALUE ...]
+    python -m det demo  [-f CONFIG] -w CHECKPOINT IMAGE... [--out DIR] [KEY=VALUE ...]
+
+CONFIG is a built-in name (det.config.BUILTIN_CONFIGS; default fcos_r18_shapes) or the path of
+a Python config file. Problems with the config, paths or the dataset stop the command with one
+line naming what is wrong (exit status 2); errors while training keep their traceback.
+"""
+import argparse
+import os
+import sys
+
+from det.config import (
+    BUILTIN_CONFIGS,
+    apply_overrides,
+    dataset_num_classes,
+    dump_config,
+    get_config,
+    resolve_num_classes,
+)
+from det.utils import get_logger, seed_all, setup_logger
+
+__all__ = ["main", "build_parser", "train", "test", "demo", "train_main", "test_main",
+           "demo_main"]
+
+DEFAULT_CONFIG = "fcos_r18_shapes"
+
+
+class UsageError(Exception):
+    """A problem the user fixes on the command line or in the config (no traceback needed)."""
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m det", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    cfg_help = f"built-in config ({', '.join(BUILTIN_CONFIGS)}) or a Python config file"
+    opts_help = "config overrides, e.g. train.max_iter=100 model.backbone.depth=34"
+
+    p = sub.add_parser("train", help="train a detector")
+    p.add_argument("-f", "--config-file", default=DEFAULT_CONFIG, help=cfg_help)
+    p.add_argument("-w", "--weights", default=None, help="initial model weights (model only)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from output_dir/last_checkpoint when it exists")
+    p.add_argument("--dtr", action="store_true",
+                   help="enable dynamic tensor rematerialization (mge.dtr) to save memory")
+    p.add_argument("opts", nargs="*", metavar="KEY=VALUE", help=opts_help)
+
+    p = sub.add_parser("test", help="evaluate a checkpoint on the validation set")
+    p.add_argument("-f", "--config-file", default=DEFAULT_CONFIG, help=cfg_help)
+    p.add_argument("-w", "--weights", required=True, help="checkpoint to evaluate")
+    p.add_argument("opts", nargs="*", metavar="KEY=VALUE", help=opts_help)
+
+    p = sub.add_parser("demo", help="draw detections on images and write PNGs")
+    p.add_argument("-f", "--config-file", default=DEFAULT_CONFIG, help=cfg_help)
+    p.add_argument("-w", "--weights", required=True, help="checkpoint to run")
+    p.add_argument("--out", default="./demo_output", help="folder of the PNGs")
+    p.add_argument("--score-thresh", type=float, default=0.3, help="draw boxes scoring >= this")
+    p.add_argument("inputs", nargs="+", metavar="IMAGE",
+                   help="image files (KEY=VALUE items are config overrides)")
+    return parser
+
+
+def _load_config(config_file, opts):
+    try:
+        cfg = get_config(config_file)
+        apply_overrides(cfg, opts)
+    except (FileNotFoundError, KeyError, TypeError, ValueError) as e:
+        raise UsageError(_message(e)) from e
+    return cfg
+
+
+def _message(e):
+    # KeyError's str() wraps the message in quotes
+    return e.args[0] if isinstance(e, KeyError) and e.args else str(e)
+
+
+def _prepare(cfg, train):
+    try:
+        cfg.prepare_data(train=train)
+    except FileNotFoundError as e:
+        raise UsageError(str(e)) from e
+
+
+def _enable_dtr():
+    import engine as mge
+
+    dtr = getattr(mge, "dtr", None)
+    if dtr is None:
+        print("det: --dtr: DTR (mge.dtr) is not available in this engine build; continuing "
+              "without it", file=sys.stderr)
+        return False
+    dtr() if callable(dtr) else dtr.enable()
+    get_logger().info("DTR enabled")
+    return True
+
+
+def _check_classes(cfg, dataset, split):
+    try:
+        n = dataset_num_classes(dataset)
+        resolve_num_classes(cfg, n, source=f"the {split} set ({cfg.data.get(f'{split}_json')})")
+    except (AttributeError, ValueError) as e:
+        raise UsageError(str(e)) from e
+    return n
+
+
+def _class_names(cfg, dataset=None):
+    return cfg.data.get("class_names") or getattr(dataset, "class_names", None)
+
+
+# ------------------------------------------------------------------------------ commands
+def train(args):
+    """Build everything from the config and train; returns the Trainer."""
+    from det.engine import (
+        Checkpointer,
+        Trainer,
+        build_optimizer,
+        default_hooks,
+        inference_on_dataset,
+    )
+
+    cfg = _load_config(args.config_file, args.opts)
+    log = setup_logger(cfg.output_dir)
+    if args.dtr:
+        _enable_dtr()
+    seed_all(cfg.seed)
+    _prepare(cfg, train=True)
+    loader = cfg.build_train_loader()
+    _check_classes(cfg, loader.dataset, "train")
+    path = dump_config(cfg, cfg.output_dir)
+    log.info(f"Config written to {path}")
+    model = cfg.build_model()
+    optimizer = build_optimizer(cfg, model)
+    trainer = Trainer(model, optimizer, loader, max_iter=cfg.train.max_iter)
+    meta = {"num_classes": cfg.model.num_classes,
+            "class_names": _class_names(cfg, loader.dataset)}
+    checkpointer = Checkpointer(model, cfg.output_dir, optimizer=optimizer, trainer=trainer,
+                                meta=meta)
+
+    state = {}
+
+    def eval_function():
+        # built on first use: the test loader and evaluator cost nothing when never evaluated
+        if not state:
+            state["loader"] = cfg.build_test_loader()
+            state["evaluator"] = cfg.build_evaluator(cfg.output_dir, state["loader"].dataset)
+        return inference_on_dataset(model, state["loader"], state["evaluator"])
+
+    trainer.register_hooks(default_hooks(cfg, trainer, checkpointer, eval_function))
+    try:
+        checkpointer.resume_or_load(args.weights, resume=args.resume)
+    except (FileNotFoundError, KeyError, ValueError) as e:
+        raise UsageError(_message(e)) from e
+    trainer.train()
+    return trainer
+
+
+def test(args):
+    """Evaluate a checkpoint; returns the metrics dict."""
+    from det.engine import inference_on_dataset
+
+    cfg = _load_config(args.config_file, args.opts)
+    setup_logger(cfg.output_dir)
+    seed_all(cfg.seed)
+    _prepare(cfg, train=False)
+    loader = cfg.build_test_loader()
+    _check_classes(cfg, loader.dataset, "val")
+    model = cfg.build_model()
+    _load_weights(model, args.weights, cfg)
+    evaluator = cfg.build_evaluator(cfg.output_dir, loader.dataset)
+    return inference_on_dataset(model, loader, evaluator)
+
+
+def demo(args):
+    """Run the model on images and write them with boxes drawn; returns the written paths."""
+    from det.engine.checkpoint import _read
+    from det.utils.progress import progress_bar
+    from det.utils.visualize import draw_detections, image_to_batch, load_rgb
+
+    images = [a for a in args.inputs if "=" not in a or os.path.exists(a)]
+    opts = [a for a in args.inputs if a not in images]
+    missing = [p for p in images if not os.path.isfile(p)]
+    if missing or not images:
+        raise UsageError(f"demo: image files not found: {missing}" if missing else
+                         "demo: no image given")
+    cfg = _load_config(args.config_file, opts)
+    setup_logger()
+    try:
+        ckpt = _read(args.weights)
+    except (FileNotFoundError, ValueError) as e:
+        raise UsageError(str(e)) from e
+    meta = ckpt.get("meta", {}) if isinstance(ckpt.get("meta"), dict) else {}
+    if cfg.model.get("num_classes") is None:
+        if meta.get("num_classes") is None:
+            raise UsageError(f"demo: {args.weights} does not record num_classes; set "
+                             f"model.num_classes=N")
+        cfg.model.num_classes = meta["num_classes"]
+    names = cfg.data.get("class_names") or meta.get("class_names")
+    model = cfg.build_model()
+    _load_weights(model, ckpt, cfg, source=args.weights)
+    model.eval()
+    os.makedirs(args.out, exist_ok=True)
+    written = []
+    for i, path in enumerate(progress_bar(images, desc="demo")):
+        image = load_rgb(path)
+        batch = image_to_batch(image, cfg.data.min_size, cfg.data.max_size,
+                               cfg.data.get("size_divisibility", 32), image_id=i)
+        detections = model(batch, mode="predict")[0]
+        out = os.path.join(args.out, os.path.splitext(os.path.basename(path))[0] + ".png")
+        draw_detections(image, detections, names, args.score_thresh).save(out)
+        kept = int((detections["scores"] >= args.score_thresh).sum())
+        get_logger().info(f"{path}: {kept} detections -> {out}")
+        written.append(out)
+    return written
+
+
+def _load_weights(model, path_or_ckpt, cfg, source=None):
+    from det.engine import load_model_weights
+
+    try:
+        load_model_weights(model, path_or_ckpt, strict=True, prefer_ema=bool(cfg.train.get("ema")),
+                           source=source)
+    except (FileNotFoundError, KeyError, ValueError) as e:
+        raise UsageError(_message(e)) from e
+
+
+# -------------------------------------------------------------------------- entry points
+_COMMANDS = {"train": train, "test": test, "demo": demo}
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        _COMMANDS[args.command](args)
+    except UsageError as e:
+        print(f"det {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as e:
+        if not (e.name or "").startswith("det."):
+            raise
+        print(f"det {args.command}: error: {e.name} is missing from this installation of det "
+              f"(the built-in configs need det.data, det.models and det.evaluation)",
+              file=sys.stderr)
+        return 2
+    return 0
+
+
+def train_main():
+    return main(["train", *sys.argv[1:]])
+
+
+def test_main():
+    return main(["test", *sys.argv[1:]])
+
+
+def demo_main():
+    return main(["demo", *sys.argv[1:]])

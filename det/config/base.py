@@ -1,0 +1,199 @@
+"""BaseConfig: a plain-Python config (BaseDet style) with nested sections.
+
+A config is a class; inheritance is Python inheritance, and a derived config edits the sections
+its parent built:
+
+    class Config(fcos_r18_shapes.Config):
+        def __init__(self):
+            super().__init__()
+            self.train.max_iter = 3000
+            self.model.backbone.depth = 34
+
+Sections are ConfigDicts (dicts with attribute access), so `cfg.train.max_iter` and
+`cfg.model["backbone"]` both work and `MODELS.build(cfg.model)` receives a dict.
+
+Besides data, a config owns the builders the commands call (`build_model`, `build_train_loader`,
+`build_test_loader`, `build_evaluator`, `prepare_data`). They import det.models / det.data /
+det.evaluation only when called, and a config file may override them (the tests train a tiny
+fake model this way).
+"""
+import copy
+import os
+
+__all__ = ["ConfigDict", "BaseConfig", "default_cache_dir"]
+
+
+def default_cache_dir():
+    """Where generated datasets live: $DET_CACHE_DIR, else ~/.cache/det."""
+    return os.environ.get("DET_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache",
+                                                           "det")
+
+
+class ConfigDict(dict):
+    """A dict whose keys are also attributes; nested dicts become ConfigDicts."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+        for k, v in dict(*args, **kwargs).items():
+            self[k] = v
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, _wrap(value))
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"config section has no key {name!r} (keys: "
+                                 f"{sorted(self)})") from None
+
+    def __setattr__(self, name, value):
+        self[name] = value
+
+    def __delattr__(self, name):
+        del self[name]
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def update(self, *args, **kwargs):
+        for k, v in dict(*args, **kwargs).items():
+            self[k] = v
+
+    def __deepcopy__(self, memo):
+        return ConfigDict({k: copy.deepcopy(v, memo) for k, v in self.items()})
+
+    def to_dict(self):
+        """Plain nested dicts (for printing and dumping)."""
+        return {k: v.to_dict() if isinstance(v, ConfigDict) else v for k, v in self.items()}
+
+
+def _wrap(value):
+    if isinstance(value, dict) and not isinstance(value, ConfigDict):
+        return ConfigDict(value)
+    return value
+
+
+class BaseConfig:
+    """Defaults shared by every config: detectron2's 1x COCO schedule, no model.
+
+    Keys (exact names other det parts rely on): data.train_json, data.train_images,
+    data.val_json, data.val_images, data.num_workers, data.size_divisibility, data.min_size,
+    data.max_size, model (a dict for MODELS.build; model.num_classes None = the dataset's
+    category count), train.max_iter, train.batch_size, train.base_lr, train.momentum,
+    train.weight_decay, train.warmup_iters, train.lr_schedule ("multistep" | "cosine"),
+    train.steps, train.checkpoint_period, train.eval_period, train.log_period, test.batch_size,
+    output_dir, seed.
+    """
+
+    def __init__(self):
+        self.data = dict(
+            train_json=None, train_images=None, val_json=None, val_images=None,
+            num_workers=2,
+            size_divisibility=32,
+            min_size=800,  # shortest edge after resizing (train may use a tuple: random choice)
+            max_size=1333,  # longest edge cap
+            flip_prob=0.5,
+            class_names=None,  # None: the dataset's category names
+            # dict(root=..., num_train=..., num_val=..., image_size=..., seed=...): generate the
+            # shapes dataset there on first use (det.data.shapes.ensure_shapes_dataset)
+            shapes=None,
+        )
+        self.model = dict(name=None, num_classes=None)
+        self.train = dict(
+            max_iter=90000,
+            batch_size=16,
+            base_lr=0.01,
+            momentum=0.9,
+            weight_decay=1e-4,
+            warmup_iters=1000,
+            warmup_factor=0.001,
+            lr_schedule="multistep",
+            steps=(60000, 80000),  # multistep: iterations where lr *= gamma
+            gamma=0.1,
+            checkpoint_period=5000,
+            max_to_keep=3,  # periodic checkpoints kept on disk (model_final is always kept)
+            eval_period=0,  # 0: evaluate only at the end
+            log_period=20,
+            ema=False,  # evaluate with an exponential moving average of the weights
+            ema_decay=0.9998,
+        )
+        self.test = dict(batch_size=8)
+        self.output_dir = "./outputs/det"
+        self.seed = 0
+
+    def __setattr__(self, name, value):
+        super().__setattr__(name, _wrap(value))
+
+    # ------------------------------------------------------------------ data view
+    def keys(self):
+        """Top-level keys: public instance attributes that are data, in insertion order."""
+        return [k for k, v in vars(self).items() if not k.startswith("_") and not callable(v)]
+
+    def to_dict(self):
+        return {k: v.to_dict() if isinstance(v, ConfigDict) else copy.deepcopy(v)
+                for k, v in ((k, getattr(self, k)) for k in self.keys())}
+
+    def __repr__(self):
+        import pprint
+
+        return f"{type(self).__name__}(\n{pprint.pformat(self.to_dict(), sort_dicts=False)}\n)"
+
+    # ------------------------------------------------------------------ builders
+    def prepare_data(self, train=True):
+        """Generate the shapes dataset if configured, then check that the json files and image
+        folders exist (a clear message instead of a crash inside the loader)."""
+        shapes = self.data.get("shapes")
+        if shapes:
+            from det.data.shapes import ensure_shapes_dataset
+
+            ensure_shapes_dataset(**shapes)
+        keys = ("train_json", "train_images", "val_json", "val_images") if train else \
+            ("val_json", "val_images")
+        for key in keys:
+            path = self.data.get(key)
+            if path is None or not os.path.exists(path):
+                raise FileNotFoundError(
+                    f"data.{key} = {path!r} does not exist. Put the dataset there (COCO: "
+                    f"https://cocodataset.org/#download, 2017 train/val images and annotations) "
+                    f"or point the config at it with data.{key}=PATH")
+
+    def build_model(self):
+        from det.registry import MODELS
+
+        _import_if_needed("det.models", self.model.get("name"), MODELS)
+        return MODELS.build(self.model)
+
+    def build_train_loader(self):
+        from det.data import build_train_loader
+
+        return build_train_loader(self)
+
+    def build_test_loader(self):
+        from det.data import build_test_loader
+
+        return build_test_loader(self)
+
+    def build_evaluator(self, output_dir=None, dataset=None):
+        from det.evaluation import COCOEvaluator
+
+        names = self.data.get("class_names") or getattr(dataset, "class_names", None)
+        return COCOEvaluator(self.data.val_json, output_dir=output_dir, class_names=names)
+
+
+def _import_if_needed(package, name, registry):
+    """Import `package` (which registers the real models) unless `name` is registered already
+    (by a config file or a test), so a tree without det.models can still train a custom one."""
+    import importlib
+
+    if name in registry:
+        return
+    try:
+        importlib.import_module(package)
+    except ModuleNotFoundError as e:
+        if e.name != package:
+            raise
+        raise ModuleNotFoundError(f"{name!r} is not registered in {registry!r} and {package}, "
+                                  f"which registers the built-in ones, is not installed") from e

@@ -1,0 +1,45 @@
+"""FCOS, ResNet-18 + a narrow FPN, on the generated shapes dataset (the default config).
+
+Sized for `python -m det train` on a 2-core CPU: 128 px images, few validation images, narrow
+neck/head; the dataset is generated into the cache directory on first use.
+"""
+import os
+
+from .base import BaseConfig, default_cache_dir
+
+
+class Config(BaseConfig):
+    def __init__(self):
+        super().__init__()
+        root = os.path.join(default_cache_dir(), "shapes")
+        self.data.update(
+            train_json=os.path.join(root, "annotations", "train.json"),
+            train_images=os.path.join(root, "train"),
+            val_json=os.path.join(root, "annotations", "val.json"),
+            val_images=os.path.join(root, "val"),
+            num_workers=1,
+            min_size=128,
+            max_size=128,
+            shapes=dict(root=root, num_train=2000, num_val=100, image_size=128, seed=0),
+        )
+        self.model = dict(
+            name="FCOS",
+            num_classes=None,  # the dataset's category count (3: circle, square, triangle)
+            backbone=dict(name="ResNet", depth=18, pretrained=None),
+            neck=dict(name="FPN", out_channels=64),
+            head=dict(num_convs=2),
+            test=dict(score_thresh=0.05, topk_per_level=1000, nms_thresh=0.6,
+                      max_detections=100),
+        )
+        self.train.update(
+            max_iter=2000,
+            batch_size=16,
+            base_lr=0.01,
+            warmup_iters=200,
+            steps=(1500, 1800),
+            checkpoint_period=500,
+            eval_period=1000,
+            log_period=20,
+        )
+        self.test.batch_size = 16
+        self.output_dir = "./outputs/fcos_r18_shapes"

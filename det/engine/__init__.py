@@ -1,0 +1,21 @@
+"""det.engine: the Trainer, its hooks, checkpointing, writers and the default builders."""
+from .checkpoint import Checkpointer, load_model_weights
+from .defaults import build_optimizer, default_hooks, inference_on_dataset
+from .events import ConsoleWriter, EventStorage, JSONWriter, TensorboardWriter
+from .hooks import (
+    EMAHook,
+    EvalHook,
+    IterationTimer,
+    LRScheduler,
+    PeriodicCheckpointer,
+    PeriodicWriter,
+    build_lr_scheduler,
+)
+from .trainer import HookBase, Trainer
+
+__all__ = [
+    "Trainer", "HookBase", "Checkpointer", "load_model_weights", "build_optimizer",
+    "default_hooks", "inference_on_dataset", "EventStorage", "ConsoleWriter", "JSONWriter",
+    "TensorboardWriter", "IterationTimer", "LRScheduler", "EMAHook", "PeriodicCheckpointer",
+    "EvalHook", "PeriodicWriter", "build_lr_scheduler",
+]
