@@ -40,17 +40,15 @@ def fcos_r50(num_classes=80):
 
 
 def fcos_r18_shapes(num_classes=3):
-    """A narrow FCOS-R18 that trains from scratch in minutes on 128 px images on a 2-core CPU:
-    half-width ResNet-18 with trained BN, 64-channel FPN and towers of 2 convs. Objects in
-    128 px images are at most ~128 px, so the size ranges are those of the paper divided by 4
-    (P3 takes objects up to 16 px from its points, ..., P7 everything beyond 128 px)."""
+    """A narrow FCOS-R18 that trains from scratch on 128 px images on a 2-core CPU: half-width
+    ResNet-18 with trained BN (about 0.8 s per batch of 16 there, twice as fast as width 64),
+    64-channel FPN and towers of 2 convs. The paper's size ranges are kept: on 128 px images
+    P3 (a 16 x 16 grid) takes nearly every object, which gives each object many positives."""
     return _model("FCOS", num_classes,
                   {"name": "ResNet", "depth": 18, "width": 32, "norm": "BN", "freeze_at": 0,
                    "pretrained": None},
                   {"name": "FPN", "out_channels": 64, "num_extra_levels": 2},
-                  dict(_FCOS_HEAD, num_convs=2,
-                       size_ranges=((0, 16), (16, 32), (32, 64), (64, 128), (128, INF))),
-                  dict(TEST))
+                  dict(_FCOS_HEAD, num_convs=2), dict(TEST))
 
 
 def retinanet_r50(num_classes=80):

@@ -74,7 +74,8 @@ def test_fcos_targets_no_boxes_and_bad_input():
 # ------------------------------------------------------------------ forward shapes
 def test_backbone_fpn_head_shapes():
     x = Tensor(np.random.default_rng(0).normal(size=(2, 3, 64, 96)).astype(np.float32))
-    net = ResNet(depth=18, width=8, norm="BN")
+    net = ResNet(depth=18, width=8)
+    assert net.norm == "BN"  # from scratch: trained BN (FrozenBN is for pretrained weights)
     c3, c4, c5 = net(x)
     assert net.out_channels == (16, 32, 64)
     assert [c3.shape, c4.shape, c5.shape] == [(2, 16, 8, 12), (2, 32, 4, 6), (2, 64, 2, 3)]
@@ -173,6 +174,7 @@ def test_resnet_loads_converted_file(tmp_path):
     path = tmp_path / "r18.pkl"
     engine.save(src.state_dict(), str(path))
     dst = ResNet(depth=18, width=8, pretrained=str(path))
+    assert dst.norm == "FrozenBN"
     np.testing.assert_array_equal(dst.layer3[1].conv2.weight.numpy(),
                                   src.layer3[1].conv2.weight.numpy())
     with pytest.raises(ValueError, match=r"ResNet\(depth=34, width=8\) cannot load"):

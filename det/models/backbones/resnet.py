@@ -83,7 +83,9 @@ class ResNet(M.Module):
         depth: 18, 34, 50 or 101.
         width: channels of the stem and of layer1's planes (64 is torchvision's ResNet; smaller
             values give narrow, fast models that cannot load ImageNet weights).
-        norm: "BN" (trained batch norm) or "FrozenBN" (running statistics fixed).
+        norm: "BN" (trained batch norm), "FrozenBN" (running statistics fixed) or None: FrozenBN
+            with pretrained weights (their statistics are worth keeping), BN from scratch (a
+            frozen BN at its initial statistics would normalise nothing).
         freeze_at: number of leading stages kept fixed (0: none, 1: stem, 2: stem + layer1,
             ...): their outputs are detached so their parameters get no gradient.
         pretrained: path of a state_dict converted by tools/convert_torchvision_resnet.py
@@ -92,10 +94,12 @@ class ResNet(M.Module):
 
     strides = (8, 16, 32)
 
-    def __init__(self, depth=50, width=64, norm="FrozenBN", freeze_at=0, pretrained=None):
+    def __init__(self, depth=50, width=64, norm=None, freeze_at=0, pretrained=None):
         super().__init__()
         if depth not in RESNET_SPECS:
             raise ValueError(f"ResNet: depth must be one of {sorted(RESNET_SPECS)}, got {depth!r}")
+        if norm is None:
+            norm = "FrozenBN" if pretrained else "BN"
         if norm not in _NORMS:
             raise ValueError(f"ResNet: norm must be one of {_NORMS}, got {norm!r}")
         if not isinstance(width, int) or width <= 0:
@@ -104,7 +108,7 @@ class ResNet(M.Module):
             raise ValueError(f"ResNet: freeze_at must be an int in [0, 5], got {freeze_at!r}")
         kind, blocks = RESNET_SPECS[depth]
         block = BasicBlock if kind == "basic" else Bottleneck
-        self.depth, self.width, self.freeze_at = depth, width, freeze_at
+        self.depth, self.width, self.norm, self.freeze_at = depth, width, norm, freeze_at
         self.conv1 = M.Conv2d(3, width, 7, stride=2, padding=3, bias=False)
         M.init.msra_normal_(self.conv1.weight, mode="fan_out", nonlinearity="relu")
         self.bn1 = _norm(width, norm)
