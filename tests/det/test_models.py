@@ -287,6 +287,11 @@ def test_images_without_boxes_and_bad_input():
         FCOS(num_classes=3, head={"num_conv": 2})
     with pytest.raises(ValueError, match="num_classes must be a positive int"):
         FCOS(num_classes=0)
+    with pytest.raises(ValueError, match="test.topk_per_level must be a positive int"):
+        FCOS(num_classes=3, backbone={"depth": 18, "width": 8}, test={"topk_per_level": 0})
+    model.eval()
+    with pytest.raises(KeyError, match="no 'image_sizes'"):
+        model({"images": batch["images"]}, mode="predict")
 
 
 def test_registered_in_det_registry():

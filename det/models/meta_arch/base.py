@@ -57,6 +57,19 @@ def build_part(cfg, default_cls, registry_name, what, **extra):
         raise TypeError(f"{what} {name!r}: bad config keys {sorted(cfg)}: {e}") from None
 
 
+def _check_test_cfg(t, who):
+    unknown = sorted(set(t) - set(_TEST_DEFAULTS))
+    if unknown:
+        raise KeyError(f"{who}: unknown test keys {unknown}; known: {sorted(_TEST_DEFAULTS)}")
+    for key in ("topk_per_level", "max_detections"):
+        if isinstance(t[key], bool) or not isinstance(t[key], (int, np.integer)) or t[key] < 1:
+            raise ValueError(f"{who}: test.{key} must be a positive int, got {t[key]!r}")
+    if not 0 <= t["score_thresh"] < 1 or not 0 < t["nms_thresh"] <= 1:
+        raise ValueError(f"{who}: test.score_thresh must be in [0, 1) and test.nms_thresh in "
+                         f"(0, 1], got {t['score_thresh']!r} and {t['nms_thresh']!r}")
+    return t
+
+
 class DenseDetector(M.Module):
     """Backbone -> FPN -> dense head, with the data preprocessor in front.
 
@@ -86,11 +99,8 @@ class DenseDetector(M.Module):
                                in_channels=tuple(self.backbone.out_channels),
                                in_strides=tuple(self.backbone.strides),
                                extra_from=self.extra_from)
-        self.test_cfg = section(test, "test", _TEST_DEFAULTS)
-        unknown = sorted(set(self.test_cfg) - set(_TEST_DEFAULTS))
-        if unknown:
-            raise KeyError(f"{type(self).__name__}: unknown test keys {unknown}; known: "
-                           f"{sorted(_TEST_DEFAULTS)}")
+        self.test_cfg = _check_test_cfg(section(test, "test", _TEST_DEFAULTS),
+                                        type(self).__name__)
         self.data_preprocessor = build_data_preprocessor(pixel_mean, pixel_std, device)
 
     @property
@@ -107,6 +117,9 @@ class DenseDetector(M.Module):
         if mode == "loss":
             boxes, labels = self._gt(data)
             return self.losses(feats, shapes, boxes, labels)
+        if "image_sizes" not in data:
+            raise KeyError(f"{type(self).__name__}(mode='predict'): batch has no 'image_sizes' "
+                           f"(the (N, 2) sizes before padding that detections are clipped to)")
         return self.predict(feats, shapes, data)
 
     def _gt(self, data):
