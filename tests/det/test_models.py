@@ -234,13 +234,7 @@ def test_fcos_overfits_and_predicts_in_original_coordinates():
     model.eval()
     plain = model(batch, mode="predict")
     assert len(plain) == 2
-    for det, gt_boxes, gt_labels in zip(plain, batch["boxes"], batch["labels"]):
-        assert det["boxes"].dtype == np.float32 and det["boxes"].shape[1] == 4
-        assert det["scores"].dtype == np.float32 and det["labels"].dtype == np.int32
-        assert (np.diff(det["scores"]) <= 0).all()
-        # the best detection has found one of the shapes, with its class
-        iou = box_iou(det["boxes"][:1], gt_boxes)[0]  # (K,)
-        assert iou.max() > 0.5 and gt_labels[iou.argmax()] == det["labels"][0], (det, iou)
+    _assert_top_detection_found_a_shape(plain, batch)  # the best box has found a shape
     # the same network input, now described as "resized by (2, 4) from 32 x 16, then flipped":
     # the detections come back mirrored in the 64 px width and divided by the scale
     meta = dict(batch, scales=np.array([[2.0, 4.0], [1.0, 1.0]], np.float32),
@@ -253,20 +247,40 @@ def test_fcos_overfits_and_predicts_in_original_coordinates():
     np.testing.assert_allclose(moved[1]["boxes"], plain[1]["boxes"])
 
 
-def test_retinanet_losses_decrease_and_predict_format():
+def _assert_top_detection_found_a_shape(dets, batch):
+    for det, gt_boxes, gt_labels in zip(dets, batch["boxes"], batch["labels"]):
+        assert det["boxes"].dtype == np.float32 and det["boxes"].shape[1] == 4
+        assert det["scores"].dtype == np.float32 and det["labels"].dtype == np.int32
+        assert (np.diff(det["scores"]) <= 0).all()
+        iou = box_iou(det["boxes"][:1], gt_boxes)[0]  # (K,)
+        assert iou.max() > 0.5 and gt_labels[iou.argmax()] == det["labels"][0], (det, iou)
+
+
+def test_retinanet_overfits_and_predicts():
+    # anchors, head flattening, matching, encode and decode must agree for the top box to land
+    mge.random.seed(0)
+    cfg = _narrow(retinanet_r18_shapes(num_classes=3))
+    cfg["head"]["anchor_scales"] = (1.0, 1.5)  # 6 anchors per location: a lighter head
+    model = RetinaNet(**cfg)
+    batch = _synthetic_batch()
+    hist = _train(model, batch, 40, lr=0.01)
+    assert set(hist[0]) == {"loss_cls", "loss_box"}
+    total = [sum(h.values()) for h in hist]
+    assert total[-1] < 0.3 * total[0], total  # 0.02-0.07 over seeds 0-3
+    model.eval()
+    out = model(batch, mode="predict")
+    assert len(out) == 2 and all(o["boxes"].shape[0] <= 100 for o in out)
+    _assert_top_detection_found_a_shape(out, batch)
+
+
+def test_retinanet_giou_box_loss_decreases():
     mge.random.seed(1)
     cfg = _narrow(retinanet_r18_shapes(num_classes=3))
-    for box_loss in ("smooth_l1", "giou"):
-        cfg["head"]["box_loss"] = box_loss
-        model = RetinaNet(**cfg)
-        hist = _train(model, _synthetic_batch(), 6, lr=0.01)
-        assert set(hist[0]) == {"loss_cls", "loss_box"}
-        assert sum(hist[-1].values()) < sum(hist[0].values()), (box_loss, hist)
-    model.eval()
-    out = model(_synthetic_batch(), mode="predict")
-    assert len(out) == 2 and out[0]["boxes"].shape[1] == 4
-    assert out[0]["boxes"].shape[0] <= 100
-    assert (out[0]["boxes"][:, 2] <= 64).all() and (out[0]["boxes"] >= 0).all()
+    cfg["head"]["box_loss"] = "giou"
+    hist = _train(RetinaNet(**cfg), _synthetic_batch(), 6, lr=0.01)
+    assert hist[-1]["loss_box"] < hist[0]["loss_box"], hist
+    with pytest.raises(ValueError, match="box_loss must be one of"):
+        RetinaNet(num_classes=3, head={"box_loss": "l2"})
 
 
 def test_images_without_boxes_and_bad_input():

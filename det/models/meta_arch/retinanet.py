@@ -68,10 +68,10 @@ class RetinaNet(DenseDetector):
         if unknown:
             raise KeyError(f"RetinaNet: unknown head keys {unknown}; known: "
                            f"{sorted(_HEAD_DEFAULTS)}")
-        super().__init__(num_classes, backbone=backbone, neck=neck, test=test, **kwargs)
         if h["box_loss"] not in _BOX_LOSSES:
             raise ValueError(f"RetinaNet: head.box_loss must be one of {_BOX_LOSSES}, got "
                              f"{h['box_loss']!r}")
+        super().__init__(num_classes, backbone=backbone, neck=neck, test=test, **kwargs)
         if len(h["anchor_sizes"]) != len(self.strides):
             raise ValueError(f"RetinaNet: {len(h['anchor_sizes'])} anchor_sizes for "
                              f"{len(self.strides)} FPN levels (strides {self.strides})")
