@@ -1,0 +1,4 @@
+from .fcos import FCOSHead
+from .retinanet import RetinaNetHead
+
+__all__ = ["FCOSHead", "RetinaNetHead"]
