@@ -5,6 +5,8 @@ neck/head; the dataset is generated into the cache directory on first use.
 """
 import os
 
+from det.data.shapes import shapes_paths
+
 from .base import BaseConfig, default_cache_dir
 
 
@@ -13,10 +15,7 @@ class Config(BaseConfig):
         super().__init__()
         root = os.path.join(default_cache_dir(), "shapes")
         self.data.update(
-            train_json=os.path.join(root, "annotations", "train.json"),
-            train_images=os.path.join(root, "train"),
-            val_json=os.path.join(root, "annotations", "val.json"),
-            val_images=os.path.join(root, "val"),
+            **shapes_paths(root),  # the layout ensure_shapes_dataset writes
             num_workers=1,
             min_size=128,
             max_size=128,

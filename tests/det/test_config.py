@@ -1,6 +1,5 @@
 """Config system: built-in configs, inheritance, file configs, overrides, dump, num_classes."""
-import sys
-import types
+import os
 
 import pytest
 
@@ -173,20 +172,21 @@ def test_coco_paths_missing_is_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_shapes_generated_on_prepare(tmp_path, monkeypatch):
-    """prepare_data hands data.shapes to det.data.shapes.ensure_shapes_dataset (faked here)."""
+    """prepare_data hands data.shapes to det.data.shapes.ensure_shapes_dataset (recorded here;
+    it writes empty files at the real layout instead of rendering 2100 images)."""
+    import det.data.shapes as shapes
+
     calls = []
 
     def ensure_shapes_dataset(root, num_train, num_val, image_size, seed):
         calls.append((num_train, num_val, image_size, seed))
-        for split in ("train", "val"):
-            (tmp_path / "shapes" / split).mkdir(parents=True, exist_ok=True)
-            (tmp_path / "shapes" / "annotations").mkdir(exist_ok=True)
-            (tmp_path / "shapes" / "annotations" / f"{split}.json").write_text("{}")
+        paths = shapes.shapes_paths(root)
+        os.makedirs(paths["train_images"], exist_ok=True)
+        for key in ("train_json", "val_json"):
+            with open(paths[key], "w") as f:
+                f.write("{}")
 
-    fake = types.ModuleType("det.data.shapes")
-    fake.ensure_shapes_dataset = ensure_shapes_dataset
-    monkeypatch.setitem(sys.modules, "det.data", types.ModuleType("det.data"))
-    monkeypatch.setitem(sys.modules, "det.data.shapes", fake)
+    monkeypatch.setattr(shapes, "ensure_shapes_dataset", ensure_shapes_dataset)
     monkeypatch.setenv("DET_CACHE_DIR", str(tmp_path))
     cfg = get_config("fcos_r18_shapes")
     cfg.prepare_data()
