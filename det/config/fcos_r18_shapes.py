@@ -6,6 +6,7 @@ neck/head; the dataset is generated into the cache directory on first use.
 import os
 
 from det.data.shapes import shapes_paths
+from det.models.defaults import fcos_r18_shapes
 
 from .base import BaseConfig, default_cache_dir
 
@@ -21,15 +22,9 @@ class Config(BaseConfig):
             max_size=128,
             shapes=dict(root=root, num_train=2000, num_val=100, image_size=128, seed=0),
         )
-        self.model = dict(
-            name="FCOS",
-            num_classes=None,  # the dataset's category count (3: circle, square, triangle)
-            backbone=dict(name="ResNet", depth=18, pretrained=None),
-            neck=dict(name="FPN", out_channels=64),
-            head=dict(num_convs=2),
-            test=dict(score_thresh=0.05, topk_per_level=1000, nms_thresh=0.6,
-                      max_detections=100),
-        )
+        # half-width ResNet-18, 64-channel FPN, towers of 2 convs (det/models/defaults.py);
+        # num_classes None: the dataset's category count (3: circle, square, triangle)
+        self.model = fcos_r18_shapes(num_classes=None)
         self.train.update(
             max_iter=2000,
             batch_size=16,

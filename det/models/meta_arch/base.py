@@ -110,6 +110,9 @@ class DenseDetector(M.Module):
     def forward(self, batch, mode="loss"):
         if mode not in _MODES:
             raise ValueError(f"{type(self).__name__}: mode must be one of {_MODES}, got {mode!r}")
+        if mode == "predict" and "image_sizes" not in batch:
+            raise KeyError(f"{type(self).__name__}(mode='predict'): batch has no 'image_sizes' "
+                           f"(the (N, 2) sizes before padding that detections are clipped to)")
         data = self.data_preprocessor(batch, training=(mode == "loss"))
         images = data["images"]
         feats = self.neck(self.backbone(images))
@@ -117,9 +120,6 @@ class DenseDetector(M.Module):
         if mode == "loss":
             boxes, labels = self._gt(data)
             return self.losses(feats, shapes, boxes, labels)
-        if "image_sizes" not in data:
-            raise KeyError(f"{type(self).__name__}(mode='predict'): batch has no 'image_sizes' "
-                           f"(the (N, 2) sizes before padding that detections are clipped to)")
         return self.predict(feats, shapes, data)
 
     def _gt(self, data):
