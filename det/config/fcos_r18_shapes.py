@@ -25,14 +25,16 @@ class Config(BaseConfig):
         # half-width ResNet-18, 64-channel FPN, towers of 2 convs (det/models/defaults.py);
         # num_classes None: the dataset's category count (3: circle, square, triangle)
         self.model = fcos_r18_shapes(num_classes=None)
+        # ~0.4 s per iteration on a 2-core CPU: 1100 iterations of 8 images (4.4 epochs of the
+        # 2000 training images) fit `python -m det train` in 10 minutes with the evaluation.
         self.train.update(
-            max_iter=2000,
-            batch_size=16,
-            base_lr=0.01,
-            warmup_iters=200,
-            steps=(1500, 1800),
-            checkpoint_period=500,
-            eval_period=1000,
+            max_iter=1100,
+            batch_size=8,
+            base_lr=0.02,
+            warmup_iters=100,
+            steps=(850, 1000),
+            checkpoint_period=550,
+            eval_period=550,
             log_period=20,
         )
         self.test.batch_size = 16

@@ -6,6 +6,10 @@ import engine as mge
 __all__ = ["DataPreprocessor"]
 
 
+PIXEL_MEAN = (123.675, 116.28, 103.53)  # ImageNet RGB statistics in 0..255
+PIXEL_STD = (58.395, 57.12, 57.375)
+
+
 class DataPreprocessor:
     """`pre(batch, training)` -> the batch with
 
@@ -22,7 +26,7 @@ class DataPreprocessor:
         device: target device name ("cpu0", "gpu0"); None: engine's default device at call time.
     """
 
-    def __init__(self, mean=(123.675, 116.28, 103.53), std=(58.395, 57.12, 57.375), device=None):
+    def __init__(self, mean=PIXEL_MEAN, std=PIXEL_STD, device=None):
         mean = np.asarray(mean, np.float32).reshape(-1)
         std = np.asarray(std, np.float32).reshape(-1)
         if mean.shape != (3,) or std.shape != (3,):

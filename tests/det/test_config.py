@@ -81,9 +81,9 @@ def test_overrides_with_types():
     ("train.max_iters=5", KeyError, r"unknown config key 'train.max_iters'.*Did you mean "
                                     r"'max_iter'"),
     ("trian.max_iter=5", KeyError, r"the config has no key 'trian'"),
-    ("model.backbone.width=5", KeyError, r"section 'model.backbone' has no key 'width'"),
+    ("model.backbone.widht=5", KeyError, r"section 'model.backbone' has no key 'widht'"),
     ("seed.x=1", KeyError, r"'seed' is a int \(0\), not a section"),
-    ("train.max_iter=1.5", TypeError, r"train.max_iter is a int \(2000\); expected an int"),
+    ("train.max_iter=1.5", TypeError, r"train.max_iter is a int \(1100\); expected an int"),
     ("train.max_iter=True", TypeError, r"expected an int"),
     ("train.base_lr=fast", TypeError, r"train.base_lr is a float.*expected a number"),
     ("train.ema=1", TypeError, r"expected True or False"),
@@ -120,7 +120,7 @@ def test_config_file_dict_with_base(tmp_path):
     cfg = get_config(str(path))
     assert cfg.model.name == "RetinaNet" and cfg.model.backbone.depth == 34
     assert cfg.model.backbone.name == "ResNet"  # merged, not replaced
-    assert cfg.train.max_iter == 9 and cfg.train.base_lr == 0.01 and cfg.seed == 5
+    assert cfg.train.max_iter == 9 and cfg.train.base_lr == 0.02 and cfg.seed == 5
 
 
 def test_bad_config_sources(tmp_path):

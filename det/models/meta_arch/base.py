@@ -11,11 +11,11 @@ from collections.abc import Mapping
 import numpy as np
 
 import engine.module as M
+from det.data.preprocessor import PIXEL_MEAN, PIXEL_STD, DataPreprocessor
 
 from ..backbones.resnet import ResNet
 from ..necks.fpn import FPN
 from ..postprocess import empty_detections, nms_and_limit, to_original_coords
-from ..preprocess import PIXEL_MEAN, PIXEL_STD, build_data_preprocessor
 
 __all__ = ["DenseDetector", "section"]
 
@@ -101,7 +101,7 @@ class DenseDetector(M.Module):
                                extra_from=self.extra_from)
         self.test_cfg = _check_test_cfg(section(test, "test", _TEST_DEFAULTS),
                                         type(self).__name__)
-        self.data_preprocessor = build_data_preprocessor(pixel_mean, pixel_std, device)
+        self.data_preprocessor = DataPreprocessor(pixel_mean, pixel_std, device)
 
     @property
     def strides(self):
