@@ -8,10 +8,9 @@ benchmark and lives in a separate venv (`pip install torch==2.14.1 torchvision==
 it only det's time is printed.
 """
 import argparse
-import statistics
-import time
 
 import numpy as np
+from _timing import interleaved_median_ms
 
 
 def make_batch(n, size, rng, num_classes=80, objects=6):
@@ -92,17 +91,10 @@ def main():
         steps["torchvision"] = torchvision_step_fn(images, boxes, labels)
     except ImportError as e:
         print(f"torchvision not importable ({e}): no peer ratio")
-    times = {name: [] for name in steps}
-    for i in range(args.warmup + args.steps):
-        for name, step in steps.items():  # interleaved: machine noise hits both alike
-            t0 = time.perf_counter()
-            step()
-            if i >= args.warmup:
-                times[name].append(time.perf_counter() - t0)
-    med = {name: statistics.median(t) for name, t in times.items()}
+    med = interleaved_median_ms(steps, args.steps, warmup=args.warmup)
     for name, s in med.items():
         ratio = f"   det/{name} = {med['det'] / s:.2f}x" if name != "det" else ""
-        print(f"{name:12s} {s * 1e3:8.0f} ms per FCOS-R50 training step "
+        print(f"{name:12s} {s:8.0f} ms per FCOS-R50 training step "
               f"(batch {args.batch}, {args.size}x{args.size}, CPU){ratio}")
 
 

@@ -5,10 +5,9 @@ the same thread count. Not a test.
     python bench/norm_pool_cpu.py [--batch 16] [--repeats 7] [--threads T]
 """
 import argparse
-import statistics
-import time
 
 import numpy as np
+from _timing import interleaved_median_ms
 
 # (channels, spatial) along the stages of a small-input ResNet: 32 channels at 64x64 down to 256
 # at 8x8.
@@ -66,14 +65,6 @@ def torch_steps(x_np):
     return bn, pool
 
 
-def ms(step, iters):
-    step()  # warm-up
-    t0 = time.perf_counter()
-    for _ in range(iters):
-        step()
-    return (time.perf_counter() - t0) / iters * 1e3
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--batch", type=int, default=16)
@@ -96,11 +87,9 @@ def main():
         iters = max(1, int(2e6 // x.size))
         ours, theirs = engine_steps(x), torch_steps(x)
         for k, name in enumerate(("batchnorm", "maxpool")):
-            te, tt = [], []
-            for _ in range(args.repeats):
-                te.append(ms(ours[k], iters))
-                tt.append(ms(theirs[k], iters))
-            e, t = statistics.median(te), statistics.median(tt)
+            med = interleaved_median_ms({"engine": ours[k], "torch": theirs[k]}, args.repeats,
+                                        iters)
+            e, t = med["engine"], med["torch"]
             ratios.append(e / t)
             print(f"{name:9s} {str(x.shape):>20s} {e:10.2f} {t:9.2f} {e / t:12.2f}x")
     geo = float(np.exp(np.mean(np.log(ratios))))

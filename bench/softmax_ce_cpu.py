@@ -5,10 +5,9 @@ engine / torch (< 1: engine faster). Not a test.
     python bench/softmax_ce_cpu.py [--iters N] [--repeats R] [--threads T]
 """
 import argparse
-import statistics
-import time
 
 import numpy as np
+from _timing import interleaved_median_ms
 
 
 def engine_step(logits, labels):
@@ -38,14 +37,6 @@ def torch_step(logits, labels):
     return step
 
 
-def time_ms(step, iters):
-    step()  # warm-up
-    t0 = time.perf_counter()
-    for _ in range(iters):
-        step()
-    return (time.perf_counter() - t0) / iters * 1e3
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--iters", type=int, default=50)
@@ -63,11 +54,7 @@ def main():
     logits = rng.normal(0, 2, (256, 1000)).astype(np.float32)
     labels = rng.integers(0, 1000, 256).astype(np.int32)
     steps = {"engine": engine_step(logits, labels), "torch": torch_step(logits, labels)}
-    times = {name: [] for name in steps}
-    for _ in range(args.repeats):
-        for name, step in steps.items():
-            times[name].append(time_ms(step, args.iters))
-    med = {name: statistics.median(ts) for name, ts in times.items()}
+    med = interleaved_median_ms(steps, args.repeats, args.iters)
     print(f"cross_entropy fwd+bwd (256, 1000) float32, threads: engine "
           f"{mge._native.native().get_num_threads()}, torch {torch.get_num_threads()}")
     for name, ms in med.items():

@@ -6,10 +6,9 @@ momentum; prints the median of the step times and the ratio engine/torch (target
     python bench/train_step_cpu.py [--steps 8] [--warmup 2] [--threads N]
 """
 import argparse
-import statistics
-import time
 
 import numpy as np
+from _timing import interleaved_median_ms
 
 WIDTHS = (32, 64, 128, 256)
 
@@ -144,14 +143,7 @@ def main():
         steps["torch"] = torch_step_fn(x, y)
     except ImportError:
         print("torch not installed: no peer ratio")
-    times = {name: [] for name in steps}
-    for i in range(args.warmup + args.steps):
-        for name, step in steps.items():  # interleaved: machine noise hits both alike
-            t0 = time.perf_counter()
-            step()
-            if i >= args.warmup:
-                times[name].append(time.perf_counter() - t0)
-    med = {name: statistics.median(t) * 1e3 for name, t in times.items()}
+    med = interleaved_median_ms(steps, args.steps, warmup=args.warmup)
     for name, ms in med.items():
         ratio = f"   engine/{name} = {med['engine'] / ms:.2f}x" if name != "engine" else ""
         print(f"{name:8s} {ms:8.1f} ms per training step (median of {args.steps}){ratio}")

@@ -8,6 +8,8 @@
 Registered (det.registry): datasets "COCODataset", "ShapesDataset"; transforms
 "ResizeShortestEdge", "RandomFlip".
 """
+from det.registry import DATASETS, TRANSFORMS
+
 from .coco import COCODataset, contiguous_category_ids, load_coco_json
 from .collate import DetCollator, pad_images
 from .loader import InfiniteTrainSampler, TrainLoader, build_test_loader, build_train_loader
@@ -23,19 +25,7 @@ __all__ = [
 ]
 
 
-def _register():
-    # det.registry is det_core's; registering here (not in the modules) keeps det.data usable
-    # on a tree without it
-    try:
-        from det.registry import DATASETS, TRANSFORMS
-    except ModuleNotFoundError as e:
-        if e.name not in ("det.registry", "det"):
-            raise
-        return
-    DATASETS.register("COCODataset")(COCODataset)
-    DATASETS.register("ShapesDataset")(ShapesDataset)
-    TRANSFORMS.register("ResizeShortestEdge")(ResizeShortestEdge)
-    TRANSFORMS.register("RandomFlip")(RandomFlip)
-
-
-_register()
+DATASETS.register("COCODataset")(COCODataset)
+DATASETS.register("ShapesDataset")(ShapesDataset)
+TRANSFORMS.register("ResizeShortestEdge")(ResizeShortestEdge)
+TRANSFORMS.register("RandomFlip")(RandomFlip)

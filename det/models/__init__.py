@@ -1,9 +1,11 @@
 """det.models: ResNet backbones, FPN, FCOS and RetinaNet (issue #4, point 6).
 
 Importing det.models registers MODELS "FCOS" and "RetinaNet", BACKBONES "ResNet", NECKS "FPN"
-and HEADS "FCOSHead", "RetinaNetHead" in det.registry (when det.registry is present: the model
-code itself does not depend on it). Config defaults: det.models.defaults.
+and HEADS "FCOSHead", "RetinaNetHead" in det.registry (the model code itself does not depend
+on it). Config defaults: det.models.defaults.
 """
+from det.registry import BACKBONES, HEADS, MODELS, NECKS
+
 from .backbones import ResNet
 from .heads import FCOSHead, RetinaNetHead
 from .meta_arch import FCOS, DenseDetector, RetinaNet
@@ -12,18 +14,8 @@ from .necks import FPN
 __all__ = ["ResNet", "FPN", "FCOSHead", "RetinaNetHead", "DenseDetector", "FCOS", "RetinaNet"]
 
 
-def _register():
-    try:
-        from det.registry import BACKBONES, HEADS, MODELS, NECKS
-    except ModuleNotFoundError as e:  # det.registry absent: the classes still work directly
-        if e.name != "det.registry":
-            raise
-        return
-    for registry, name, cls in ((MODELS, "FCOS", FCOS), (MODELS, "RetinaNet", RetinaNet),
-                                (BACKBONES, "ResNet", ResNet), (NECKS, "FPN", FPN),
-                                (HEADS, "FCOSHead", FCOSHead),
-                                (HEADS, "RetinaNetHead", RetinaNetHead)):
-        registry.register(name)(cls)
-
-
-_register()
+for _registry, _name, _cls in ((MODELS, "FCOS", FCOS), (MODELS, "RetinaNet", RetinaNet),
+                               (BACKBONES, "ResNet", ResNet), (NECKS, "FPN", FPN),
+                               (HEADS, "FCOSHead", FCOSHead),
+                               (HEADS, "RetinaNetHead", RetinaNetHead)):
+    _registry.register(_name)(_cls)
