@@ -15,6 +15,8 @@ _consts = {}  # (type, value, dtype, device) -> 0-d Tensor: Python scalars in ho
 def _const(value, dtype, device):
     """A 0-d constant tensor, cached: `x * 2.0` should not build a new array every call."""
     key = (type(value), value, dtype, device)
+    if value == 0 and type(value) is float:
+        key += (str(value),)  # 0.0 == -0.0 but the sign of zero is observable (1 / (x * -0.0))
     t = _consts.get(key)
     if t is None:
         from ..allocator import Storage
