@@ -6,6 +6,7 @@ from . import autodiff, dtype, random
 from .allocator import get_allocated_memory, get_max_allocated_memory, reset_max_memory_stats
 from .device import get_default_device, get_device_count, is_cuda_available, set_default_device
 from .serialization import load, save
+from ._dtr import dtr
 import engine.functional as functional
 
 __version__ = "0.1.0"
@@ -14,7 +15,7 @@ __all__ = [
     "Parameter", "Tensor", "tensor", "autodiff", "dtype", "random", "functional",
     "get_allocated_memory", "get_max_allocated_memory", "reset_max_memory_stats",
     "get_default_device", "get_device_count", "is_cuda_available", "set_default_device",
-    "load", "save",
+    "load", "save", "dtr",
 ]
 
 

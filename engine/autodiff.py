@@ -18,6 +18,7 @@ backward, the backward pass is itself recorded, which gives higher-order gradien
 """
 import weakref
 
+from .allocator import Storage
 from .ops import core
 from .tensor import Tensor
 
@@ -143,6 +144,8 @@ class GradManager:
             # One gradient Tensor may reach several inputs (the backward of a + b hands dy to
             # both); each parameter gets its own object so in-place changes stay its own.
             g = core._tensor(g._storage, g._node, g._idx)
+            if g._storage.__class__ is not Storage:
+                g._storage.freeze()  # DTR: a gradient the optimizer reads stays resident
             for cb in callbacks:
                 g = cb(t, g)
             t.grad = g if t.grad is None else t.grad + g

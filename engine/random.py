@@ -5,6 +5,7 @@ device, so a seed gives the same values on every device.
 """
 import numpy as np
 
+from . import _dtr
 from . import device as _dev
 from .tensor import Tensor
 
@@ -35,16 +36,27 @@ class RNG:
     def seed(self, seed):
         self._gen = np.random.Generator(np.random.PCG64(seed))
 
-    def _out(self, array, device):
-        return Tensor(array.astype(np.float32), device=device or self._device)
+    def _out(self, array, device, replay=None):
+        t = Tensor(array.astype(np.float32), device=device or self._device)
+        if replay is not None:  # DTR: the tensor can be evicted and redrawn bit-identically
+            _dtr.make_replayable(t, *replay)
+        return t
+
+    def _draw(self, method, *args):
+        """self._gen.method(*args), plus what DTR needs to redraw it (None when DTR is off)."""
+        state = self._gen.bit_generator.state if _dtr._enabled else None
+        array = getattr(self._gen, method)(*args)
+        return array, None if state is None else (state, method, args)
 
     def uniform(self, low=0, high=1, size=None, device=None):
-        return self._out(self._gen.uniform(low, high, _size(size, "uniform")), device)
+        array, replay = self._draw("uniform", low, high, _size(size, "uniform"))
+        return self._out(array, device, replay)
 
     def normal(self, mean=0, std=1, size=None, device=None):
         if std < 0:
             raise ValueError(f"random.normal: std must be non-negative, got {std}")
-        return self._out(self._gen.normal(mean, std, _size(size, "normal")), device)
+        array, replay = self._draw("normal", mean, std, _size(size, "normal"))
+        return self._out(array, device, replay)
 
     def permutation(self, n, *, dtype="int32", device=None):
         """A random permutation of range(n), or of a tensor's first axis."""

@@ -122,8 +122,11 @@ class Tensor:
     def detach(self):
         """A tensor sharing this one's storage, outside any autograd graph."""
         t = Tensor.__new__(Tensor)
-        t._storage = Storage(self._storage.array, self._storage.device,
-                             base=self._storage.base or self._storage)
+        s = self._storage
+        root = s.base or s
+        if root.__class__ is not Storage:
+            root.freeze()  # DTR: a plain view would keep an evicted buffer alive
+        t._storage = Storage(s.array, s.device, base=s.base or s)
         t._node, t._idx, t.grad, t.name = None, 0, None, None
         return t
 
@@ -135,7 +138,9 @@ class Tensor:
 
         An attached tensor updated outside recording (`w -= lr * w.grad`) stays attached.
         """
-        self._storage = other._storage
+        s = self._storage = other._storage
+        if s.__class__ is not Storage:
+            s.freeze()  # DTR: an in-place result is never evicted nor recomputed
         if other._node is not None or type(self._node) is not _LeafNode:
             self._node = other._node
             self._idx = other._idx

@@ -38,6 +38,8 @@ def writable_array(t):
     """t's contiguous backend array, safe to overwrite in place (see the module docstring)."""
     if type(t._node) is not LeafNode:
         t._node, t._idx = None, 0  # the new value is no longer the output of a recorded op
+    if t._storage.__class__ is not Storage:
+        t._storage.freeze()  # DTR: about to be written in place, so never recompute it
     n_storage, n_array = _refcounts(t)  # before any local below holds a reference
     s = t._storage
     arr = s.array

@@ -1,0 +1,242 @@
+"""DTR (engine/_dtr.py): bit-exact training under a tight budget, real evictions and
+recomputations, the peak bound, deep chains, nested GradManagers, disable, threshold parsing."""
+import numpy as np
+import pytest
+
+import engine as mge
+import engine.functional as F
+import engine.module as M
+import engine.optimizer as optim
+from engine import _dtr
+from engine.allocator import Storage
+from engine.autodiff import GradManager
+from engine.ops import core
+
+
+@pytest.fixture(autouse=True)
+def _dtr_off():
+    mge.dtr.disable()
+    mge.dtr.reset_stats()
+    yield
+    mge.dtr.disable()
+    mge.dtr.eviction_threshold = 0
+    mge.dtr.evictee_minimum_size = 1 << 20
+    mge.dtr.enable_sqrt_sampling = False
+
+
+class Net(M.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = M.Conv2d(3, 8, 3, padding=1)
+        self.bn1 = M.BatchNorm2d(8)
+        self.conv2 = M.Conv2d(8, 8, 3, padding=1)
+        self.bn2 = M.BatchNorm2d(8)
+        self.drop = M.Dropout(0.3)
+        self.fc = M.Linear(8 * 8 * 8, 5)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = F.relu(self.bn2(self.conv2(x)))
+        x = F.max_pool2d(x, 2)
+        return self.fc(self.drop(F.flatten(x, 1)))
+
+
+def _train(steps=3, **dtr_kw):
+    mge.random.seed(7)
+    np.random.seed(0)
+    net = Net()
+    net.train()
+    gm = GradManager().attach(net.parameters())
+    opt = optim.SGD(net.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4)
+    rng = np.random.default_rng(1)
+    if dtr_kw:
+        mge.dtr(**dtr_kw)
+    for _ in range(steps):
+        x = mge.tensor(rng.standard_normal((4, 3, 16, 16)).astype("float32"))
+        y = mge.tensor(rng.integers(0, 5, 4).astype("int32"))
+        with gm:
+            loss = F.nn.cross_entropy(net(x), y)
+            gm.backward(loss)
+        opt.step().clear_grad()
+    mge.dtr.disable()
+    return {k: v.copy() for k, v in net.state_dict().items()}
+
+
+def test_training_is_bit_exact_and_really_evicts():
+    ref = _train()
+    got = _train(eviction_threshold="200KB", evictee_minimum_size=1024)
+    st = mge.dtr.stats()
+    assert st["evictions"] > 0 and st["recomputations"] > 0 and st["evicted_bytes"] > 0
+    assert st["recompute_seconds"] > 0
+    assert ref.keys() == got.keys()
+    for k in ref:
+        np.testing.assert_array_equal(got[k], ref[k], err_msg=k)
+
+
+def test_sqrt_sampling_is_bit_exact():
+    ref = _train(steps=2)
+    got = _train(steps=2, eviction_threshold="160KB", evictee_minimum_size=1024,
+                 enable_sqrt_sampling=True)
+    assert mge.dtr.stats()["evictions"] > 0
+    for k in ref:
+        np.testing.assert_array_equal(got[k], ref[k], err_msg=k)
+
+
+def _chain(n, width, x, weights):
+    h = x
+    for w in weights[:n]:
+        h = F.relu(F.matmul(h, w) + 0.01)
+    return h.sum()
+
+
+def test_peak_stays_under_threshold_plus_largest_request():
+    rng = np.random.default_rng(0)
+    width = 64
+    x = mge.tensor(rng.standard_normal((64, width)).astype("float32") * 0.1)
+    ws = [mge.Parameter(rng.standard_normal((width, width)).astype("float32") * 0.1)
+          for _ in range(40)]
+    layer = 64 * width * 4  # bytes of one activation
+    gm = GradManager().attach(ws)
+    with gm:
+        gm.backward(_chain(40, width, x, ws))
+    ref = [w.grad.numpy() for w in ws]
+    for w in ws:
+        w.grad = None
+    base = mge.get_allocated_memory()
+    threshold = base + (40 + 16) * layer  # the 40 gradients stay resident (frozen)
+    mge.reset_max_memory_stats()
+    with mge.dtr(eviction_threshold=threshold, evictee_minimum_size=layer):
+        with gm:
+            gm.backward(_chain(40, width, x, ws))
+        st = mge.dtr.stats()
+    assert st["evictions"] > 0 and st["recomputations"] > 0
+    assert mge.get_max_allocated_memory() <= threshold + layer
+    for w, r in zip(ws, ref):
+        np.testing.assert_array_equal(w.grad.numpy(), r)
+
+
+def test_long_chain_trains_under_a_budget_of_a_few_layers():
+    n, width = 200, 32
+    rng = np.random.default_rng(0)
+    x = mge.tensor(rng.standard_normal((32, width)).astype("float32"))
+    ws = [mge.Parameter(np.eye(width, dtype="float32")) for _ in range(n)]
+    layer = 32 * width * 4
+    gm = GradManager().attach(ws)
+    opt = optim.SGD(ws, lr=1e-4)
+
+    def step():
+        h = x
+        with gm:
+            for w in ws:
+                h = F.relu(F.matmul(h, w))
+            gm.backward(h.mean())
+        opt.step().clear_grad()
+
+    with mge.dtr(eviction_threshold=mge.get_allocated_memory() + 10 * layer,
+                 evictee_minimum_size=layer):
+        step()
+        st = mge.dtr.stats()
+    assert st["evictions"] > n and st["recomputations"] > 0
+    assert all(np.isfinite(w.numpy()).all() for w in ws)
+
+
+def test_nested_grad_managers_second_order():
+    rng = np.random.default_rng(3)
+    xs = rng.standard_normal((128, 128)).astype("float32")
+
+    def run():
+        x = mge.Parameter(xs)
+        outer, inner = GradManager().attach(x), GradManager().attach(x)
+        with outer:
+            with inner:
+                y = F.exp(F.sin(x) * 0.5) * x
+                z = F.tanh(y) * y
+                inner.backward(z.sum())
+            g = x.grad
+            x.grad = None
+            outer.backward((g * g).sum())
+        return g.numpy(), x.grad.numpy()
+
+    ref = run()
+    with mge.dtr(eviction_threshold=mge.get_allocated_memory() + 4 * 128 * 128 * 4,
+                 evictee_minimum_size=1024):
+        got = run()
+        assert mge.dtr.stats()["evictions"] > 0
+    for a, b in zip(got, ref):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_evicted_tensor_reads_back_and_dropout_replays():
+    with mge.dtr(eviction_threshold=1, evictee_minimum_size=0):
+        x = mge.tensor(np.arange(1000, dtype="float32"))
+        mask = F.nn.dropout(x, 0.5)
+        y = F.exp(x * 0.001)
+        for _ in range(3):
+            F.exp(y)  # pressure: evicts what it can
+        assert not mask._storage.resident or not y._storage.resident
+        m1 = mask.numpy()
+        _dtr._evict(mask._storage)
+        np.testing.assert_array_equal(mask.numpy(), m1)
+        np.testing.assert_array_equal(y.numpy(), np.exp(np.arange(1000, dtype="float32")
+                                                        * np.float32(0.001)))
+        assert mge.dtr.stats()["recomputations"] > 0
+
+
+def test_params_and_inplace_results_are_never_evicted():
+    with mge.dtr(eviction_threshold=1, evictee_minimum_size=0):
+        p = mge.Parameter(np.ones(100, "float32"))
+        assert type(p._storage) is Storage  # no producer: plain, never evicted
+        a = p * 2
+        a += 1
+        assert a._storage.op is None and not a._storage.evictable
+        for _ in range(3):
+            F.exp(p)
+        assert a._storage.resident
+        np.testing.assert_array_equal(a.numpy(), np.full(100, 3, "float32"))
+
+
+def test_optimizer_under_dtr_keeps_old_values_for_recompute():
+    # The producer links of y hold p's storage: the optimizer must not overwrite the value y
+    # is recomputed from (it copies instead), so y reads back as before the step.
+    with mge.dtr(eviction_threshold="1GB", evictee_minimum_size=0):
+        p = mge.Parameter(np.ones(10, "float32"))
+        gm = GradManager().attach(p)
+        opt = optim.SGD([p], lr=0.1)
+        with gm:
+            y = F.exp(p)
+            gm.backward((y * p).sum())
+        opt.step()
+        _dtr._evict(y._storage)
+        np.testing.assert_array_equal(y.numpy(), np.exp(np.ones(10, "float32")))
+        assert type(p._storage) is Storage
+        np.testing.assert_allclose(p.numpy(), 1 - 0.1 * 2 * np.e, rtol=1e-6)
+
+
+def test_disable_restores_the_plain_path():
+    orig = core.Op.__dict__["apply"]
+    mge.dtr(eviction_threshold="1MB")
+    assert mge.dtr.enabled and core.Op.__dict__["apply"] is not orig
+    x = mge.tensor(np.ones(4, "float32")) + 1
+    assert type(x._storage) is _dtr.DTRStorage
+    mge.dtr.disable()
+    assert not mge.dtr.enabled and core.Op.__dict__["apply"] is orig
+    y = x + 1
+    assert type(y._storage) is Storage
+    np.testing.assert_array_equal(y.numpy(), np.full(4, 3, "float32"))
+    with mge.dtr:
+        assert mge.dtr.enabled
+    assert not mge.dtr.enabled
+
+
+@pytest.mark.parametrize("value, expected", [
+    (0, 0), (1234, 1234), ("2GB", 2 << 30), ("2gb", 2 << 30), ("512 MB", 512 << 20),
+    ("1.5GiB", 3 << 29), ("64k", 64 << 10), ("100", 100), ("7B", 7)])
+def test_threshold_parsing(value, expected):
+    mge.dtr.eviction_threshold = value
+    assert mge.dtr.eviction_threshold == expected
+
+
+@pytest.mark.parametrize("value", ["2 parsecs", "GB", "", "-1GB", -5, 1.5, None, True])
+def test_bad_threshold_is_a_clear_value_error(value):
+    with pytest.raises(ValueError, match="eviction_threshold"):
+        mge.dtr.eviction_threshold = value
