@@ -5,29 +5,35 @@
 
 How it hooks in, at zero cost while off: `enable()` swaps three names - `Op.apply` (a wrapper
 that pins the inputs, rematerialises evicted ones, times the op and records the producer on its
-outputs) and the `Storage` class that core.py and allocator.py allocate op results with (a
-DTRStorage). Nothing else on the hot path changes, so with DTR off an op costs what it did.
+outputs), the `Storage` class that core.py and allocator.py allocate op results with (a
+DTRStorage), and `Storage.__init__` (so that plain allocations count against the threshold
+too). Nothing else on the hot path changes, so with DTR off an op costs what it did.
 
-DTRStorage keeps the base class's `array` slot but shadows it with a property: reading an
-evicted storage's array (slot None) rematerialises it, so every access point (Op.apply, Tensor
-shape/numpy/_host, the tape's saved tensors, the optimizer) sees the value it would without DTR.
-Plain Storages (parameters, optimizer state, user tensors) keep the plain slot and are never
-evicted.
+Two objects per op result, MegEngine's split between a tensor handle and its TensorInfo:
+- a `_Record` holds the array (None while evicted), its bytes and its producer (op, input
+  records, attributes). Producer links point at records, never at handles.
+- a `DTRStorage` is the handle that Tensors and the autograd tape hold. Its `array` property
+  rematerialises an evicted record, so every reader (Op.apply, Tensor.numpy, the tape's saved
+  tensors, the optimizer) sees the value it would without DTR. When the last handle goes, the
+  user can no longer read the value: the array is freed at once, exactly when it would be
+  without DTR, and the record stays only as long as another record may need it to recompute.
+  So with a loose budget DTR holds what plain training holds and evicts nothing.
 
-Recompute is iterative (an explicit stack) and pins every input of the op it reruns. Random
-numbers (engine.random) remember the generator state they were drawn with and replay it, so
-dropout masks come back bit-identical. Results of in-place updates (`Tensor._reset`, optimizer
-`writable_array`) are frozen: resident for good, their producer forgotten.
+Plain Storages (parameters, optimizer state, user tensors) have no record and are never
+evicted. Random numbers (engine.random) remember the generator state they were drawn with and
+replay it, so dropout masks come back bit-identical. Results of in-place updates
+(`Tensor._reset`) are frozen: resident for good, their producer forgotten.
 
-On the CPU the output array exists before it is accounted for (numpy allocates inside forward), so
-eviction happens when the output's Storage is created, before its bytes count: live bytes stay
-under threshold + the largest request. A GPU backend hooks in at `_make_room` (call it with the
-failed request's size when CuPy raises OutOfMemoryError, then retry the forward).
+Eviction: before an allocation would pass eviction_threshold (on the CPU, numpy allocates the
+output inside forward, so this happens when its Storage is created, before its bytes count: live
+bytes stay under threshold + the largest request), and after the device reports out of memory
+(numpy's or CuPy's MemoryError from forward: evict, retry). The victim has the lowest
+h = cost of its evicted neighbourhood / (bytes * staleness). Recompute is iterative (an explicit
+stack) and pins the inputs of every op it reruns.
 """
 import math
 import random as _pyrandom
 import re
-import sys
 import time
 import weakref
 
@@ -37,214 +43,310 @@ from . import allocator
 from .allocator import Storage
 from .ops import core
 
-_slot = Storage.__dict__["array"]  # the base class's slot: raw access, no rematerialisation
-_slot_get = _slot.__get__
-_slot_set = _slot.__set__
-_getrefcount = sys.getrefcount
 _perf = time.perf_counter
+_weakref = weakref.ref
 
 _enabled = False
-_threshold = 0          # bytes; 0 = no threshold on the CPU
+_threshold = 0          # bytes; 0 = evict only when an allocation fails
 _min_size = 1 << 20     # evictee_minimum_size
 _sqrt_sampling = False
 _clock = 0              # one tick per op: staleness is measured in ops
-_pool = {}              # id -> weakref of every resident DTRStorage big enough to evict
+_pool = {}              # id -> weakref of every resident, evictable record of _min_size bytes+
 _sampler = _pyrandom.Random(0)  # picks sqrt(N) candidates; never touches values
+_trace = None           # debugging: a list collects (op, bytes, record id) of each recompute
 _stats = dict(evictions=0, recomputations=0, recompute_seconds=0.0, evicted_bytes=0,
               over_budget=0)
 
 
-class DTRStorage(Storage):
-    """A Storage that knows its producer (op, input storages, attrs, output index) and can be
-    evicted (array slot None) and rematerialised on access."""
+class _Record:
+    """One op result as DTR sees it: its array (None while evicted) and how to recompute it."""
 
-    __slots__ = ("op", "inputs", "attrs", "idx", "siblings", "cost", "last", "pins",
-                 "evictable", "views", "ndeps")
+    __slots__ = ("array", "device", "nbytes", "base", "op", "inputs", "attrs", "siblings",
+                 "consumers", "cost", "last", "pins", "evictable", "alive", "views", "group",
+                 "__weakref__")
 
-    def __init__(self, array, device, base=None):
-        _slot_set(self, array)
+    def __init__(self, array, device, base=None, view=False, charge=True):
+        self.array = array
         self.device = device
-        self.base = base
+        self.base = base          # the record whose buffer this view shares, if any
         self.op = None
-        self.inputs = ()
+        self.inputs = ()          # input records, or plain Storages (never evicted)
         self.attrs = None
-        self.idx = 0
-        self.siblings = None  # weakrefs to all outputs of a multi-output op
-        self.cost = 0.0
+        self.siblings = None      # weakrefs to all outputs of a multi-output op
+        self.consumers = None     # weakrefs to the records computed from this one
+        self.cost = 0.0           # seconds its producer took
         self.last = _clock
         self.pins = 0
         self.evictable = True
-        self.views = None     # weakrefs to view storages sharing this one's array
-        self.ndeps = 0        # how many DTRStorages hold this one as a producer input
-        if base is not None:
-            self.nbytes = 0
-            if type(base) is DTRStorage:
+        self.alive = True         # a handle (a Tensor or the tape) can still read it
+        self.views = None         # weakrefs to view records sharing this one's buffer
+        self.group = None         # while evicted: its _Group of connected evicted records
+        if view:
+            self.nbytes = 0       # the bytes are counted once, on the base
+            if base is not None:  # (a view of a plain Storage: its buffer is never evicted)
                 if base.views is None:
                     base.views = []
-                base.views.append(weakref.ref(self))
+                base.views.append(_weakref(self))
             return
         n = self.nbytes = array.nbytes
-        _charge(device, n)
+        if charge:
+            _charge(device, n)
         if n >= _min_size:
-            _pool[id(self)] = weakref.ref(self)
-
-    def _get_array(self):
-        a = _slot_get(self)
-        if a is None:
-            a = _rematerialize(self)
-        self.last = _clock
-        return a
-
-    array = property(_get_array, _slot_set)
-
-    @property
-    def resident(self):
-        return _slot_get(self) is not None
-
-    def freeze(self):
-        """Make this storage a plain value: resident for good, its producer forgotten (results of
-        in-place updates, which a recompute from the old inputs would get wrong)."""
-        self.array  # noqa: B018  (rematerialise first)
-        self.evictable = False
-        _drop_inputs(self)
-        self.op = None
-        self.attrs = None
-        _pool.pop(id(self), None)
+            _pool[id(self)] = _weakref(self)
 
     def __del__(self):
         try:
-            if self.nbytes and _slot_get(self) is not None:
+            if self.nbytes and self.array is not None:
                 self.device.live -= self.nbytes
             _pool.pop(id(self), None)
-            _drop_inputs(self)
+            if self.group is not None:
+                _find(self.group).cost -= self.cost
         except (AttributeError, TypeError):  # interpreter shutdown
             pass
 
 
-def _drop_inputs(s):
-    for i in s.inputs:
-        if type(i) is DTRStorage:
-            i.ndeps -= 1
-    s.inputs = ()
+class DTRStorage(Storage):
+    """The handle of a _Record: what Tensors and the autograd tape hold (see the docstring)."""
+
+    __slots__ = ("rec",)
+
+    def __init__(self, array, device, base=None):
+        self.device = device
+        self.base = base
+        rec = self.rec = _Record(array, device, base.rec if type(base) is DTRStorage else None,
+                                 view=base is not None)
+        self.nbytes = rec.nbytes
+
+    def _get_array(self):
+        rec = self.rec
+        a = rec.array
+        if a is None:
+            a = _rematerialize(rec)
+        rec.last = _clock
+        return a
+
+    def _set_array(self, array):
+        self.rec.array = array
+
+    array = property(_get_array, _set_array)
+
+    @property
+    def resident(self):
+        return self.rec.array is not None
+
+    def freeze(self):
+        """Make this value plain: resident for good, its producer forgotten (results of
+        in-place updates, which DTR must never have to recompute)."""
+        rec = self.rec
+        if rec.array is None:
+            _rematerialize(rec)
+        rec.evictable = False
+        rec.op = rec.attrs = None
+        rec.inputs = ()
+        _pool.pop(id(rec), None)
+
+    def detached(self):
+        """A handle sharing this value outside autograd (Tensor.detach), recomputable."""
+        a = DTRStorage(self.array, self.device, base=self.base or self)
+        a.rec.op, a.rec.inputs = _Alias, (self.rec,)
+        return a
+
+    def __del__(self):
+        # The last handle: nobody can read the value any more. Free it now, as plain training
+        # would; the record lives on only while other records may need it to recompute.
+        try:
+            rec = self.rec
+            rec.alive = False
+            if rec.array is not None and rec.op is not None and rec.evictable and not rec.pins:
+                _drop(rec)
+        except (AttributeError, TypeError):  # interpreter shutdown
+            pass
+
+
+def _drop(rec):
+    """Release rec's buffer (and clear the views that would keep it alive)."""
+    _pool.pop(id(rec), None)
+    rec.array = None
+    _join(rec)
+    if rec.nbytes:
+        rec.device.live -= rec.nbytes
+    if rec.views:
+        alive = []
+        for r in rec.views:
+            v = r()
+            if v is not None:
+                v.array = None
+                _join(v)
+                alive.append(r)
+        rec.views = alive
+
+
+class _Group:
+    """A set of connected evicted records (union-find) and what recomputing all of it costs:
+    the paper's equivalence classes, which price an eviction by the evicted neighbourhood it
+    would join."""
+
+    __slots__ = ("parent", "cost")
+
+    def __init__(self, cost):
+        self.parent = None
+        self.cost = cost
+
+
+def _find(g):
+    while g.parent is not None:
+        p = g.parent
+        if p.parent is not None:
+            g.parent = p.parent  # path halving
+        g = p
+    return g
+
+
+def _neighbours(rec):
+    yield from rec.inputs
+    if rec.consumers:
+        for r in rec.consumers:
+            yield r()
+
+
+def _join(rec):
+    """rec was just evicted: it joins the groups of its evicted producers and consumers."""
+    if rec.op is None or rec.group is not None:
+        return
+    root = rec.group = _Group(rec.cost)
+    for n in _neighbours(rec):
+        if type(n) is _Record and n.group is not None:
+            other = _find(n.group)
+            if other is not root:
+                other.parent = root
+                root.cost += other.cost
+
+
+def _leave(rec):
+    """rec is resident again: its recompute no longer counts in its group."""
+    if rec.group is not None:
+        _find(rec.group).cost -= rec.cost
+        rec.group = None
 
 
 # ------------------------------------------------------------------ accounting and eviction
 def _charge(device, n):
     """Count n new bytes on device, evicting first when they would pass the threshold."""
     if _enabled and _threshold and device.live + n > _threshold:
-        _make_room(device, n)
+        if not _free(device, device.live + n - _threshold):
+            _stats["over_budget"] += 1
     live = device.live = device.live + n
     if live > device.peak:
         device.peak = live
 
 
-def _make_room(device, need):
-    """Evict until live + need fits the threshold, or nothing evictable is left (counted)."""
-    over = device.live + need - _threshold
-    while over > 0:
-        s = _pick(device)
-        if s is None:
-            _stats["over_budget"] += 1
-            return
-        over -= s.nbytes
-        _evict(s)
-
-
-def _refs(s):
-    return _getrefcount(s)
-
-
-def _calibrate():
-    s = DTRStorage.__new__(DTRStorage)
-    return _refs(s)
-
-
-_UNREFERENCED = _calibrate()  # what _refs shows for a storage held by one local only
+def _free(device, need):
+    """Evict until `need` bytes are freed on device; False when nothing evictable is left."""
+    while need > 0:
+        rec = _pick(device)
+        if rec is None:
+            return False
+        need -= rec.nbytes
+        _evict(rec)
+    return True
 
 
 def _pick(device):
-    """The resident, unpinned, recomputable storage with the lowest
-    h = (cost + cost of its evicted inputs) / (bytes * staleness); storages nobody but other
-    storages' producer links holds (dead to the user) go first."""
+    """The resident, unpinned, recomputable record with the lowest
+    h = cost of its evicted neighbourhood / (bytes * staleness)."""
     refs = list(_pool.values())
     if _sqrt_sampling and len(refs) > 16:
         refs = _sampler.sample(refs, math.isqrt(len(refs)) + 1) + [None] + refs
-    best, best_h = None, math.inf
+    best, best_h, clock = None, math.inf, _clock
     for r in refs:
         if r is None:  # end of the sample: the full list follows, only if the sample found none
             if best is not None:
                 break
             continue
-        s = r()
-        if (s is None or s.device is not device or s.op is None or not s.evictable or s.pins
-                or _slot_get(s) is None):
+        rec = r()
+        if (rec is None or rec.pins or rec.op is None or rec.device is not device
+                or rec.array is None):
             continue
-        if _refs(s) - _UNREFERENCED <= s.ndeps:
-            return s
-        h = _class_cost(s) / (s.nbytes * (_clock - s.last + 1))
+        h = _neighbourhood_cost(rec) / (rec.nbytes * (clock - rec.last + 1))
         if h < best_h:
-            best, best_h = s, h
+            best, best_h = rec, h
     return best
 
 
-def _class_cost(s, limit=32):
-    """s's cost plus that of the evicted ancestors that would be recomputed with it (the
-    paper's evicted-neighbourhood approximation, walked up to `limit` storages)."""
-    cost = s.cost
-    todo = [i for i in s.inputs if type(i) is DTRStorage]
-    seen = 0
-    while todo and seen < limit:
-        i = todo.pop()
-        seen += 1
-        if _slot_get(i) is None:
-            cost += i.cost
-            todo.extend(j for j in i.inputs if type(j) is DTRStorage)
+def _neighbourhood_cost(rec):
+    """rec's cost plus that of the evicted groups it touches: what evicting it adds to a later
+    recompute (the paper's equivalence-class heuristic)."""
+    cost = rec.cost
+    seen = None
+    for n in _neighbours(rec):
+        if type(n) is _Record and n.group is not None:
+            g = _find(n.group)
+            if seen is None:
+                seen = [g]
+            elif g in seen:
+                continue
+            else:
+                seen.append(g)
+            cost += g.cost
     return cost
 
 
-def _evict(s):
-    _pool.pop(id(s), None)  # the pool holds resident storages only: scans stay short
-    _slot_set(s, None)
-    s.device.live -= s.nbytes
+def _evict(rec):
+    if _trace is not None:
+        _trace.append(("evict", rec.op.__name__, rec.nbytes >> 10, id(rec) % 10007, _clock))
+    _drop(rec)
     _stats["evictions"] += 1
-    _stats["evicted_bytes"] += s.nbytes
-    if s.views:
-        alive = []
-        for r in s.views:
-            v = r()
-            if v is not None:
-                _slot_set(v, None)  # a view's array would keep the evicted buffer alive
-                alive.append(r)
-        s.views = alive
+    _stats["evicted_bytes"] += rec.nbytes
 
 
-def _pin(s):
-    s.pins += 1
-    if type(s.base) is DTRStorage:
-        s.base.pins += 1
+def _pin(rec):
+    rec.pins += 1
+    if rec.base is not None:
+        rec.base.pins += 1
 
 
-def _unpin(s):
-    s.pins -= 1
-    if type(s.base) is DTRStorage:
-        s.base.pins -= 1
+def _unpin(rec):
+    rec.pins -= 1
+    if rec.base is not None:
+        rec.base.pins -= 1
+
+
+def _oom(device, error, where):
+    """The device ran out of memory in `where`: evict at least the failed request. MemoryError,
+    with what is live, pinned and evictable, when nothing is left to evict."""
+    need = getattr(error, "_size", None) or getattr(error, "_total_size", None) or 1
+    if not _enabled or not _free(device, need):
+        pinned = evictable = 0
+        for r in list(_pool.values()):
+            rec = r()
+            if rec is not None and rec.device is device and rec.array is not None:
+                if rec.pins:
+                    pinned += rec.nbytes
+                else:
+                    evictable += rec.nbytes
+        raise MemoryError(
+            f"DTR: out of memory on {device} in {where}: requested {need} bytes; live "
+            f"{device.live} bytes, of which {pinned} pinned (inputs of the running op) and "
+            f"{evictable} evictable (nothing left to evict); ({error})") from error
+    if device.xp is not np:  # freed blocks go back to CuPy's pool; hand them to the driver
+        device.xp.get_default_memory_pool().free_all_blocks()
 
 
 # ------------------------------------------------------------------------- rematerialisation
 def _rematerialize(target):
-    """Recompute an evicted storage; evicted inputs first, with an explicit stack (a network a
+    """Recompute an evicted record; evicted inputs first, with an explicit stack (a network a
     thousand layers deep needs no Python recursion). Each frame pins the inputs it has made
     resident, so that recomputing the next input cannot evict them again."""
     if target.op is None:
-        raise RuntimeError("DTR: an evicted storage has no producer to recompute it from")
+        raise RuntimeError("DTR: an evicted tensor has no producer to recompute it from")
     stack = [(target, [])]
     while stack:
-        s, pinned = stack[-1]
+        rec, pinned = stack[-1]
         pending = None
-        if _slot_get(s) is None:
-            for i in s.inputs[len(pinned):]:
-                if type(i) is DTRStorage:
-                    if _slot_get(i) is None:
+        if rec.array is None:
+            for i in rec.inputs[len(pinned):]:
+                if type(i) is _Record:
+                    if i.array is None:
                         pending = i
                         break
                     _pin(i)
@@ -252,43 +354,76 @@ def _rematerialize(target):
             if pending is not None:
                 stack.append((pending, []))
                 continue
-            _run(s)
+            _run(rec)
         for i in pinned:
-            if type(i) is DTRStorage:
+            if type(i) is _Record:
                 _unpin(i)
+                if (not i.alive and not i.pins and i.op is not None and i.evictable
+                        and not _shared(i)):
+                    _drop(i)  # recomputed only to get here, and nobody else can read it
         stack.pop()
-    return _slot_get(target)
+    return target.array
 
 
-def _run(s):
-    """Rerun s's producer on its (resident, pinned) inputs; refill every evicted output."""
+def _shared(rec):
+    """Whether a resident view still uses rec's buffer (dropping rec would free nothing)."""
+    return rec.views is not None and any(
+        v is not None and v.array is not None for v in (r() for r in rec.views))
+
+
+def _run(rec):
+    """Rerun rec's producer on its (resident, pinned) inputs; refill every evicted output."""
     global _clock
     _clock += 1  # a recompute is an op too: what it refills is the freshest
-    ins = s.inputs
-    xp = (ins[0].device if ins else s.device).xp
-    arrays = [_slot_get(i) if type(i) is DTRStorage else i.array for i in ins]
+    ins = rec.inputs
+    xp = (ins[0].device if ins else rec.device).xp
+    arrays = [i.array for i in ins]  # records: resident and pinned; Storages: plain
     t0 = _perf()
-    out = s.op.forward(xp, *arrays, **s.attrs) if s.attrs else s.op.forward(xp, *arrays)
+    out = rec.op.forward(xp, *arrays, **rec.attrs) if rec.attrs else rec.op.forward(xp, *arrays)
     _stats["recompute_seconds"] += _perf() - t0
     _stats["recomputations"] += 1
-    if s.siblings is None:
-        _refill(s, out)
+    if _trace is not None:
+        _trace.append(("recompute", rec.op.__name__, rec.nbytes >> 10, id(rec) % 10007, _clock))
+    if rec.siblings is None:
+        _refill(rec, out)
         return
-    for r, o in zip(s.siblings, out):
+    refilled = []
+    for r, o in zip(rec.siblings, out):
         t = r()
-        if t is not None and _slot_get(t) is None:
+        if t is not None and t.array is None and (t is rec or t.alive):
             _refill(t, o)
+            _pin(t)  # refilling the next sibling must not evict this one
+            refilled.append(t)
+    for t in refilled:
+        _unpin(t)
 
 
-def _refill(s, array):
+def _refill(rec, array):
     if isinstance(array, np.generic):
         array = np.asarray(array)
-    if s.base is None:
-        _charge(s.device, s.nbytes)
-        if s.nbytes >= _min_size and s.evictable:
-            _pool[id(s)] = weakref.ref(s)
-    _slot_set(s, array)
-    s.last = _clock
+    if rec.base is None:
+        _charge(rec.device, rec.nbytes)
+        if rec.nbytes >= _min_size and rec.evictable:
+            _pool[id(rec)] = _weakref(rec)
+    _leave(rec)
+    rec.array = array
+    rec.last = _clock
+
+
+_orig_storage_init = Storage.__init__
+
+
+def _counted_storage_init(self, array, device, base=None):
+    """Storage.__init__ while DTR is on: plain allocations (tensors made from data, optimizer
+    copies) count against the threshold too, evicting records to make room."""
+    self.array = array
+    self.device = device
+    self.base = base
+    if base is not None:
+        self.nbytes = 0
+        return
+    n = self.nbytes = array.nbytes
+    _charge(device, n)
 
 
 # ------------------------------------------------------------------------------ the op hook
@@ -299,32 +434,54 @@ _orig_apply_fn = _orig_apply.__func__
 def _dtr_apply(cls, *inputs, **attrs):
     global _clock
     _clock += 1
-    ins = tuple(t._storage for t in inputs)
-    for s in ins:
-        if type(s) is DTRStorage:
-            _pin(s)
+    ins = tuple(t._storage.rec if type(t._storage) is DTRStorage else t._storage
+                for t in inputs)
+    for r in ins:
+        if type(r) is _Record:
+            _pin(r)
     try:
-        for s in ins:
-            if type(s) is DTRStorage and _slot_get(s) is None:
-                _rematerialize(s)
-        t0 = _perf()
-        out = _orig_apply_fn(cls, *inputs, **attrs)
+        for r in ins:
+            if type(r) is _Record and r.array is None:
+                _rematerialize(r)
+        while True:
+            t0 = _perf()
+            try:
+                out = _orig_apply_fn(cls, *inputs, **attrs)
+                break
+            except MemoryError as e:  # numpy's or CuPy's: evict, then try again
+                if not inputs:
+                    raise
+                _oom(inputs[0]._storage.device, e, cls.__name__)
         cost = _perf() - t0
     finally:
-        for s in ins:
-            if type(s) is DTRStorage:
-                _unpin(s)
+        for r in ins:
+            if type(r) is _Record:
+                _unpin(r)
     outs = out if cls.n_outputs != 1 else (out,)
-    siblings = tuple(weakref.ref(t._storage) for t in outs) if len(outs) > 1 else None
-    for i, t in enumerate(outs):
-        s = t._storage
-        if type(s) is not DTRStorage or s.op is not None or s in ins:
+    recs = [t._storage.rec for t in outs if type(t._storage) is DTRStorage]
+    siblings = tuple(_weakref(r) for r in recs) if len(outs) > 1 else None
+    for rec in recs:
+        if rec.op is not None or rec in ins:
             continue
-        s.op, s.inputs, s.attrs, s.idx, s.siblings, s.cost = cls, ins, attrs, i, siblings, cost
-        for x in ins:
-            if type(x) is DTRStorage:
-                x.ndeps += 1
+        rec.op, rec.inputs, rec.attrs, rec.siblings, rec.cost = cls, ins, attrs, siblings, cost
+        me = _weakref(rec)
+        for r in ins:
+            if type(r) is _Record:
+                if r.consumers is None:
+                    r.consumers = [me]
+                else:
+                    r.consumers.append(me)
     return out
+
+
+class _Alias:
+    """Producer of a detached view: the same buffer as its input."""
+
+    n_outputs = 1
+
+    @staticmethod
+    def forward(xp, x):
+        return x
 
 
 class _RandomReplay:
@@ -344,12 +501,10 @@ def make_replayable(t, state, method, args):
     """Give random tensor t (drawn with `method(*args)` from generator `state`) a producer."""
     old = t._storage
     s = DTRStorage.__new__(DTRStorage)
-    DTRStorage.__init__(s, old.array, old.device, base=old)  # counts no bytes...
-    s.base, s.nbytes, old.nbytes = None, old.nbytes, 0      # ...then takes over old's
-    s.views = None
-    if s.nbytes >= _min_size:
-        _pool[id(s)] = weakref.ref(s)
-    s.op, s.attrs = _RandomReplay, dict(state=state, method=method, args=args)
+    s.device, s.base = old.device, None
+    rec = s.rec = _Record(old.array, old.device, charge=False)  # takes over old's bytes
+    s.nbytes, old.nbytes = rec.nbytes, 0
+    rec.op, rec.attrs = _RandomReplay, dict(state=state, method=method, args=args)
     t._storage = s
 
 
@@ -433,6 +588,7 @@ class _DTRConfig:
         if not _enabled:
             core.Op.apply = classmethod(_dtr_apply)
             core.Storage = allocator.Storage = DTRStorage
+            Storage.__init__ = _counted_storage_init
             _enabled = True
 
     def disable(self):
@@ -441,6 +597,7 @@ class _DTRConfig:
         if _enabled:
             core.Op.apply = _orig_apply
             core.Storage = allocator.Storage = Storage
+            Storage.__init__ = _orig_storage_init
             _enabled = False
 
     def stats(self):

@@ -144,8 +144,6 @@ class GradManager:
             # One gradient Tensor may reach several inputs (the backward of a + b hands dy to
             # both); each parameter gets its own object so in-place changes stay its own.
             g = core._tensor(g._storage, g._node, g._idx)
-            if g._storage.__class__ is not Storage:
-                g._storage.freeze()  # DTR: a gradient the optimizer reads stays resident
             for cb in callbacks:
                 g = cb(t, g)
             t.grad = g if t.grad is None else t.grad + g
@@ -199,14 +197,18 @@ def _run_backward(gm, ys, dys):
         in_grads = node.op.backward(node, *outs)
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)
+        if not core.recording:
+            node.release()  # its saved activations are done with: free them now, as we go
         for (_, n, i), g, need in zip(edges, in_grads, node.needs_input_grad):
             if g is None or not need:
                 continue
             prev = grads.get((n, i))
-            grads[(n, i)] = g if prev is None else prev + g
+            g = grads[(n, i)] = g if prev is None else prev + g
+            if (n, i) in targets and g._storage.__class__ is not Storage:
+                g._storage.freeze()  # DTR: a gradient the optimizer will read stays resident
     if not core.recording:
         for node in order:
-            node.release()  # free the activations now, not when the last output dies
+            node.release()  # (the nodes the sweep skipped: no gradient reached them)
     return {k: grads[k] for k in targets if k in grads}
 
 

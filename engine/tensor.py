@@ -123,10 +123,10 @@ class Tensor:
         """A tensor sharing this one's storage, outside any autograd graph."""
         t = Tensor.__new__(Tensor)
         s = self._storage
-        root = s.base or s
-        if root.__class__ is not Storage:
-            root.freeze()  # DTR: a plain view would keep an evicted buffer alive
-        t._storage = Storage(s.array, s.device, base=s.base or s)
+        if s.__class__ is Storage:
+            t._storage = Storage(s.array, s.device, base=s.base or s)
+        else:  # DTR: a plain view would keep an evicted buffer alive
+            t._storage = s.detached()
         t._node, t._idx, t.grad, t.name = None, 0, None, None
         return t
 

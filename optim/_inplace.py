@@ -38,8 +38,11 @@ def writable_array(t):
     """t's contiguous backend array, safe to overwrite in place (see the module docstring)."""
     if type(t._node) is not LeafNode:
         t._node, t._idx = None, 0  # the new value is no longer the output of a recorded op
-    if t._storage.__class__ is not Storage:
-        t._storage.freeze()  # DTR: about to be written in place, so never recompute it
+    if t._storage.__class__ is not Storage:  # DTR: other values may be recomputed from this
+        s = t._storage                          # one, so the update goes to a plain copy
+        own = s.device.xp.array(s.array, order="C", copy=True)
+        t._storage = Storage(own, s.device)
+        return own
     n_storage, n_array = _refcounts(t)  # before any local below holds a reference
     s = t._storage
     arr = s.array
