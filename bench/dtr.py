@@ -24,10 +24,11 @@ import engine as mge
 
 
 def resnet_factory(batch, seed=0):
+    from train_step_cpu import engine_resnet
+
     import engine.functional as F
     import engine.optimizer as optim
     from engine.autodiff import GradManager
-    from train_step_cpu import engine_resnet
 
     mge.random.seed(seed)
     rng = np.random.default_rng(seed)
@@ -49,11 +50,12 @@ def resnet_factory(batch, seed=0):
 
 
 def fcos_factory(batch, seed=0, size=256):
+    from det_step import make_batch
+
     import det.models  # noqa: F401  (registers FCOS)
     import engine.optimizer as optim
     from det.models.defaults import fcos_r18_shapes
     from det.registry import MODELS
-    from det_step import make_batch
     from engine.autodiff import GradManager
 
     mge.random.seed(seed)
