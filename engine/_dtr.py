@@ -7,7 +7,7 @@ How it hooks in, at zero cost while off: `enable()` swaps three names - `Op.appl
 that pins the inputs, rematerialises evicted ones, times the op and records the producer on its
 outputs), the `Storage` class that core.py and allocator.py allocate op results with (a
 DTRStorage), and `Storage.__init__` (so that plain allocations count against the threshold
-too). Nothing else on the hot path changes, so with DTR off an op costs what it did.
+too). With DTR off an op costs what it did.
 
 Two objects per op result, MegEngine's split between a tensor handle and its TensorInfo:
 - a `_Record` holds the array (None while evicted), its bytes and its producer (op, input
@@ -27,9 +27,14 @@ replay it, so dropout masks come back bit-identical. Results of in-place updates
 Eviction: before an allocation would pass eviction_threshold (on the CPU, numpy allocates the
 output inside forward, so this happens when its Storage is created, before its bytes count: live
 bytes stay under threshold + the largest request), and after the device reports out of memory
-(numpy's or CuPy's MemoryError from forward: evict, retry). The victim has the lowest
-h = cost of its evicted neighbourhood / (bytes * staleness). Recompute is iterative (an explicit
-stack) and pins the inputs of every op it reruns.
+(numpy's or CuPy's MemoryError from forward: evict, retry; MemoryError with the numbers when
+nothing is left). The victim has the lowest h = cost / (bytes * staleness), the cost counting
+the evicted groups (union-find, the paper's equivalence classes) it would join. A threshold that
+cannot be met even by evicting everything is soft (see _charge). Recompute is iterative (an
+explicit stack) and pins the inputs of every op it reruns; dead inputs it had to recompute that
+are too small for the pool are dropped again right after.
+
+Debugging: set `_trace` to a list to collect the evict/recompute events.
 """
 import math
 import random as _pyrandom
@@ -50,10 +55,12 @@ _enabled = False
 _threshold = 0          # bytes; 0 = evict only when an allocation fails
 _min_size = 1 << 20     # evictee_minimum_size
 _sqrt_sampling = False
+_allowance = 0          # bytes tolerated over the threshold while it cannot be met (_charge)
 _clock = 0              # one tick per op: staleness is measured in ops
 _pool = {}              # id -> weakref of every resident, evictable record of _min_size bytes+
 _sampler = _pyrandom.Random(0)  # picks sqrt(N) candidates; never touches values
-_trace = None           # debugging: a list collects (op, bytes, record id) of each recompute
+_trace = None           # debugging: set to a list to collect ("evict"|"recompute", op name,
+                        # KiB, record id mod 10007, clock) events
 _stats = dict(evictions=0, recomputations=0, recompute_seconds=0.0, evicted_bytes=0,
               over_budget=0)
 
@@ -231,17 +238,35 @@ def _leave(rec):
 
 # ------------------------------------------------------------------ accounting and eviction
 def _charge(device, n):
-    """Count n new bytes on device, evicting first when they would pass the threshold."""
-    if _enabled and _threshold and device.live + n > _threshold:
-        if not _free(device, device.live + n - _threshold):
+    """Count n new bytes on device, evicting first when they would pass the threshold.
+
+    When even evicting everything evictable cannot make room (what the running ops hold is more
+    than the threshold), the threshold is soft: the live bytes of that moment become the limit
+    until usage falls back under the threshold. Evicting down to it anyway would only evict what
+    the next ops read and recompute it, over and over."""
+    global _allowance
+    live = device.live
+    if _enabled and _threshold and live + n > _threshold:
+        if live + n <= _threshold + _allowance:
+            pass
+        elif _free(device, live + n - _threshold - _allowance):
+            pass
+        else:
             _stats["over_budget"] += 1
+            _allowance = live + n - _threshold
+    elif _allowance and live + n <= _threshold:
+        _allowance = 0
     live = device.live = device.live + n
     if live > device.peak:
         device.peak = live
 
 
-def _free(device, need):
-    """Evict until `need` bytes are freed on device; False when nothing evictable is left."""
+def _free(device, need, partial=False):
+    """Evict until `need` bytes are freed on device; False when not enough is evictable. Then,
+    unless `partial` (a failed allocation, where any freed block may help), nothing is evicted:
+    going over the threshold is the cheaper failure than evicting what the next ops need."""
+    if not partial and _evictable_bytes(device) < need:
+        return False
     while need > 0:
         rec = _pick(device)
         if rec is None:
@@ -249,6 +274,16 @@ def _free(device, need):
         need -= rec.nbytes
         _evict(rec)
     return True
+
+
+def _evictable_bytes(device):
+    n = 0
+    for r in list(_pool.values()):
+        rec = r()
+        if (rec is not None and not rec.pins and rec.op is not None and rec.device is device
+                and rec.array is not None):
+            n += rec.nbytes
+    return n
 
 
 def _pick(device):
@@ -315,7 +350,7 @@ def _oom(device, error, where):
     """The device ran out of memory in `where`: evict at least the failed request. MemoryError,
     with what is live, pinned and evictable, when nothing is left to evict."""
     need = getattr(error, "_size", None) or getattr(error, "_total_size", None) or 1
-    if not _enabled or not _free(device, need):
+    if not _enabled or not _free(device, need, partial=True):
         pinned = evictable = 0
         for r in list(_pool.values()):
             rec = r()
@@ -359,8 +394,8 @@ def _rematerialize(target):
             if type(i) is _Record:
                 _unpin(i)
                 if (not i.alive and not i.pins and i.op is not None and i.evictable
-                        and not _shared(i)):
-                    _drop(i)  # recomputed only to get here, and nobody else can read it
+                        and i.nbytes < _min_size and not _shared(i)):
+                    _drop(i)  # recomputed only to get here, and too small to ever be evicted
         stack.pop()
     return target.array
 

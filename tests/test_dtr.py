@@ -73,6 +73,20 @@ def test_training_is_bit_exact_and_really_evicts():
         np.testing.assert_array_equal(got[k], ref[k], err_msg=k)
 
 
+def test_a_budget_that_cannot_be_met_goes_over_and_stays_exact():
+    ref = _train(steps=2)
+    clock = _dtr._clock
+    _train(steps=2, eviction_threshold="1GB")
+    ops = _dtr._clock - clock  # ops the two steps run (no evictions at 1GB)
+    mge.dtr.reset_stats()
+    got = _train(steps=2, eviction_threshold=1, evictee_minimum_size=1024)
+    st = mge.dtr.stats()
+    # over budget, counted, and no runaway recompute (each op rerun about once at most)
+    assert st["over_budget"] > 0 and st["recomputations"] < 2 * ops
+    for k in ref:
+        np.testing.assert_array_equal(got[k], ref[k], err_msg=k)
+
+
 def test_sqrt_sampling_is_bit_exact():
     ref = _train(steps=2)
     got = _train(steps=2, eviction_threshold="160KB", evictee_minimum_size=1024,
@@ -179,8 +193,10 @@ def test_nested_grad_managers_second_order():
 
 
 def test_evicted_tensor_reads_back_and_dropout_replays():
-    with mge.dtr(eviction_threshold=1, evictee_minimum_size=0):
-        x = mge.tensor(np.arange(1000, dtype="float32"))
+    x = mge.tensor(np.arange(1000, dtype="float32"))
+    # room for two more arrays of x's size (and the small bool masks of dropout)
+    with mge.dtr(eviction_threshold=mge.get_allocated_memory() + 2 * 4000 + 2000,
+                 evictee_minimum_size=0):
         mask = F.nn.dropout(x, 0.5)
         y = F.exp(x * 0.001)
         for _ in range(3):
@@ -195,14 +211,15 @@ def test_evicted_tensor_reads_back_and_dropout_replays():
 
 
 def test_params_and_inplace_results_are_never_evicted():
-    with mge.dtr(eviction_threshold=1, evictee_minimum_size=0):
+    with mge.dtr(evictee_minimum_size=0):
         p = mge.Parameter(np.ones(100, "float32"))
         assert type(p._storage) is Storage  # no producer: plain, never evicted
         a = p * 2
         a += 1
         assert a._storage.rec.op is None and not a._storage.rec.evictable
-        for _ in range(3):
-            F.exp(p)
+        mge.dtr.eviction_threshold = mge.get_allocated_memory() + 400  # room for one more
+        es = [F.exp(p) for _ in range(3)]  # each evicts the one before, never a or p
+        assert mge.dtr.stats()["evictions"] == 2 and not es[0]._storage.resident
         assert a._storage.resident
         np.testing.assert_array_equal(a.numpy(), np.full(100, 3, "float32"))
 
