@@ -1,6 +1,7 @@
 """Command line: `python -m det train|test|demo` (also the det-train, det-test, det-demo scripts).
 
-    python -m det train [-f CONFIG] [-w WEIGHTS] [--resume] [--dtr] [KEY=VALUE ...]
+    python -m det train [-f CONFIG] [-w WEIGHTS] [--resume] [--dtr] [--dtr-threshold SIZE]
+                        [KEY=VALUE ...]
     python -m det test  [-f CONFIG] -w CHECKPOINT [KEY=VALUE ...]
     python -m det demo  [-f CONFIG] -w CHECKPOINT IMAGE... [--out DIR] [KEY=VALUE ...]
 
@@ -45,6 +46,9 @@ def build_parser():
                    help="continue from output_dir/last_checkpoint when it exists")
     p.add_argument("--dtr", action="store_true",
                    help="enable dynamic tensor rematerialization (mge.dtr) to save memory")
+    p.add_argument("--dtr-threshold", default=None, metavar="SIZE",
+                   help="DTR's eviction_threshold, e.g. 2GB (implies --dtr; default: evict only "
+                        "when an allocation fails)")
     p.add_argument("opts", nargs="*", metavar="KEY=VALUE", help=opts_help)
 
     p = sub.add_parser("test", help="evaluate a checkpoint on the validation set")
@@ -83,17 +87,22 @@ def _prepare(cfg, train):
         raise UsageError(str(e)) from e
 
 
-def _enable_dtr():
+def _enable_dtr(threshold):
     import engine as mge
 
-    dtr = getattr(mge, "dtr", None)
-    if dtr is None:
-        print("det: --dtr: DTR (mge.dtr) is not available in this engine build; continuing "
-              "without it", file=sys.stderr)
-        return False
-    dtr() if callable(dtr) else dtr.enable()
-    get_logger().info("DTR enabled")
-    return True
+    try:
+        mge.dtr(eviction_threshold=threshold or 0)
+    except ValueError as e:
+        raise UsageError(f"--dtr-threshold: {e}") from e
+    get_logger().info(f"DTR enabled: {mge.dtr!r}")
+
+
+def _disable_dtr():
+    import engine as mge
+
+    if mge.dtr.enabled:
+        mge.dtr.disable()
+        get_logger().info(f"DTR: {mge.dtr.stats()}")
 
 
 def _check_classes(cfg, dataset, split):
@@ -112,6 +121,18 @@ def _class_names(cfg, dataset=None):
 # ------------------------------------------------------------------------------ commands
 def train(args):
     """Build everything from the config and train; returns the Trainer."""
+
+    cfg = _load_config(args.config_file, args.opts)
+    log = setup_logger(cfg.output_dir)
+    if args.dtr or args.dtr_threshold:
+        _enable_dtr(args.dtr_threshold)
+    try:
+        return _train(args, cfg, log)
+    finally:
+        _disable_dtr()
+
+
+def _train(args, cfg, log):
     from det.engine import (
         Checkpointer,
         Trainer,
@@ -120,10 +141,6 @@ def train(args):
         inference_on_dataset,
     )
 
-    cfg = _load_config(args.config_file, args.opts)
-    log = setup_logger(cfg.output_dir)
-    if args.dtr:
-        _enable_dtr()
     seed_all(cfg.seed)
     _prepare(cfg, train=True)
     loader = cfg.build_train_loader()

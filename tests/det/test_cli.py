@@ -120,13 +120,29 @@ def test_missing_inputs_exit_2(cfg_file, tmp_path, capsys):
     assert "image files not found" in capsys.readouterr().err
 
 
-def test_dtr_flag_without_dtr_continues(cfg_file, tmp_path, capsys):
+def test_dtr_flags_train_under_dtr_and_turn_it_off_after(cfg_file, tmp_path, capsys):
     import engine as mge
 
-    assert main(["train", "-f", cfg_file, "--dtr", f"output_dir={tmp_path}",
-                 "train.max_iter=1"]) == 0
-    if getattr(mge, "dtr", None) is None:
-        assert "DTR (mge.dtr) is not available in this engine build" in capsys.readouterr().err
+    a = build_parser().parse_args(["train", "--dtr-threshold", "2GB", "seed=1"])
+    assert (a.dtr, a.dtr_threshold, a.opts) == (False, "2GB", ["seed=1"])
+    seen = {}
+    orig = mge.dtr.enable
+
+    def spy():
+        seen["threshold"] = mge.dtr.eviction_threshold
+        orig()
+
+    mge.dtr.enable = spy
+    try:
+        assert main(["train", "-f", cfg_file, "--dtr-threshold", "64MB",
+                     f"output_dir={tmp_path}", "train.max_iter=1"]) == 0
+    finally:
+        del mge.dtr.enable
+        mge.dtr.eviction_threshold = 0
+    assert seen == {"threshold": 64 << 20} and not mge.dtr.enabled
+    assert main(["train", "-f", cfg_file, "--dtr-threshold", "lots",
+                 f"output_dir={tmp_path}"]) == 2
+    assert "--dtr-threshold" in capsys.readouterr().err and not mge.dtr.enabled
 
 
 def test_python_dash_m_det(cfg_file, tmp_path):
