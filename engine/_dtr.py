@@ -164,7 +164,9 @@ class DTRStorage(Storage):
         try:
             rec = self.rec
             rec.alive = False
-            if rec.array is not None and rec.op is not None and rec.evictable and not rec.pins:
+            # (with no consumer nothing else holds the record: it goes, and its bytes, with us)
+            if (rec.consumers is not None and rec.array is not None and rec.op is not None
+                    and rec.evictable and not rec.pins):
                 _drop(rec)
         except (AttributeError, TypeError):  # interpreter shutdown
             pass
@@ -469,44 +471,70 @@ _orig_apply_fn = _orig_apply.__func__
 def _dtr_apply(cls, *inputs, **attrs):
     global _clock
     _clock += 1
-    ins = tuple(t._storage.rec if type(t._storage) is DTRStorage else t._storage
-                for t in inputs)
-    for r in ins:
-        if type(r) is _Record:
+    ins = []
+    evicted = False
+    for t in inputs:  # pin every input first: recomputing one must not evict another
+        s = t._storage
+        if type(s) is DTRStorage:
+            r = s.rec
             _pin(r)
+            if r.array is None:
+                evicted = True
+            ins.append(r)
+        else:
+            ins.append(s)
+    ins = tuple(ins)
     try:
-        for r in ins:
-            if type(r) is _Record and r.array is None:
-                _rematerialize(r)
-        while True:
-            t0 = _perf()
-            try:
-                out = _orig_apply_fn(cls, *inputs, **attrs)
-                break
-            except MemoryError as e:  # numpy's or CuPy's: evict, then try again
-                if not inputs:
-                    raise
-                _oom(inputs[0]._storage.device, e, cls.__name__)
+        if evicted:
+            for r in ins:
+                if type(r) is _Record and r.array is None:
+                    _rematerialize(r)
+        t0 = _perf()
+        try:
+            out = _orig_apply_fn(cls, *inputs, **attrs)
+        except MemoryError as e:
+            out = _retry_after_oom(cls, inputs, attrs, e)
         cost = _perf() - t0
     finally:
         for r in ins:
             if type(r) is _Record:
                 _unpin(r)
-    outs = out if cls.n_outputs != 1 else (out,)
-    recs = [t._storage.rec for t in outs if type(t._storage) is DTRStorage]
-    siblings = tuple(_weakref(r) for r in recs) if len(outs) > 1 else None
+    if cls.n_outputs == 1:
+        s = out._storage
+        if type(s) is DTRStorage:
+            _record_producer(s.rec, cls, ins, attrs, None, cost)
+        return out
+    recs = [t._storage.rec for t in out if type(t._storage) is DTRStorage]
+    siblings = tuple(_weakref(r) for r in recs)
     for rec in recs:
-        if rec.op is not None or rec in ins:
-            continue
-        rec.op, rec.inputs, rec.attrs, rec.siblings, rec.cost = cls, ins, attrs, siblings, cost
-        me = _weakref(rec)
-        for r in ins:
-            if type(r) is _Record:
-                if r.consumers is None:
-                    r.consumers = [me]
-                else:
-                    r.consumers.append(me)
+        _record_producer(rec, cls, ins, attrs, siblings, cost)
     return out
+
+
+def _retry_after_oom(cls, inputs, attrs, error):
+    """The device ran out of memory in cls's forward (numpy's or CuPy's MemoryError): evict and
+    try again, until it fits or _oom says nothing is left."""
+    while True:
+        if not inputs:
+            raise error
+        _oom(inputs[0]._storage.device, error, cls.__name__)
+        try:
+            return _orig_apply_fn(cls, *inputs, **attrs)
+        except MemoryError as e:
+            error = e
+
+
+def _record_producer(rec, cls, ins, attrs, siblings, cost):
+    if rec.op is not None or rec in ins:  # an input handed back, or a value from elsewhere
+        return
+    rec.op, rec.inputs, rec.attrs, rec.siblings, rec.cost = cls, ins, attrs, siblings, cost
+    me = _weakref(rec)
+    for r in ins:
+        if type(r) is _Record:
+            if r.consumers is None:
+                r.consumers = [me]
+            else:
+                r.consumers.append(me)
 
 
 class _Alias:
