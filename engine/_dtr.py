@@ -98,7 +98,7 @@ class _Record:
         n = self.nbytes = array.nbytes
         if charge:
             _charge(device, n)
-        if n >= _min_size:
+        if n and n >= _min_size:
             _pool[id(self)] = _weakref(self)
 
     def __del__(self):
@@ -144,6 +144,8 @@ class DTRStorage(Storage):
     def freeze(self):
         """Make this value plain: resident for good, its producer forgotten (results of
         in-place updates, which DTR must never have to recompute)."""
+        if type(self.base) is DTRStorage:
+            self.base.freeze()  # a view's buffer is its base's: evicting that would lose it
         rec = self.rec
         if rec.array is None:
             _rematerialize(rec)
@@ -377,6 +379,18 @@ def _rematerialize(target):
     if target.op is None:
         raise RuntimeError("DTR: an evicted tensor has no producer to recompute it from")
     stack = [(target, [])]
+    try:
+        _recompute_stack(stack)
+    except BaseException:
+        for _, pinned in stack:  # a failed recompute leaves nothing pinned for good
+            for i in pinned:
+                if type(i) is _Record:
+                    _unpin(i)
+        raise
+    return target.array
+
+
+def _recompute_stack(stack):
     while stack:
         rec, pinned = stack[-1]
         pending = None
@@ -399,7 +413,6 @@ def _rematerialize(target):
                         and i.nbytes < _min_size and not _shared(i)):
                     _drop(i)  # recomputed only to get here, and too small to ever be evicted
         stack.pop()
-    return target.array
 
 
 def _shared(rec):
@@ -415,8 +428,14 @@ def _run(rec):
     ins = rec.inputs
     xp = (ins[0].device if ins else rec.device).xp
     arrays = [i.array for i in ins]  # records: resident and pinned; Storages: plain
+    attrs = rec.attrs or {}
     t0 = _perf()
-    out = rec.op.forward(xp, *arrays, **rec.attrs) if rec.attrs else rec.op.forward(xp, *arrays)
+    while True:
+        try:
+            out = rec.op.forward(xp, *arrays, **attrs)
+            break
+        except MemoryError as e:  # recomputing is when memory is tightest: evict, try again
+            _oom(rec.device, e, f"the recompute of {rec.op.__name__}")
     _stats["recompute_seconds"] += _perf() - t0
     _stats["recomputations"] += 1
     if _trace is not None:
@@ -440,7 +459,7 @@ def _refill(rec, array):
         array = np.asarray(array)
     if rec.base is None:
         _charge(rec.device, rec.nbytes)
-        if rec.nbytes >= _min_size and rec.evictable:
+        if rec.nbytes and rec.nbytes >= _min_size and rec.evictable:
             _pool[id(rec)] = _weakref(rec)
     _leave(rec)
     rec.array = array
@@ -531,10 +550,14 @@ def _record_producer(rec, cls, ins, attrs, siblings, cost):
     me = _weakref(rec)
     for r in ins:
         if type(r) is _Record:
-            if r.consumers is None:
+            c = r.consumers
+            if c is None:
                 r.consumers = [me]
             else:
-                r.consumers.append(me)
+                c.append(me)
+                n = len(c)
+                if n >= 32 and not n & (n - 1):  # at each power of two: forget the dead ones
+                    r.consumers = [w for w in c if w() is not None]
 
 
 class _Alias:
