@@ -25,18 +25,24 @@ def make_batch(n, size, rng, num_classes=80, objects=6):
 
 
 def det_step_fn(images, boxes, labels):
-    import det.models  # noqa: F401  (registers FCOS)
-    import engine.optimizer as optim
     from det.models.defaults import fcos_r50
+
+    cfg = fcos_r50(num_classes=80)
+    cfg["backbone"].update(norm="BN", freeze_at=0)  # from scratch, as the torchvision side
+    return detector_step_fn(cfg, images, boxes, labels)
+
+
+def detector_step_fn(cfg, images, boxes, labels, lr=0.001):
+    """One SGD-with-momentum training step of the det model built from cfg on this batch."""
+    import det.models  # noqa: F401  (registers the detectors)
+    import engine.optimizer as optim
     from det.registry import MODELS
     from engine.autodiff import GradManager
 
     n, _, h, w = images.shape
-    cfg = fcos_r50(num_classes=80)
-    cfg["backbone"].update(norm="BN", freeze_at=0)  # from scratch, as the torchvision side
     model = MODELS.build(cfg)
     model.train()
-    opt = optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
+    opt = optim.SGD(model.parameters(), lr=lr, momentum=0.9)
     gm = GradManager().attach(model.parameters())
     batch = {"images": images, "image_sizes": np.full((n, 2), (h, w), np.int32),
              "boxes": boxes, "labels": labels, "image_ids": list(range(n)),

@@ -24,61 +24,23 @@ import engine as mge
 
 
 def resnet_factory(batch, seed=0):
-    from train_step_cpu import engine_resnet
-
-    import engine.functional as F
-    import engine.optimizer as optim
-    from engine.autodiff import GradManager
+    from train_step_cpu import engine_step_fn
 
     mge.random.seed(seed)
     rng = np.random.default_rng(seed)
-    model = engine_resnet()
-    model.train()
-    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    gm = GradManager().attach(model.parameters())
-    x = mge.tensor(rng.standard_normal((batch, 3, 64, 64)).astype("float32"))
-    y = mge.tensor(rng.integers(0, 10, batch).astype("int32"))
-
-    def step():
-        with gm:
-            loss = F.nn.cross_entropy(model(x), y)
-            gm.backward(loss)
-        opt.step().clear_grad()
-        return loss.item()
-
-    return step, model
+    x = rng.standard_normal((batch, 3, 64, 64)).astype("float32")
+    y = rng.integers(0, 10, batch).astype("int32")
+    return engine_step_fn(x, y)
 
 
 def fcos_factory(batch, seed=0, size=256):
-    from det_step import make_batch
+    from det_step import detector_step_fn, make_batch
 
-    import det.models  # noqa: F401  (registers FCOS)
-    import engine.optimizer as optim
     from det.models.defaults import fcos_r18_shapes
-    from det.registry import MODELS
-    from engine.autodiff import GradManager
 
     mge.random.seed(seed)
     images, boxes, labels = make_batch(batch, size, np.random.default_rng(seed), num_classes=3)
-    model = MODELS.build(fcos_r18_shapes(num_classes=3))
-    model.train()
-    opt = optim.SGD(model.parameters(), lr=0.001, momentum=0.9)
-    gm = GradManager().attach(model.parameters())
-    n = batch
-    data = {"images": images, "image_sizes": np.full((n, 2), (size, size), np.int32),
-            "boxes": boxes, "labels": labels, "image_ids": list(range(n)),
-            "orig_sizes": np.full((n, 2), (size, size), np.int32),
-            "scales": np.ones((n, 2), np.float32), "flipped": [False] * n}
-
-    def step():
-        with gm:
-            losses = model(data, mode="loss")
-            total = sum(v for k, v in losses.items() if k.startswith("loss"))
-            gm.backward(total)
-        opt.step().clear_grad()
-        return total.item()
-
-    return step, model
+    return detector_step_fn(fcos_r18_shapes(num_classes=3), images, boxes, labels)
 
 
 MODELS = {"resnet": (resnet_factory, 16), "fcos": (fcos_factory, 4)}
@@ -107,7 +69,7 @@ def fits(factory, batch, budget, dtr):
     the first also creates the optimizer state, as in bench())."""
     gc.collect()
     held = mge.get_allocated_memory()  # by others (none, when bench() released its model)
-    step, _ = factory(batch)
+    step = factory(batch)
     run = with_dtr(step, held + budget) if dtr else step
     run()
     mge.dtr.reset_stats()
@@ -126,7 +88,7 @@ def largest_batch(factory, base, budget, dtr, limit=8):
 
 def bench(name, args):
     factory, batch = MODELS[name]
-    step, _ = factory(batch)
+    step = factory(batch)
     step()  # optimizer state exists from here on
     peak = step_peak(step)
     gc.collect()

@@ -269,7 +269,7 @@ def _free(device, need, partial=False):
     """Evict until `need` bytes are freed on device; False when not enough is evictable. Then,
     unless `partial` (a failed allocation, where any freed block may help), nothing is evicted:
     going over the threshold is the cheaper failure than evicting what the next ops need."""
-    if not partial and _evictable_bytes(device) < need:
+    if not partial and _pool_bytes(device)[1] < need:
         return False
     while need > 0:
         rec = _pick(device)
@@ -280,14 +280,22 @@ def _free(device, need, partial=False):
     return True
 
 
-def _evictable_bytes(device):
-    n = 0
+def _is_candidate(rec, device):
+    """Whether rec (a dereferenced pool entry) can be evicted from device now."""
+    return (rec is not None and not rec.pins and rec.op is not None and rec.device is device
+            and rec.array is not None)
+
+
+def _pool_bytes(device):
+    """(pinned, evictable) resident bytes of the pool's records on device."""
+    pinned = evictable = 0
     for r in list(_pool.values()):
         rec = r()
-        if (rec is not None and not rec.pins and rec.op is not None and rec.device is device
-                and rec.array is not None):
-            n += rec.nbytes
-    return n
+        if _is_candidate(rec, device):
+            evictable += rec.nbytes
+        elif rec is not None and rec.pins and rec.device is device and rec.array is not None:
+            pinned += rec.nbytes
+    return pinned, evictable
 
 
 def _pick(device):
@@ -303,8 +311,7 @@ def _pick(device):
                 break
             continue
         rec = r()
-        if (rec is None or rec.pins or rec.op is None or rec.device is not device
-                or rec.array is None):
+        if not _is_candidate(rec, device):
             continue
         h = _neighbourhood_cost(rec) / (rec.nbytes * (clock - rec.last + 1))
         if h < best_h:
@@ -355,14 +362,7 @@ def _oom(device, error, where):
     with what is live, pinned and evictable, when nothing is left to evict."""
     need = getattr(error, "_size", None) or getattr(error, "_total_size", None) or 1
     if not _enabled or not _free(device, need, partial=True):
-        pinned = evictable = 0
-        for r in list(_pool.values()):
-            rec = r()
-            if rec is not None and rec.device is device and rec.array is not None:
-                if rec.pins:
-                    pinned += rec.nbytes
-                else:
-                    evictable += rec.nbytes
+        pinned, evictable = _pool_bytes(device)
         raise MemoryError(
             f"DTR: out of memory on {device} in {where}: requested {need} bytes; live "
             f"{device.live} bytes, of which {pinned} pinned (inputs of the running op) and "
