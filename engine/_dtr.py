@@ -3,11 +3,14 @@
     mge.dtr(eviction_threshold="2GB")            # on; or `with mge.dtr(...):`
     mge.dtr.disable(); mge.dtr.stats()
 
-How it hooks in, at zero cost while off: `enable()` swaps three names - `Op.apply` (a wrapper
+How it hooks in, at zero cost while off: `enable()` swaps a few names - `Op.apply` (a wrapper
 that pins the inputs, rematerialises evicted ones, times the op and records the producer on its
 outputs), the `Storage` class that core.py and allocator.py allocate op results with (a
-DTRStorage), and `Storage.__init__` (so that plain allocations count against the threshold
-too). With DTR off an op costs what it did.
+DTRStorage), `Storage.__init__` (so that plain allocations count against the threshold too),
+and Tensor's shape/dtype/ndim/size (read from the record while evicted: a shape query never
+recomputes). The GradManager's sweep runs each node's backward through run_backward and keeps
+its waiting gradients in PendingGradients: gradients are never evicted (see there why). With
+DTR off an op costs what it did.
 
 Two objects per op result, MegEngine's split between a tensor handle and its TensorInfo:
 - a `_Record` holds the array (None while evicted), its bytes and its producer (op, input
@@ -59,6 +62,9 @@ _allowance = 0          # bytes tolerated over the threshold while it cannot be 
 _clock = 0              # one tick per op: staleness is measured in ops
 _pool = {}              # id -> weakref of every resident, evictable record of _min_size bytes+
 _sampler = _pyrandom.Random(0)  # picks sqrt(N) candidates; never touches values
+_held = []              # records pinned by the running backward's reads (run_backward)
+_scope = 0              # the running run_backward's serial number; 0 outside
+_scopes = 0             # run_backward calls so far
 _trace = None           # debugging: set to a list to collect ("evict"|"recompute", op name,
                         # KiB, record id mod 10007, clock) events
 _stats = dict(evictions=0, recomputations=0, recompute_seconds=0.0, evicted_bytes=0,
@@ -70,7 +76,7 @@ class _Record:
 
     __slots__ = ("array", "device", "nbytes", "base", "op", "inputs", "attrs", "siblings",
                  "consumers", "cost", "last", "pins", "evictable", "alive", "views", "group",
-                 "__weakref__")
+                 "meta", "watch", "scope", "__weakref__")
 
     def __init__(self, array, device, base=None, view=False, charge=True):
         self.array = array
@@ -88,6 +94,9 @@ class _Record:
         self.alive = True         # a handle (a Tensor or the tape) can still read it
         self.views = None         # weakrefs to view records sharing this one's buffer
         self.group = None         # while evicted: its _Group of connected evicted records
+        self.meta = None          # while evicted: (shape, dtype), read without recomputing
+        self.watch = False        # a saved value of the node whose backward runs (run_backward)
+        self.scope = 0            # the run_backward it was made in, if any
         if view:
             self.nbytes = 0       # the bytes are counted once, on the base
             if base is not None:  # (a view of a plain Storage: its buffer is never evicted)
@@ -129,6 +138,10 @@ class DTRStorage(Storage):
         a = rec.array
         if a is None:
             a = _rematerialize(rec)
+        if rec.watch:  # the running backward reads it: keep it until that backward returns
+            rec.watch = False
+            _pin(rec)
+            _held.append(rec)
         rec.last = _clock
         return a
 
@@ -166,17 +179,24 @@ class DTRStorage(Storage):
         try:
             rec = self.rec
             rec.alive = False
-            # (with no consumer nothing else holds the record: it goes, and its bytes, with us)
-            if (rec.consumers is not None and rec.array is not None and rec.op is not None
-                    and rec.evictable and not rec.pins):
-                _drop(rec)
+            _free_if_dead(rec)
         except (AttributeError, TypeError):  # interpreter shutdown
             pass
+
+
+def _free_if_dead(rec):
+    """Free the buffer of a record no handle can read any more, unless pinned. (One with no
+    consumer is not needed for any recompute: it goes, and its bytes, with the record.)"""
+    if (not rec.alive and not rec.pins and rec.consumers is not None and rec.array is not None
+            and rec.op is not None and rec.evictable):
+        _drop(rec)
 
 
 def _drop(rec):
     """Release rec's buffer (and clear the views that would keep it alive)."""
     _pool.pop(id(rec), None)
+    a = rec.array
+    rec.meta = (a.shape, a.dtype)
     rec.array = None
     _join(rec)
     if rec.nbytes:
@@ -186,6 +206,8 @@ def _drop(rec):
         for r in rec.views:
             v = r()
             if v is not None:
+                if v.array is not None:
+                    v.meta = (v.array.shape, v.array.dtype)
                 v.array = None
                 _join(v)
                 alive.append(r)
@@ -281,9 +303,10 @@ def _free(device, need, partial=False):
 
 
 def _is_candidate(rec, device):
-    """Whether rec (a dereferenced pool entry) can be evicted from device now."""
+    """Whether rec (a dereferenced pool entry) can be evicted from device now. Not what the
+    running backward has made so far: see run_backward."""
     return (rec is not None and not rec.pins and rec.op is not None and rec.device is device
-            and rec.array is not None)
+            and rec.array is not None and (not rec.scope or rec.scope != _scope))
 
 
 def _pool_bytes(device):
@@ -482,6 +505,114 @@ def _counted_storage_init(self, array, device, base=None):
     _charge(device, n)
 
 
+# ------------------------------------------------------------------ what autograd and Tensor read
+def run_backward(node, grads):
+    """node.op.backward(node, *grads), with what it works on kept resident until it returns:
+    - its incoming gradients (pinned);
+    - each saved value it reads, from that read on. A backward reads its saved inputs across
+      several ops (conv's reads x for dw after computing dx); pinned only by each op, a value
+      recomputed for the first could be evicted to make room for the next, and recomputed
+      again. Saved values it never reads (an Add's inputs) are neither recomputed nor held;
+    - what it computes (not evictable, but freed as usual when it dies). Evicting dx while dw
+      is computed looks cheap, as dy is resident; but dy is freed as soon as this backward
+      returns, and recomputing dx would then rerun the backward chain behind it.
+    Once returned, the gradients wait in PendingGradients, pinned."""
+    global _held, _scope, _scopes
+    watched = [s.rec for s, _, _ in node.edges if type(s) is DTRStorage]
+    if node.saved:
+        watched += [s.rec for s in node.saved if type(s) is DTRStorage]
+    for rec in watched:
+        rec.watch = True
+    incoming = [g._storage.rec for g in grads
+                if g is not None and type(g._storage) is DTRStorage]
+    for rec in incoming:
+        _pin(rec)
+    outer = _held, _scope
+    _scopes += 1
+    _held, _scope = [], _scopes
+    try:
+        return node.op.backward(node, *grads)
+    finally:
+        for rec in watched:
+            rec.watch = False
+        for rec in _held + incoming:
+            _release(rec)
+        _held, _scope = outer
+
+
+class PendingGradients(dict):
+    """The backward sweep's gradients that wait for their node to run, while DTR is on: each
+    is pinned from the moment it is stored until it is popped (then run_backward pins it while
+    its node's backward runs). Evicting one would be a bad trade: the upstream gradients it was
+    computed from are freed as the sweep moves on, so its recompute would rerun the backward
+    chain behind it. (Without DTR the sweep holds them all the same.)"""
+
+    def __setitem__(self, key, t):
+        old = self.get(key)
+        _hold(t)
+        if old is not None:
+            _release_tensor(old)
+        dict.__setitem__(self, key, t)
+
+    def pop(self, key, default=None):
+        t = dict.pop(self, key, default)
+        if t is not None and t is not default:
+            _release_tensor(t)
+        return t
+
+    def close(self):
+        """Unpin what is left (the attached tensors' gradients, frozen by then)."""
+        for t in self.values():
+            _release_tensor(t)
+        dict.clear(self)
+
+
+def _hold(t):
+    if type(t._storage) is DTRStorage:
+        _pin(t._storage.rec)
+
+
+def _release_tensor(t):
+    if type(t._storage) is DTRStorage:
+        _release(t._storage.rec)
+
+
+def _release(rec):
+    """Unpin rec; free it if its last handle went while it was pinned."""
+    _unpin(rec)
+    _free_if_dead(rec)
+
+
+def _meta(s):
+    """(shape, dtype) of storage s, without recomputing it when evicted."""
+    a = s.rec.array if type(s) is DTRStorage else s.array
+    if a is None:
+        return s.rec.meta
+    return a.shape, a.dtype
+
+
+def _shape(t):
+    return _meta(t._storage)[0]
+
+
+def _dtype(t):
+    return _meta(t._storage)[1]
+
+
+def _ndim(t):
+    return len(_meta(t._storage)[0])
+
+
+def _size(t):
+    return math.prod(_meta(t._storage)[0])
+
+
+# Tensor's metadata properties while DTR is on: a shape query must not recompute a tensor
+_TENSOR_META = {"shape": property(_shape), "dtype": property(_dtype), "ndim": property(_ndim),
+                "size": property(_size)}
+_plain_meta = {}
+
+
 # ------------------------------------------------------------------------------ the op hook
 _orig_apply = core.Op.__dict__["apply"]
 _orig_apply_fn = _orig_apply.__func__
@@ -547,6 +678,7 @@ def _record_producer(rec, cls, ins, attrs, siblings, cost):
     if rec.op is not None or rec in ins:  # an input handed back, or a value from elsewhere
         return
     rec.op, rec.inputs, rec.attrs, rec.siblings, rec.cost = cls, ins, attrs, siblings, cost
+    rec.scope = _scope
     me = _weakref(rec)
     for r in ins:
         if type(r) is _Record:
@@ -675,6 +807,10 @@ class _DTRConfig:
             core.Op.apply = classmethod(_dtr_apply)
             core.Storage = allocator.Storage = DTRStorage
             Storage.__init__ = _counted_storage_init
+            from .tensor import Tensor
+            _plain_meta.update((k, Tensor.__dict__[k]) for k in _TENSOR_META)
+            for k, prop in _TENSOR_META.items():
+                setattr(Tensor, k, prop)
             _enabled = True
 
     def disable(self):
@@ -684,6 +820,9 @@ class _DTRConfig:
             core.Op.apply = _orig_apply
             core.Storage = allocator.Storage = Storage
             Storage.__init__ = _orig_storage_init
+            from .tensor import Tensor
+            for k, prop in _plain_meta.items():
+                setattr(Tensor, k, prop)
             _enabled = False
 
     def stats(self):

@@ -18,6 +18,7 @@ backward, the backward pass is itself recorded, which gives higher-order gradien
 """
 import weakref
 
+from . import _dtr
 from .allocator import Storage
 from .ops import core
 from .tensor import Tensor
@@ -173,7 +174,18 @@ def _run_backward(gm, ys, dys):
         t = ref()
         if t is not None and t._node is not None:
             targets[_key(t)] = t
-    grads = {}
+    if not _dtr.active():
+        return _sweep({}, targets, ys, dys)
+    grads = _dtr.PendingGradients()  # DTR: the gradients waiting for their node stay resident
+    try:
+        return _sweep(grads, targets, ys, dys)
+    finally:
+        grads.close()
+
+
+def _sweep(grads, targets, ys, dys):
+    """The sweep itself; grads: {key: gradient so far} (a dict, or DTR's PendingGradients)."""
+    dtr = type(grads) is _dtr.PendingGradients
     roots = []
     for y, dy in zip(ys, dys):
         if not isinstance(y, Tensor):
@@ -194,7 +206,10 @@ def _run_backward(gm, ys, dys):
         edges = node.edges
         node.needs_input_grad = tuple(
             n is not None and (n in order.members or (n, i) in targets) for _, n, i in edges)
-        in_grads = node.op.backward(node, *outs)
+        if dtr:
+            in_grads = _dtr.run_backward(node, outs)
+        else:
+            in_grads = node.op.backward(node, *outs)
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)
         if not core.recording:

@@ -1,5 +1,7 @@
 """DTR (engine/_dtr.py): bit-exact training under a tight budget, real evictions and
 recomputations, the peak bound, deep chains, nested GradManagers, disable, threshold parsing."""
+import itertools
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ from engine import _dtr
 from engine.allocator import Storage
 from engine.autodiff import GradManager
 from engine.ops import core
+from engine.tensor import Tensor
 
 
 @pytest.fixture(autouse=True)
@@ -378,3 +381,63 @@ def test_threshold_parsing(value, expected):
 def test_bad_threshold_is_a_clear_value_error(value):
     with pytest.raises(ValueError, match="eviction_threshold"):
         mge.dtr.eviction_threshold = value
+
+
+def test_shape_and_dtype_reads_never_recompute():
+    plain_shape = Tensor.__dict__["shape"]
+    with mge.dtr(evictee_minimum_size=0):
+        x = mge.tensor(np.ones((3, 4), "float32"))
+        z = F.exp(x)
+        v = F.exp(x)[:, 1:]  # a view: evicted with its base
+        _dtr._evict(z._storage.rec)
+        _dtr._evict(v._storage.base.rec)
+        assert not z._storage.resident and not v._storage.resident
+        assert (z.shape, z.dtype, z.ndim, z.size) == ((3, 4), np.float32, 2, 12)
+        assert (v.shape, v.ndim, v.size) == ((3, 3), 2, 9)
+        assert mge.dtr.stats()["recomputations"] == 0
+        np.testing.assert_array_equal(v.numpy(), np.exp(np.ones((3, 3), "float32")))
+        assert mge.dtr.stats()["recomputations"] == 2  # the base, then the view of it
+    assert Tensor.__dict__["shape"] is plain_shape and z.shape == (3, 4)
+
+
+def test_backward_never_evicts_its_own_gradients_and_leaves_nothing_pinned(monkeypatch):
+    # Every op costs one tick, so the victims do not depend on the machine's load. Under this
+    # budget the backward must evict, but never what it computed itself (a gradient whose
+    # upstream gradients are freed would be recomputed through the whole backward chain).
+    ticks = itertools.count()
+    monkeypatch.setattr(_dtr, "_perf", lambda: float(next(ticks)))
+    in_backward = {"evictions": 0, "gradient_recomputes": 0}
+    evict, run = _dtr._evict, _dtr._run
+
+    def counting_evict(rec):
+        in_backward["evictions"] += _dtr._scope != 0
+        evict(rec)
+
+    def counting_run(rec):
+        in_backward["gradient_recomputes"] += rec.scope != 0
+        run(rec)
+
+    monkeypatch.setattr(_dtr, "_evict", counting_evict)
+    monkeypatch.setattr(_dtr, "_run", counting_run)
+    rng = np.random.default_rng(0)
+    width, n = 64, 30
+    x = mge.tensor(rng.standard_normal((64, width)).astype("float32") * 0.1)
+    ws = [mge.Parameter(rng.standard_normal((width, width)).astype("float32") * 0.3)
+          for _ in range(n)]
+    gm = GradManager().attach(ws)
+    with gm:
+        gm.backward(_chain(n, width, x, ws))
+    ref = [w.grad.numpy() for w in ws]
+    for w in ws:
+        w.grad = None
+    layer = 64 * width * 4
+    with mge.dtr(eviction_threshold=mge.get_allocated_memory() + (n + 6) * layer,
+                 evictee_minimum_size=layer):
+        with gm:
+            gm.backward(_chain(n, width, x, ws))
+        assert in_backward["evictions"] > 0 and mge.dtr.stats()["over_budget"] == 0
+        assert in_backward["gradient_recomputes"] == 0
+        pinned = [r() for r in _dtr._pool.values() if r() is not None and r().pins]
+        assert pinned == []
+    for w, r in zip(ws, ref):
+        np.testing.assert_array_equal(w.grad.numpy(), r)

@@ -70,7 +70,7 @@ UNARY = [
     ("round", F.round, round_half_away, (-3, 3), ("Round",)),
     ("trunc", F.trunc, np.trunc, (-3, 3), ("Trunc",)),
     ("sign", F.sign, np.sign, (-3, 3), ("Sign",)),
-    ("relu", F.relu, lambda x: np.maximum(x, 0), (-2, 2), ("Relu",)),
+    ("relu", F.relu, lambda x: np.maximum(x, 0), (-2, 2), ("Relu", "ReluGrad")),
     ("sigmoid", F.sigmoid, lambda x: 1 / (1 + np.exp(-x)), (-4, 4), ("Sigmoid",)),
     ("silu", F.silu, lambda x: x / (1 + np.exp(-x)), (-4, 4), ("Sigmoid", "Mul")),
     ("gelu", F.gelu, gelu_ref, (-4, 4), ("Gelu", "GeluGrad")),
@@ -335,6 +335,8 @@ SECOND_ORDER = [
      (-3, 3)),
     ("log", F.log, lambda x: -1 / x ** 2, (0.5, 2)),
     ("sqrt", F.sqrt, lambda x: -0.25 * x ** -1.5, (0.5, 2)),
+    # x**3 for x > 0, else 0: the second backward runs through ReluGrad's backward
+    ("relu_x2", lambda x: F.relu(x) * x * x, lambda x: np.where(x > 0, 6 * x, 0.0), (-2, 2)),
 ]
 
 

@@ -16,8 +16,19 @@ class Relu(Op):
         return xp.maximum(x, xp.zeros((), x.dtype))
 
     def backward(ctx, dy):
-        return dy * Cast.apply(Greater.apply(ctx.outputs[0], _const(0, dy.dtype, dy.device)),
-                               dtype=dy.dtype)
+        return ReluGrad.apply(dy, ctx.outputs[0])
+
+
+class ReluGrad(Op):
+    """dx = dy where y > 0, else 0 (torch's threshold_backward): one op, so a backward holds
+    dy, y and dx, not also a float mask the size of y."""
+
+    def forward(xp, dy, y):
+        return xp.where(y > 0, dy, xp.zeros((), dy.dtype))
+
+    def backward(ctx, ddx):
+        # linear in dy; in y it is piecewise constant: no gradient
+        return ReluGrad.apply(ddx, ctx.inputs[1]), None
 
 
 class LeakyRelu(Op):
