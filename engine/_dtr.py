@@ -235,24 +235,33 @@ def _find(g):
     return g
 
 
-def _neighbours(rec):
-    yield from rec.inputs
+def _evicted_groups(rec):
+    """The distinct evicted groups (roots) that rec's producers and consumers belong to."""
+    roots = []
+    for n in rec.inputs:
+        if type(n) is _Record and n.group is not None:
+            g = _find(n.group)
+            if g not in roots:
+                roots.append(g)
     if rec.consumers:
         for r in rec.consumers:
-            yield r()
+            n = r()
+            if n is not None and n.group is not None:
+                g = _find(n.group)
+                if g not in roots:
+                    roots.append(g)
+    return roots
 
 
 def _join(rec):
     """rec was just evicted: it joins the groups of its evicted producers and consumers."""
     if rec.op is None or rec.group is not None:
         return
-    root = rec.group = _Group(rec.cost)
-    for n in _neighbours(rec):
-        if type(n) is _Record and n.group is not None:
-            other = _find(n.group)
-            if other is not root:
-                other.parent = root
-                root.cost += other.cost
+    root = _Group(rec.cost)
+    for g in _evicted_groups(rec):
+        g.parent = root
+        root.cost += g.cost
+    rec.group = root
 
 
 def _leave(rec):
@@ -346,17 +355,8 @@ def _neighbourhood_cost(rec):
     """rec's cost plus that of the evicted groups it touches: what evicting it adds to a later
     recompute (the paper's equivalence-class heuristic)."""
     cost = rec.cost
-    seen = None
-    for n in _neighbours(rec):
-        if type(n) is _Record and n.group is not None:
-            g = _find(n.group)
-            if seen is None:
-                seen = [g]
-            elif g in seen:
-                continue
-            else:
-                seen.append(g)
-            cost += g.cost
+    for g in _evicted_groups(rec):
+        cost += g.cost
     return cost
 
 
@@ -383,7 +383,7 @@ def _unpin(rec):
 def _oom(device, error, where):
     """The device ran out of memory in `where`: evict at least the failed request. MemoryError,
     with what is live, pinned and evictable, when nothing is left to evict."""
-    need = getattr(error, "_size", None) or getattr(error, "_total_size", None) or 1
+    need = _requested_bytes(error)
     if not _enabled or not _free(device, need, partial=True):
         pinned, evictable = _pool_bytes(device)
         raise MemoryError(
@@ -392,6 +392,19 @@ def _oom(device, error, where):
             f"{evictable} evictable (nothing left to evict); ({error})") from error
     if device.xp is not np:  # freed blocks go back to CuPy's pool; hand them to the driver
         device.xp.get_default_memory_pool().free_all_blocks()
+
+
+_ALLOCATING = re.compile(r"allocating ([\d,]+) bytes")
+
+
+def _requested_bytes(error):
+    """The size of the failed allocation, from the error (CuPy's OutOfMemoryError says it in its
+    message: "Out of memory allocating 1,048,576 bytes ..."); 1 when it does not say."""
+    n = getattr(error, "_size", None)
+    if n:
+        return n
+    m = _ALLOCATING.search(str(error))
+    return int(m.group(1).replace(",", "")) if m else 1
 
 
 # ------------------------------------------------------------------------- rematerialisation

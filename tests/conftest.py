@@ -5,7 +5,10 @@ import pytest
 
 import engine as mge
 
-DEVICES = ["cpu0"] + (["gpu0"] if mge.is_cuda_available() else [])
+# gpu0 carries the cuda marker, so that `pytest -m cuda` (tools/gpu_check.sh) runs the gpu0 half
+# of every test that takes the device fixture, not only the tests marked by hand
+DEVICES = ["cpu0"] + ([pytest.param("gpu0", marks=pytest.mark.cuda)]
+                      if mge.is_cuda_available() else [])
 
 
 def pytest_configure(config):

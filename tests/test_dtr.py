@@ -106,12 +106,12 @@ def _chain(n, width, x, weights):
     return h.sum()
 
 
-def test_peak_stays_under_threshold_plus_largest_request():
+def test_peak_stays_under_threshold_plus_largest_request(device):
     rng = np.random.default_rng(0)
     width = 64
-    x = mge.tensor(rng.standard_normal((64, width)).astype("float32") * 0.1)
-    ws = [mge.Parameter(rng.standard_normal((width, width)).astype("float32") * 0.1)
-          for _ in range(40)]
+    x = mge.tensor(rng.standard_normal((64, width)).astype("float32") * 0.1, device=device)
+    ws = [mge.Parameter(rng.standard_normal((width, width)).astype("float32") * 0.1,
+                        device=device) for _ in range(40)]
     layer = 64 * width * 4  # bytes of one activation
     gm = GradManager().attach(ws)
     with gm:
@@ -119,15 +119,15 @@ def test_peak_stays_under_threshold_plus_largest_request():
     ref = [w.grad.numpy() for w in ws]
     for w in ws:
         w.grad = None
-    base = mge.get_allocated_memory()
+    base = mge.get_allocated_memory(device)
     threshold = base + (40 + 16) * layer  # the 40 gradients stay resident (frozen)
-    mge.reset_max_memory_stats()
+    mge.reset_max_memory_stats(device)
     with mge.dtr(eviction_threshold=threshold, evictee_minimum_size=layer):
         with gm:
             gm.backward(_chain(40, width, x, ws))
         st = mge.dtr.stats()
     assert st["evictions"] > 0 and st["recomputations"] > 0
-    assert mge.get_max_allocated_memory() <= threshold + layer
+    assert mge.get_max_allocated_memory(device) <= threshold + layer
     for w, r in zip(ws, ref):
         np.testing.assert_array_equal(w.grad.numpy(), r)
 
@@ -296,6 +296,14 @@ def test_out_of_memory_from_the_device_evicts_and_retries():
         assert mge.dtr.stats()["recomputations"] >= 3
 
 
+def test_the_failed_request_is_read_from_cupys_message():
+    # CuPy's OutOfMemoryError carries the size only in its message
+    cupy_like = MemoryError("Out of memory allocating 1,048,576 bytes (allocated so far: "
+                            "2,097,152 bytes, limit set to: 3,000,000 bytes).")
+    assert _dtr._requested_bytes(cupy_like) == 1 << 20
+    assert _dtr._requested_bytes(MemoryError("std::bad_alloc")) == 1
+
+
 def test_nothing_left_to_evict_is_a_clear_memory_error():
     with mge.dtr(evictee_minimum_size=0):
         x = mge.tensor(np.ones(4, "float32"))
@@ -400,7 +408,7 @@ def test_shape_and_dtype_reads_never_recompute():
     assert Tensor.__dict__["shape"] is plain_shape and z.shape == (3, 4)
 
 
-def test_backward_never_evicts_its_own_gradients_and_leaves_nothing_pinned(monkeypatch):
+def test_backward_never_evicts_its_own_gradients_and_leaves_nothing_pinned(monkeypatch, device):
     # Every op costs one tick, so the victims do not depend on the machine's load. Under this
     # budget the backward must evict, but never what it computed itself (a gradient whose
     # upstream gradients are freed would be recomputed through the whole backward chain).
@@ -421,9 +429,9 @@ def test_backward_never_evicts_its_own_gradients_and_leaves_nothing_pinned(monke
     monkeypatch.setattr(_dtr, "_run", counting_run)
     rng = np.random.default_rng(0)
     width, n = 64, 30
-    x = mge.tensor(rng.standard_normal((64, width)).astype("float32") * 0.1)
-    ws = [mge.Parameter(rng.standard_normal((width, width)).astype("float32") * 0.3)
-          for _ in range(n)]
+    x = mge.tensor(rng.standard_normal((64, width)).astype("float32") * 0.1, device=device)
+    ws = [mge.Parameter(rng.standard_normal((width, width)).astype("float32") * 0.3,
+                        device=device) for _ in range(n)]
     gm = GradManager().attach(ws)
     with gm:
         gm.backward(_chain(n, width, x, ws))
@@ -431,7 +439,7 @@ def test_backward_never_evicts_its_own_gradients_and_leaves_nothing_pinned(monke
     for w in ws:
         w.grad = None
     layer = 64 * width * 4
-    with mge.dtr(eviction_threshold=mge.get_allocated_memory() + (n + 6) * layer,
+    with mge.dtr(eviction_threshold=mge.get_allocated_memory(device) + (n + 6) * layer,
                  evictee_minimum_size=layer):
         with gm:
             gm.backward(_chain(n, width, x, ws))
@@ -441,3 +449,33 @@ def test_backward_never_evicts_its_own_gradients_and_leaves_nothing_pinned(monke
         assert pinned == []
     for w, r in zip(ws, ref):
         np.testing.assert_array_equal(w.grad.numpy(), r)
+
+
+@pytest.mark.cuda
+def test_cupy_out_of_memory_evicts_frees_the_pool_and_retries():
+    # A real device failure: CuPy's pool is capped, so an allocation past the cap raises its
+    # OutOfMemoryError. DTR (threshold 0: evict only on failure) evicts, hands the freed blocks
+    # back, and retries; when nothing is left, the MemoryError names the device and the numbers.
+    import cupy
+
+    pool = cupy.get_default_memory_pool()
+    mib = 1 << 18  # float32 elements in 1 MiB
+    x = mge.tensor(np.random.default_rng(0).standard_normal(mib).astype("float32"),
+                   device="gpu0")
+    with mge.dtr(evictee_minimum_size=1024):
+        ys = [F.exp(x * np.float32(0.01 * (i + 1))) for i in range(6)]
+        ref = [y.numpy() for y in ys]
+        pool.free_all_blocks()
+        pool.set_limit(size=pool.used_bytes() + (3 << 20))  # room for three more MiB
+        try:
+            zs = [F.exp(x * np.float32(0.5)) + i for i in range(6)]
+            st = mge.dtr.stats()
+            assert st["evictions"] >= 3
+            for y, r in zip(ys, ref):  # recomputed bit-identically, on the device
+                np.testing.assert_array_equal(y.numpy(), r)
+            np.testing.assert_array_equal(zs[-1].numpy(), np.exp(x.numpy() * np.float32(0.5))
+                                          + np.float32(5))
+            with pytest.raises(MemoryError, match=r"gpu0.*requested.*live.*pinned.*evictable"):
+                F.broadcast_to(x, (64, mib)) + 1  # 64 MiB: more than everything evictable
+        finally:
+            pool.set_limit(size=0)
