@@ -58,7 +58,8 @@ _enabled = False
 _threshold = 0          # bytes; 0 = evict only when an allocation fails
 _min_size = 1 << 20     # evictee_minimum_size
 _sqrt_sampling = False
-_allowance = 0          # bytes tolerated over the threshold while it cannot be met (_charge)
+_allowance = {}         # device -> bytes tolerated over the threshold while it cannot be met
+                        # (_charge)
 _clock = 0              # one tick per op: staleness is measured in ops
 _pool = {}              # id -> weakref of every resident, evictable record of _min_size bytes+
 _sampler = _pyrandom.Random(0)  # picks sqrt(N) candidates; never touches values
@@ -279,18 +280,18 @@ def _charge(device, n):
     than the threshold), the threshold is soft: the live bytes of that moment become the limit
     until usage falls back under the threshold. Evicting down to it anyway would only evict what
     the next ops read and recompute it, over and over."""
-    global _allowance
     live = device.live
     if _enabled and _threshold and live + n > _threshold:
-        if live + n <= _threshold + _allowance:
+        allowance = _allowance.get(device, 0)
+        if live + n <= _threshold + allowance:
             pass
-        elif _free(device, live + n - _threshold - _allowance):
+        elif _free(device, live + n - _threshold - allowance):
             pass
         else:
             _stats["over_budget"] += 1
-            _allowance = live + n - _threshold
+            _allowance[device] = live + n - _threshold
     elif _allowance and live + n <= _threshold:
-        _allowance = 0
+        _allowance.pop(device, None)
     live = device.live = device.live + n
     if live > device.peak:
         device.peak = live

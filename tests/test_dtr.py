@@ -479,3 +479,24 @@ def test_cupy_out_of_memory_evicts_frees_the_pool_and_retries():
                 F.broadcast_to(x, (64, mib)) + 1  # 64 MiB: more than everything evictable
         finally:
             pool.set_limit(size=0)
+
+
+def test_going_over_budget_on_one_device_does_not_loosen_another():
+    kib16 = 1 << 12  # float32 elements in 16 KiB
+    threshold = mge.get_allocated_memory("cpu0") + (128 << 10)
+    with mge.dtr(eviction_threshold=threshold, evictee_minimum_size=1024):
+        mge.reset_max_memory_stats("cpu0")
+        x = mge.tensor(np.ones(kib16, "float32"), device="cpu0")
+        ys = [F.exp(x), F.exp(x + 1)]  # evictable
+        fill = (threshold - mge.get_allocated_memory("cpu0")) // 4
+        pad = mge.tensor(np.ones(fill, "float32"), device="cpu0")  # cpu0 now at the threshold
+        # cpu1: plain tensors (nothing to evict) past the threshold: over budget there
+        held = [mge.tensor(np.ones(kib16, "float32"), device="cpu1")
+                for _ in range(threshold // (kib16 * 4) + 8)]
+        assert mge.dtr.stats()["over_budget"] > 0 and mge.dtr.stats()["evictions"] == 0
+        # cpu0 keeps to the threshold all the same: its new results evict its old ones
+        ys += [F.exp(x * np.float32(i)) for i in range(2, 8)]
+        assert mge.dtr.stats()["evictions"] > 0
+        assert mge.get_max_allocated_memory("cpu0") <= threshold + kib16 * 4
+        np.testing.assert_array_equal(ys[0].numpy(), np.exp(np.ones(kib16, "float32")))
+    del held, pad
