@@ -8,7 +8,7 @@ that pins the inputs, rematerialises evicted ones, times the op and records the 
 outputs), the `Storage` class that core.py and allocator.py allocate op results with (a
 DTRStorage), `Storage.__init__` (so that plain allocations count against the threshold too),
 and Tensor's shape/dtype/ndim/size (read from the record while evicted: a shape query never
-recomputes). The GradManager's sweep runs each node's backward through run_backward and keeps
+recomputes). The GradManager's sweep runs each node's backward in node_backward and keeps
 its waiting gradients in PendingGradients: gradients are never evicted (see there why). With
 DTR off an op costs what it did.
 
@@ -63,9 +63,9 @@ _allowance = {}         # device -> bytes tolerated over the threshold while it 
 _clock = 0              # one tick per op: staleness is measured in ops
 _pool = {}              # id -> weakref of every resident, evictable record of _min_size bytes+
 _sampler = _pyrandom.Random(0)  # picks sqrt(N) candidates; never touches values
-_held = []              # records pinned by the running backward's reads (run_backward)
-_scope = 0              # the running run_backward's serial number; 0 outside
-_scopes = 0             # run_backward calls so far
+_held = []              # records pinned by the running node backward's reads (node_backward)
+_backward_id = 0        # the serial number of the running node_backward; 0 outside any
+_backward_count = 0     # node_backward blocks so far
 _trace = None           # debugging: set to a list to collect ("evict"|"recompute", op name,
                         # KiB, record id mod 10007, clock) events
 _stats = dict(evictions=0, recomputations=0, recompute_seconds=0.0, evicted_bytes=0,
@@ -77,7 +77,7 @@ class _Record:
 
     __slots__ = ("array", "device", "nbytes", "base", "op", "inputs", "attrs", "siblings",
                  "consumers", "cost", "last", "pins", "evictable", "alive", "views", "group",
-                 "meta", "watch", "scope", "__weakref__")
+                 "meta", "watch", "backward_id", "__weakref__")
 
     def __init__(self, array, device, base=None, view=False, charge=True):
         self.array = array
@@ -96,8 +96,8 @@ class _Record:
         self.views = None         # weakrefs to view records sharing this one's buffer
         self.group = None         # while evicted: its _Group of connected evicted records
         self.meta = None          # while evicted: (shape, dtype), read without recomputing
-        self.watch = False        # a saved value of the node whose backward runs (run_backward)
-        self.scope = 0            # the run_backward it was made in, if any
+        self.watch = False        # an input or saved output of the node whose backward runs
+        self.backward_id = 0      # the node_backward it was made in, if any
         if view:
             self.nbytes = 0       # the bytes are counted once, on the base
             if base is not None:  # (a view of a plain Storage: its buffer is never evicted)
@@ -139,7 +139,7 @@ class DTRStorage(Storage):
         a = rec.array
         if a is None:
             a = _rematerialize(rec)
-        if rec.watch:  # the running backward reads it: keep it until that backward returns
+        if rec.watch:  # the running node backward reads it: keep it until that ends
             rec.watch = False
             _pin(rec)
             _held.append(rec)
@@ -305,6 +305,8 @@ def _free(device, need, partial=False):
         return False
     while need > 0:
         rec = _pick(device)
+        if rec is None and partial:  # the device is full: what a node backward made can go too
+            rec = _pick(device, protect_backward=False)
         if rec is None:
             return False
         need -= rec.nbytes
@@ -312,11 +314,12 @@ def _free(device, need, partial=False):
     return True
 
 
-def _is_candidate(rec, device):
-    """Whether rec (a dereferenced pool entry) can be evicted from device now. Not what the
-    running backward has made so far: see run_backward."""
+def _is_candidate(rec, device, protect_backward=True):
+    """Whether rec (a dereferenced pool entry) can be evicted from device now. Unless the device
+    is out of memory, not what the running node backward has made so far (node_backward)."""
     return (rec is not None and not rec.pins and rec.op is not None and rec.device is device
-            and rec.array is not None and (not rec.scope or rec.scope != _scope))
+            and rec.array is not None
+            and not (protect_backward and rec.backward_id and rec.backward_id == _backward_id))
 
 
 def _pool_bytes(device):
@@ -331,7 +334,7 @@ def _pool_bytes(device):
     return pinned, evictable
 
 
-def _pick(device):
+def _pick(device, protect_backward=True):
     """The resident, unpinned, recomputable record with the lowest
     h = cost of its evicted neighbourhood / (bytes * staleness)."""
     refs = list(_pool.values())
@@ -344,7 +347,7 @@ def _pick(device):
                 break
             continue
         rec = r()
-        if not _is_candidate(rec, device):
+        if not _is_candidate(rec, device, protect_backward):
             continue
         h = _neighbourhood_cost(rec) / (rec.nbytes * (clock - rec.last + 1))
         if h < best_h:
@@ -389,7 +392,8 @@ def _oom(device, error, where):
         pinned, evictable = _pool_bytes(device)
         raise MemoryError(
             f"DTR: out of memory on {device} in {where}: requested {need} bytes; live "
-            f"{device.live} bytes, of which {pinned} pinned (inputs of the running op) and "
+            f"{device.live} bytes, of which {pinned} pinned (in use by the running op or "
+            f"backward, or gradients waiting for their node) and "
             f"{evictable} evictable (nothing left to evict); ({error})") from error
     if device.xp is not np:  # freed blocks go back to CuPy's pool; hand them to the driver
         device.xp.get_default_memory_pool().free_all_blocks()
@@ -401,7 +405,8 @@ _ALLOCATING = re.compile(r"allocating ([\d,]+) bytes")
 def _requested_bytes(error):
     """The size of the failed allocation, from the error (CuPy's OutOfMemoryError says it in its
     message: "Out of memory allocating 1,048,576 bytes ..."); 1 when it does not say."""
-    n = getattr(error, "_size", None)
+    # CuPy's carries the size in its message only; numpy's _ArrayMemoryError in _total_size
+    n = getattr(error, "_size", None) or getattr(error, "_total_size", None)
     if n:
         return n
     m = _ALLOCATING.search(str(error))
@@ -422,7 +427,7 @@ def _rematerialize(target):
         for _, pinned in stack:  # a failed recompute leaves nothing pinned for good
             for i in pinned:
                 if type(i) is _Record:
-                    _unpin(i)
+                    _release(i)
         raise
     return target.array
 
@@ -445,9 +450,9 @@ def _recompute_stack(stack):
             _run(rec)
         for i in pinned:
             if type(i) is _Record:
-                _unpin(i)
-                if (not i.alive and not i.pins and i.op is not None and i.evictable
-                        and i.nbytes < _min_size and not _shared(i)):
+                _release(i)
+                if (i.array is not None and not i.alive and not i.pins and i.op is not None
+                        and i.evictable and i.nbytes < _min_size and not _shared(i)):
                     _drop(i)  # recomputed only to get here, and too small to ever be evicted
         stack.pop()
 
@@ -488,7 +493,7 @@ def _run(rec):
             _pin(t)  # refilling the next sibling must not evict this one
             refilled.append(t)
     for t in refilled:
-        _unpin(t)
+        _release(t)
 
 
 def _refill(rec, array):
@@ -520,75 +525,88 @@ def _counted_storage_init(self, array, device, base=None):
 
 
 # ------------------------------------------------------------------ what autograd and Tensor read
-def run_backward(node, grads):
-    """node.op.backward(node, *grads), with what it works on kept resident until it returns:
+class node_backward:
+    """`with node_backward(node, grads):` around a node's backward in the GradManager's sweep
+    and the storing of the gradients it returns. Until the block ends, what the node works on
+    stays resident:
     - its incoming gradients (pinned);
-    - each saved value it reads, from that read on. A backward reads its saved inputs across
-      several ops (conv's reads x for dw after computing dx); pinned only by each op, a value
-      recomputed for the first could be evicted to make room for the next, and recomputed
-      again. Saved values it never reads (an Add's inputs) are neither recomputed nor held;
-    - what it computes (not evictable, but freed as usual when it dies). Evicting dx while dw
-      is computed looks cheap, as dy is resident; but dy is freed as soon as this backward
-      returns, and recomputing dx would then rerun the backward chain behind it.
-    Once returned, the gradients wait in PendingGradients, pinned."""
-    global _held, _scope, _scopes
-    watched = [s.rec for s, _, _ in node.edges if type(s) is DTRStorage]
-    if node.saved:
-        watched += [s.rec for s in node.saved if type(s) is DTRStorage]
-    for rec in watched:
-        rec.watch = True
-    incoming = [g._storage.rec for g in grads
-                if g is not None and type(g._storage) is DTRStorage]
-    for rec in incoming:
-        _pin(rec)
-    outer = _held, _scope
-    _scopes += 1
-    _held, _scope = [], _scopes
-    try:
-        return node.op.backward(node, *grads)
-    finally:
-        for rec in watched:
+    - each of its inputs and saved outputs that the backward reads, from that read on. A
+      backward reads them across several ops (conv's reads x for dw after computing dx); pinned
+      only by each op, a value recomputed for the first could be evicted to make room for the
+      next, and recomputed again. Those it never reads (an Add's inputs) are neither recomputed
+      nor held;
+    - what it computes (no eviction candidate, but freed as usual when it dies). Evicting dx
+      while dw is computed looks cheap, as dy is resident; but dy is freed once the sweep moves
+      on, and recomputing dx would then rerun the backward chain behind it.
+    Once stored, the gradients wait in PendingGradients, pinned."""
+
+    __slots__ = ("watched", "incoming", "outer")
+
+    def __init__(self, node, grads):
+        watched = self.watched = [s.rec for s, _, _ in node.edges if type(s) is DTRStorage]
+        if node.saved:
+            watched += [s.rec for s in node.saved if type(s) is DTRStorage]
+        self.incoming = [g._storage.rec for g in grads
+                         if g is not None and type(g._storage) is DTRStorage]
+
+    def __enter__(self):
+        global _held, _backward_id, _backward_count
+        for rec in self.watched:
+            rec.watch = True
+        for rec in self.incoming:
+            _pin(rec)
+        self.outer = _held, _backward_id
+        _backward_count += 1
+        _held, _backward_id = [], _backward_count
+
+    def __exit__(self, *exc):
+        global _held, _backward_id
+        for rec in self.watched:
             rec.watch = False
-        for rec in _held + incoming:
+        for rec in _held + self.incoming:
             _release(rec)
-        _held, _scope = outer
+        _held, _backward_id = self.outer
 
 
 class PendingGradients(dict):
-    """The backward sweep's gradients that wait for their node to run, while DTR is on: each
-    is pinned from the moment it is stored until it is popped (then run_backward pins it while
-    its node's backward runs). Evicting one would be a bad trade: the upstream gradients it was
-    computed from are freed as the sweep moves on, so its recompute would rerun the backward
-    chain behind it. (Without DTR the sweep holds them all the same.)"""
+    """The sweep's gradients that wait for their node, while DTR is on: each is pinned from
+    the moment it is stored until it is popped (node_backward pins it while its node runs), or
+    until close(). Evicting one would be a bad trade: the upstream gradients it was computed
+    from are freed as the sweep moves on, so its recompute would rerun the backward chain behind
+    it. (Without DTR the sweep holds them all the same.) Only the methods the sweep uses
+    (get, in, [], []=, pop) are supported: the others would bypass the pins."""
+
+    def __init__(self):
+        super().__init__()
+        self._pinned = {}  # key -> the record pinned for it (the tensor's storage may change)
 
     def __setitem__(self, key, t):
-        old = self.get(key)
-        _hold(t)
+        old = self._pinned.pop(key, None)
+        if type(t._storage) is DTRStorage:
+            rec = self._pinned[key] = t._storage.rec
+            _pin(rec)
         if old is not None:
-            _release_tensor(old)
+            _release(old)
         dict.__setitem__(self, key, t)
 
     def pop(self, key, default=None):
-        t = dict.pop(self, key, default)
-        if t is not None and t is not default:
-            _release_tensor(t)
-        return t
+        rec = self._pinned.pop(key, None)
+        if rec is not None:
+            _release(rec)
+        return dict.pop(self, key, default)
 
     def close(self):
-        """Unpin what is left (the attached tensors' gradients, frozen by then)."""
-        for t in self.values():
-            _release_tensor(t)
+        """Unpin what is left: the attached tensors' gradients (frozen by then) and those no
+        node was left to take."""
+        for rec in self._pinned.values():
+            _release(rec)
+        self._pinned.clear()
         dict.clear(self)
 
+    def _unsupported(self, *args, **kwargs):
+        raise TypeError("PendingGradients supports get, in, [], []= and pop only")
 
-def _hold(t):
-    if type(t._storage) is DTRStorage:
-        _pin(t._storage.rec)
-
-
-def _release_tensor(t):
-    if type(t._storage) is DTRStorage:
-        _release(t._storage.rec)
+    __delitem__ = setdefault = update = clear = popitem = _unsupported
 
 
 def _release(rec):
@@ -662,7 +680,7 @@ def _dtr_apply(cls, *inputs, **attrs):
     finally:
         for r in ins:
             if type(r) is _Record:
-                _unpin(r)
+                _release(r)  # (its last handle may have gone while the op ran)
     if cls.n_outputs == 1:
         s = out._storage
         if type(s) is DTRStorage:
@@ -692,7 +710,7 @@ def _record_producer(rec, cls, ins, attrs, siblings, cost):
     if rec.op is not None or rec in ins:  # an input handed back, or a value from elsewhere
         return
     rec.op, rec.inputs, rec.attrs, rec.siblings, rec.cost = cls, ins, attrs, siblings, cost
-    rec.scope = _scope
+    rec.backward_id = _backward_id
     me = _weakref(rec)
     for r in ins:
         if type(r) is _Record:
@@ -792,6 +810,7 @@ class _DTRConfig:
     def eviction_threshold(self, value):
         global _threshold
         _threshold = parse_size(value, "eviction_threshold")
+        _allowance.clear()  # a new threshold: whether it can be met is measured afresh
 
     @property
     def evictee_minimum_size(self):
@@ -818,6 +837,7 @@ class _DTRConfig:
     def enable(self):
         global _enabled
         if not _enabled:
+            _allowance.clear()
             core.Op.apply = classmethod(_dtr_apply)
             core.Storage = allocator.Storage = DTRStorage
             Storage.__init__ = _counted_storage_init

@@ -16,6 +16,7 @@ the tensors themselves (each output points at the Node that made it), so it is f
 Backward ops are ordinary ops: when another GradManager is recording while this one runs
 backward, the backward pass is itself recorded, which gives higher-order gradients.
 """
+import contextlib
 import weakref
 
 from . import _dtr
@@ -175,17 +176,26 @@ def _run_backward(gm, ys, dys):
         if t is not None and t._node is not None:
             targets[_key(t)] = t
     if not _dtr.active():
-        return _sweep({}, targets, ys, dys)
-    grads = _dtr.PendingGradients()  # DTR: the gradients waiting for their node stay resident
+        return _sweep({}, targets, ys, dys, _no_scope)
+    # DTR: gradients stay resident while they wait for their node, and so does what a node's
+    # backward works on until its gradients are stored
+    grads = _dtr.PendingGradients()
     try:
-        return _sweep(grads, targets, ys, dys)
+        return _sweep(grads, targets, ys, dys, _dtr.node_backward)
     finally:
         grads.close()
 
 
-def _sweep(grads, targets, ys, dys):
-    """The sweep itself; grads: {key: gradient so far} (a dict, or DTR's PendingGradients)."""
-    dtr = type(grads) is _dtr.PendingGradients
+_NO_SCOPE = contextlib.nullcontext()
+
+
+def _no_scope(node, outs):
+    return _NO_SCOPE
+
+
+def _sweep(grads, targets, ys, dys, node_scope):
+    """The sweep itself. grads: {key: gradient so far}; node_scope(node, outs): a context around
+    each node's backward and the storing of its gradients."""
     roots = []
     for y, dy in zip(ys, dys):
         if not isinstance(y, Tensor):
@@ -206,21 +216,19 @@ def _sweep(grads, targets, ys, dys):
         edges = node.edges
         node.needs_input_grad = tuple(
             n is not None and (n in order.members or (n, i) in targets) for _, n, i in edges)
-        if dtr:
-            in_grads = _dtr.run_backward(node, outs)
-        else:
+        with node_scope(node, outs):
             in_grads = node.op.backward(node, *outs)
-        if not isinstance(in_grads, tuple):
-            in_grads = (in_grads,)
-        if not core.recording:
-            node.release()  # its saved activations are done with: free them now, as we go
-        for (_, n, i), g, need in zip(edges, in_grads, node.needs_input_grad):
-            if g is None or not need:
-                continue
-            prev = grads.get((n, i))
-            g = grads[(n, i)] = g if prev is None else prev + g
-            if (n, i) in targets and g._storage.__class__ is not Storage:
-                g._storage.freeze()  # DTR: a gradient the optimizer will read stays resident
+            if not isinstance(in_grads, tuple):
+                in_grads = (in_grads,)
+            if not core.recording:
+                node.release()  # its saved activations are done with: free them now, as we go
+            for (_, n, i), g, need in zip(edges, in_grads, node.needs_input_grad):
+                if g is None or not need:
+                    continue
+                prev = grads.get((n, i))
+                g = grads[(n, i)] = g if prev is None else prev + g
+                if (n, i) in targets and g._storage.__class__ is not Storage:
+                    g._storage.freeze()  # DTR: a gradient the optimizer reads stays resident
     if not core.recording:
         for node in order:
             node.release()  # (the nodes the sweep skipped: no gradient reached them)

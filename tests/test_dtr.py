@@ -1,6 +1,8 @@
 """DTR (engine/_dtr.py): bit-exact training under a tight budget, real evictions and
 recomputations, the peak bound, deep chains, nested GradManagers, disable, threshold parsing."""
+import gc
 import itertools
+import types
 
 import numpy as np
 import pytest
@@ -304,6 +306,15 @@ def test_the_failed_request_is_read_from_cupys_message():
     assert _dtr._requested_bytes(MemoryError("std::bad_alloc")) == 1
 
 
+def test_numpys_memory_error_gives_its_size():
+    try:
+        np.empty(1 << 60, np.uint8)  # 1 EiB: numpy refuses with its _ArrayMemoryError
+    except MemoryError as e:
+        assert _dtr._requested_bytes(e) == 1 << 60
+    else:
+        pytest.skip("this machine allocated 1 EiB")
+
+
 def test_nothing_left_to_evict_is_a_clear_memory_error():
     with mge.dtr(evictee_minimum_size=0):
         x = mge.tensor(np.ones(4, "float32"))
@@ -408,7 +419,20 @@ def test_shape_and_dtype_reads_never_recompute():
     assert Tensor.__dict__["shape"] is plain_shape and z.shape == (3, 4)
 
 
-def test_backward_never_evicts_its_own_gradients_and_leaves_nothing_pinned(monkeypatch, device):
+def _residual_chain(n, width, x, weights):
+    h = x
+    for w in weights[:n]:
+        h = h + F.relu(F.matmul(h, w))  # h's gradient is accumulated: prev + g in the sweep
+    return h.sum()
+
+
+def _pinned_records():
+    return [r for r in gc.get_objects() if type(r) is _dtr._Record and r.pins]
+
+
+@pytest.mark.parametrize("chain", [_chain, _residual_chain], ids=["plain", "residual"])
+def test_backward_never_evicts_its_own_gradients_and_leaves_nothing_pinned(monkeypatch, device,
+                                                                          chain):
     # Every op costs one tick, so the victims do not depend on the machine's load. Under this
     # budget the backward must evict, but never what it computed itself (a gradient whose
     # upstream gradients are freed would be recomputed through the whole backward chain).
@@ -418,11 +442,11 @@ def test_backward_never_evicts_its_own_gradients_and_leaves_nothing_pinned(monke
     evict, run = _dtr._evict, _dtr._run
 
     def counting_evict(rec):
-        in_backward["evictions"] += _dtr._scope != 0
+        in_backward["evictions"] += _dtr._backward_id != 0
         evict(rec)
 
     def counting_run(rec):
-        in_backward["gradient_recomputes"] += rec.scope != 0
+        in_backward["gradient_recomputes"] += rec.backward_id != 0
         run(rec)
 
     monkeypatch.setattr(_dtr, "_evict", counting_evict)
@@ -430,25 +454,45 @@ def test_backward_never_evicts_its_own_gradients_and_leaves_nothing_pinned(monke
     rng = np.random.default_rng(0)
     width, n = 64, 30
     x = mge.tensor(rng.standard_normal((64, width)).astype("float32") * 0.1, device=device)
-    ws = [mge.Parameter(rng.standard_normal((width, width)).astype("float32") * 0.3,
+    ws = [mge.Parameter(rng.standard_normal((width, width)).astype("float32") * 0.1,
                         device=device) for _ in range(n)]
     gm = GradManager().attach(ws)
     with gm:
-        gm.backward(_chain(n, width, x, ws))
+        gm.backward(chain(n, width, x, ws))
     ref = [w.grad.numpy() for w in ws]
-    for w in ws:
-        w.grad = None
     layer = 64 * width * 4
-    with mge.dtr(eviction_threshold=mge.get_allocated_memory(device) + (n + 6) * layer,
-                 evictee_minimum_size=layer):
+    for room in (2, 4, 6):
+        for w in ws:
+            w.grad = None
+        in_backward.update(evictions=0, gradient_recomputes=0)
+        with mge.dtr(eviction_threshold=mge.get_allocated_memory(device) + (n + room) * layer,
+                     evictee_minimum_size=layer):
+            with gm:
+                gm.backward(chain(n, width, x, ws))
+            assert in_backward["evictions"] > 0, room
+            assert in_backward["gradient_recomputes"] == 0, room
+            assert _pinned_records() == []
+        for w, r in zip(ws, ref):
+            np.testing.assert_array_equal(w.grad.numpy(), r)
+
+
+class _FailsInBackward(core.Op):
+    def forward(xp, x):
+        return x * 2
+
+    def backward(ctx, dy):
+        raise RuntimeError("backward failed")
+
+
+def test_a_failed_backward_leaves_nothing_pinned():
+    with mge.dtr(eviction_threshold="1GB", evictee_minimum_size=0):
+        p = mge.Parameter(np.ones(64, "float32"))
+        gm = GradManager().attach(p)
         with gm:
-            gm.backward(_chain(n, width, x, ws))
-        assert in_backward["evictions"] > 0 and mge.dtr.stats()["over_budget"] == 0
-        assert in_backward["gradient_recomputes"] == 0
-        pinned = [r() for r in _dtr._pool.values() if r() is not None and r().pins]
-        assert pinned == []
-    for w, r in zip(ws, ref):
-        np.testing.assert_array_equal(w.grad.numpy(), r)
+            y = F.exp(_FailsInBackward.apply(F.exp(p)))
+            with pytest.raises(RuntimeError, match="backward failed"):
+                gm.backward((y * y).sum())
+        assert _pinned_records() == []
 
 
 @pytest.mark.cuda
@@ -500,3 +544,30 @@ def test_going_over_budget_on_one_device_does_not_loosen_another():
         assert mge.get_max_allocated_memory("cpu0") <= threshold + kib16 * 4
         np.testing.assert_array_equal(ys[0].numpy(), np.exp(np.ones(kib16, "float32")))
     del held, pad
+
+
+def test_pending_gradients_unpin_the_record_they_pinned():
+    with mge.dtr(evictee_minimum_size=0):
+        g = F.exp(mge.tensor(np.ones(8, "float32")))
+        rec = g._storage.rec
+        pending = _dtr.PendingGradients()
+        pending["k"] = g
+        assert rec.pins == 1
+        g += 1  # in place: g now holds another storage
+        pending.pop("k")
+        assert rec.pins == 0 and g._storage.rec.pins == 0
+        with pytest.raises(TypeError, match="supports get"):
+            pending.update(k=g)
+
+
+def test_out_of_memory_in_a_node_backward_may_evict_what_it_made():
+    node = types.SimpleNamespace(edges=(), saved=None)
+    with mge.dtr(evictee_minimum_size=0):
+        x = mge.tensor(np.ones(1024, "float32"))
+        with _dtr.node_backward(node, []):
+            made = F.exp(x)  # protected from the threshold's evictions...
+            dev = made._storage.device
+            assert not _dtr._free(dev, 1)
+            assert _dtr._free(dev, 1, partial=True)  # ...but not from a full device
+            assert not made._storage.resident
+        np.testing.assert_array_equal(made.numpy(), np.exp(np.ones(1024, "float32")))
