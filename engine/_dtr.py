@@ -403,9 +403,9 @@ _ALLOCATING = re.compile(r"allocating ([\d,]+) bytes")
 
 
 def _requested_bytes(error):
-    """The size of the failed allocation, from the error (CuPy's OutOfMemoryError says it in its
-    message: "Out of memory allocating 1,048,576 bytes ..."); 1 when it does not say."""
-    # CuPy's carries the size in its message only; numpy's _ArrayMemoryError in _total_size
+    """The size of the failed allocation, from the error: numpy's _ArrayMemoryError has it in
+    _total_size, CuPy's OutOfMemoryError only in its message ("Out of memory allocating
+    1,048,576 bytes ..."); 1 when it does not say."""
     n = getattr(error, "_size", None) or getattr(error, "_total_size", None)
     if n:
         return n
@@ -450,10 +450,10 @@ def _recompute_stack(stack):
             _run(rec)
         for i in pinned:
             if type(i) is _Record:
-                _release(i)
-                if (i.array is not None and not i.alive and not i.pins and i.op is not None
-                        and i.evictable and i.nbytes < _min_size and not _shared(i)):
-                    _drop(i)  # recomputed only to get here, and too small to ever be evicted
+                _unpin(i)  # a dead one stays resident, evictable, for the next recompute...
+                if (not i.alive and not i.pins and i.op is not None and i.evictable
+                        and i.nbytes < _min_size and not _shared(i)):
+                    _drop(i)  # ...unless too small to ever be evicted
         stack.pop()
 
 
@@ -680,7 +680,7 @@ def _dtr_apply(cls, *inputs, **attrs):
     finally:
         for r in ins:
             if type(r) is _Record:
-                _release(r)  # (its last handle may have gone while the op ran)
+                _unpin(r)  # (the caller's Tensors keep their handles alive: none died meanwhile)
     if cls.n_outputs == 1:
         s = out._storage
         if type(s) is DTRStorage:
