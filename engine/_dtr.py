@@ -493,7 +493,7 @@ def _run(rec):
             _pin(t)  # refilling the next sibling must not evict this one
             refilled.append(t)
     for t in refilled:
-        _release(t)
+        _unpin(t)  # (not _release: a dead target is for the frame that asked for it to drop)
 
 
 def _refill(rec, array):
