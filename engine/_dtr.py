@@ -193,12 +193,18 @@ def _free_if_dead(rec):
         _drop(rec)
 
 
+def _forget_array(rec):
+    """Let go of rec's array, remembering its shape and dtype (Tensor.shape reads them)."""
+    a = rec.array
+    if a is not None:
+        rec.meta = (a.shape, a.dtype)
+        rec.array = None
+
+
 def _drop(rec):
     """Release rec's buffer (and clear the views that would keep it alive)."""
     _pool.pop(id(rec), None)
-    a = rec.array
-    rec.meta = (a.shape, a.dtype)
-    rec.array = None
+    _forget_array(rec)
     _join(rec)
     if rec.nbytes:
         rec.device.live -= rec.nbytes
@@ -207,9 +213,7 @@ def _drop(rec):
         for r in rec.views:
             v = r()
             if v is not None:
-                if v.array is not None:
-                    v.meta = (v.array.shape, v.array.dtype)
-                v.array = None
+                _forget_array(v)
                 _join(v)
                 alive.append(r)
         rec.views = alive

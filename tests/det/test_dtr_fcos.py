@@ -5,22 +5,23 @@ import numpy as np
 import det.models  # noqa: F401  (registers FCOS)
 import engine as mge
 import engine.optimizer as optim
+from det.data.collate import DetCollator
 from det.models.defaults import fcos_r18_shapes
 from det.registry import MODELS
 from engine.autodiff import GradManager
 
 
 def _batch(n, size, rng):
-    boxes, labels = [], []
-    for _ in range(n):
+    """n random size x size images with three boxes each, collated as the train loader does."""
+    items = []
+    for i in range(n):
         xy = rng.uniform(0, size * 0.6, (3, 2))
         wh = rng.uniform(size * 0.1, size * 0.4, (3, 2))
-        boxes.append(np.concatenate([xy, np.minimum(xy + wh, size - 1)], 1).astype(np.float32))
-        labels.append(rng.integers(0, 3, 3).astype(np.int32))
-    return {"images": rng.integers(0, 256, (n, 3, size, size), dtype=np.uint8),
-            "image_sizes": np.full((n, 2), size, np.int32), "boxes": boxes, "labels": labels,
-            "image_ids": list(range(n)), "orig_sizes": np.full((n, 2), size, np.int32),
-            "scales": np.ones((n, 2), np.float32), "flipped": [False] * n}
+        items.append({"image": rng.integers(0, 256, (size, size, 3), dtype=np.uint8),
+                      "boxes": np.concatenate([xy, np.minimum(xy + wh, size - 1)], 1),
+                      "labels": rng.integers(0, 3, 3), "image_id": i, "orig_size": (size, size),
+                      "scale": (1.0, 1.0), "flipped": False})
+    return DetCollator().apply(items)
 
 
 def _train(budget_fraction=None, steps=2):
