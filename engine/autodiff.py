@@ -21,8 +21,11 @@ import weakref
 
 from . import _dtr
 from .allocator import Storage
+from ._function import Function
 from .ops import core
 from .tensor import Tensor
+
+__all__ = ["Function", "GradManager"]
 
 
 def _key(t):

@@ -45,18 +45,42 @@ def _transfer(arr, device):
 class Tensor:
     """An n-dimensional array on a device, with MegEngine's semantics.
 
+    ``engine.tensor`` is this class (MegEngine's alias), so ``isinstance(x, mge.tensor)`` and
+    subclassing both work.
+
     Args:
-        data: array-like (nested lists, numpy array, scalar or Tensor).
+        data: array-like (nested lists, numpy array, scalar or Tensor). A Tensor's value is
+            copied.
         dtype: target dtype; default keeps the data's kind (float64 -> float32,
             int64 -> int32), float32 for Python floats.
         device: "cpu0", "gpu0", "xpux"...; default is the default device.
+        is_const: accepted for MegEngine compatibility. No effect in engine: every tensor is
+            a value that ops never write in place.
+        no_cache: accepted for MegEngine compatibility. No effect in engine (it keeps no
+            per-tensor cache).
+        name: the tensor's name (``Tensor.name``).
+        format: memory format tag, one of "default", "nchw", "nhwc". engine stores every
+            tensor in its logical (NCHW) layout; the tag is kept and reported by
+            ``Tensor.format``, it does not change the layout.
+
+    Examples:
+        >>> import engine as mge
+        >>> x = mge.tensor([1, 2, 3])
+        >>> isinstance(x, mge.Tensor), x.dtype
+        (True, dtype('int32'))
     """
 
-    __slots__ = ("_storage", "_node", "_idx", "grad", "name", "__weakref__")
+    # "__dict__" lets a subclass adopt another tensor's extra attributes the way MegEngine code
+    # does (BaseDet's Boxes: `self.__dict__ = boxes.__dict__`); the dict is only created when used.
+    __slots__ = ("_storage", "_node", "_idx", "grad", "name", "__dict__", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our reflected operators (ndarray + Tensor)
+    _format = "default"     # class default; a tensor created with another format keeps its own
 
-    def __init__(self, data=None, dtype=None, device=None, is_const=False, no_cache=False,
-                 name=None):
+    # Construction happens in __new__ (MegEngine's C++ tensor does the same), so a subclass with
+    # its own __init__ that never calls Tensor.__init__ (`Boxes(boxes)`) still holds a value.
+    def __new__(cls, data=None, dtype=None, device=None, is_const=False, no_cache=False,
+                name=None, format="default"):
+        self = object.__new__(cls)
         if data is None:
             data = []
         dev = _dev.get(device) if device is not None else (
@@ -66,6 +90,13 @@ class Tensor:
         self._idx = 0
         self.grad = None
         self.name = name
+        if format != "default":
+            self.format = format
+        return self
+
+    def __init__(self, data=None, dtype=None, device=None, is_const=False, no_cache=False,
+                 name=None, format="default"):
+        pass  # all done in __new__
 
     # ----------------------------------------------------------------- attributes
     @property
@@ -92,12 +123,47 @@ class Tensor:
     def T(self):
         return F.transpose(self, tuple(range(self.ndim - 1, -1, -1)))
 
+    @property
+    def format(self):
+        """The memory format tag ("default", "nchw" or "nhwc"). engine keeps every tensor in its
+        logical layout whatever the tag says (see the class docstring)."""
+        return self._format
+
+    @format.setter
+    def format(self, value):
+        if value not in _FORMATS:
+            raise ValueError(f"Tensor.format: expected one of {_FORMATS}, got {value!r}")
+        self._format = value
+
+    @property
+    def requires_grad(self):
+        """Reserved, as in MegEngine 1.13: reading, setting or deleting it raises AttributeError.
+        Gradients are requested with GradManager.attach."""
+        raise AttributeError("requires_grad is reserved for future use")
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        raise AttributeError("requires_grad is reserved for future use")
+
+    @requires_grad.deleter
+    def requires_grad(self):
+        raise AttributeError("requires_grad is reserved for future use")
+
+    @property
+    def qparams(self):
+        """Quantization parameters; None until the quantization API lands (issue 16)."""
+        return self.__dict__.get("_qparams")
+
     def numpy(self):
         """A numpy copy of the data (never aliases the tensor's storage)."""
         a = self._storage.array
         return a.copy() if isinstance(a, np.ndarray) else a.get()
 
-    def item(self):
+    def item(self, *args):
+        """The value as a Python number: of the one element, or of the element at index `args`
+        (``x.item(1, 2)`` is ``x[1, 2].item()``)."""
+        if args:
+            return self[args].item()
         if self.size != 1:
             raise ValueError(f"item: only a one-element tensor converts to a Python scalar, "
                              f"got shape {self.shape}")
@@ -121,7 +187,7 @@ class Tensor:
 
     def detach(self):
         """A tensor sharing this one's storage, outside any autograd graph."""
-        t = Tensor.__new__(Tensor)
+        t = object.__new__(Tensor)
         s = self._storage
         if s.__class__ is Storage:
             t._storage = Storage(s.array, s.device, base=s.base or s)
@@ -130,8 +196,35 @@ class Tensor:
         t._node, t._idx, t.grad, t.name = None, 0, None, None
         return t
 
-    def to(self, device):
+    def to(self, device, *, _borrow=False):
+        """A copy of this tensor on `device` (see F.copy), differentiable.
+
+        `_borrow` (MegEngine's zero-copy move onto another stream of the same device) is
+        accepted and has no effect: engine has one stream per device, so this always copies.
+        """
         return F.copy(self, device)
+
+    def set_value(self, value):
+        """Deprecated in MegEngine (use ``x[...] = value``): take `value` as this tensor's value."""
+        if not isinstance(value, Tensor):
+            value = Tensor(value, dtype=self.dtype, device=self.device)
+        self._reset(value)
+
+    def reset_zero(self):
+        """Deprecated in MegEngine (use ``x *= 0``): set every element to zero, in place."""
+        self *= 0
+
+    # DLPack: zero-copy exchange with numpy, torch and CuPy through the backend array.
+    def __dlpack__(self, stream=None):
+        if stream is not None and not isinstance(stream, int):
+            raise TypeError(f"Tensor.__dlpack__: stream must be an int or None, got "
+                            f"{type(stream).__name__}")
+        a = self._storage.array
+        return a.__dlpack__() if stream is None or isinstance(a, np.ndarray) else \
+            a.__dlpack__(stream=stream)
+
+    def __dlpack_device__(self):
+        return self._storage.array.__dlpack_device__()
 
     def _reset(self, other):
         """Make self hold other's value and graph position (MegEngine's in-place semantics).
@@ -295,6 +388,38 @@ class Tensor:
     def __abs__(self):
         return F.abs(self)
 
+    # round(x), math.floor(x), ... are elementwise and return Tensors, as in MegEngine
+    def __round__(self, ndigits=None):
+        if ndigits is None:
+            return F.round(self)
+        scale = 10.0 ** ndigits
+        return F.round(self * scale) / scale
+
+    def __floor__(self):
+        return F.floor(self)
+
+    def __ceil__(self):
+        return F.ceil(self)
+
+    def __trunc__(self):
+        return F.trunc(self)
+
+    def __lshift__(self, o):
+        return F.left_shift(self, o)
+
+    def __rlshift__(self, o):
+        return F.left_shift(o, self)
+
+    def __rshift__(self, o):
+        return F.right_shift(self, o)
+
+    def __rrshift__(self, o):
+        return F.right_shift(o, self)
+
+    def __contains__(self, value):
+        """`value in x`: whether any element equals value."""
+        return bool(F.equal(self, value)._host().any())
+
     def __invert__(self):
         return F.logical_not(self)
 
@@ -376,6 +501,14 @@ class Tensor:
         self._reset(self ^ o)
         return self
 
+    def __ilshift__(self, o):
+        self._reset(self << o)
+        return self
+
+    def __irshift__(self, o):
+        self._reset(self >> o)
+        return self
+
     # --------------------------------------------------------------- indexing
     def __getitem__(self, index):
         return _ix.getitem(self, index)
@@ -393,8 +526,10 @@ class Parameter(Tensor):
         return "Parameter" + super().__repr__()[len("Tensor"):]
 
 
-def tensor(data=None, dtype=None, device=None, **kwargs):
-    return Tensor(data, dtype=dtype, device=device, **kwargs)
+# MegEngine's alias: `tensor` is the class itself (isinstance(x, mge.tensor) works).
+tensor = Tensor
+
+_FORMATS = ("default", "nchw", "nhwc")
 
 
 def _rebuild_tensor(cls, array, device, name, map_location=None):

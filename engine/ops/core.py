@@ -69,7 +69,7 @@ class Node:
 
 
 def _tensor(storage, node=None, idx=0):
-    t = Tensor.__new__(Tensor)
+    t = _Tensor_new(Tensor)
     t._storage = storage
     t._node = node
     t._idx = idx
@@ -162,7 +162,7 @@ class Op:
 
 _ndarray = np.ndarray
 _Tensor = Tensor
-_Tensor_new = Tensor.__new__
+_Tensor_new = object.__new__  # a bare Tensor: Tensor.__new__ would build a value
 
 
 def _device_mismatch(cls, inputs):
