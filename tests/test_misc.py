@@ -292,3 +292,16 @@ def test_save_gives_the_file_a_normal_mode(tmp_path):
         assert (path.stat().st_mode & 0o777) == 0o640
     finally:
         os.umask(umask)
+
+
+def test_registry_refuses_a_second_op_of_the_same_name():
+    from engine.ops import REGISTRY
+    from engine.ops.core import Op
+
+    assert "Exp" in REGISTRY
+    with pytest.raises(TypeError, match="op Exp .*already declared in engine.ops.elemwise"):
+        class Exp(Op):  # noqa: F811 - the clash is the point
+            @staticmethod
+            def forward(xp, x):
+                return x
+    assert REGISTRY["Exp"].__module__ == "engine.ops.elemwise"

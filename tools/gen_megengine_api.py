@@ -111,21 +111,21 @@ def reference_names(folder):
 
 
 def resolve(dotted):
+    """(object, found) as a user reaches it: attributes first, submodule imports otherwise."""
     parts = dotted.split(".")
-    for cut in range(len(parts), 0, -1):
+    obj = importlib.import_module(parts[0])
+    for i, attr in enumerate(parts[1:], start=1):
         try:
-            obj = importlib.import_module(".".join(parts[:cut]))
-        except Exception:
-            continue
-        try:
-            for attr in parts[cut:]:
+            if hasattr(obj, attr):
                 obj = getattr(obj, attr)
-        except AttributeError:
-            return None, False
+                continue
         except Exception:  # a property that needs set-up (distributed.backend): it exists
             return None, True
-        return obj, True
-    return None, False
+        try:
+            obj = importlib.import_module(".".join(parts[: i + 1]))
+        except Exception:
+            return None, False
+    return obj, True
 
 
 def describe(obj):

@@ -153,6 +153,12 @@ class Op:
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
         if not cls.__name__.startswith("_"):  # private bases share code, they are not ops
+            prev = REGISTRY.get(cls.__name__)
+            if prev is not None:
+                # two ops of one name would silently replace each other in the table (and in
+                # every test row that names it): refuse the second
+                raise TypeError(f"op {cls.__name__} ({cls.__module__}) is already declared in "
+                                f"{prev.__module__}; give the new op another name")
             REGISTRY[cls.__name__] = cls
         for name in ("forward", "backward"):
             f = cls.__dict__.get(name)
