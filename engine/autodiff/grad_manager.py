@@ -1,4 +1,4 @@
-"""GradManager: MegEngine's autograd tape.
+"""GradManager: MegEngine's autograd tape (engine.autodiff.grad_manager, MegEngine's path).
 
 Why attach comes first: while a GradManager records, an op creates a graph node only when one of
 its inputs is attached (or was computed from an attached tensor). Attaching after the ops ran
@@ -19,13 +19,10 @@ backward, the backward pass is itself recorded, which gives higher-order gradien
 import contextlib
 import weakref
 
-from . import _dtr
-from .allocator import Storage
-from ._function import Function
-from .ops import core
-from .tensor import Tensor
-
-__all__ = ["Function", "GradManager"]
+from .. import _dtr
+from ..allocator import Storage
+from ..ops import core
+from ..tensor import Tensor
 
 
 def _key(t):

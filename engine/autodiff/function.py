@@ -17,8 +17,8 @@ is still recording while it runs records it: nested GradManagers give higher-ord
 of whatever the backward computes. Under DTR the values the user keeps on `self` are ordinary
 tensors made by ordinary ops, so they can be evicted and recomputed like any other.
 """
-from .ops import core
-from .tensor import Tensor
+from ..ops import core
+from ..tensor import Tensor
 
 
 class Function:
