@@ -8,6 +8,7 @@ from .dropout import Dropout
 from .linear import Embedding, Identity, Linear
 from .module import Module
 from .normalization import GroupNorm, LayerNorm
+from .rnn import LSTM, RNN, LSTMCell, RNNCell
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .sequential import Sequential
 
@@ -16,4 +17,5 @@ __all__ = [
     "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm", "ReLU",
     "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Softmax", "Dropout", "MaxPool2d", "AvgPool2d",
     "AdaptiveAvgPool2d",
+    "RNNCell", "LSTMCell", "RNN", "LSTM",
 ]
