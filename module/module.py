@@ -103,11 +103,19 @@ class Module:
         self._modules = []  # names of module-like attributes, in assignment order (for repr)
         self.name = name
         self.training = True
+        self.quantize_disabled = False
         self._forward_pre_hooks = OrderedDict()
         self._forward_hooks = OrderedDict()
 
-    def forward(self, *inputs):
+    def forward(self, inputs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __setstate__(self, state):
+        # modules pickled before an attribute existed get its default
+        state.setdefault("quantize_disabled", False)
+        state.setdefault("_forward_pre_hooks", OrderedDict())
+        state.setdefault("_forward_hooks", OrderedDict())
+        self.__dict__.update(state)
 
     # ---------------------------------------------------------------- attributes
     def __setattr__(self, name, value):
@@ -241,6 +249,76 @@ class Module:
     def eval(self):
         self.train(False)
 
+    def disable_quantize(self, value=True):
+        """Mark this module and every sub-module to be skipped by quantization passes.
+
+        Args:
+            value: the `quantize_disabled` flag to set. Default: True
+
+        Returns:
+            This module (so `head = M.Linear(4, 2).disable_quantize()` reads in one line).
+
+        Examples:
+            >>> import engine.module as M
+            >>> net = M.Sequential(M.Linear(4, 2), M.ReLU()).disable_quantize()
+            >>> [m.quantize_disabled for m in net.modules()]
+            [True, True, True]
+        """
+        for m in self.modules():
+            m.quantize_disabled = value
+        return self
+
+    def replace_param(self, params, start_pos, seen=None):
+        """Replace this module's parameters by those of `params` (MegEngine's deprecated
+        ParamPack helper).
+
+        Parameters are numbered depth first from `start_pos` in sorted attribute order. As in
+        MegEngine, only Parameters and Modules held directly by an attribute are visited (not
+        those inside lists or dicts), and each object is counted once.
+
+        Args:
+            params: dict position -> Parameter; positions it lacks keep their parameter.
+            start_pos: the position of this module's first parameter.
+            seen: ids of the objects already visited (None: a fresh set).
+
+        Returns:
+            How many positions this module and its sub-modules cover.
+
+        Examples:
+            >>> import numpy as np
+            >>> import engine as mge
+            >>> import engine.module as M
+            >>> fc = M.Linear(3, 2)
+            >>> new_bias = mge.Parameter(np.ones(2, "float32"))
+            >>> fc.replace_param({0: new_bias}, 0)  # position 0 is "bias", 1 is "weight"
+            2
+            >>> fc.bias is new_bias
+            True
+        """
+        offset = 0
+        if seen is None:
+            warnings.warn("Module.replace_param is deprecated (since MegEngine 1.0)",
+                          DeprecationWarning, stacklevel=2)
+            seen = {id(self)}
+        attrs = vars(self)
+        for key in sorted(attrs):
+            value = attrs[key]
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            if isinstance(value, Parameter):
+                new = params.get(start_pos + offset)
+                if new is not None:
+                    if tuple(new.shape) != tuple(value.shape):
+                        raise ValueError(f"replace_param ({type(self).__name__}.{key}): the "
+                                         f"parameter at position {start_pos + offset} has shape "
+                                         f"{tuple(new.shape)}, expected {tuple(value.shape)}")
+                    object.__setattr__(self, key, new)
+                offset += 1
+            elif isinstance(value, Module):
+                offset += value.replace_param(params, start_pos + offset, seen)
+        return offset
+
     def zero_grad(self):
         """Set every parameter's existing gradient to zeros (MegEngine's deprecated API; prefer
         optimizer.clear_grad(), which drops the gradients)."""
@@ -273,6 +351,37 @@ class Module:
                 var = var.numpy()
             rst[key] = var
         return rst
+
+    def _state_dict(self, rst=None, prefix="", keep_var=False):
+        """OrderedDict (owner module type, key) -> numpy copy (keep_var: the Tensor) of every
+        parameter and buffer, unflattened (MegEngine's internal form behind state_dict)."""
+        rst = OrderedDict() if rst is None else rst
+        for key, var, owner in self._local_states(prefix):
+            rst[(type(owner), key)] = var if keep_var else var.numpy()
+        return rst
+
+    def _load_state_dict_with_closure(self, closure):
+        """Load every parameter and buffer from `closure(key, tensor) -> array or None` (None
+        skips the key); returns the sets (loaded keys, skipped keys). A value of another shape is
+        a ValueError (normalisation layers accept any value of the same size)."""
+        if not callable(closure):
+            raise TypeError(f"_load_state_dict_with_closure: closure must be callable, got "
+                            f"{type(closure).__name__}")
+        loaded, skipped = set(), set()
+        for key, var, owner in self._local_states():
+            value = closure(key, var)
+            if value is None:
+                skipped.add(key)
+                continue
+            value = np.asarray(value.numpy() if isinstance(value, Tensor) else value)
+            if value.shape != tuple(var.shape):
+                if not (owner._flat_state and value.size == var.size):
+                    raise ValueError(f"load_state_dict: {key}: expected shape "
+                                     f"{tuple(var.shape)}, got {value.shape}")
+                value = value.reshape(var.shape)
+            var._reset(type(var)(value, dtype=value.dtype, device=var.device))
+            loaded.add(key)
+        return loaded, skipped
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values into this module's parameters and buffers (keeping their identity).
