@@ -23,7 +23,7 @@ import numpy as np
 
 from engine.tensor import Parameter, Tensor
 
-__all__ = ["Module", "HookHandler", "StateDictError"]
+__all__ = ["Module", "HookHandler", "StateDictError", "StructureKeyError"]
 
 
 class StateDictError(KeyError, ValueError):
@@ -50,6 +50,27 @@ class HookHandler:
             hooks.pop(self.id, None)
 
 
+class StructureKeyError(TypeError, AssertionError):
+    """A dict attribute holding Tensors or Modules has a non-str key (MegEngine raises an
+    AssertionError here: this is both)."""
+
+
+def _access_structure(obj, key, callback=None):
+    """Follow the dotted `key` ("blocks.0.weight") from `obj` through attributes, list / tuple
+    indices and dict keys; returns the object found, or callback(parent, last key, object)."""
+    cur, parent, k = obj, None, None
+    for k in key.split("."):
+        parent = cur
+        if isinstance(cur, (list, tuple)):
+            k = int(k)
+            cur = cur[k]
+        elif isinstance(cur, dict):
+            cur = cur[k]
+        else:
+            cur = getattr(cur, k)
+    return cur if callback is None else callback(parent, k, cur)
+
+
 def _expand(key, obj):
     """[(dotted key, leaf)] for the Tensors and Modules in an attribute value."""
     if isinstance(obj, (Tensor, Module)):
@@ -64,8 +85,8 @@ def _expand(key, obj):
     for k, v in items:
         sub = _expand(k, v)
         if sub and not isinstance(k, str):
-            raise TypeError(f"Module: a dict holding Tensors or Modules must have str keys, got "
-                            f"key {k!r} in attribute {key!r}")
+            raise StructureKeyError(f"Module: keys for Tensor and Module must be str, error key: "
+                                    f"{k!r} (a dict in attribute {key!r})")
         out += [(f"{key}.{kk}", leaf) for kk, leaf in sub]
     return out
 
@@ -102,6 +123,10 @@ class Module:
             raise ValueError(f"Module: name must be a non-empty string, got {name!r}")
         self._modules = []  # names of module-like attributes, in assignment order (for repr)
         self.name = name
+        # MegEngine's naming: _short_name is the attribute a parent holds this module under,
+        # _name the dotted path from the outermost named module ("backbone.layer1.0")
+        self._short_name = None
+        self._name = None
         self.training = True
         self.quantize_disabled = False
         self._forward_pre_hooks = OrderedDict()
@@ -113,6 +138,9 @@ class Module:
     def __setstate__(self, state):
         # modules pickled before an attribute existed get its default
         state.setdefault("quantize_disabled", False)
+        if "_short_name" not in state:  # MegEngine < 1.5 kept the short name in _name
+            state["_short_name"] = state.get("_name")
+            state["_name"] = None
         state.setdefault("_forward_pre_hooks", OrderedDict())
         state.setdefault("_forward_hooks", OrderedDict())
         self.__dict__.update(state)
@@ -131,6 +159,11 @@ class Module:
                     modules.append(name)
             elif name in modules:
                 modules.remove(name)
+            if modules is not None and module_like:
+                prefix = self.__dict__.get("_name") or self.__dict__.get("name")
+                for key, leaf in _expand(name, value):
+                    if isinstance(leaf, Module):
+                        _set_module_name(leaf, prefix, key)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
@@ -461,6 +494,20 @@ class Module:
         elif lines:
             body = "\n  " + "\n  ".join(lines) + "\n"
         return f"{type(self).__name__}({body})"
+
+
+def _set_module_name(module, prefix, key):
+    """Name `module` `key` under `prefix` and its sub-modules below it, unless it already has
+    another short name (a module shared under a second attribute keeps its first name, as in
+    MegEngine)."""
+    short = module.__dict__.get("_short_name")
+    if short and short != key:
+        return
+    full = f"{prefix}.{key}" if prefix else key
+    object.__setattr__(module, "_short_name", key)
+    object.__setattr__(module, "_name", full)
+    for k, child in module._flatten(recursive=False, with_key=True, predicate=_is_module):
+        _set_module_name(child, full, k)
 
 
 def _indent(text, spaces):

@@ -107,3 +107,52 @@ FORWARD_NAMES = {
 def test_forward_argument_names_are_megengine_s(name):
     params = list(inspect.signature(getattr(M, name).forward).parameters)[1:]
     assert params == FORWARD_NAMES[name]
+
+
+def test_submodules_get_megengine_s_dotted_names():
+    class Block(M.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = M.Linear(2, 2)
+            self.acts = [M.ReLU()]
+
+        def forward(self, x):
+            return x
+
+    class Top(M.Module):
+        def __init__(self):
+            super().__init__(name="net")
+            self.blk = Block()
+            self.again = self.blk  # a second attribute keeps the first name
+
+        def forward(self, x):
+            return x
+
+    top = Top()
+    assert [(m._name, m._short_name) for m in top.modules()] == [
+        (None, None), ("net.blk", "blk"), ("net.blk.acts.0", "acts.0"), ("net.blk.fc", "fc")]
+    assert set(vars(M.Identity())) == {"_modules", "name", "training", "quantize_disabled",
+                                       "_forward_pre_hooks", "_forward_hooks", "_name",
+                                       "_short_name"}
+
+
+def test_structure_helpers():
+    from engine.module.module import _access_structure
+
+    net = Net()
+    assert _access_structure(net, "lst.0.weight") is net.lst[0].weight
+    assert _access_structure(net, "lst.0", lambda parent, key, obj: (parent, key)) == (
+        net.lst, 0)
+
+    class BadKeys(M.Module):
+        def __init__(self):
+            super().__init__()
+            self.table = {True: mge.Tensor([1.0]), False: 0}
+
+        def forward(self, x):
+            return x
+
+    # MegEngine raises an AssertionError; engine's error is also a TypeError
+    with pytest.raises(AssertionError, match="keys for Tensor and Module must be str, error "
+                                             "key: True"):
+        BadKeys()
