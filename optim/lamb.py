@@ -114,7 +114,7 @@ class LAMB(Optimizer):
             lamb_update(master, grad, self._writable(states["exp_avg"]),
                         self._writable(states["exp_avg_sq"]), lr, beta1, beta2, eps,
                         weight_decay, float(step), self.bias_correction, self.always_adapt)
-            if master.dtype != p.dtype:  # LAMBFp16: the parameter is the rounded master copy
+            if "param_fp32" in states:  # LAMBFp16: the parameter is the rounded master copy
                 self._writable(p)[...] = master.astype(p.dtype)
 
 

@@ -140,6 +140,14 @@ def test_lamb_fp16_keeps_a_float32_master_copy(kw):
         np.testing.assert_array_equal(p.numpy(), master.numpy().astype(np.float16))
 
 
+def test_lamb_fp16_on_float32_parameters_matches_lamb():
+    kw = dict(lr=0.01, weight_decay=0.1)
+    _, plain = run(optim.LAMB, kw, 4)
+    _, fp16 = run(optim.LAMBFp16, kw, 4)
+    for a, b in zip(plain, fp16):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
 def test_defaults_are_megengine_s():
     p = mge.Parameter(np.ones(2, "float32"))
     assert {k: v for k, v in optim.Adagrad([p]).param_groups[0].items() if k != "params"} == \
