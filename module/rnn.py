@@ -395,6 +395,15 @@ class RNN(RNNBase):
                      "RNN", "hx")
         return [hx]
 
+    def get_output_from_hidden(self, hx):
+        """The hidden state itself (an RNN has no cell state)."""
+        return hx
+
+    def apply_op(self, input, hx):  # noqa: A002 (MegEngine's argument name)
+        """Run the layers on a (seq_len, batch, input_size) input from the initial state hx;
+        returns (output, h_n) (forward without the batch_first transposes and checks)."""
+        return self._run(input, [hx])
+
     def _step(self, gi, cur, w_hh, b_hh):
         return [_rnn_step(gi, cur[0], w_hh, b_hh, self.nonlinearity)]
 
@@ -462,6 +471,16 @@ class LSTM(RNNBase):
         _check_state(hx[0], shape, "LSTM", "h_0")
         _check_state(hx[1], shape, "LSTM", "c_0")
         return list(hx)
+
+    def get_output_from_hidden(self, hx):
+        """h of the state pair (h, c)."""
+        return hx[0]
+
+    def apply_op(self, input, hx):  # noqa: A002 (MegEngine's argument name)
+        """Run the layers on a (seq_len, batch, input_size) input from the initial states
+        hx = (h_0, c_0); returns (output, (h_n, c_n)) (forward without the batch_first
+        transposes and checks)."""
+        return self._run(input, list(hx))
 
     def _step(self, gi, cur, w_hh, b_hh):
         return list(_lstm_step(gi, cur[0], cur[1], w_hh, b_hh))

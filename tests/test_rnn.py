@@ -199,3 +199,18 @@ def test_bad_inputs_and_arguments_raise_clear_errors():
         M.RNN(3, 4, dropout=1.5)
     with pytest.raises(ValueError, match="LSTMCell: hidden_size must be a positive int"):
         M.LSTMCell(3, 0)
+
+
+def test_megengine_helper_methods():
+    x = mge.Tensor(randn(5, 2, 3))
+    lstm = M.LSTM(3, 4, 2)
+    h0, c0 = lstm.init_hidden(2)
+    assert h0.shape == (2, 2, 4) and not h0.numpy().any() and not c0.numpy().any()
+    out, (h, c) = lstm.apply_op(x, (h0, c0))
+    ref_out, (ref_h, _) = lstm(x)
+    np.testing.assert_array_equal(out.numpy(), ref_out.numpy())
+    assert lstm.get_output_from_hidden((h, c)) is h
+    rnn = M.RNN(3, 4)
+    out, h = rnn.apply_op(x, rnn.init_hidden(2))
+    np.testing.assert_array_equal(h.numpy(), rnn(x)[1].numpy())
+    assert rnn.get_output_from_hidden(h) is h
