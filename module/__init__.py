@@ -2,13 +2,25 @@
 semantics)."""
 from . import init
 from .activation import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax
+from .batch_matmul_activation import BatchMatMulActivation
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .conv import Conv2d, ConvTranspose2d
+from .conv_bn import (
+    ConvBn2d,
+    ConvBnRelu2d,
+    ConvRelu2d,
+    ConvTransposeBn2d,
+    ConvTransposeBnRelu2d,
+    ConvTransposeRelu2d,
+)
 from .dropout import Dropout
-from .linear import Embedding, Identity, Linear
+from .linear import Embedding, Identity, Linear, LinearRelu
+from .linear_bn import LinearBn1d, LinearBnRelu1d
 from .module import Module
 from .normalization import GroupNorm, LayerNorm
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from .quant_dequant import DequantStub, QuantStub
+from .rnn import LSTM, RNN, LSTMCell, RNNCell
 from .sequential import Sequential
 
 __all__ = [
@@ -16,4 +28,8 @@ __all__ = [
     "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm", "ReLU",
     "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Softmax", "Dropout", "MaxPool2d", "AvgPool2d",
     "AdaptiveAvgPool2d",
+    "RNNCell", "LSTMCell", "RNN", "LSTM",
+    "BatchMatMulActivation", "ConvBn2d", "ConvBnRelu2d", "ConvRelu2d", "ConvTransposeBn2d",
+    "ConvTransposeBnRelu2d", "ConvTransposeRelu2d", "LinearRelu", "LinearBn1d", "LinearBnRelu1d",
+    "QuantStub", "DequantStub",
 ]

@@ -1,4 +1,4 @@
-"""Linear, Identity and Embedding."""
+"""Linear, LinearRelu, Identity and Embedding."""
 import numpy as np
 
 import engine.functional as F
@@ -8,19 +8,42 @@ from . import init
 from ._utils import positive_int
 from .module import Module
 
-__all__ = ["Linear", "Identity", "Embedding"]
+__all__ = ["Linear", "LinearRelu", "Identity", "Embedding"]
 
 
 class Linear(Module):
-    """y = x @ weight.T + bias, weight of shape (out_features, in_features), bias (out_features,).
+    r"""Applies a linear transformation to the input: :math:`y = xW^T + b`, weight of shape
+    (out_features, in_features), bias (out_features,).
 
     Initialisation (MegEngine): weight ~ N(0, 1 / in_features), bias = 0.
+
+    Args:
+        in_features: size of each input sample.
+        out_features: size of each output sample.
+        bias: if ``False``, the layer does not learn an additive bias. Default: ``True``
+        compute_mode: MegEngine's choice of accumulation precision ("float32" for float16
+            inputs); accepted and kept, but it has no effect: engine has one matmul per dtype.
+            Default: ``"default"``
+
+    Returns:
+        The (..., out_features) output of forward(x) for an (..., in_features) input.
+
+    Examples:
+        >>> import numpy as np
+        >>> import engine as mge
+        >>> import engine.module as M
+        >>> m = M.Linear(in_features=3, out_features=1)
+        >>> inp = mge.tensor(np.arange(0, 6).astype("float32").reshape(2, 3))
+        >>> oup = m(inp)
+        >>> oup.numpy().shape
+        (2, 1)
     """
 
-    def __init__(self, in_features, out_features, bias=True, **kwargs):
+    def __init__(self, in_features, out_features, bias=True, compute_mode="default", **kwargs):
         super().__init__(**kwargs)
-        self.in_features = positive_int(in_features, "in_features", "Linear")
-        self.out_features = positive_int(out_features, "out_features", "Linear")
+        self.in_features = positive_int(in_features, "in_features", type(self).__name__)
+        self.out_features = positive_int(out_features, "out_features", type(self).__name__)
+        self.compute_mode = compute_mode
         self.weight = Parameter(np.zeros((out_features, in_features), np.float32))
         self.bias = Parameter(np.zeros((out_features,), np.float32)) if bias else None
         self.reset_parameters()
@@ -33,12 +56,40 @@ class Linear(Module):
         if self.bias is not None:
             init.zeros_(self.bias)
 
+    def calc_linear(self, x, weight, bias):
+        """x @ weight.T + bias (what forward computes, with the given weights)."""
+        return F.nn.linear(x, weight, bias)
+
     def forward(self, x):
-        return F.nn.linear(x, self.weight, self.bias)
+        return self.calc_linear(x, self.weight, self.bias)
 
     def _module_info_string(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+
+class LinearRelu(Linear):
+    r"""A fused :class:`Linear` and :func:`~.relu`: :math:`y = \max(xW^T + b, 0)`, with
+    Linear's parameters (weight, bias) and arguments.
+
+    Args: as :class:`Linear`.
+
+    Returns:
+        The (..., out_features) output of forward(inp).
+
+    Examples:
+        >>> import numpy as np
+        >>> import engine as mge
+        >>> import engine.module as M
+        >>> m = M.LinearRelu(2, 1, bias=False)
+        >>> m.weight[...] = mge.tensor([[1.0, -1.0]])
+        >>> print(m(mge.tensor([[1.0, 2.0], [3.0, 1.0]])).numpy())
+        [[0.]
+         [2.]]
+    """
+
+    def forward(self, inp):
+        return F.relu(self.calc_linear(inp, self.weight, self.bias))
 
 
 class Identity(Module):

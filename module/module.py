@@ -23,7 +23,7 @@ import numpy as np
 
 from engine.tensor import Parameter, Tensor
 
-__all__ = ["Module", "HookHandler", "StateDictError"]
+__all__ = ["Module", "HookHandler", "StateDictError", "StructureKeyError"]
 
 
 class StateDictError(KeyError, ValueError):
@@ -50,6 +50,27 @@ class HookHandler:
             hooks.pop(self.id, None)
 
 
+class StructureKeyError(TypeError, AssertionError):
+    """A dict attribute holding Tensors or Modules has a non-str key (MegEngine raises an
+    AssertionError here: this is both)."""
+
+
+def _access_structure(obj, key, callback=None):
+    """Follow the dotted `key` ("blocks.0.weight") from `obj` through attributes, list / tuple
+    indices and dict keys; returns the object found, or callback(parent, last key, object)."""
+    cur, parent, k = obj, None, None
+    for k in key.split("."):
+        parent = cur
+        if isinstance(cur, (list, tuple)):
+            k = int(k)
+            cur = cur[k]
+        elif isinstance(cur, dict):
+            cur = cur[k]
+        else:
+            cur = getattr(cur, k)
+    return cur if callback is None else callback(parent, k, cur)
+
+
 def _expand(key, obj):
     """[(dotted key, leaf)] for the Tensors and Modules in an attribute value."""
     if isinstance(obj, (Tensor, Module)):
@@ -64,8 +85,8 @@ def _expand(key, obj):
     for k, v in items:
         sub = _expand(k, v)
         if sub and not isinstance(k, str):
-            raise TypeError(f"Module: a dict holding Tensors or Modules must have str keys, got "
-                            f"key {k!r} in attribute {key!r}")
+            raise StructureKeyError(f"Module: keys for Tensor and Module must be str, error key: "
+                                    f"{k!r} (a dict in attribute {key!r})")
         out += [(f"{key}.{kk}", leaf) for kk, leaf in sub]
     return out
 
@@ -102,12 +123,27 @@ class Module:
             raise ValueError(f"Module: name must be a non-empty string, got {name!r}")
         self._modules = []  # names of module-like attributes, in assignment order (for repr)
         self.name = name
+        # MegEngine's naming: _short_name is the attribute a parent holds this module under,
+        # _name the dotted path from the outermost named module ("backbone.layer1.0")
+        self._short_name = None
+        self._name = None
         self.training = True
+        self.quantize_disabled = False
         self._forward_pre_hooks = OrderedDict()
         self._forward_hooks = OrderedDict()
 
-    def forward(self, *inputs):
+    def forward(self, inputs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __setstate__(self, state):
+        # modules pickled before an attribute existed get its default
+        state.setdefault("quantize_disabled", False)
+        if "_short_name" not in state:  # MegEngine < 1.5 kept the short name in _name
+            state["_short_name"] = state.get("_name")
+            state["_name"] = None
+        state.setdefault("_forward_pre_hooks", OrderedDict())
+        state.setdefault("_forward_hooks", OrderedDict())
+        self.__dict__.update(state)
 
     # ---------------------------------------------------------------- attributes
     def __setattr__(self, name, value):
@@ -123,6 +159,11 @@ class Module:
                     modules.append(name)
             elif name in modules:
                 modules.remove(name)
+            if modules is not None and module_like:
+                prefix = self.__dict__.get("_name") or self.__dict__.get("name")
+                for key, leaf in _expand(name, value):
+                    if isinstance(leaf, Module):
+                        _set_module_name(leaf, prefix, key)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
@@ -241,6 +282,76 @@ class Module:
     def eval(self):
         self.train(False)
 
+    def disable_quantize(self, value=True):
+        """Mark this module and every sub-module to be skipped by quantization passes.
+
+        Args:
+            value: the `quantize_disabled` flag to set. Default: True
+
+        Returns:
+            This module (so `head = M.Linear(4, 2).disable_quantize()` reads in one line).
+
+        Examples:
+            >>> import engine.module as M
+            >>> net = M.Sequential(M.Linear(4, 2), M.ReLU()).disable_quantize()
+            >>> [m.quantize_disabled for m in net.modules()]
+            [True, True, True]
+        """
+        for m in self.modules():
+            m.quantize_disabled = value
+        return self
+
+    def replace_param(self, params, start_pos, seen=None):
+        """Replace this module's parameters by those of `params` (MegEngine's deprecated
+        ParamPack helper).
+
+        Parameters are numbered depth first from `start_pos` in sorted attribute order. As in
+        MegEngine, only Parameters and Modules held directly by an attribute are visited (not
+        those inside lists or dicts), and each object is counted once.
+
+        Args:
+            params: dict position -> Parameter; positions it lacks keep their parameter.
+            start_pos: the position of this module's first parameter.
+            seen: ids of the objects already visited (None: a fresh set).
+
+        Returns:
+            How many positions this module and its sub-modules cover.
+
+        Examples:
+            >>> import numpy as np
+            >>> import engine as mge
+            >>> import engine.module as M
+            >>> fc = M.Linear(3, 2)
+            >>> new_bias = mge.Parameter(np.ones(2, "float32"))
+            >>> fc.replace_param({0: new_bias}, 0)  # position 0 is "bias", 1 is "weight"
+            2
+            >>> fc.bias is new_bias
+            True
+        """
+        offset = 0
+        if seen is None:
+            warnings.warn("Module.replace_param is deprecated (since MegEngine 1.0)",
+                          DeprecationWarning, stacklevel=2)
+            seen = {id(self)}
+        attrs = vars(self)
+        for key in sorted(attrs):
+            value = attrs[key]
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            if isinstance(value, Parameter):
+                new = params.get(start_pos + offset)
+                if new is not None:
+                    if tuple(new.shape) != tuple(value.shape):
+                        raise ValueError(f"replace_param ({type(self).__name__}.{key}): the "
+                                         f"parameter at position {start_pos + offset} has shape "
+                                         f"{tuple(new.shape)}, expected {tuple(value.shape)}")
+                    object.__setattr__(self, key, new)
+                offset += 1
+            elif isinstance(value, Module):
+                offset += value.replace_param(params, start_pos + offset, seen)
+        return offset
+
     def zero_grad(self):
         """Set every parameter's existing gradient to zeros (MegEngine's deprecated API; prefer
         optimizer.clear_grad(), which drops the gradients)."""
@@ -273,6 +384,37 @@ class Module:
                 var = var.numpy()
             rst[key] = var
         return rst
+
+    def _state_dict(self, rst=None, prefix="", keep_var=False):
+        """OrderedDict (owner module type, key) -> numpy copy (keep_var: the Tensor) of every
+        parameter and buffer, unflattened (MegEngine's internal form behind state_dict)."""
+        rst = OrderedDict() if rst is None else rst
+        for key, var, owner in self._local_states(prefix):
+            rst[(type(owner), key)] = var if keep_var else var.numpy()
+        return rst
+
+    def _load_state_dict_with_closure(self, closure):
+        """Load every parameter and buffer from `closure(key, tensor) -> array or None` (None
+        skips the key); returns the sets (loaded keys, skipped keys). A value of another shape is
+        a ValueError (normalisation layers accept any value of the same size)."""
+        if not callable(closure):
+            raise TypeError(f"_load_state_dict_with_closure: closure must be callable, got "
+                            f"{type(closure).__name__}")
+        loaded, skipped = set(), set()
+        for key, var, owner in self._local_states():
+            value = closure(key, var)
+            if value is None:
+                skipped.add(key)
+                continue
+            value = np.asarray(value.numpy() if isinstance(value, Tensor) else value)
+            if value.shape != tuple(var.shape):
+                if not (owner._flat_state and value.size == var.size):
+                    raise ValueError(f"load_state_dict: {key}: expected shape "
+                                     f"{tuple(var.shape)}, got {value.shape}")
+                value = value.reshape(var.shape)
+            var._reset(type(var)(value, dtype=value.dtype, device=var.device))
+            loaded.add(key)
+        return loaded, skipped
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values into this module's parameters and buffers (keeping their identity).
@@ -352,6 +494,20 @@ class Module:
         elif lines:
             body = "\n  " + "\n  ".join(lines) + "\n"
         return f"{type(self).__name__}({body})"
+
+
+def _set_module_name(module, prefix, key):
+    """Name `module` `key` under `prefix` and its sub-modules below it, unless it already has
+    another short name (a module shared under a second attribute keeps its first name, as in
+    MegEngine)."""
+    short = module.__dict__.get("_short_name")
+    if short and short != key:
+        return
+    full = f"{prefix}.{key}" if prefix else key
+    object.__setattr__(module, "_short_name", key)
+    object.__setattr__(module, "_name", full)
+    for k, child in module._flatten(recursive=False, with_key=True, predicate=_is_module):
+        _set_module_name(child, full, k)
 
 
 def _indent(text, spaces):

@@ -55,7 +55,12 @@ class Sequential(Module):
         return len(self.layer_keys)
 
     def __iter__(self):
-        return iter([getattr(self, k) for k in self.layer_keys])
+        return iter(self.layer_values)
+
+    @property
+    def layer_values(self):
+        """The layers, in order (the values matching `layer_keys`)."""
+        return [getattr(self, k) for k in self.layer_keys]
 
     def append(self, module):
         """Add `module` at the end, named by its position."""

@@ -112,3 +112,8 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_
 
 def _xp(array):
     return np if isinstance(array, np.ndarray) else sys.modules["cupy"]
+
+
+def array_module(array):
+    """numpy or cupy, whichever holds `array` (for updates written with plain array ops)."""
+    return _xp(array)

@@ -98,14 +98,20 @@ class Optimizer:
         self.param_groups.append(group)
         self._create_state(group)
 
-    def _add_state(self, param, state_name, initializer=None):
-        """Create state `state_name` of `param` (zeros like param unless initializer)."""
+    def _add_state(self, param, state_name, initializer=None, dtype="float32"):
+        """Create state `state_name` of `param`: zeros of param's shape unless `initializer`
+        (an array or scalar), stored as `dtype` (float32: optimizer states stay float32 for
+        float16 parameters)."""
         if initializer is None:
             initializer = np.zeros(param.shape, dtype=np.float32)
         states = self._state.setdefault(param, {})
         if state_name in states:  # loaded from a state_dict, or created before
             return
-        states[state_name] = Tensor(initializer, dtype=np.float32, device=param.device)
+        states[state_name] = Tensor(initializer, dtype=dtype, device=param.device)
+
+    def _get_params(self):
+        """Every optimized Parameter, in group order."""
+        return [p for group in self.param_groups for p in group["params"]]
 
     def _create_state(self, param_group):
         raise NotImplementedError
@@ -132,6 +138,19 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is not None:
                     p.grad = Tensor(np.zeros(p.grad.shape, p.grad.dtype), device=p.grad.device)
+
+    def backward(self, loss):
+        """Not supported, as in MegEngine: gradients come from autodiff.GradManager."""
+        raise NotImplementedError("Optimizer.backward: use autodiff.GradManager instead "
+                                  "(gm.backward(loss))")
+
+    def bcast_param(self):
+        """Broadcast every parameter from rank 0 so all workers start from the same values.
+
+        engine runs in one process (distributed training is not there yet), where rank 0 is the
+        only worker: the broadcast leaves every parameter as it is. Returns None.
+        """
+        return None
 
     def _grad_array(self, param):
         """The raw gradient of `param` (None when it has none), checked against its shape."""

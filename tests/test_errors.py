@@ -252,7 +252,58 @@ CASES = [
     ("pool_binding_padding", lambda: __import__("engine._C").__dict__["_C"].max_pool2d_forward(
         np.ones((1, 1, 1, 1), "float32"), (1, 1), (1, 1), (1, 1)), ValueError,
      r"max_pool2d_forward: padding \(1, 1\) must be at most half of the kernel"),
+    # recurrent layers, fused modules and the extra optimizers (issue 11)
+    ("lstm_input_size", lambda: M.LSTM(3, 4)(T(5, 2, 7)), ValueError,
+     r"LSTM: expected a 3-D input with last dimension 3, got shape \(5, 2, 7\)"),
+    ("rnn_hx_shape", lambda: M.RNN(3, 4, 2)(T(5, 2, 3), T(1, 2, 4)), ValueError,
+     r"RNN: hx of shape \(1, 2, 4\) does not match the expected \(2, 2, 4\)"),
+    ("lstm_hx_not_pair", lambda: M.LSTM(3, 4)(T(5, 2, 3), T(1, 2, 4)), TypeError,
+     r"LSTM: hx must be a pair \(h_0, c_0\)"),
+    ("lstm_cell_c_shape", lambda: M.LSTMCell(3, 4)(T(2, 3), (T(2, 4), T(3, 4))), ValueError,
+     r"LSTMCell: c of shape \(3, 4\) does not match the expected \(2, 4\)"),
+    ("rnn_cell_input_ndim", lambda: M.RNNCell(3, 4)(T(2, 5, 3)), ValueError,
+     r"RNNCell: expected a 2-D input with last dimension 3, got shape \(2, 5, 3\)"),
+    ("rnn_nonlinearity", lambda: M.RNNCell(3, 4, nonlinearity="gelu"), ValueError,
+     r"RNNCell: nonlinearity must be 'tanh' or 'relu', got 'gelu'"),
+    ("lstm_proj_size", lambda: M.LSTM(3, 4, proj_size=5), ValueError,
+     r"LSTM: proj_size \(5\) has to be smaller than hidden_size \(4\)"),
+    ("rnn_dropout", lambda: M.RNN(3, 4, dropout=-0.1), ValueError,
+     r"RNN: dropout must be a float in \[0, 1\]"),
+    ("batch_matmul_activation_shape", lambda: M.BatchMatMulActivation(2, 3, 4)(T(2, 4, 4)),
+     ValueError, r"BatchMatMulActivation: expected an input of shape \(batch=2, in_features=3, "
+     r"K\), got \(2, 4, 4\)"),
+    ("convbn2d_channels", lambda: M.ConvBn2d(3, 4, 1)(T(1, 5, 4, 4)), ValueError,
+     r"conv2d: input of shape \(1, 5, 4, 4\) has 5 channels but weight of shape "
+     r"\(4, 3, 1, 1\)"),
+    ("linearbn1d_features", lambda: M.LinearBn1d(3, 4)(T(2, 5)), ValueError,
+     r"linear: input of shape \(2, 5\) needs a weight of shape \(out, 5\), got \(4, 3\)"),
+    ("adagrad_lr_decay", lambda: optim.Adagrad([mge.Parameter([1.0])], lr_decay=-1), ValueError,
+     r"Adagrad: invalid lr_decay -1 \(must be >= 0\)"),
+    ("adadelta_rho", lambda: optim.Adadelta([mge.Parameter([1.0])], rho=2.0), ValueError,
+     r"Adadelta: invalid rho 2.0 \(must be in \[0, 1\]\)"),
+    ("lamb_betas", lambda: optim.LAMB([mge.Parameter([1.0])], lr=0.1, betas=(0.9, 1.0)),
+     ValueError, r"LAMB: betas must be two values in \[0, 1\), got \(0.9, 1.0\)"),
+    ("lamb_grad_shape", lambda: _lamb_step_with_grad(np.ones(2, "float32")), ValueError,
+     r"LAMB.step: gradient of shape \(2,\) does not match its parameter of shape \(3,\)"),
+    ("replace_param_shape", lambda: _replace_param_quietly(
+        M.Linear(2, 3), {0: mge.Parameter(np.zeros(2, "float32"))}), ValueError,
+     r"replace_param \(Linear.bias\): the parameter at position 0 has shape \(2,\), "
+     r"expected \(3,\)"),
 ]
+
+
+def _replace_param_quietly(module, params):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # replace_param is deprecated
+        module.replace_param(params, 0)
+
+
+def _lamb_step_with_grad(grad):
+    p = mge.Parameter(np.ones(3, "float32"))
+    p.grad = mge.tensor(grad)
+    optim.LAMB([p], lr=0.1).step()
 
 
 def _step_with_grad(grad):
