@@ -24,3 +24,21 @@ def test_shapes_cnn_example_learns():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     acc = float(proc.stdout.strip().splitlines()[-1].split("accuracy ")[1].split(" in ")[0])
     assert acc >= 0.8
+
+
+def test_module_stats_example_reports_totals():
+    script = os.path.join(ROOT, "examples", "module_stats_demo.py")
+    proc = subprocess.run([sys.executable, script, "--size", "32"], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "flops stats:" in proc.stdout and "summary" in proc.stdout
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("params ") and int(last.split("flops ")[1].split(",")[0]) > 0
+
+
+def test_profiler_example_writes_a_timeline(tmp_path):
+    script = os.path.join(ROOT, "examples", "profiler_demo.py")
+    proc = subprocess.run([sys.executable, script, "--steps", "2", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "timeline:" in proc.stdout and list(tmp_path.glob("*.chrome_timeline.json"))

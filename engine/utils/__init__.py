@@ -1,0 +1,1 @@
+"""engine.utils: MegEngine's utility paths - module_stats, profiler, dlpack, hook."""
