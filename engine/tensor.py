@@ -75,6 +75,8 @@ class Tensor:
     __slots__ = ("_storage", "_node", "_idx", "grad", "name", "__dict__", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our reflected operators (ndarray + Tensor)
     _format = "default"     # class default; a tensor created with another format keeps its own
+    dmap_callback = None    # MegEngine's device-mapping hook read by load(); engine's load
+    #                         takes map_location instead, so this is only kept for code that sets it
 
     # Construction happens in __new__ (MegEngine's C++ tensor does the same), so a subclass with
     # its own __init__ that never calls Tensor.__init__ (`Boxes(boxes)`) still holds a value.
@@ -122,6 +124,15 @@ class Tensor:
     @property
     def T(self):
         return F.transpose(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def _tuple_shape(self):
+        return self.shape  # engine's shapes are always tuples (MegEngine's name for that)
+
+    def value_id(self):
+        """An id of the value this tensor holds: equal for tensors sharing one storage."""
+        s = self._storage
+        return id(s.base or s)
 
     @property
     def format(self):

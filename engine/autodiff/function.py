@@ -73,8 +73,9 @@ class Function:
     def __call__(self, *args):
         for a in args:
             if not isinstance(a, Tensor):
-                raise TypeError(f"{type(self).__name__}: a Function takes Tensors as inputs, "
-                                f"got {type(a).__name__}")
+                # MegEngine's wording, which its users' tests match
+                raise TypeError(f"op {type(self).__name__} expect type Tensor as inputs, got "
+                                f"{type(a).__name__} (a Function takes Tensors only)")
         tracked = core.recording and any(a._node is not None for a in args)
         if not tracked:
             return self.forward(*args)
