@@ -4,7 +4,18 @@
     T.Compose([T.Resize((32, 32)), T.RandomHorizontalFlip(), T.Normalize(mean, std),
                T.ToMode("CHW")], order=("image", "image_category"))
 """
+from .color import (
+    BrightnessTransform,
+    ColorJitter,
+    ContrastTransform,
+    GaussianNoise,
+    HueTransform,
+    Lighting,
+    SaturationTransform,
+    TorchTransformCompose,
+)
 from .functional import INTER_AREA, INTER_CUBIC, INTER_LINEAR, INTER_NEAREST
+from .geometry import RandomCrop, RandomResize, RandomResizedCrop, ShortestEdgeResize
 from .meta_transform import PseudoTransform, Transform
 from .vision import (
     CenterCrop,
@@ -22,4 +33,7 @@ __all__ = [
     "Transform", "PseudoTransform", "VisionTransform", "Compose", "ToMode", "Normalize",
     "Resize", "RandomHorizontalFlip", "RandomVerticalFlip", "Pad", "CenterCrop",
     "INTER_NEAREST", "INTER_LINEAR", "INTER_CUBIC", "INTER_AREA",
+    "RandomCrop", "RandomResize", "RandomResizedCrop", "ShortestEdgeResize",
+    "BrightnessTransform", "ContrastTransform", "SaturationTransform", "HueTransform",
+    "ColorJitter", "Lighting", "GaussianNoise", "TorchTransformCompose",
 ]

@@ -10,8 +10,11 @@ weights it reads ("taps", shapes (out, k)), then apply the rows pass and the col
 """
 import numpy as np
 
+from ._color import to_bgr, to_gray  # noqa: F401  (MegEngine's F.to_gray / F.to_bgr)
+
 __all__ = [
     "INTER_NEAREST", "INTER_LINEAR", "INTER_CUBIC", "INTER_AREA", "resize", "flip", "pad",
+    "to_gray", "to_bgr",
 ]
 
 # OpenCV's values, so code that passes cv2.INTER_* keeps working without importing cv2.
@@ -88,7 +91,10 @@ def _area_taps(n_in, n_out, shrinking_both=True):
 
 
 def _nearest_taps(n_in, n_out):
-    idx = np.minimum(np.floor(np.arange(n_out) * (n_in / n_out)).astype(np.int64), n_in - 1)
+    # OpenCV's scale is 1 / (out / in), which can differ from in / out in the last bit: with
+    # 30 -> 22, row 11 reads 15 (11 * 1.36...38) and not 14 (11 * 1.36...35 = 14.99...)
+    idx = np.minimum(np.floor(np.arange(n_out) * (1.0 / (n_out / n_in))).astype(np.int64),
+                     n_in - 1)
     return idx[:, None], np.ones((n_out, 1))
 
 
@@ -165,6 +171,8 @@ def pad(image, size, value=0):
     values = np.atleast_1d(np.asarray(value))
     dtype = np.float32 if values.dtype.kind == "f" and image.dtype.kind != "f" else image.dtype
     channels = image.shape[2] if image.ndim == 3 else 1
+    if values.size > channels and values.size in (3, 4):
+        values = values[:channels]  # cv2's Scalar: [0, 0, 0] pads a gray image with 0
     if values.size not in (1, channels):
         raise ValueError(f"pad: value must be a scalar or have {channels} entries (one per "
                          f"channel), got {value!r}")
