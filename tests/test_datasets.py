@@ -420,3 +420,47 @@ def test_cityscapes(tmp_path):
         Cityscapes(root, "train", "gtFine", order=("image", "boxes"))
     with pytest.raises(FileNotFoundError, match="leftImg8bit"):
         Cityscapes(root, "val", "gtFine")
+
+
+# ------------------------------------------------------------ DataLoader(parallel_stream)
+class _Sharded(StreamDataset):
+    """Each worker yields the samples i with i % num_workers == its id."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        from engine.data import get_worker_info
+
+        info = get_worker_info()
+        wid, workers = (0, 1) if info is None else (info.id, info.num_workers)
+        return ((np.int32(i), -1 if info is None else info.id)
+                for i in range(wid, self.n, workers))
+
+
+def test_parallel_stream_workers_read_their_own_streams():
+    from engine.data import StreamSampler
+
+    loader = DataLoader(_Sharded(11), StreamSampler(batch_size=2), num_workers=2,
+                        parallel_stream=True)
+    assert loader.parallel_stream is True
+    out = list(loader)
+    assert [b[0].tolist() for b in out] == [[0, 2], [1, 3], [4, 6], [5, 7], [8, 10], [9]]
+    assert [int(b[1][0]) for b in out] == [0, 1, 0, 1, 0, 1]  # whole batches per worker
+    # without parallel_stream the main process reads the one stream and hands samples out
+    serial = list(DataLoader(_Sharded(5), StreamSampler(batch_size=2), num_workers=2))
+    assert [b[0].tolist() for b in serial] == [[0, 1], [2, 3], [4]]
+    # ignored without workers (as in MegEngine)
+    alone = list(DataLoader(_Sharded(3), StreamSampler(batch_size=2), parallel_stream=True))
+    assert [b[0].tolist() for b in alone] == [[0, 1], [2]]
+
+
+def test_parallel_stream_with_uneven_streams_and_divide():
+    from engine.data import StreamSampler
+
+    three = list(DataLoader(_Sharded(4), StreamSampler(batch_size=3), num_workers=3,
+                            parallel_stream=True))
+    assert sorted(v for b in three for v in b[0].tolist()) == [0, 1, 2, 3]
+    with pytest.raises(ValueError, match="parallel_stream=True .* divide=True"):
+        DataLoader(_Sharded(4), StreamSampler(batch_size=2), num_workers=2,
+                   parallel_stream=True, divide=True)

@@ -37,7 +37,8 @@ def _describe_exit(code):
 
 
 class ParallelIter:
-    """Iterates `tasks` (per batch: ("indices", [...]) or ("items", [...])) through workers.
+    """Iterates `tasks` (per batch: ("indices", [...]), ("items", [...]) or, with
+    parallel_stream, ("stream", batch_size)) through workers.
 
     With divide=True every batch is split into num_workers parts that the workers transform in
     parallel; the main process concatenates the parts in order and collates them.
@@ -45,6 +46,11 @@ class ParallelIter:
 
     def __init__(self, loader, tasks, length):
         self._tasks = tasks
+        # parallel_stream: every worker reads its own iterator of the StreamDataset; a worker
+        # whose stream ended answers None and gets no more tasks
+        self._own_streams = loader._parallel_stream_active
+        self._ended = set()  # workers whose stream ended
+        self._owner = {}  # batch_idx -> worker
         self._length = length
         self._num_workers = loader.num_workers
         self._timeout = float(loader.timeout)
@@ -107,7 +113,16 @@ class ParallelIter:
                 self._task_queues[part_idx].put((idx, part_idx, kind, part))
         else:
             parts = [payload]
-            self._task_queues[idx % self._num_workers].put((idx, 0, kind, payload))
+            wid = idx % self._num_workers
+            if self._own_streams:
+                live = [w for w in range(self._num_workers) if w not in self._ended]
+                if not live:
+                    self._exhausted = True
+                    self._sent -= 1
+                    return False
+                wid = live[idx % len(live)]
+            self._owner[idx] = wid
+            self._task_queues[wid].put((idx, 0, kind, payload))
         self._parts_expected[idx] = len(parts)
         self._parts[idx] = {}
         return True
@@ -119,13 +134,23 @@ class ParallelIter:
             if self._yielded == self._sent and self._exhausted:
                 self._shutdown()
                 raise StopIteration
-            idx = self._yielded
-            while len(self._parts[idx]) < self._parts_expected[idx]:
-                self._receive(idx)
-            parts = self._parts.pop(idx)
-            del self._parts_expected[idx]
-            self._yielded += 1
-            self._dispatch()
+            while True:
+                idx = self._yielded
+                while len(self._parts[idx]) < self._parts_expected[idx]:
+                    self._receive(idx)
+                parts = self._parts.pop(idx)
+                del self._parts_expected[idx]
+                self._yielded += 1
+                wid = self._owner.pop(idx, None)
+                if parts[0] is None:  # that worker's stream ended: no batch for this task
+                    self._ended.add(wid)
+                    self._dispatch()
+                    if self._yielded == self._sent and self._exhausted:
+                        self._shutdown()
+                        raise StopIteration
+                    continue
+                self._dispatch()
+                break
             if not self._divide:
                 return pickle.loads(parts[0])
             samples = []
