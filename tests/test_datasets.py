@@ -433,7 +433,9 @@ class _Sharded(StreamDataset):
         from engine.data import get_worker_info
 
         info = get_worker_info()
-        wid, workers = (0, 1) if info is None else (info.id, info.num_workers)
+        # MegEngine's names: idx, worker (engine's: id, num_workers)
+        wid, workers = (0, 1) if info is None else (info.idx, info.worker)
+        assert info is None or (info.idx, info.worker) == (info.id, info.num_workers)
         return ((np.int32(i), -1 if info is None else info.id)
                 for i in range(wid, self.n, workers))
 
@@ -464,3 +466,45 @@ def test_parallel_stream_with_uneven_streams_and_divide():
     with pytest.raises(ValueError, match="parallel_stream=True .* divide=True"):
         DataLoader(_Sharded(4), StreamSampler(batch_size=2), num_workers=2,
                    parallel_stream=True, divide=True)
+
+
+class _Slow(StreamDataset):
+    def __init__(self):
+        pass
+
+    def __iter__(self):
+        import time
+
+        yield np.int32(0)
+        time.sleep(0.3)
+        yield np.int32(1)
+
+
+def test_stream_timeout_in_the_main_process():
+    from engine.data import StreamSampler
+
+    with pytest.raises(RuntimeError, match="DataLoader: timeout, reading one sample .* "
+                                           "timeout=0.1"):
+        list(DataLoader(_Slow(), StreamSampler(batch_size=2), timeout=0.1))
+    assert len(list(DataLoader(_Slow(), StreamSampler(batch_size=2), timeout=5))) == 1
+
+
+class _Failing(StreamDataset):
+    def __init__(self):
+        pass
+
+    def __iter__(self):
+        yield np.int32(0)
+        raise ValueError("bad sample")
+
+
+def test_worker_errors_are_their_type_and_runtime_errors():
+    from engine.data import StreamSampler
+
+    loader = DataLoader(_Failing(), StreamSampler(batch_size=2), num_workers=2,
+                        parallel_stream=True)
+    with pytest.raises(ValueError, match="Caught ValueError in DataLoader worker process") \
+            as info:
+        list(loader)
+    assert isinstance(info.value, RuntimeError)  # MegEngine raises RuntimeError
+    assert "bad sample" in str(info.value)

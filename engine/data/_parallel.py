@@ -226,14 +226,32 @@ class ParallelIter:
             pass
 
 
+_WORKER_ERRORS = {}
+
+
+def _worker_error_type(exc_type):
+    """exc_type and RuntimeError at once: `except ValueError` still catches a worker's
+    ValueError, and `except RuntimeError` catches every worker error, as in MegEngine."""
+    if issubclass(exc_type, RuntimeError):
+        return exc_type
+    if exc_type not in _WORKER_ERRORS:
+        try:
+            _WORKER_ERRORS[exc_type] = type(exc_type.__name__, (exc_type, RuntimeError),
+                                            {"__module__": exc_type.__module__})
+        except TypeError:  # incompatible layouts (OSError, ...): RuntimeError alone
+            _WORKER_ERRORS[exc_type] = RuntimeError
+    return _WORKER_ERRORS[exc_type]
+
+
 def _rebuild(exc_type, message):
-    # re-raise with the worker's exception type when it can carry a message, else RuntimeError
+    # re-raise with the worker's exception type (also a RuntimeError) when it can carry a
+    # message, else RuntimeError
     if exc_type is not None and issubclass(exc_type, Exception):
         if exc_type is KeyError:
             # KeyError's str() repr-quotes its argument, which would mangle the traceback text
             return RuntimeError(message)
         try:
-            return exc_type(message)
+            return _worker_error_type(exc_type)(message)
         except Exception:
             pass
     return RuntimeError(message)

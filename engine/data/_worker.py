@@ -35,6 +35,16 @@ class WorkerInfo:
     def __init__(self, id, num_workers, seed, dataset):
         self.id, self.num_workers, self.seed, self.dataset = id, num_workers, seed, dataset
 
+    # MegEngine's names for the same fields (a StreamDataset read with parallel_stream=True
+    # splits its data with worker_info.idx and worker_info.worker)
+    @property
+    def idx(self):
+        return self.id
+
+    @property
+    def worker(self):
+        return self.num_workers
+
     def __repr__(self):
         return f"WorkerInfo(id={self.id}, num_workers={self.num_workers}, seed={self.seed})"
 
@@ -68,7 +78,7 @@ def _picklable_type(exc_type):
 
 def _error_payload(worker_id, exc):
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    message = (f"Caught {type(exc).__name__} in DataLoader worker {worker_id} "
+    message = (f"Caught {type(exc).__name__} in DataLoader worker process {worker_id} "
                f"(pid {os.getpid()}).\nOriginal traceback (in the worker):\n{text}")
     return _picklable_type(type(exc)), message
 

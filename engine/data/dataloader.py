@@ -8,9 +8,12 @@ Per batch: the sampler gives indices, `dataset[i]` gives samples, `transform.app
 them and `collator.apply` stacks them into arrays. With num_workers > 0 this runs in worker
 processes (see _parallel.py); batches still come out in sampler order.
 """
+import time
+
 import numpy as np
 
 from ._parallel import ParallelIter
+from ._worker import get_worker_info  # noqa: F401  (importable from here, as in MegEngine)
 from .collator import Collator
 from .dataset import StreamDataset
 from .sampler import Sampler, SequentialSampler, StreamSampler
@@ -35,8 +38,9 @@ class DataLoader:
             (image, label) tuples becomes a tuple (images, labels) of stacked numpy arrays).
         num_workers: worker processes (0: load in the main process). Workers prefetch
             2 * num_workers batches and are seeded per worker from numpy's global stream.
-        timeout: with workers, seconds to wait for one batch before raising RuntimeError
-            (0: wait forever). Ignored without workers.
+        timeout: seconds before a RuntimeError (0: wait forever): with workers, to wait for
+            one batch; for a StreamDataset read in the main process, the most one sample may
+            take to arrive. Map-style datasets without workers ignore it, as in MegEngine.
         preload: yield engine Tensors on the default device instead of numpy arrays.
             (MegEngine also copies the next batch to the device ahead of time; engine
             converts each batch when it is yielded.)
@@ -138,10 +142,20 @@ class DataLoader:
         batch_size = self.sampler.batch_size
         while True:
             items = []
-            for sample in stream:
-                items.append(sample)
-                if len(items) == batch_size:
+            while len(items) < batch_size:
+                start = time.monotonic()
+                try:
+                    sample = next(stream)
+                except StopIteration:
                     break
+                waited = time.monotonic() - start
+                if self.timeout > 0 and waited > self.timeout:
+                    # checked once the sample arrives, as MegEngine does: a stream cannot be
+                    # interrupted from outside
+                    raise RuntimeError(f"DataLoader: timeout, reading one sample from the "
+                                       f"StreamDataset took {waited:.3g} s, more than "
+                                       f"timeout={self.timeout:g}")
+                items.append(sample)
             if not items:
                 return
             yield "items", items
