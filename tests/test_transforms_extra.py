@@ -46,6 +46,18 @@ def test_colour_conversions_match_opencv_values():
     assert VF.to_bgr(VF.to_gray(px)).shape == (1, 8, 3)
 
 
+def test_uint8_bilinear_resize_is_opencvs():
+    # references: cv2.resize(img, (w, h), interpolation=cv2.INTER_LINEAR), OpenCV 4.11
+    img = (np.arange(12).reshape(3, 4) * 21 + 3).astype(np.uint8)
+    np.testing.assert_array_equal(VF.resize(img, (5, 7)), [
+        [3, 10, 22, 34, 46, 58, 66], [37, 44, 56, 68, 80, 92, 99],
+        [87, 94, 107, 119, 130, 143, 150], [137, 145, 157, 169, 181, 193, 200],
+        [171, 178, 190, 202, 214, 226, 234]])
+    np.testing.assert_array_equal(VF.resize(img, (2, 3)), [[27, 55, 83], [153, 181, 209]])
+    three = np.repeat(img[..., None], 3, axis=2)
+    np.testing.assert_array_equal(VF.resize(three, (5, 7))[..., 1], VF.resize(img, (5, 7)))
+
+
 def test_hsv_round_trip_is_close():
     img = _sample(3)[0]
     back = _color.hsv_full_to_bgr(_color.bgr_to_hsv_full(img))
@@ -286,13 +298,11 @@ def test_outputs_match_megengine(tmp_path):
         ref = pickle.load(f)
     with open(tmp_path / "engine.pkl", "rb") as f:
         got = pickle.load(f)
-    resized = {"rresize", "rrcrop", "serange", "sechoice"}
     for key, fields in ref.items():
         for i, (r, g) in enumerate(zip(fields, got[key])):
             assert r.shape == g.shape and r.dtype == g.dtype, (key, i, r.shape, g.shape)
-            # uint8 bilinear resizes: OpenCV rounds in fixed point, engine in float (±1);
-            # everything else (draws, crops, boxes, masks, colour maths) is exact
-            tol = 1 if key[0] in resized and i == 0 else 0
-            tol = 1 if key[0] == "jitter" else tol  # float32 gray means can differ in an ulp
+            # draws, crops, resizes, boxes, masks and colour maths are bit-exact; OpenCV's
+            # HSV -> BGR rounds a few borderline pixels per million differently (by 1)
+            tol = 1 if key[0] in ("hue", "jitter") else 0
             np.testing.assert_allclose(r.astype(np.float64), g.astype(np.float64), rtol=0,
                                        atol=tol + 1e-5, err_msg=str((key, i)))

@@ -2,10 +2,12 @@
 (so the colour transforms give MegEngine's numbers without needing cv2):
 
   * to_gray: Y = 0.299 R + 0.587 G + 0.114 B; uint8 in 15-bit fixed point with rounding, float
-    images in float32 arithmetic.
+    images in float32 with OpenCV's order of fused multiply-adds.
   * bgr_to_hsv_full / hsv_full_to_bgr: cv2.COLOR_BGR2HSV_FULL / COLOR_HSV2BGR_FULL on uint8,
     where hue spans the whole byte (0..255 for 0..360 degrees). The forward pass uses OpenCV's
-    12-bit fixed-point division tables, the backward pass its float sector formula.
+    12-bit fixed-point division tables (bit-exact), the backward pass its float sector formula
+    (a few borderline pixels per million, where v * (1 - s f) * 255 is within an ulp of .5,
+    round the other way).
 """
 import numpy as np
 
@@ -32,8 +34,12 @@ def to_gray(image):
         y = (b * _B2Y + g * _G2Y + r * _R2Y + (1 << (_GRAY_SHIFT - 1))) >> _GRAY_SHIFT
         return y.astype(np.uint8)[..., None]
     work = image.astype(np.float32, copy=False)
-    y = work[..., 0] * np.float32(0.114) + work[..., 1] * np.float32(0.587) \
-        + work[..., 2] * np.float32(0.299)
+    # OpenCV's vector order: y = g * 0.587, y = fma(b, 0.114, y), y = fma(r, 0.299, y); a
+    # float32 product is exact in float64, so float64 then float32 rounds like the fma
+    y = work[..., 1] * np.float32(0.587)
+    for channel, coef in ((0, 0.114), (2, 0.299)):
+        y = (work[..., channel].astype(np.float64) * np.float64(np.float32(coef))
+             + y).astype(np.float32)
     return y.astype(image.dtype, copy=False)[..., None]
 
 
