@@ -306,3 +306,24 @@ def test_outputs_match_megengine(tmp_path):
             tol = 1 if key[0] in ("hue", "jitter") else 0
             np.testing.assert_allclose(r.astype(np.float64), g.astype(np.float64), rtol=0,
                                        atol=tol + 1e-5, err_msg=str((key, i)))
+
+
+def test_megengine_module_paths_and_functional_signatures():
+    from engine.data.transform.vision import BrightnessTransform, VisionTransform
+    from engine.data.transform.vision import functional as F
+    from engine.data.transform.vision.transform import RandomResizedCrop
+
+    assert BrightnessTransform is T.BrightnessTransform and VisionTransform is T.VisionTransform
+    assert RandomResizedCrop is T.RandomResizedCrop
+    img = _sample(11, 4, 5)[0]
+    assert F.to_gray(img).shape == (4, 5, 1)  # wrap_keepdims: stays 3-D
+    assert F.to_bgr(F.to_gray(img)).shape == (4, 5, 3)
+    np.testing.assert_array_equal(F.flip(img, 0), img[::-1])
+    np.testing.assert_array_equal(F.flip(img, 1), img[:, ::-1])
+    np.testing.assert_array_equal(F.flip(img, -1), img[::-1, ::-1])
+    assert F.pad(img, 2, 0).shape == (8, 9, 3)
+    np.testing.assert_array_equal(F.pad(img, (1, 2), 0)[:4, :5], img)  # bottom, right
+    assert F.pad(img, (1, 2, 3, 4), 0.5).dtype == np.float32
+    assert F.resize(img[..., :1], (8, 10)).shape == (8, 10, 1)
+    with pytest.raises(ValueError, match="to_gray: image must have 3 dims"):
+        F.to_gray(img[..., 0])

@@ -3,29 +3,34 @@
     import engine.data.transform as T
     T.Compose([T.Resize((32, 32)), T.RandomHorizontalFlip(), T.Normalize(mean, std),
                T.ToMode("CHW")], order=("image", "image_category"))
+
+The transforms live in .vision (MegEngine's layout: vision.transform, vision.functional);
+.functional holds engine's numpy image kernels (resize, pad, flip, colour conversions).
 """
-from .color import (
+from . import vision
+from .functional import INTER_AREA, INTER_CUBIC, INTER_LINEAR, INTER_NEAREST
+from .meta_transform import PseudoTransform, Transform
+from .vision.transform import (
     BrightnessTransform,
+    CenterCrop,
     ColorJitter,
+    Compose,
     ContrastTransform,
     GaussianNoise,
     HueTransform,
     Lighting,
-    SaturationTransform,
-    TorchTransformCompose,
-)
-from .functional import INTER_AREA, INTER_CUBIC, INTER_LINEAR, INTER_NEAREST
-from .geometry import RandomCrop, RandomResize, RandomResizedCrop, ShortestEdgeResize
-from .meta_transform import PseudoTransform, Transform
-from .vision import (
-    CenterCrop,
-    Compose,
     Normalize,
     Pad,
+    RandomCrop,
     RandomHorizontalFlip,
+    RandomResize,
+    RandomResizedCrop,
     RandomVerticalFlip,
     Resize,
+    SaturationTransform,
+    ShortestEdgeResize,
     ToMode,
+    TorchTransformCompose,
     VisionTransform,
 )
 

@@ -12,9 +12,9 @@ import numbers
 
 import numpy as np
 
-from . import _color
-from .meta_transform import Transform
-from .vision import Compose, VisionTransform
+from .. import _color
+from ..meta_transform import Transform
+from ._base import Compose, VisionTransform
 
 __all__ = [
     "BrightnessTransform", "ContrastTransform", "SaturationTransform", "HueTransform",

@@ -12,8 +12,8 @@ import numbers
 
 import numpy as np
 
-from . import functional as VF
-from .vision import Pad, VisionTransform
+from .. import functional as VF
+from ._base import Pad, VisionTransform
 
 __all__ = ["RandomCrop", "RandomResize", "RandomResizedCrop", "ShortestEdgeResize"]
 
