@@ -196,9 +196,9 @@ class ColorJitter(VisionTransform):
                                   order=self.order)
 
     def apply(self, input):
-        if self.transforms.order is not self.order:  # Compose(order=...) may have changed ours
-            self.transforms._set_order(self.order)
+        if self.transforms.order != self.order:  # Compose(order=...) may have changed ours
             self.transforms.order = self.order
+            self.transforms._set_order(self.order)
         return self.transforms.apply(input)
 
 
