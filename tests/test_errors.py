@@ -291,6 +291,53 @@ CASES = [
      r"expected \(3,\)"),
 ]
 
+# engine.random's distributions and engine.data's datasets / transforms
+CASES += [
+    ("random_gamma_shape", lambda: mge.random.gamma(-1.0), ValueError,
+     r"random.gamma: shape must be positive, got -1.0"),
+    ("random_gamma_scale_tensor", lambda: mge.random.gamma(1.0, mge.tensor([1.0, 0.0])),
+     ValueError, r"random.gamma: scale must be positive, got a tensor of shape \(2,\)"),
+    ("random_beta_type", lambda: mge.random.beta("a", 1.0), TypeError,
+     r"random.beta: alpha must be a number or a Tensor, got str"),
+    ("random_beta_broadcast", lambda: mge.random.beta(T(2), T(3)), ValueError,
+     r"random.beta: parameter shapes \(2,\), \(3,\) do not broadcast"),
+    ("random_poisson_lam", lambda: mge.random.poisson(0.0), ValueError,
+     r"random.poisson: lam must be positive"),
+    ("random_poisson_size", lambda: mge.random.poisson(1.0, size="3"), TypeError,
+     r"random.poisson: size must be an int"),
+    ("random_uniform_bounds", lambda: mge.random.uniform(2, 1), ValueError,
+     r"random.uniform: low \(2\) must not exceed high \(1\)"),
+    ("random_size_tensor", lambda: mge.random.normal(size=mge.tensor([2.0, 3.0])), TypeError,
+     r"random.normal: a Tensor size must be a 1-D integer tensor, got shape \(2,\)"),
+    ("random_shuffle_type", lambda: mge.random.shuffle(np.arange(3)), TypeError,
+     r"random.shuffle: expected a Tensor, got ndarray"),
+    ("random_shuffle_scalar", lambda: mge.random.shuffle(T()), ValueError,
+     r"random.shuffle: expected a non-empty tensor .* got shape \(\)"),
+    ("random_multinomial_samples", lambda: mge.random.multinomial(T(3), 4), ValueError,
+     r"random.multinomial: num_samples must be positive \(and at most 3"),
+    ("concat_dataset_empty", lambda: mge.data.dataset.ConcatDataset([]), ValueError,
+     r"ConcatDataset: datasets should not be an empty"),
+    ("vision_dataset_order", lambda: mge.data.dataset.COCO("/", "/x.json", order=("mask",)),
+     NotImplementedError, r"COCO: 'mask' is an unsupported data type"),
+    ("mnist_missing", lambda: mge.data.dataset.MNIST("/nonexistent/mnist", download=False),
+     ValueError, r"MNIST: dir /nonexistent/mnist does not exist"),
+    ("voc_boxes_and_mask", lambda: mge.data.dataset.PascalVOC(
+        "/", "train", order=("image", "boxes", "mask")), ValueError, r"PascalVOC only supports"),
+    ("transform_brightness", lambda: mge.data.transform.BrightnessTransform(-0.5), ValueError,
+     r"BrightnessTransform: value must be a number non-negative, got -0.5"),
+    ("transform_hue", lambda: mge.data.transform.HueTransform(0.6), ValueError,
+     r"HueTransform: value must be a number in \[0, 0.5\], got 0.6"),
+    ("transform_random_crop_size", lambda: mge.data.transform.RandomCrop((0, 3)), ValueError,
+     r"RandomCrop: output_size must be a positive int or \(height, width\), got \(0, 3\)"),
+    ("transform_random_resize_range", lambda: mge.data.transform.RandomResize((2, 1)),
+     ValueError, r"RandomResize: scale_range must be \(min, max\) with 0 < min <= max"),
+    ("transform_shortest_edge_style", lambda: mge.data.transform.ShortestEdgeResize(
+        8, 10, sample_style="x"), NotImplementedError, r"ShortestEdgeResize: 'x' is an "),
+    ("dataloader_parallel_stream_divide", lambda: mge.data.DataLoader(
+        mge.data.ArrayDataset(np.zeros(4)), num_workers=2, parallel_stream=True, divide=True),
+     ValueError, r"DataLoader: parallel_stream=True .* divide=True"),
+]
+
 
 def _replace_param_quietly(module, params):
     import warnings

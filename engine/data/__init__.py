@@ -3,11 +3,11 @@
     from engine.data import DataLoader, RandomSampler, ArrayDataset
     import engine.data.transform as T
 """
-from . import transform
+from . import dataset, transform
 from ._worker import get_worker_info
 from .collator import Collator
 from .dataloader import DataLoader
-from .dataset import ArrayDataset, Dataset, MapDataset, StreamDataset
+from .dataset import ArrayDataset, ConcatDataset, Dataset, MapDataset, StreamDataset
 from .sampler import (
     Infinite,
     InfiniteSampler,
@@ -23,4 +23,5 @@ __all__ = [
     "DataLoader", "Collator", "Dataset", "MapDataset", "StreamDataset", "ArrayDataset",
     "Sampler", "MapSampler", "StreamSampler", "SequentialSampler", "RandomSampler",
     "ReplacementSampler", "Infinite", "InfiniteSampler", "get_worker_info", "transform",
+    "dataset", "ConcatDataset",
 ]

@@ -37,7 +37,8 @@ def _describe_exit(code):
 
 
 class ParallelIter:
-    """Iterates `tasks` (per batch: ("indices", [...]) or ("items", [...])) through workers.
+    """Iterates `tasks` (per batch: ("indices", [...]), ("items", [...]) or, with
+    parallel_stream, ("stream", batch_size)) through workers.
 
     With divide=True every batch is split into num_workers parts that the workers transform in
     parallel; the main process concatenates the parts in order and collates them.
@@ -45,6 +46,11 @@ class ParallelIter:
 
     def __init__(self, loader, tasks, length):
         self._tasks = tasks
+        # parallel_stream: every worker reads its own iterator of the StreamDataset; a worker
+        # whose stream ended answers None and gets no more tasks
+        self._own_streams = loader._parallel_stream_active
+        self._ended = set()  # workers whose stream ended
+        self._owner = {}  # batch_idx -> worker
         self._length = length
         self._num_workers = loader.num_workers
         self._timeout = float(loader.timeout)
@@ -107,7 +113,16 @@ class ParallelIter:
                 self._task_queues[part_idx].put((idx, part_idx, kind, part))
         else:
             parts = [payload]
-            self._task_queues[idx % self._num_workers].put((idx, 0, kind, payload))
+            wid = idx % self._num_workers
+            if self._own_streams:
+                live = [w for w in range(self._num_workers) if w not in self._ended]
+                if not live:
+                    self._exhausted = True
+                    self._sent -= 1
+                    return False
+                wid = live[idx % len(live)]
+            self._owner[idx] = wid
+            self._task_queues[wid].put((idx, 0, kind, payload))
         self._parts_expected[idx] = len(parts)
         self._parts[idx] = {}
         return True
@@ -119,13 +134,23 @@ class ParallelIter:
             if self._yielded == self._sent and self._exhausted:
                 self._shutdown()
                 raise StopIteration
-            idx = self._yielded
-            while len(self._parts[idx]) < self._parts_expected[idx]:
-                self._receive(idx)
-            parts = self._parts.pop(idx)
-            del self._parts_expected[idx]
-            self._yielded += 1
-            self._dispatch()
+            while True:
+                idx = self._yielded
+                while len(self._parts[idx]) < self._parts_expected[idx]:
+                    self._receive(idx)
+                parts = self._parts.pop(idx)
+                del self._parts_expected[idx]
+                self._yielded += 1
+                wid = self._owner.pop(idx, None)
+                if parts[0] is None:  # that worker's stream ended: no batch for this task
+                    self._ended.add(wid)
+                    self._dispatch()
+                    if self._yielded == self._sent and self._exhausted:
+                        self._shutdown()
+                        raise StopIteration
+                    continue
+                self._dispatch()
+                break
             if not self._divide:
                 return pickle.loads(parts[0])
             samples = []
@@ -201,14 +226,32 @@ class ParallelIter:
             pass
 
 
+_WORKER_ERRORS = {}
+
+
+def _worker_error_type(exc_type):
+    """exc_type and RuntimeError at once: `except ValueError` still catches a worker's
+    ValueError, and `except RuntimeError` catches every worker error, as in MegEngine."""
+    if issubclass(exc_type, RuntimeError):
+        return exc_type
+    if exc_type not in _WORKER_ERRORS:
+        try:
+            _WORKER_ERRORS[exc_type] = type(exc_type.__name__, (exc_type, RuntimeError),
+                                            {"__module__": exc_type.__module__})
+        except TypeError:  # incompatible layouts (OSError, ...): RuntimeError alone
+            _WORKER_ERRORS[exc_type] = RuntimeError
+    return _WORKER_ERRORS[exc_type]
+
+
 def _rebuild(exc_type, message):
-    # re-raise with the worker's exception type when it can carry a message, else RuntimeError
+    # re-raise with the worker's exception type (also a RuntimeError) when it can carry a
+    # message, else RuntimeError
     if exc_type is not None and issubclass(exc_type, Exception):
         if exc_type is KeyError:
             # KeyError's str() repr-quotes its argument, which would mangle the traceback text
             return RuntimeError(message)
         try:
-            return exc_type(message)
+            return _worker_error_type(exc_type)(message)
         except Exception:
             pass
     return RuntimeError(message)

@@ -3,10 +3,13 @@
 Protocol (one task queue per worker, one shared result queue):
     task   = (batch_idx, part_idx, kind, payload)   kind "indices": dataset indices to read;
                                                     kind "items": samples already read (streams)
+                                                    kind "stream": read this many samples from
+                                                    the worker's own stream (parallel_stream)
            | None                                   exit
     result = (batch_idx, part_idx, ok, payload)     ok: payload is the pickled batch (collated,
                                                     or the transformed list when the batch is
-                                                    divided between workers); not ok: a
+                                                    divided between workers; None: the worker's
+                                                    stream has ended); not ok: a
                                                     (exception type or None, message) pair
 The worker pickles its result itself, so an unpicklable batch becomes an error in the main
 process instead of being dropped silently by the queue's feeder thread (which would hang it).
@@ -31,6 +34,16 @@ class WorkerInfo:
 
     def __init__(self, id, num_workers, seed, dataset):
         self.id, self.num_workers, self.seed, self.dataset = id, num_workers, seed, dataset
+
+    # MegEngine's names for the same fields (a StreamDataset read with parallel_stream=True
+    # splits its data with worker_info.idx and worker_info.worker)
+    @property
+    def idx(self):
+        return self.id
+
+    @property
+    def worker(self):
+        return self.num_workers
 
     def __repr__(self):
         return f"WorkerInfo(id={self.id}, num_workers={self.num_workers}, seed={self.seed})"
@@ -65,13 +78,35 @@ def _picklable_type(exc_type):
 
 def _error_payload(worker_id, exc):
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    message = (f"Caught {type(exc).__name__} in DataLoader worker {worker_id} "
+    message = (f"Caught {type(exc).__name__} in DataLoader worker process {worker_id} "
                f"(pid {os.getpid()}).\nOriginal traceback (in the worker):\n{text}")
     return _picklable_type(type(exc)), message
 
 
-def _run_task(dataset, transform, collator, kind, payload, collate):
-    samples = [dataset[i] for i in payload] if kind == "indices" else payload
+_END = object()
+
+
+def _read_stream(state, dataset, count):
+    """Up to `count` samples from this worker's own iterator of a StreamDataset."""
+    if "iter" not in state:
+        state["iter"] = iter(dataset)
+    samples = []
+    for sample in state["iter"]:
+        samples.append(sample)
+        if len(samples) == count:
+            break
+    return samples
+
+
+def _run_task(dataset, transform, collator, kind, payload, collate, state):
+    if kind == "indices":
+        samples = [dataset[i] for i in payload]
+    elif kind == "stream":
+        samples = _read_stream(state, dataset, payload)
+        if not samples:
+            return _END
+    else:
+        samples = payload
     samples = transform.apply_batch(samples)
     return collator.apply(samples) if collate else list(samples)
 
@@ -94,6 +129,7 @@ def worker_loop(worker_id, num_workers, dataset, transform, collator, collate, t
     _single_threaded_kernels()
     seed_worker(seed)
     _worker_info = WorkerInfo(worker_id, num_workers, seed, dataset)
+    stream_state = {}
     try:
         while True:
             try:
@@ -108,8 +144,9 @@ def worker_loop(worker_id, num_workers, dataset, transform, collator, collate, t
                 continue  # shutting down: drain without working
             batch_idx, part_idx, kind, payload = task
             try:
-                batch = _run_task(dataset, transform, collator, kind, payload, collate)
-                message = (batch_idx, part_idx, True,
+                batch = _run_task(dataset, transform, collator, kind, payload, collate,
+                                  stream_state)
+                message = (batch_idx, part_idx, True, None if batch is _END else
                            pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
             except Exception as exc:
                 message = (batch_idx, part_idx, False, _error_payload(worker_id, exc))

@@ -8,9 +8,12 @@ Per batch: the sampler gives indices, `dataset[i]` gives samples, `transform.app
 them and `collator.apply` stacks them into arrays. With num_workers > 0 this runs in worker
 processes (see _parallel.py); batches still come out in sampler order.
 """
+import time
+
 import numpy as np
 
 from ._parallel import ParallelIter
+from ._worker import get_worker_info  # noqa: F401  (importable from here, as in MegEngine)
 from .collator import Collator
 from .dataset import StreamDataset
 from .sampler import Sampler, SequentialSampler, StreamSampler
@@ -35,15 +38,34 @@ class DataLoader:
             (image, label) tuples becomes a tuple (images, labels) of stacked numpy arrays).
         num_workers: worker processes (0: load in the main process). Workers prefetch
             2 * num_workers batches and are seeded per worker from numpy's global stream.
-        timeout: with workers, seconds to wait for one batch before raising RuntimeError
-            (0: wait forever). Ignored without workers.
+        timeout: seconds before a RuntimeError (0: wait forever): with workers, to wait for
+            one batch; for a StreamDataset read in the main process, the most one sample may
+            take to arrive. Map-style datasets without workers ignore it, as in MegEngine.
         preload: yield engine Tensors on the default device instead of numpy arrays.
-        divide: with workers, split each batch between all workers instead of giving each
-            worker whole batches (lower latency per batch for expensive transforms).
+            (MegEngine also copies the next batch to the device ahead of time; engine
+            converts each batch when it is yielded.)
+        parallel_stream: for a StreamDataset with num_workers > 0, let every worker iterate
+            its own copy of the stream and build whole batches from it, instead of the main
+            process reading the stream and handing samples out. The dataset's `__iter__`
+            should then split the data between workers with `get_worker_info()` (id,
+            num_workers), or each worker yields every sample. Batches are taken from the
+            workers in turn until each worker's stream ends. Ignored for map-style datasets
+            and without workers, as in MegEngine.
+        divide: (engine's addition) with workers, split each batch between all workers instead
+            of giving each worker whole batches (lower latency per batch for expensive
+            transforms).
+
+    Examples:
+        >>> import numpy as np
+        >>> from engine.data import ArrayDataset, DataLoader, SequentialSampler
+        >>> ds = ArrayDataset(np.arange(6).reshape(3, 2), np.arange(3))
+        >>> loader = DataLoader(ds, SequentialSampler(ds, batch_size=2))
+        >>> [labels.tolist() for _, labels in loader]
+        [[0, 1], [2]]
     """
 
     def __init__(self, dataset, sampler=None, transform=None, collator=None, num_workers=0,
-                 timeout=0, preload=False, divide=False):
+                 timeout=0, preload=False, parallel_stream=False, divide=False):
         if not _is_int(num_workers) or num_workers < 0:
             raise ValueError(f"DataLoader: num_workers must be a non-negative int, got "
                              f"{num_workers!r}")
@@ -54,6 +76,9 @@ class DataLoader:
         if divide and num_workers <= 1:
             raise ValueError(f"DataLoader: divide=True needs num_workers > 1, got "
                              f"num_workers={num_workers}")
+        if parallel_stream and divide:
+            raise ValueError("DataLoader: parallel_stream=True builds whole batches in each "
+                             "worker and cannot be combined with divide=True")
         self._stream = isinstance(dataset, StreamDataset)
         if not self._stream and not (hasattr(dataset, "__getitem__")
                                      and hasattr(dataset, "__len__")):
@@ -90,6 +115,7 @@ class DataLoader:
         self.num_workers = int(num_workers)
         self.timeout = timeout
         self.preload = preload
+        self.parallel_stream = parallel_stream
         self.divide = divide
 
     def __len__(self):
@@ -97,9 +123,17 @@ class DataLoader:
             raise TypeError("DataLoader: len() is undefined for a StreamDataset")
         return len(self.sampler)
 
+    @property
+    def _parallel_stream_active(self):
+        return bool(self.parallel_stream) and self._stream and self.num_workers > 0
+
     def _tasks(self):
         """Per batch: ("indices", [i, ...]) for a map dataset, ("items", [sample, ...]) read
-        from the stream for a StreamDataset."""
+        from the stream for a StreamDataset, or ("stream", batch_size) when each worker reads
+        its own stream (parallel_stream); the workers then say when their stream has ended."""
+        if self._parallel_stream_active:
+            while True:
+                yield "stream", self.sampler.batch_size
         if not self._stream:
             for indices in self.sampler:
                 yield "indices", list(indices)
@@ -108,10 +142,20 @@ class DataLoader:
         batch_size = self.sampler.batch_size
         while True:
             items = []
-            for sample in stream:
-                items.append(sample)
-                if len(items) == batch_size:
+            while len(items) < batch_size:
+                start = time.monotonic()
+                try:
+                    sample = next(stream)
+                except StopIteration:
                     break
+                waited = time.monotonic() - start
+                if self.timeout > 0 and waited > self.timeout:
+                    # checked once the sample arrives, as MegEngine does: a stream cannot be
+                    # interrupted from outside
+                    raise RuntimeError(f"DataLoader: timeout, reading one sample from the "
+                                       f"StreamDataset took {waited:.3g} s, more than "
+                                       f"timeout={self.timeout:g}")
+                items.append(sample)
             if not items:
                 return
             yield "items", items

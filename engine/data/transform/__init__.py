@@ -3,18 +3,34 @@
     import engine.data.transform as T
     T.Compose([T.Resize((32, 32)), T.RandomHorizontalFlip(), T.Normalize(mean, std),
                T.ToMode("CHW")], order=("image", "image_category"))
+
+The transforms live in .vision (MegEngine's layout: vision.transform, vision.functional);
+.functional holds engine's numpy image kernels (resize, pad, flip, colour conversions).
 """
+from . import vision
 from .functional import INTER_AREA, INTER_CUBIC, INTER_LINEAR, INTER_NEAREST
 from .meta_transform import PseudoTransform, Transform
-from .vision import (
+from .vision.transform import (
+    BrightnessTransform,
     CenterCrop,
+    ColorJitter,
     Compose,
+    ContrastTransform,
+    GaussianNoise,
+    HueTransform,
+    Lighting,
     Normalize,
     Pad,
+    RandomCrop,
     RandomHorizontalFlip,
+    RandomResize,
+    RandomResizedCrop,
     RandomVerticalFlip,
     Resize,
+    SaturationTransform,
+    ShortestEdgeResize,
     ToMode,
+    TorchTransformCompose,
     VisionTransform,
 )
 
@@ -22,4 +38,7 @@ __all__ = [
     "Transform", "PseudoTransform", "VisionTransform", "Compose", "ToMode", "Normalize",
     "Resize", "RandomHorizontalFlip", "RandomVerticalFlip", "Pad", "CenterCrop",
     "INTER_NEAREST", "INTER_LINEAR", "INTER_CUBIC", "INTER_AREA",
+    "RandomCrop", "RandomResize", "RandomResizedCrop", "ShortestEdgeResize",
+    "BrightnessTransform", "ContrastTransform", "SaturationTransform", "HueTransform",
+    "ColorJitter", "Lighting", "GaussianNoise", "TorchTransformCompose",
 ]

@@ -5,13 +5,20 @@ replication for INTER_LINEAR and INTER_CUBIC (a = -0.75), src = floor(dst * in /
 INTER_NEAREST, pixel-area averaging for INTER_AREA when shrinking. Integer images are rounded to
 the nearest value and saturated, so the output dtype equals the input dtype, as with OpenCV.
 
+uint8 images with INTER_LINEAR take OpenCV's fixed-point path instead (11-bit weights, its
+rounding), which gives cv2.resize's bytes exactly; other modes on uint8 are rounded from float
+and can differ from OpenCV by 1.
+
 Each resize is separable: per axis we build, for every output position, the input indices and
 weights it reads ("taps", shapes (out, k)), then apply the rows pass and the columns pass.
 """
 import numpy as np
 
+from ._color import to_bgr, to_gray  # noqa: F401  (MegEngine's F.to_gray / F.to_bgr)
+
 __all__ = [
     "INTER_NEAREST", "INTER_LINEAR", "INTER_CUBIC", "INTER_AREA", "resize", "flip", "pad",
+    "to_gray", "to_bgr",
 ]
 
 # OpenCV's values, so code that passes cv2.INTER_* keeps working without importing cv2.
@@ -88,12 +95,50 @@ def _area_taps(n_in, n_out, shrinking_both=True):
 
 
 def _nearest_taps(n_in, n_out):
-    idx = np.minimum(np.floor(np.arange(n_out) * (n_in / n_out)).astype(np.int64), n_in - 1)
+    # OpenCV's scale is 1 / (out / in), which can differ from in / out in the last bit: with
+    # 30 -> 22, row 11 reads 15 (11 * 1.36...38) and not 14 (11 * 1.36...35 = 14.99...)
+    idx = np.minimum(np.floor(np.arange(n_out) * (1.0 / (n_out / n_in))).astype(np.int64),
+                     n_in - 1)
     return idx[:, None], np.ones((n_out, 1))
 
 
 _TAPS = {INTER_NEAREST: _nearest_taps, INTER_LINEAR: _linear_taps, INTER_CUBIC: _cubic_taps,
          INTER_AREA: _area_taps}
+
+
+_COEF_BITS = 11  # OpenCV's INTER_RESIZE_COEF_BITS
+
+
+def _fixed_linear_taps(n_in, n_out, clamp_weights):
+    # OpenCV: f = float((d + 0.5) * scale - 0.5), s = floor(f), weights (1 - f, f) * 2048
+    # rounded to short; columns beyond the edges read the edge pixel with weight 1, rows keep
+    # their weights and read clamped indices
+    f = ((np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5).astype(np.float32)
+    s = np.floor(f).astype(np.int64)
+    f = f - s.astype(np.float32)
+    if clamp_weights:
+        low, high = s < 0, s >= n_in - 1
+        f[low | high] = 0
+        s[low], s[high] = 0, n_in - 1
+    scale = np.float32(1 << _COEF_BITS)
+    w1 = np.rint(f * scale).astype(np.int64)
+    w0 = np.rint((np.float32(1) - f) * scale).astype(np.int64)
+    return np.clip(s, 0, n_in - 1), np.clip(s + 1, 0, n_in - 1), w0, w1
+
+
+def _resize_uint8_linear(image, out_h, out_w):
+    """cv2.resize(INTER_LINEAR) on uint8, bit-exact: an integer horizontal pass, then OpenCV's
+    vectorised vertical pass ((r >> 4) * w >> 16 per row, summed, then (+ 2) >> 2)."""
+    in_h, in_w = image.shape[:2]
+    x0, x1, a0, a1 = _fixed_linear_taps(in_w, out_w, True)
+    y0, y1, b0, b1 = _fixed_linear_taps(in_h, out_h, False)
+    src = image.astype(np.int64)
+    col = (1, -1) + (1,) * (image.ndim - 2)
+    rows = src[:, x0] * a0.reshape(col) + src[:, x1] * a1.reshape(col)  # (H, out_w[, C])
+    row = (-1,) + (1,) * (image.ndim - 1)
+    out = (((rows[y0] >> 4) * b0.reshape(row) >> 16)
+           + ((rows[y1] >> 4) * b1.reshape(row) >> 16) + 2) >> 2
+    return np.clip(out, 0, 255).astype(np.uint8)
 
 
 def _resample_axis(image, axis, taps, dtype):
@@ -127,6 +172,8 @@ def resize(image, size, interpolation=INTER_LINEAR):
     in_h, in_w = image.shape[:2]
     if (in_h, in_w) == (out_h, out_w):
         return image.copy()
+    if code == INTER_LINEAR and image.dtype == np.uint8:
+        return _resize_uint8_linear(image, out_h, out_w)
     compute = np.float64 if image.dtype == np.float64 else np.float32
     work = image if code == INTER_NEAREST else image.astype(compute)
     if code == INTER_AREA:
@@ -165,6 +212,8 @@ def pad(image, size, value=0):
     values = np.atleast_1d(np.asarray(value))
     dtype = np.float32 if values.dtype.kind == "f" and image.dtype.kind != "f" else image.dtype
     channels = image.shape[2] if image.ndim == 3 else 1
+    if values.size > channels and values.size in (3, 4):
+        values = values[:channels]  # cv2's Scalar: [0, 0, 0] pads a gray image with 0
     if values.size not in (1, channels):
         raise ValueError(f"pad: value must be a scalar or have {channels} entries (one per "
                          f"channel), got {value!r}")

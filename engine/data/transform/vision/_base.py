@@ -12,8 +12,8 @@ import numbers
 
 import numpy as np
 
-from . import functional as VF
-from .meta_transform import Transform
+from .. import functional as VF
+from ..meta_transform import Transform
 
 __all__ = [
     "VisionTransform", "Compose", "ToMode", "Normalize", "Resize", "RandomHorizontalFlip",

@@ -1,15 +1,16 @@
-"""Datasets (megengine.data.dataset): what the DataLoader reads samples from.
+"""Dataset base classes (megengine.data.dataset.meta_dataset): what the DataLoader reads.
 
 Two styles, as in MegEngine:
   * map-style (`MapDataset`, `ArrayDataset`): random access by index, `dataset[i]` and `len()`;
     a sampler chooses the indices.
   * stream-style (`StreamDataset`): only iteration; the loader reads samples in order.
 """
+import bisect
 from abc import ABC, abstractmethod
 
 import numpy as np
 
-__all__ = ["Dataset", "MapDataset", "StreamDataset", "ArrayDataset"]
+__all__ = ["Dataset", "MapDataset", "StreamDataset", "ArrayDataset", "ConcatDataset"]
 
 
 class Dataset(ABC):
@@ -84,3 +85,49 @@ class ArrayDataset(MapDataset):
 
     def __len__(self):
         return len(self.arrays[0])
+
+
+class ConcatDataset(MapDataset):
+    """Map-style datasets one after another: indices 0..len(a)-1 read `a`, the next ones `b`...
+
+    Args:
+        datasets: a non-empty sequence of map-style datasets (StreamDatasets are refused).
+
+    Returns:
+        a dataset of length sum(len(d) for d in datasets).
+
+    Examples:
+        >>> import numpy as np
+        >>> from engine.data.dataset import ArrayDataset, ConcatDataset
+        >>> both = ConcatDataset([ArrayDataset(np.arange(2)), ArrayDataset(np.arange(10, 13))])
+        >>> len(both), both[2], both[-1]
+        (5, (np.int64(10),), (np.int64(12),))
+    """
+
+    def __init__(self, datasets):
+        super().__init__()
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        for i, d in enumerate(self.datasets):
+            if isinstance(d, StreamDataset) or not (hasattr(d, "__getitem__")
+                                                    and hasattr(d, "__len__")):
+                raise TypeError(f"ConcatDataset: datasets[{i}] must be a map-style dataset "
+                                f"(StreamDataset is not supported), got {type(d).__name__}")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __getitem__(self, idx):
+        n = len(self)
+        if idx < 0:
+            if -idx > n:
+                raise ValueError(f"ConcatDataset: absolute value of index {idx} should not "
+                                 f"exceed dataset length {n}")
+            idx += n
+        if idx >= n:
+            raise IndexError(f"ConcatDataset: index {idx} is out of range for length {n}")
+        which = bisect.bisect_right(self.cumulative_sizes, idx)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][idx - start]
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
