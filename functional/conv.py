@@ -1,29 +1,40 @@
-"""Convolutions: F.conv2d and F.conv_transpose2d with MegEngine's arguments (also under F.nn).
+"""Convolutions: F.conv1d, F.conv2d and F.conv_transpose2d with MegEngine's arguments (also
+under F.nn). conv1d runs through the 2-D kernels as a convolution of width-1 images.
 
 Weights follow MegEngine: conv2d (O, C, kh, kw), grouped (G, O/G, C/G, kh, kw) (the 4-D
 (O, C/G, kh, kw) form is accepted too); conv_transpose2d (C, O, kh, kw), grouped
 (G, C/G, O/G, kh, kw). Bias has shape (1, O, 1, 1).
 """
+import numpy as np
+
 from engine.ops import conv as K
 from engine.ops import shape as S
 
 from ._utils import as_tensor, check_float
 
-__all__ = ["conv2d", "conv_transpose2d"]
+__all__ = ["conv1d", "conv2d", "conv_transpose2d"]
 
 _CONV_MODES = ("cross_correlation", "convolution")
 _COMPUTE_MODES = ("default", "float32")
 
 
-def _pair(value, name, fn, minimum):
+def _ntuple(value, n, name, fn, minimum):
+    """An int or a sequence of n ints (numpy ints too), checked against `minimum`."""
     if type(value) is int and value >= minimum:  # the common case, checked cheaply
-        return (value, value)
-    v = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(v) != 2 or not all(isinstance(i, int) and not isinstance(i, bool) for i in v):
-        raise TypeError(f"{fn}: {name} must be an int or a pair of ints, got {value!r}")
+        return (value,) * n
+    v = tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+    if len(v) != n or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool)
+                              for i in v):
+        what = {1: "an int", 2: "an int or a pair of ints"}.get(n, f"an int or {n} ints")
+        raise TypeError(f"{fn}: {name} must be {what}, got {value!r}")
+    v = tuple(int(i) for i in v)
     if min(v) < minimum:
         raise ValueError(f"{fn}: {name} must be >= {minimum}, got {value!r}")
     return v
+
+
+def _pair(value, name, fn, minimum):
+    return _ntuple(value, 2, name, fn, minimum)
 
 
 def _check_modes(fn, conv_mode, compute_mode):
@@ -67,6 +78,62 @@ def _add_bias(fn, out, bias, channels):
         raise ValueError(f"{fn}: bias of shape {bias.shape} does not match {channels} output "
                          f"channels; expected (1, {channels}, 1, 1)")
     return bias
+
+
+def conv1d(inp, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
+           conv_mode="cross_correlation", compute_mode="default"):
+    """1-D convolution (cross-correlation) of an (N, C, L) input.
+
+    Args:
+        inp: (N, C, L).
+        weight: (O, C/G, k); grouped also (G, O/G, C/G, k), the layout of M.Conv1d.
+        bias: (1, O, 1) or None.
+        stride, padding, dilation: int (or a 1-tuple).
+        groups: split channels into this many independent convs (C and O divisible by it).
+        conv_mode: "cross_correlation" (default) or "convolution" (kernel flipped).
+        compute_mode: "default" or "float32" (both accumulate in float32 here).
+
+    Returns:
+        (N, O, OL) with OL = (L + 2*padding - dilation*(k - 1) - 1) // stride + 1.
+
+    Examples:
+        >>> import numpy as np
+        >>> x = mge.tensor(np.arange(10, dtype="float32").reshape(1, 2, 5))
+        >>> w = mge.tensor(np.ones((1, 2, 3), "float32"))
+        >>> F.conv1d(x, w).numpy()
+        array([[[21., 27., 33.]]], dtype=float32)
+    """
+    fn = "conv1d"
+    mode = _check_modes(fn, conv_mode, compute_mode)
+    inp, weight = as_tensor(inp, fn), as_tensor(weight, fn)
+    check_float(inp, fn)
+    check_float(weight, fn)
+    if inp.ndim != 3:
+        raise ValueError(f"{fn}: expected a 3-D (N, C, L) input, got shape {inp.shape}")
+    if weight.ndim not in (3, 4):
+        raise ValueError(f"{fn}: expected a 3-D weight (O, C/G, k) or a 4-D grouped weight "
+                         f"(G, O/G, C/G, k), got shape {weight.shape}")
+    (stride,) = _ntuple(stride, 1, "stride", fn, 1)
+    (padding,) = _ntuple(padding, 1, "padding", fn, 0)
+    (dilation,) = _ntuple(dilation, 1, "dilation", fn, 1)
+    x = S.Reshape.apply(inp, shape=tuple(inp.shape) + (1,))
+    w = S.Reshape.apply(weight, shape=tuple(weight.shape) + (1,))
+    try:
+        out = conv2d(x, w, None, (stride, 1), (padding, 0), (dilation, 1), groups, mode,
+                     compute_mode)
+    except ValueError as e:  # the 2-D message, in 1-D terms
+        raise ValueError(f"{fn}: input {inp.shape}, weight {weight.shape}, stride {stride}, "
+                         f"padding {padding}, dilation {dilation}, groups {groups}: "
+                         f"{str(e).split(': ', 1)[-1]}") from None
+    out = S.Reshape.apply(out, shape=tuple(out.shape[:3]))
+    if bias is None:
+        return out
+    o = out.shape[1]
+    bias = as_tensor(bias, fn, like=out)
+    if bias.shape not in ((1, o, 1), (o,)):
+        raise ValueError(f"{fn}: bias of shape {bias.shape} does not match {o} output "
+                         f"channels; expected (1, {o}, 1)")
+    return out + S.Reshape.apply(bias, shape=(1, o, 1))
 
 
 def conv2d(inp, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
