@@ -153,7 +153,14 @@ def conv2d(inp, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
         (N, O, OH, OW) with OH = (H + 2*ph - dh*(kh - 1) - 1) // sh + 1 (likewise OW).
 
     Examples:
-        >>> y = F.conv2d(x, w, b, stride=2, padding=1)
+        >>> import numpy as np
+        >>> x = mge.tensor(np.ones((1, 2, 5, 5), "float32"))
+        >>> w = mge.tensor(np.ones((3, 2, 3, 3), "float32"))
+        >>> y = F.conv2d(x, w, stride=2, padding=1)
+        >>> y.shape
+        (1, 3, 3, 3)
+        >>> float(y[0, 0, 1, 1])
+        18.0
     """
     fn = "conv2d"
     mode = _check_modes(fn, conv_mode, compute_mode)
@@ -197,6 +204,13 @@ def conv_transpose2d(inp, weight, bias=None, stride=1, padding=0, output_padding
 
     Returns:
         (N, O, OH, OW) with OH = (H - 1)*sh - 2*ph + dh*(kh - 1) + output_padding_h + 1.
+
+    Examples:
+        >>> import numpy as np
+        >>> x = mge.tensor(np.ones((1, 2, 3, 3), "float32"))
+        >>> w = mge.tensor(np.ones((2, 4, 3, 3), "float32"))
+        >>> F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1).shape
+        (1, 4, 6, 6)
     """
     fn = "conv_transpose2d"
     mode = _check_modes(fn, conv_mode, compute_mode)

@@ -13,9 +13,9 @@ from engine.tensor import Tensor
 from ._utils import as_tensor, check_float, one_axis
 from .conv import conv2d, conv_transpose2d  # noqa: F401
 from .conv import conv1d  # noqa: F401
-from .conv3d import conv3d, conv_transpose3d  # noqa: F401
+from .conv_3d import conv3d, conv_transpose3d  # noqa: F401
 from .conv_special import deformable_conv2d, local_conv2d, region_restricted_conv  # noqa: F401
-from .sliding_window import sliding_window, sliding_window_transpose  # noqa: F401
+from .sliding import sliding_window, sliding_window_transpose  # noqa: F401
 from .loss import (  # noqa: F401
     binary_cross_entropy,
     cross_entropy,
