@@ -116,15 +116,25 @@ def conv1d(inp, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
     (stride,) = _ntuple(stride, 1, "stride", fn, 1)
     (padding,) = _ntuple(padding, 1, "padding", fn, 0)
     (dilation,) = _ntuple(dilation, 1, "dilation", fn, 1)
+    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"{fn}: groups must be a positive int, got {groups!r}")
+    if weight.ndim == 4:
+        o, cg, k = weight.shape[0] * weight.shape[1], weight.shape[2], weight.shape[3]
+    else:
+        o, cg, k = weight.shape
+    if cg * groups != inp.shape[1] or o % groups:
+        raise ValueError(f"{fn}: input of shape {inp.shape} and weight of shape {weight.shape} "
+                         f"with groups={groups} do not match: expected weight (O, "
+                         f"{inp.shape[1] // groups}, k) with O divisible by {groups}")
+    length = (inp.shape[2] + 2 * padding - dilation * (k - 1) - 1) // stride + 1
+    if length <= 0:
+        raise ValueError(f"{fn}: output length {length} is not positive: input length "
+                         f"{inp.shape[2]}, kernel {k}, stride {stride}, padding {padding}, "
+                         f"dilation {dilation}")
     x = S.Reshape.apply(inp, shape=tuple(inp.shape) + (1,))
     w = S.Reshape.apply(weight, shape=tuple(weight.shape) + (1,))
-    try:
-        out = conv2d(x, w, None, (stride, 1), (padding, 0), (dilation, 1), groups, mode,
-                     compute_mode)
-    except ValueError as e:  # the 2-D message, in 1-D terms
-        raise ValueError(f"{fn}: input {inp.shape}, weight {weight.shape}, stride {stride}, "
-                         f"padding {padding}, dilation {dilation}, groups {groups}: "
-                         f"{str(e).split(': ', 1)[-1]}") from None
+    out = conv2d(x, w, None, (stride, 1), (padding, 0), (dilation, 1), groups, mode,
+                 compute_mode)
     out = S.Reshape.apply(out, shape=tuple(out.shape[:3]))
     if bias is None:
         return out

@@ -255,7 +255,10 @@ CASES = [
     ("conv1d_ndim", lambda: F.conv1d(T(1, 2, 5, 5), T(3, 2, 3)), ValueError,
      r"conv1d: expected a 3-D \(N, C, L\) input, got shape \(1, 2, 5, 5\)"),
     ("conv1d_channels", lambda: F.conv1d(T(1, 2, 5), T(3, 4, 3)), ValueError,
-     r"conv1d: input \(1, 2, 5\), weight \(3, 4, 3\).*has 2 channels"),
+     r"conv1d: input of shape \(1, 2, 5\) and weight of shape \(3, 4, 3\) with groups=1 "
+     r"do not match: expected weight \(O, 2, k\)"),
+    ("conv1d_too_short", lambda: F.conv1d(T(1, 2, 2), T(3, 2, 3)), ValueError,
+     r"conv1d: output length 0 is not positive: input length 2, kernel 3"),
     ("conv1d_bias", lambda: F.conv1d(T(1, 2, 5), T(3, 2, 3), T(1, 4, 1)), ValueError,
      r"conv1d: bias of shape \(1, 4, 1\) does not match 3 output channels"),
     ("conv3d_channels", lambda: F.conv3d(T(1, 3, 4, 4, 4), T(4, 2, 3, 3, 3)), ValueError,
