@@ -1,5 +1,5 @@
 """Convolutions: F.conv1d, F.conv2d and F.conv_transpose2d with MegEngine's arguments (also
-under F.nn). conv1d runs through the 2-D kernels as a convolution of width-1 images.
+under F.nn). conv1d runs through the 2-D kernels as a convolution of height-1 images.
 
 Weights follow MegEngine: conv2d (O, C, kh, kw), grouped (G, O/G, C/G, kh, kw) (the 4-D
 (O, C/G, kh, kw) form is accepted too); conv_transpose2d (C, O, kh, kw), grouped
@@ -131,11 +131,12 @@ def conv1d(inp, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
         raise ValueError(f"{fn}: output length {length} is not positive: input length "
                          f"{inp.shape[2]}, kernel {k}, stride {stride}, padding {padding}, "
                          f"dilation {dilation}")
-    x = S.Reshape.apply(inp, shape=tuple(inp.shape) + (1,))
-    w = S.Reshape.apply(weight, shape=tuple(weight.shape) + (1,))
-    out = conv2d(x, w, None, (stride, 1), (padding, 0), (dilation, 1), groups, mode,
+    # a height-1 image, so the kernels' contiguous rows run along the sequence
+    x = S.Reshape.apply(inp, shape=tuple(inp.shape[:2]) + (1, inp.shape[2]))
+    w = S.Reshape.apply(weight, shape=tuple(weight.shape[:-1]) + (1, k))
+    out = conv2d(x, w, None, (1, stride), (0, padding), (1, dilation), groups, mode,
                  compute_mode)
-    out = S.Reshape.apply(out, shape=tuple(out.shape[:3]))
+    out = S.Reshape.apply(out, shape=(out.shape[0], out.shape[1], out.shape[3]))
     if bias is None:
         return out
     o = out.shape[1]

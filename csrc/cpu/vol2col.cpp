@@ -39,6 +39,20 @@ inline int64_t input_row(const Conv3dGeometry& g, int64_t a, int64_t b, int64_t 
   return (id * g.height + ih) * g.width;
 }
 
+// One output row (od, oh) of tap (a, b, e): zeros outside [w_lo, w_hi), the input row inside.
+// Every element is written once (no fill-then-overwrite: the buffer is written at memory speed).
+inline void vol2col_row(const float* __restrict src, float* __restrict out, const TapBox& r,
+                        const Conv3dGeometry& g) {
+  int64_t ow = 0;
+  for (; ow < r.w_lo; ++ow) out[ow] = 0.f;
+  if (g.stride_w == 1) {
+    for (; ow < r.w_hi; ++ow) out[ow] = src[ow];
+  } else {
+    for (; ow < r.w_hi; ++ow) out[ow] = src[ow * g.stride_w];
+  }
+  for (; ow < g.out_w; ++ow) out[ow] = 0.f;
+}
+
 // Copies one input volume's taps into its kd*kh*kw rows of the column buffer.
 void vol2col_volume(const float* volume, float* rows, int64_t row_stride,
                     const Conv3dGeometry& g) {
@@ -48,14 +62,17 @@ void vol2col_volume(const float* volume, float* rows, int64_t row_stride,
       for (int64_t e = 0; e < g.kernel_w; ++e) {
         float* __restrict dst = rows + ((a * g.kernel_h + b) * g.kernel_w + e) * row_stride;
         const TapBox r = tap_box(g, a, b, e);
-        std::fill(dst, dst + g.positions(), 0.f);
+        std::fill(dst, dst + r.d_lo * plane, 0.f);
         for (int64_t od = r.d_lo; od < r.d_hi; ++od) {
+          float* out = dst + od * plane;
+          std::fill(out, out + r.h_lo * g.out_w, 0.f);
           for (int64_t oh = r.h_lo; oh < r.h_hi; ++oh) {
-            float* __restrict out = dst + od * plane + oh * g.out_w;
-            const float* __restrict src = volume + input_row(g, a, b, od, oh) + r.w_offset;
-            for (int64_t ow = r.w_lo; ow < r.w_hi; ++ow) out[ow] = src[ow * g.stride_w];
+            vol2col_row(volume + input_row(g, a, b, od, oh) + r.w_offset, out + oh * g.out_w, r,
+                        g);
           }
+          std::fill(out + r.h_hi * g.out_w, out + plane, 0.f);
         }
+        std::fill(dst + r.d_hi * plane, dst + g.positions(), 0.f);
       }
     }
   }
@@ -75,7 +92,11 @@ void col2vol_volume(const float* rows, int64_t row_stride, float* volume,
           for (int64_t oh = r.h_lo; oh < r.h_hi; ++oh) {
             const float* in = src + od * plane + oh * g.out_w;
             float* dst = volume + input_row(g, a, b, od, oh) + r.w_offset;
-            for (int64_t ow = r.w_lo; ow < r.w_hi; ++ow) dst[ow * g.stride_w] += in[ow];
+            if (g.stride_w == 1) {
+              for (int64_t ow = r.w_lo; ow < r.w_hi; ++ow) dst[ow] += in[ow];
+            } else {
+              for (int64_t ow = r.w_lo; ow < r.w_hi; ++ow) dst[ow * g.stride_w] += in[ow];
+            }
           }
         }
       }
