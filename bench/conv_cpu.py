@@ -194,10 +194,10 @@ def _torch_deformable(x, w, offset, mask, padding):
     o, _, kh, kw = w.shape
     oh, ow = offset.shape[2:]
     taps = kh * kw
-    base_h = torch.arange(oh).view(1, oh, 1) - padding + torch.arange(kh).repeat_interleave(kw).view(
-        taps, 1, 1)
-    base_w = torch.arange(ow).view(1, 1, ow) - padding + torch.arange(kw).repeat(kh).view(
-        taps, 1, 1)
+    tap_h = torch.arange(kh).repeat_interleave(kw).view(taps, 1, 1)      # ki of tap t
+    tap_w = torch.arange(kw).repeat(kh).view(taps, 1, 1)                 # kj of tap t
+    base_h = torch.arange(oh).view(1, oh, 1) - padding + tap_h
+    base_w = torch.arange(ow).view(1, 1, ow) - padding + tap_w
     off = offset.view(n, taps, 2, oh, ow)
     sh, sw = base_h + off[:, :, 0], base_w + off[:, :, 1]                 # (N, T, OH, OW)
     grid = torch.stack((2 * sw / (wd - 1) - 1, 2 * sh / (h - 1) - 1), -1).view(n, taps * oh, ow, 2)

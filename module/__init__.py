@@ -3,8 +3,7 @@ semantics)."""
 from . import init
 from .activation import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax
 from .batchnorm import BatchNorm1d, BatchNorm2d
-from .conv import Conv2d, ConvTranspose2d
-from .conv import Conv1d, Conv3d, ConvTranspose3d  # noqa: F401
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose2d, ConvTranspose3d  # noqa: F401
 from .conv_special import DeformableConv2d, LocalConv2d, RegionRestrictedConv  # noqa: F401
 from .dropout import Dropout
 from .linear import Embedding, Identity, Linear
