@@ -8,6 +8,7 @@ Weights follow MegEngine: conv2d (O, C, kh, kw), grouped (G, O/G, C/G, kh, kw) (
 import numpy as np
 
 from engine.ops import conv as K
+from engine.ops import elemwise as E
 from engine.ops import shape as S
 
 from ._utils import as_tensor, check_float
@@ -47,6 +48,15 @@ def _check_modes(fn, conv_mode, compute_mode):
     return mode
 
 
+def promote(*tensors):
+    """MegEngine's promotion of mixed float dtypes (float16 data with float32 weights computes
+    in float32); a no-op for the common case of one dtype."""
+    if all(t.dtype == tensors[0].dtype for t in tensors):
+        return tensors
+    dtype = np.result_type(*(t.dtype for t in tensors))
+    return tuple(t if t.dtype == dtype else E.Cast.apply(t, dtype=dtype) for t in tensors)
+
+
 def _inputs(fn, inp, weight, groups):
     inp, weight = as_tensor(inp, fn), as_tensor(weight, fn)
     check_float(inp, fn)
@@ -55,7 +65,7 @@ def _inputs(fn, inp, weight, groups):
         raise ValueError(f"{fn}: expected a 4-D (N, C, H, W) input, got shape {inp.shape}")
     if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
         raise ValueError(f"{fn}: groups must be a positive int, got {groups!r}")
-    return inp, weight
+    return promote(inp, weight)
 
 
 def _flat_weight(fn, weight, groups, layout):

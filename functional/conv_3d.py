@@ -9,7 +9,7 @@ from engine.ops import conv3d as K
 from engine.ops import shape as S
 
 from ._utils import as_tensor, check_float
-from .conv import _ntuple
+from .conv import _ntuple, promote
 
 __all__ = ["conv3d", "conv_transpose3d"]
 
@@ -37,7 +37,7 @@ def _inputs(fn, inp, weight, groups, conv_mode):
     elif weight.ndim != 5:
         raise ValueError(f"{fn}: expected a 5-D weight or a 6-D grouped weight, got shape "
                          f"{weight.shape}")
-    return inp, weight
+    return promote(inp, weight)
 
 
 def _bias(fn, bias, like, channels):

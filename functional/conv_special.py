@@ -16,7 +16,7 @@ from engine.ops import math as M
 from engine.ops import shape as S
 
 from ._utils import as_tensor, check_float
-from .conv import _check_modes, _pair
+from .conv import _check_modes, _pair, promote
 
 __all__ = ["local_conv2d", "region_restricted_conv", "deformable_conv2d"]
 
@@ -96,6 +96,7 @@ def local_conv2d(inp, weight, bias=None, stride=1, padding=0, dilation=1,
     if cg * g != c or out != (oh, ow):
         raise ValueError(f"{fn}: weight of shape {weight.shape} does not match input {inp.shape}: "
                          f"expected ({g}, {out[0]}, {out[1]}, {c // g}, {kh}, {kw}, O/G)")
+    inp, weight = promote(inp, weight)
     cols = W.SlidingWindow.apply(inp, kernel=(kh, kw), **win)         # (N, C, OH, OW, kh, kw)
     cols = S.Reshape.apply(cols, shape=(n, g, cg, oh, ow, kh, kw))
     cols = S.Transpose.apply(cols, pattern=(1, 3, 4, 0, 2, 5, 6))     # (G, OH, OW, N, Cg, ..)
@@ -159,6 +160,7 @@ def region_restricted_conv(inp, weight, rin, rout, bias=None, stride=1, padding=
     if tuple(rin.shape) != (n,) + tuple(inp.shape[2:]) or tuple(rout.shape) != (n, oh, ow):
         raise ValueError(f"{fn}: rin {rin.shape} and rout {rout.shape} must be "
                          f"{(n,) + tuple(inp.shape[2:])} and {(n, oh, ow)}")
+    inp, weight = promote(inp, weight)
     # Region ids as float32 are exact below 2**24 (int32 ids beyond that would alias).
     ids = E.Cast.apply(S.Reshape.apply(rin, shape=(n, 1) + tuple(inp.shape[2:])),
                        dtype=_dt.float32)
@@ -240,6 +242,7 @@ def deformable_conv2d(inp, weight, offset, mask, bias=None, stride=1, padding=0,
         raise ValueError(f"{fn}: offset {offset.shape} and mask {mask.shape} must be "
                          f"(N, 2*DG*{taps}, {oh}, {ow}) and (N, DG*{taps}, {oh}, {ow}) with N={n} "
                          f"and DG deformable groups dividing {c} channels")
+    inp, weight = promote(inp, weight)
     col = D.DeformIm2col.apply(inp, offset, mask, kernel=(kh, kw), **win)   # (N, C*T, P)
     col = S.Reshape.apply(col, shape=(n, groups, cg * taps, oh * ow))
     w = S.Reshape.apply(weight, shape=(groups, o // groups, cg * taps))

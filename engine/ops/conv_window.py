@@ -5,9 +5,10 @@ gradient:
     SlidingWindowTranspose(c)   (N, C, OH, OW, kh, kw) -> (N, C, H, W): windows summed back
 
 SlidingWindow is im2col itself: on the CPU its values come from the conv kernels
-(csrc/cpu/im2col.cpp, one group), reordered from the column layout (C, kh, kw, N, OH, OW); the
-transpose is col2im. Other array modules take strided slices. Attributes: kernel, stride,
-padding, dilation (pairs).
+(csrc/cpu/im2col.cpp, one group), reordered from the column layout (C, kh, kw, N, OH, OW); other
+array modules take strided slices. The transpose (col2im) is one strided add per tap on every
+array module, in the summation order of MegEngine's kernel. Attributes: kernel, stride, padding,
+dilation (pairs).
 """
 import numpy as np
 
@@ -47,19 +48,20 @@ def windows(xp, x, kernel, stride, padding, dilation):
 
 
 def windows_transpose(xp, cols, out_hw, kernel, stride, padding, dilation):
-    """(N, C, OH, OW, kh, kw) -> (N, C, H, W): every window entry added to the pixel it covers."""
+    """(N, C, OH, OW, kh, kw) -> (N, C, H, W): every window entry added to the pixel it covers.
+
+    One strided add per tap, taps in reverse order: a pixel then sums its entries in the order
+    of MegEngine's kernel (outputs ascending, i.e. taps descending), so results match it bit for
+    bit (its tests compare exactly)."""
     n, c, oh, ow = cols.shape[:4]
-    if xp is np:
-        dtype = cols.dtype
-        col = np.ascontiguousarray(f32(cols).transpose(1, 4, 5, 0, 2, 3))      # (C, kh, kw, N, ..)
-        out = native().conv_col2im(col.reshape(1, -1, n * oh * ow), (n, c) + tuple(out_hw),
-                                   kernel, stride, padding, dilation, 1)
-        return out if dtype == np.float32 else out.astype(dtype)
     (ph, pw), (h, w) = padding, out_hw
-    pad = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), cols.dtype)
-    for ki, kj, (si, sj) in _tap_slices(kernel, stride, dilation, (oh, ow)):
+    dtype = cols.dtype
+    acc = np.float32 if dtype == np.float16 else dtype                      # float16 sums in f32
+    pad = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), acc)
+    for ki, kj, (si, sj) in reversed(list(_tap_slices(kernel, stride, dilation, (oh, ow)))):
         pad[:, :, si, sj] += cols[..., ki, kj]
-    return pad[:, :, ph:ph + h, pw:pw + w]
+    out = pad[:, :, ph:ph + h, pw:pw + w]
+    return out if acc == dtype else out.astype(dtype)
 
 
 class SlidingWindow(Op):
