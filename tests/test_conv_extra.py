@@ -528,6 +528,20 @@ def test_region_restricted_conv_uint8_ids_match_int32():
     np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
+@pytest.mark.parametrize("make,spatial", [
+    (lambda: M.Conv1d(4, 6, 3), (7,)), (lambda: M.Conv3d(4, 6, 3), (5, 5, 5)),
+    (lambda: M.ConvTranspose3d(4, 6, 3), (3, 3, 3)),
+    (lambda: M.LocalConv2d(4, 6, 5, 5, 3), (5, 5))])
+def test_float16_data_through_float32_layers_promotes(make, spatial):
+    """MegEngine's promotion: float16 input and float32 weights compute in float32, giving the
+    result of the float32 input exactly."""
+    m = make()
+    x = mge.tensor(np.random.random((2, 4) + spatial).astype(np.float16))
+    y = m(x)
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y.numpy(), m(x.astype("float32")).numpy())
+
+
 def test_float16_inputs_keep_their_dtype():
     x = mge.tensor(np.ones((1, 2, 3, 4, 4), np.float16))
     w = mge.tensor(np.ones((2, 2, 2, 2, 2), np.float16))
