@@ -166,7 +166,28 @@ class Conv1d(_ConvNd):
 class Conv2d(_ConvNd):
     """2-D cross-correlation over (N, C_in, H, W) -> (N, C_out, H_out, W_out).
 
-    padding_mode "reflect" / "replicate" pads the input with F.nn.pad first.
+    Args:
+        in_channels: number of input channels.
+        out_channels: number of output channels.
+        kernel_size: int or (h, w).
+        stride: int or (h, w). Default: 1
+        padding: size of the padding added on both sides. Default: 0
+        dilation: int or (h, w). Default: 1
+        groups: number of channel groups (in and out channels divisible by it). Default: 1
+        bias: whether to add a learnt bias. Default: True
+        conv_mode: only "cross_correlation".
+        compute_mode: "default" or "float32" (both accumulate in float32 here).
+        padding_mode: "zeros", "reflect" or "replicate" (the latter two pad with F.nn.pad).
+
+    Returns:
+        The module; weight (O, I, kh, kw), grouped (G, O/G, I/G, kh, kw); bias (1, O, 1, 1).
+
+    Examples:
+        >>> import numpy as np
+        >>> m = M.Conv2d(in_channels=3, out_channels=1, kernel_size=3)
+        >>> inp = mge.tensor(np.arange(0, 96).astype("float32").reshape(2, 3, 4, 4))
+        >>> m(inp).numpy().shape
+        (2, 1, 2, 2)
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
@@ -232,7 +253,31 @@ class Conv3d(_ConvNd):
 
 
 class ConvTranspose2d(_ConvNd):
-    """2-D transposed convolution (the gradient of Conv2d with respect to its input)."""
+    """2-D transposed convolution (the gradient of Conv2d with respect to its input).
+
+    Args:
+        in_channels: number of input channels.
+        out_channels: number of output channels.
+        kernel_size: int or (h, w).
+        stride: int or (h, w). Default: 1
+        padding: int or (h, w). Default: 0
+        output_padding: size added to one side of the output, smaller than stride. Default: 0
+        dilation: int or (h, w). Default: 1
+        groups: number of channel groups. Default: 1
+        bias: whether to add a learnt bias. Default: True
+        conv_mode: only "cross_correlation".
+        compute_mode: "default" or "float32" (both accumulate in float32 here).
+
+    Returns:
+        The module; weight (I, O, kh, kw), grouped (G, I/G, O/G, kh, kw); bias (1, O, 1, 1).
+        fan_in = kh*kw*out_channels, as in MegEngine.
+
+    Examples:
+        >>> import numpy as np
+        >>> m = M.ConvTranspose2d(3, 8, 3, stride=2, padding=1, output_padding=1)
+        >>> m(mge.tensor(np.zeros((1, 3, 4, 4), "float32"))).shape
+        (1, 8, 8, 8)
+    """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, dilation=1, groups=1, bias=True,
