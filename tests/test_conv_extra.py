@@ -407,6 +407,18 @@ def test_deform_kernels_match_reference_and_are_adjoint():
         C.deform_im2col(x, offset[:, :-1], mask, **win)
 
 
+def test_window_generic_path_matches_reference():
+    """The strided-slice path of conv_window (CuPy, and non-float arrays on the CPU)."""
+    from engine.ops import conv_window
+
+    x = np.random.default_rng(17).integers(-9, 9, (2, 3, 6, 7)).astype(np.int32)
+    win = dict(kernel=(3, 2), stride=(2, 1), padding=(1, 2), dilation=(1, 2))
+    got = conv_window.windows(np, x, **win)
+    np.testing.assert_array_equal(got, windows_ref(x, (3, 2), (1, 2), (2, 1), (1, 2)))
+    np.testing.assert_array_equal(
+        conv_window.windows(np, x.astype(np.float32), **win), got.astype(np.float32))
+
+
 def test_threads_do_not_change_results():
     C = native()
     rng = np.random.default_rng(10)
