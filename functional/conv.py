@@ -1,29 +1,41 @@
-"""Convolutions: F.conv2d and F.conv_transpose2d with MegEngine's arguments (also under F.nn).
+"""Convolutions: F.conv1d, F.conv2d and F.conv_transpose2d with MegEngine's arguments (also
+under F.nn). conv1d runs through the 2-D kernels as a convolution of height-1 images.
 
 Weights follow MegEngine: conv2d (O, C, kh, kw), grouped (G, O/G, C/G, kh, kw) (the 4-D
 (O, C/G, kh, kw) form is accepted too); conv_transpose2d (C, O, kh, kw), grouped
 (G, C/G, O/G, kh, kw). Bias has shape (1, O, 1, 1).
 """
+import numpy as np
+
 from engine.ops import conv as K
+from engine.ops import elemwise as E
 from engine.ops import shape as S
 
 from ._utils import as_tensor, check_float
 
-__all__ = ["conv2d", "conv_transpose2d"]
+__all__ = ["conv1d", "conv2d", "conv_transpose2d"]
 
 _CONV_MODES = ("cross_correlation", "convolution")
 _COMPUTE_MODES = ("default", "float32")
 
 
-def _pair(value, name, fn, minimum):
+def _ntuple(value, n, name, fn, minimum):
+    """An int or a sequence of n ints (numpy ints too), checked against `minimum`."""
     if type(value) is int and value >= minimum:  # the common case, checked cheaply
-        return (value, value)
-    v = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(v) != 2 or not all(isinstance(i, int) and not isinstance(i, bool) for i in v):
-        raise TypeError(f"{fn}: {name} must be an int or a pair of ints, got {value!r}")
+        return (value,) * n
+    v = tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+    if len(v) != n or not all(isinstance(i, (int, np.integer)) and not isinstance(i, bool)
+                              for i in v):
+        what = {1: "an int", 2: "an int or a pair of ints"}.get(n, f"an int or {n} ints")
+        raise TypeError(f"{fn}: {name} must be {what}, got {value!r}")
+    v = tuple(int(i) for i in v)
     if min(v) < minimum:
         raise ValueError(f"{fn}: {name} must be >= {minimum}, got {value!r}")
     return v
+
+
+def _pair(value, name, fn, minimum):
+    return _ntuple(value, 2, name, fn, minimum)
 
 
 def _check_modes(fn, conv_mode, compute_mode):
@@ -36,6 +48,15 @@ def _check_modes(fn, conv_mode, compute_mode):
     return mode
 
 
+def promote(*tensors):
+    """MegEngine's promotion of mixed float dtypes (float16 data with float32 weights computes
+    in float32); a no-op for the common case of one dtype."""
+    if all(t.dtype == tensors[0].dtype for t in tensors):
+        return tensors
+    dtype = np.result_type(*(t.dtype for t in tensors))
+    return tuple(t if t.dtype == dtype else E.Cast.apply(t, dtype=dtype) for t in tensors)
+
+
 def _inputs(fn, inp, weight, groups):
     inp, weight = as_tensor(inp, fn), as_tensor(weight, fn)
     check_float(inp, fn)
@@ -44,7 +65,7 @@ def _inputs(fn, inp, weight, groups):
         raise ValueError(f"{fn}: expected a 4-D (N, C, H, W) input, got shape {inp.shape}")
     if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
         raise ValueError(f"{fn}: groups must be a positive int, got {groups!r}")
-    return inp, weight
+    return promote(inp, weight)
 
 
 def _flat_weight(fn, weight, groups, layout):
@@ -69,6 +90,73 @@ def _add_bias(fn, out, bias, channels):
     return bias
 
 
+def conv1d(inp, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
+           conv_mode="cross_correlation", compute_mode="default"):
+    """1-D convolution (cross-correlation) of an (N, C, L) input.
+
+    Args:
+        inp: (N, C, L).
+        weight: (O, C/G, k); grouped also (G, O/G, C/G, k), the layout of M.Conv1d.
+        bias: (1, O, 1) or None.
+        stride, padding, dilation: int (or a 1-tuple).
+        groups: split channels into this many independent convs (C and O divisible by it).
+        conv_mode: "cross_correlation" (default) or "convolution" (kernel flipped).
+        compute_mode: "default" or "float32" (both accumulate in float32 here).
+
+    Returns:
+        (N, O, OL) with OL = (L + 2*padding - dilation*(k - 1) - 1) // stride + 1.
+
+    Examples:
+        >>> import numpy as np
+        >>> x = mge.tensor(np.arange(10, dtype="float32").reshape(1, 2, 5))
+        >>> w = mge.tensor(np.ones((1, 2, 3), "float32"))
+        >>> F.conv1d(x, w).numpy()
+        array([[[21., 27., 33.]]], dtype=float32)
+    """
+    fn = "conv1d"
+    mode = _check_modes(fn, conv_mode, compute_mode)
+    inp, weight = as_tensor(inp, fn), as_tensor(weight, fn)
+    check_float(inp, fn)
+    check_float(weight, fn)
+    if inp.ndim != 3:
+        raise ValueError(f"{fn}: expected a 3-D (N, C, L) input, got shape {inp.shape}")
+    if weight.ndim not in (3, 4):
+        raise ValueError(f"{fn}: expected a 3-D weight (O, C/G, k) or a 4-D grouped weight "
+                         f"(G, O/G, C/G, k), got shape {weight.shape}")
+    (stride,) = _ntuple(stride, 1, "stride", fn, 1)
+    (padding,) = _ntuple(padding, 1, "padding", fn, 0)
+    (dilation,) = _ntuple(dilation, 1, "dilation", fn, 1)
+    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"{fn}: groups must be a positive int, got {groups!r}")
+    if weight.ndim == 4:
+        o, cg, k = weight.shape[0] * weight.shape[1], weight.shape[2], weight.shape[3]
+    else:
+        o, cg, k = weight.shape
+    if cg * groups != inp.shape[1] or o % groups:
+        raise ValueError(f"{fn}: input of shape {inp.shape} and weight of shape {weight.shape} "
+                         f"with groups={groups} do not match: expected weight (O, "
+                         f"{inp.shape[1] // groups}, k) with O divisible by {groups}")
+    length = (inp.shape[2] + 2 * padding - dilation * (k - 1) - 1) // stride + 1
+    if length <= 0:
+        raise ValueError(f"{fn}: output length {length} is not positive: input length "
+                         f"{inp.shape[2]}, kernel {k}, stride {stride}, padding {padding}, "
+                         f"dilation {dilation}")
+    # a height-1 image, so the kernels' contiguous rows run along the sequence
+    x = S.Reshape.apply(inp, shape=tuple(inp.shape[:2]) + (1, inp.shape[2]))
+    w = S.Reshape.apply(weight, shape=tuple(weight.shape[:-1]) + (1, k))
+    out = conv2d(x, w, None, (1, stride), (0, padding), (1, dilation), groups, mode,
+                 compute_mode)
+    out = S.Reshape.apply(out, shape=(out.shape[0], out.shape[1], out.shape[3]))
+    if bias is None:
+        return out
+    o = out.shape[1]
+    bias = as_tensor(bias, fn, like=out)
+    if bias.shape not in ((1, o, 1), (o,)):
+        raise ValueError(f"{fn}: bias of shape {bias.shape} does not match {o} output "
+                         f"channels; expected (1, {o}, 1)")
+    return out + S.Reshape.apply(bias, shape=(1, o, 1))
+
+
 def conv2d(inp, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
            conv_mode="cross_correlation", compute_mode="default"):
     """2-D convolution (cross-correlation) of an NCHW input.
@@ -86,7 +174,14 @@ def conv2d(inp, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
         (N, O, OH, OW) with OH = (H + 2*ph - dh*(kh - 1) - 1) // sh + 1 (likewise OW).
 
     Examples:
-        >>> y = F.conv2d(x, w, b, stride=2, padding=1)
+        >>> import numpy as np
+        >>> x = mge.tensor(np.ones((1, 2, 5, 5), "float32"))
+        >>> w = mge.tensor(np.ones((3, 2, 3, 3), "float32"))
+        >>> y = F.conv2d(x, w, stride=2, padding=1)
+        >>> y.shape
+        (1, 3, 3, 3)
+        >>> float(y[0, 0, 1, 1])
+        18.0
     """
     fn = "conv2d"
     mode = _check_modes(fn, conv_mode, compute_mode)
@@ -130,6 +225,13 @@ def conv_transpose2d(inp, weight, bias=None, stride=1, padding=0, output_padding
 
     Returns:
         (N, O, OH, OW) with OH = (H - 1)*sh - 2*ph + dh*(kh - 1) + output_padding_h + 1.
+
+    Examples:
+        >>> import numpy as np
+        >>> x = mge.tensor(np.ones((1, 2, 3, 3), "float32"))
+        >>> w = mge.tensor(np.ones((2, 4, 3, 3), "float32"))
+        >>> F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1).shape
+        (1, 4, 6, 6)
     """
     fn = "conv_transpose2d"
     mode = _check_modes(fn, conv_mode, compute_mode)

@@ -11,7 +11,9 @@ from engine.ops import softmax as SM
 from engine.tensor import Tensor
 
 from ._utils import as_tensor, check_float, one_axis
-from .conv import conv2d, conv_transpose2d  # noqa: F401
+from .conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
+from .conv_3d import conv3d, conv_transpose3d  # noqa: F401
+from .conv_special import deformable_conv2d, local_conv2d, region_restricted_conv  # noqa: F401
 from .loss import (  # noqa: F401
     binary_cross_entropy,
     cross_entropy,
@@ -23,6 +25,7 @@ from .loss import (  # noqa: F401
 from .math import matmul
 from .norm import batch_norm, group_norm, layer_norm  # noqa: F401
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d  # noqa: F401
+from .sliding import sliding_window, sliding_window_transpose  # noqa: F401
 from .tensor import concat
 from .vision import interpolate  # noqa: F401
 
@@ -34,6 +37,8 @@ __all__ = [
 __all__ += ["batch_norm", "group_norm", "max_pool2d", "avg_pool2d", "adaptive_max_pool2d",
             "adaptive_avg_pool2d", "sigmoid_focal_loss", "interpolate", "conv2d",
             "conv_transpose2d"]
+__all__ += ["conv1d", "conv3d", "conv_transpose3d", "deformable_conv2d", "local_conv2d",
+            "region_restricted_conv", "sliding_window", "sliding_window_transpose"]
 
 
 def _float_input(x, fn):

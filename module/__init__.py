@@ -4,7 +4,7 @@ from . import init
 from .activation import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax
 from .batch_matmul_activation import BatchMatMulActivation
 from .batchnorm import BatchNorm1d, BatchNorm2d
-from .conv import Conv2d, ConvTranspose2d
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose2d, ConvTranspose3d
 from .conv_bn import (
     ConvBn2d,
     ConvBnRelu2d,
@@ -13,6 +13,7 @@ from .conv_bn import (
     ConvTransposeBnRelu2d,
     ConvTransposeRelu2d,
 )
+from .conv_special import DeformableConv2d, LocalConv2d, RegionRestrictedConv
 from .dropout import Dropout
 from .linear import Embedding, Identity, Linear, LinearRelu
 from .linear_bn import LinearBn1d, LinearBnRelu1d
@@ -22,6 +23,7 @@ from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .quant_dequant import DequantStub, QuantStub
 from .rnn import LSTM, RNN, LSTMCell, RNNCell
 from .sequential import Sequential
+from .sliding_window import SlidingWindow, SlidingWindowTranspose  # noqa: F401
 
 __all__ = [
     "init", "Module", "Sequential", "Linear", "Identity", "Embedding", "Conv2d",
@@ -33,3 +35,5 @@ __all__ = [
     "ConvTransposeBnRelu2d", "ConvTransposeRelu2d", "LinearRelu", "LinearBn1d", "LinearBnRelu1d",
     "QuantStub", "DequantStub",
 ]
+__all__ += ["Conv1d", "Conv3d", "ConvTranspose3d", "DeformableConv2d", "LocalConv2d",
+            "RegionRestrictedConv", "SlidingWindow", "SlidingWindowTranspose"]

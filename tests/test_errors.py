@@ -289,6 +289,69 @@ CASES = [
         M.Linear(2, 3), {0: mge.Parameter(np.zeros(2, "float32"))}), ValueError,
      r"replace_param \(Linear.bias\): the parameter at position 0 has shape \(2,\), "
      r"expected \(3,\)"),
+    ("conv1d_ndim", lambda: F.conv1d(T(1, 2, 5, 5), T(3, 2, 3)), ValueError,
+     r"conv1d: expected a 3-D \(N, C, L\) input, got shape \(1, 2, 5, 5\)"),
+    ("conv1d_channels", lambda: F.conv1d(T(1, 2, 5), T(3, 4, 3)), ValueError,
+     r"conv1d: input of shape \(1, 2, 5\) and weight of shape \(3, 4, 3\) with groups=1 "
+     r"do not match: expected weight \(O, 2, k\)"),
+    ("conv1d_too_short", lambda: F.conv1d(T(1, 2, 2), T(3, 2, 3)), ValueError,
+     r"conv1d: output length 0 is not positive: input length 2, kernel 3"),
+    ("conv1d_bias", lambda: F.conv1d(T(1, 2, 5), T(3, 2, 3), T(1, 4, 1)), ValueError,
+     r"conv1d: bias of shape \(1, 4, 1\) does not match 3 output channels"),
+    ("conv3d_channels", lambda: F.conv3d(T(1, 3, 4, 4, 4), T(4, 2, 3, 3, 3)), ValueError,
+     r"conv3d: input of shape \(1, 3, 4, 4, 4\) has 3 channels but weight of shape "
+     r"\(4, 2, 3, 3, 3\)"),
+    ("conv3d_too_small", lambda: F.conv3d(T(1, 2, 2, 4, 4), T(4, 2, 3, 3, 3)), ValueError,
+     r"conv3d: output size \(0, 2, 2\) is not positive"),
+    ("conv3d_stride_tuple", lambda: F.conv3d(T(1, 2, 4, 4, 4), T(4, 2, 3, 3, 3), stride=(1, 2)),
+     TypeError, r"conv3d: stride must be an int or 3 ints, got \(1, 2\)"),
+    ("conv3d_int_input", lambda: F.conv3d(T(1, 2, 4, 4, 4, dtype="int32"), T(4, 2, 3, 3, 3)),
+     TypeError, r"conv3d: expected a floating-point tensor, got dtype int32"),
+    ("conv3d_bias", lambda: F.conv3d(T(1, 2, 4, 4, 4), T(4, 2, 3, 3, 3), T(1, 4, 1, 1)),
+     ValueError, r"conv3d: bias of shape \(1, 4, 1, 1\) does not match 4 output channels; "
+     r"expected \(1, 4, 1, 1, 1\)"),
+    ("conv_transpose3d_output_padding",
+     lambda: F.conv_transpose3d(T(1, 2, 3, 3, 3), T(2, 4, 3, 3, 3), output_padding=1),
+     ValueError, r"conv_transpose3d: output_padding \(1, 1, 1\) must be smaller than stride"),
+    ("local_conv2d_weight", lambda: F.local_conv2d(T(1, 2, 5, 5), T(1, 2, 2, 2, 3, 3, 4)),
+     ValueError, r"local_conv2d: weight of shape \(1, 2, 2, 2, 3, 3, 4\) does not match input "
+     r"\(1, 2, 5, 5\): expected \(1, 3, 3, 2, 3, 3, O/G\)"),
+    ("local_conv2d_ndim", lambda: F.local_conv2d(T(1, 2, 5, 5), T(2, 2, 3, 3)), ValueError,
+     r"local_conv2d: expected a 7-D weight"),
+    ("region_conv_ids_dtype", lambda: F.region_restricted_conv(
+        T(1, 2, 3, 3), T(2, 1, 1, 3, 3), T(1, 3, 3), T(1, 1, 1), groups=2), TypeError,
+     r"region_restricted_conv: rin and rout must both be int32 or both uint8, got float32"),
+    ("region_conv_ids_shape", lambda: F.region_restricted_conv(
+        T(1, 2, 3, 3), T(2, 1, 1, 3, 3), T(1, 3, 3, dtype="int32"), T(1, 2, 2, dtype="int32"),
+        groups=2), ValueError,
+     r"region_restricted_conv: rin \(1, 3, 3\) and rout \(1, 2, 2\) must be \(1, 3, 3\) "
+     r"and \(1, 1, 1\)"),
+    ("region_conv_groups", lambda: F.region_restricted_conv(
+        T(1, 2, 3, 3), T(2, 1, 1, 3, 3), T(1, 3, 3, dtype="int32"), T(1, 1, 1, dtype="int32")),
+     ValueError, r"region_restricted_conv: weight of shape \(2, 1, 1, 3, 3\) with groups=1"),
+    ("deform_offset_shape", lambda: F.deformable_conv2d(
+        T(1, 2, 5, 5), T(4, 2, 3, 3), T(1, 9, 3, 3), T(1, 9, 3, 3)), ValueError,
+     r"deformable_conv2d: offset \(1, 9, 3, 3\) and mask \(1, 9, 3, 3\) must be "
+     r"\(N, 2\*DG\*9, 3, 3\)"),
+    ("deform_weight_channels", lambda: F.deformable_conv2d(
+        T(1, 2, 5, 5), T(4, 3, 3, 3), T(1, 18, 3, 3), T(1, 9, 3, 3)), ValueError,
+     r"deformable_conv2d: weight of shape \(4, 3, 3, 3\) with groups=1 does not match input "
+     r"\(1, 2, 5, 5\)"),
+    ("sliding_window_too_small", lambda: F.sliding_window(T(1, 1, 2, 2), 3), ValueError,
+     r"sliding_window: output size \(0, 0\) is not positive"),
+    ("sliding_window_transpose_shape", lambda: F.sliding_window_transpose(
+        T(1, 1, 2, 2, 3, 3), (5, 5), 3), ValueError,
+     r"sliding_window_transpose: input of shape \(1, 1, 2, 2, 3, 3\) does not match "
+     r"output_size \(5, 5\) and the window: expected \(N, C, 3, 3, 3, 3\)"),
+    ("conv3d_layer_groups", lambda: M.Conv3d(4, 6, 3, groups=4), ValueError,
+     r"Conv3d: in_channels \(4\) and out_channels \(6\) must both be divisible by groups"),
+    ("conv1d_layer_padding_mode", lambda: M.Conv1d(4, 6, 3, padding_mode="circular"),
+     ValueError, r"Conv1d: padding_mode must be one of"),
+    ("local_conv_layer_too_small", lambda: M.LocalConv2d(2, 2, 2, 2, 3), ValueError,
+     r"LocalConv2d: input 2x2 is too small for kernel \(3, 3\)"),
+    ("vol2col_binding_kernel", lambda: __import__("engine._C").__dict__["_C"].conv3d_vol2col(
+        np.ones((1, 1, 2, 2, 2), "float32"), (3, 3, 3), (1, 1, 1), (0, 0, 0), (1, 1, 1), 1),
+     ValueError, r"conv3d_vol2col: input 2x2x2 is too small for kernel 3x3x3"),
 ]
 
 # engine.random's distributions and engine.data's datasets / transforms

@@ -1,7 +1,10 @@
 """Every op, declared once with forward and backward side by side (see core.py)."""
 from . import (  # noqa: F401
     conv,
+    conv3d,
+    conv_window,
     core,
+    deform_conv,
     elemwise,
     indexing,
     interpolate,
