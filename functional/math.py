@@ -17,14 +17,25 @@ __all__ = ["sum", "mean", "max", "min", "prod", "var", "std", "norm", "normalize
 def _reduce(op, fn, inp, axis, keepdims):
     inp = as_tensor(inp, fn)
     axis = norm_axis(axis, inp.ndim, fn)
+    if inp.dtype.kind == "c":
+        raise TypeError(f"{fn}: complex input is not supported (dtype {inp.dtype})")
     if op in (R.Max, R.Min) and inp.size == 0:
         raise ValueError(f"{fn}: reduction over an empty tensor of shape {inp.shape}")
     return op.apply(inp, axis=axis, keepdims=bool(keepdims))
 
 
+# MegEngine keeps the dtype of these integer sums (bool and int32 sum to int32).
+_SUM_KEEPS = (_dt.int8, _dt.uint8, _dt.int16)
+
+
 def sum(inp, axis=None, keepdims=False):
-    """Sum over `axis` (int, tuple or None for all)."""
-    return _reduce(R.Sum, "sum", inp, axis, keepdims)
+    """Sum over `axis` (int, tuple or None for all); int8/uint8/int16 sums keep their dtype
+    (wrapping around on overflow, as MegEngine)."""
+    out = _reduce(R.Sum, "sum", inp, axis, keepdims)
+    src = inp.dtype if hasattr(inp, "dtype") else None
+    if src in _SUM_KEEPS and out.dtype != src:
+        out = E.Cast.apply(out, dtype=src)
+    return out
 
 
 def prod(inp, axis=None, keepdims=False):
@@ -72,6 +83,8 @@ def std(inp, axis=None, keepdims=False):
 def norm(inp, ord=None, axis=None, keepdims=False):
     """Vector p-norm over `axis` (all elements when None); ord None means 2."""
     inp = as_tensor(inp, "norm")
+    if inp.dtype.kind in "iub":  # integer input computes in float32 (as MegEngine)
+        inp = E.Cast.apply(inp, dtype=_dt.float32)
     check_float(inp, "norm")
     p = 2 if ord is None else ord
     if p == float("inf"):
@@ -134,12 +147,17 @@ def topk(inp, k, descending=True, kth_only=False, no_sort=False):
     """The k largest (descending=True) or smallest entries along the last axis.
 
     Returns (values, int32 indices); with kth_only only the k-th entry of each row. no_sort
-    allows any order; ours is always sorted.
+    allows any order; ours is always sorted. As MegEngine, a k larger than the axis gives all
+    of its entries (min(k, n)), and a negative k means the |k| entries of the other order.
     """
     inp = _check_sortable(inp, "topk")
     k = int(k)
-    if not 1 <= k <= inp.shape[-1]:
-        raise ValueError(f"topk: k={k} is out of range for a last axis of size {inp.shape[-1]}")
+    n = inp.shape[-1]
+    if k < 0:
+        k, descending = -k, not descending
+    k = builtins.min(k, n)
+    if k == 0:
+        raise ValueError(f"topk: k must not be 0 (last axis of size {n})")
     return M.TopK.apply(inp, k=k, descending=bool(descending), kth_only=bool(kth_only),
                         no_sort=bool(no_sort))
 

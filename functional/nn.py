@@ -25,6 +25,22 @@ from .norm import batch_norm, group_norm, layer_norm  # noqa: F401
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d  # noqa: F401
 from .tensor import concat
 from .vision import interpolate  # noqa: F401
+from .activation import (  # noqa: F401
+    hsigmoid,
+    hswish,
+    logsigmoid,
+    logsumexp,
+    prelu,
+    relu6,
+    softplus,
+)
+from .attention import multi_head_attention  # noqa: F401
+from .layout import pixel_shuffle  # noqa: F401
+from .lookup import embedding, indexing_one_hot  # noqa: F401
+from .loss import hinge_loss  # noqa: F401
+from .math import normalize  # noqa: F401
+from .norm import general_norm, instance_norm, local_response_norm, sync_batch_norm  # noqa: F401
+from .vision import nms, roi_align, roi_pooling  # noqa: F401
 
 __all__ = [
     "relu", "sigmoid", "gelu", "silu", "leaky_relu", "softmax", "logsoftmax", "linear",
@@ -34,6 +50,10 @@ __all__ = [
 __all__ += ["batch_norm", "group_norm", "max_pool2d", "avg_pool2d", "adaptive_max_pool2d",
             "adaptive_avg_pool2d", "sigmoid_focal_loss", "interpolate", "conv2d",
             "conv_transpose2d"]
+__all__ += ["relu6", "hswish", "hsigmoid", "softplus", "logsigmoid", "logsumexp", "prelu",
+            "multi_head_attention", "pixel_shuffle", "embedding", "indexing_one_hot",
+            "hinge_loss", "normalize", "general_norm", "instance_norm", "local_response_norm",
+            "sync_batch_norm", "nms", "roi_align", "roi_pooling"]
 
 
 def _float_input(x, fn):
@@ -112,11 +132,39 @@ _PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
 
 
 def pad(src, pad_width, mode="constant", constant_value=0.0):
-    """Pad each axis by pad_width[i] = (before, after); modes constant, reflect, replicate."""
+    """Pad each axis by pad_width[i] = (before, after); modes constant, reflect, replicate
+    (edge), case-insensitive. As MegEngine, fewer pairs than axes pad the leading axes and
+    leave the rest alone.
+
+    Args:
+        src: input tensor.
+        pad_width: a (before, after) pair per leading axis.
+        mode: "constant", "reflect" or "replicate" ("edge").
+        constant_value: fill value of mode "constant".
+
+    Returns:
+        the padded tensor.
+
+    Examples:
+        >>> inp = Tensor([[1., 2., 3.],[4., 5., 6.]])
+        >>> F.nn.pad(inp, pad_width=((1, 1),), mode="constant")
+        Tensor([[0. 0. 0.]
+         [1. 2. 3.]
+         [4. 5. 6.]
+         [0. 0. 0.]], device=xpux:0)
+        >>> F.nn.pad(inp, pad_width=((1, 1), (1, 2)), mode="replicate")
+        Tensor([[1. 1. 2. 3. 3. 3.]
+         [1. 1. 2. 3. 3. 3.]
+         [4. 4. 5. 6. 6. 6.]
+         [4. 4. 5. 6. 6. 6.]], device=xpux:0)
+    """
     src = as_tensor(src, "pad")
+    mode = mode.lower() if isinstance(mode, str) else mode
     if mode not in _PAD_MODES:
         raise ValueError(f"pad: mode must be one of {sorted(_PAD_MODES)}, got {mode!r}")
     pw = tuple(tuple(int(v) for v in p) for p in pad_width)
+    if len(pw) < src.ndim and all(len(p) == 2 for p in pw):
+        pw += ((0, 0),) * (src.ndim - len(pw))
     if len(pw) != src.ndim or any(len(p) != 2 or min(p) < 0 for p in pw):
         raise ValueError(f"pad: pad_width must hold one non-negative (before, after) pair per "
                          f"axis of shape {src.shape}, got {pad_width}")

@@ -5,7 +5,10 @@ import math
 
 import numpy as np
 
+from engine.ops import elemwise as E
+from engine.ops import indexing as I
 from engine.ops import interpolate as IP
+from engine.ops import shape as S
 from engine.ops import vision as V
 
 from ._utils import as_tensor, check_float
@@ -51,6 +54,8 @@ def interpolate(inp, size=None, scale_factor=None, mode="bilinear", align_corner
     fn = "interpolate"
     inp = as_tensor(inp, fn)
     check_float(inp, fn)
+    if isinstance(mode, str):
+        mode = mode.lower()  # MegEngine accepts "BILINEAR"
     if mode not in _INTERP_MODES:
         raise ValueError(f"{fn}: mode must be one of {_INTERP_MODES}, got {mode!r}")
     if inp.ndim != 4:
@@ -138,6 +143,9 @@ def _rois(inp, rois, fn):
     if rois.ndim != 2 or rois.shape[1] != 5:
         raise ValueError(f"{fn}: rois must have shape (K, 5) = [batch_index, x1, y1, x2, y2], "
                          f"got {rois.shape}")
+    # MegEngine truncates a fractional batch index (1.7 -> image 1).
+    batch = E.Trunc.apply(I.GetItem.apply(rois, index=(slice(None), slice(0, 1))))
+    rois = S.Concat.apply(batch, I.GetItem.apply(rois, index=(slice(None), slice(1, 5))), axis=1)
     return inp, rois
 
 
