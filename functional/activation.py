@@ -28,8 +28,8 @@ def relu6(x):
         a tensor of x's shape and dtype.
 
     Examples:
-        >>> F.relu6(Tensor([-1.0, 3.0, 7.0]))
-        Tensor([0. 3. 6.], device=xpux:0)
+        >>> F.relu6(Tensor([-1.0, 3.0, 7.0])).numpy()
+        array([0., 3., 6.], dtype=float32)
     """
     x = as_tensor(x, "relu6")
     return E.Clip.apply(x, lower=0, upper=6)
@@ -45,8 +45,8 @@ def hsigmoid(x):
         a float tensor of x's shape.
 
     Examples:
-        >>> F.hsigmoid(Tensor([-4.0, 0.0, 1.5, 4.0]))
-        Tensor([0.   0.5  0.75 1.  ], device=xpux:0)
+        >>> F.hsigmoid(Tensor([-4.0, 0.0, 1.5, 4.0])).numpy()
+        array([0.  , 0.5 , 0.75, 1.  ], dtype=float32)
     """
     x = _floating(x, "hsigmoid")
     return E.Clip.apply(x + 3.0, lower=0.0, upper=6.0) / 6.0
@@ -154,8 +154,8 @@ def prelu(x, y):
         a tensor of x's shape.
 
     Examples:
-        >>> F.prelu(Tensor([-1.0, 2.0]), Tensor([0.25]))
-        Tensor([-0.25  2.  ], device=xpux:0)
+        >>> F.prelu(Tensor([-1.0, 2.0]), Tensor([0.25])).numpy()
+        array([-0.25,  2.  ], dtype=float32)
     """
     x = _floating(x, "prelu")
     return N.Relu.apply(x) + E.binary(E.Mul, y, E.binary(E.Minimum, x, 0.0))

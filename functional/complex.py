@@ -57,8 +57,8 @@ def real(complex):
         a float32 tensor of the same shape.
 
     Examples:
-        >>> F.real(F.complex(Tensor([1.0, 2.0]), Tensor([3.0, 4.0])))
-        Tensor([1. 2.], device=xpux:0)
+        >>> F.real(F.complex(Tensor([1.0, 2.0]), Tensor([3.0, 4.0]))).numpy()
+        array([1., 2.], dtype=float32)
     """
     return C.Real.apply(_complex_input(complex, "real"))
 
@@ -73,8 +73,8 @@ def imag(complex):
         a float32 tensor of the same shape.
 
     Examples:
-        >>> F.imag(F.complex(Tensor([1.0, 2.0]), Tensor([3.0, 4.0])))
-        Tensor([3. 4.], device=xpux:0)
+        >>> F.imag(F.complex(Tensor([1.0, 2.0]), Tensor([3.0, 4.0]))).numpy()
+        array([3., 4.], dtype=float32)
     """
     return C.Imag.apply(_complex_input(complex, "imag"))
 
@@ -92,8 +92,8 @@ def polar(abs, angle):
     Examples:
         >>> import numpy as np
         >>> z = F.polar(Tensor([2.0]), Tensor([np.pi / 2]))
-        >>> F.imag(z)
-        Tensor([2.], device=xpux:0)
+        >>> F.imag(z).numpy()
+        array([2.], dtype=float32)
     """
     r = _float32_part(abs, "polar", "abs")
     a = _float32_part(angle, "polar", "angle", like=r)

@@ -65,10 +65,10 @@ def swapaxes(inp, axis1, axis2):
 
     Examples:
         >>> x = Tensor([[1, 2, 3]])
-        >>> F.swapaxes(x, 0, 1)
-        Tensor([[1]
-         [2]
-         [3]], dtype=int32, device=xpux:0)
+        >>> F.swapaxes(x, 0, 1).numpy()
+        array([[1],
+               [2],
+               [3]], dtype=int32)
     """
     inp = as_tensor(inp, "swapaxes")
     a = one_axis(axis1, inp.ndim, "swapaxes")

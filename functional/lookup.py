@@ -25,9 +25,9 @@ def embedding(inp, weight, padding_idx=None, max_norm=None, norm_type=None):
 
     Examples:
         >>> w = Tensor([[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]])
-        >>> F.embedding(Tensor([[2, 0]]), w)
-        Tensor([[[4. 5.]
-          [0. 1.]]], device=xpux:0)
+        >>> F.embedding(Tensor([[2, 0]]), w).numpy()
+        array([[[4., 5.],
+                [0., 1.]]], dtype=float32)
     """
     fn = "embedding"
     if padding_idx is not None:

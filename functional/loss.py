@@ -149,12 +149,12 @@ def hinge_loss(pred, label, norm="L1", reduction="mean"):
     Examples:
         >>> pred = Tensor([[0.5, -0.5, 0.1], [-0.6, 0.7, 0.8]])
         >>> label = Tensor([[1, -1, -1], [-1, 1, 1]])
-        >>> F.nn.hinge_loss(pred, label)
-        Tensor(1.5, device=xpux:0)
-        >>> F.nn.hinge_loss(pred, label, reduction="none")
-        Tensor([2.1 0.9], device=xpux:0)
-        >>> F.nn.hinge_loss(pred, label, reduction="sum")
-        Tensor(3.0, device=xpux:0)
+        >>> F.nn.hinge_loss(pred, label).numpy()
+        array(1.5, dtype=float32)
+        >>> F.nn.hinge_loss(pred, label, reduction="none").numpy()
+        array([2.1, 0.9], dtype=float32)
+        >>> F.nn.hinge_loss(pred, label, reduction="sum").numpy()
+        array(3., dtype=float32)
     """
     fn = "hinge_loss"
     if not isinstance(norm, str) or norm.upper() not in ("L1", "L2"):

@@ -147,16 +147,16 @@ def pad(src, pad_width, mode="constant", constant_value=0.0):
 
     Examples:
         >>> inp = Tensor([[1., 2., 3.],[4., 5., 6.]])
-        >>> F.nn.pad(inp, pad_width=((1, 1),), mode="constant")
-        Tensor([[0. 0. 0.]
-         [1. 2. 3.]
-         [4. 5. 6.]
-         [0. 0. 0.]], device=xpux:0)
-        >>> F.nn.pad(inp, pad_width=((1, 1), (1, 2)), mode="replicate")
-        Tensor([[1. 1. 2. 3. 3. 3.]
-         [1. 1. 2. 3. 3. 3.]
-         [4. 4. 5. 6. 6. 6.]
-         [4. 4. 5. 6. 6. 6.]], device=xpux:0)
+        >>> F.nn.pad(inp, pad_width=((1, 1),), mode="constant").numpy()
+        array([[0., 0., 0.],
+               [1., 2., 3.],
+               [4., 5., 6.],
+               [0., 0., 0.]], dtype=float32)
+        >>> F.nn.pad(inp, pad_width=((1, 1), (1, 2)), mode="replicate").numpy()
+        array([[1., 1., 2., 3., 3., 3.],
+               [1., 1., 2., 3., 3., 3.],
+               [4., 4., 5., 6., 6., 6.],
+               [4., 4., 5., 6., 6., 6.]], dtype=float32)
     """
     src = as_tensor(src, "pad")
     mode = mode.lower() if isinstance(mode, str) else mode

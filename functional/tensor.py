@@ -45,9 +45,9 @@ def full(shape, value, dtype=None, device=None):
         the filled tensor.
 
     Examples:
-        >>> F.full((2, 2), 3)
-        Tensor([[3 3]
-         [3 3]], dtype=int32, device=xpux:0)
+        >>> F.full((2, 2), 3).numpy()
+        array([[3, 3],
+               [3, 3]], dtype=int32)
     """
     shape = shape_tuple(shape, "full")
     if builtins.any(s < 0 for s in shape):
