@@ -14,3 +14,4 @@ from .linalg import *  # noqa: F401,F403
 from .lookup import *  # noqa: F401,F403
 from .metric import *  # noqa: F401,F403
 from .norm import general_norm, instance_norm, local_response_norm, sync_batch_norm  # noqa: F401
+from . import utils  # noqa: F401

@@ -102,21 +102,31 @@ def binary_cross_entropy(pred, label, with_logits=True, reduction="mean"):
     return _reduce(loss, reduction, "binary_cross_entropy")
 
 
-def _float_pair(pred, label, fn):
-    """As _pair, but integer predictions compute in float32 (MegEngine's l1/square loss)."""
-    pred = as_tensor(pred, fn)
-    if pred.dtype.kind != "f":
-        pred = E.Cast.apply(pred, dtype=_dt.float32)
-    return _pair(pred, label, fn)
+def _numeric_pair(pred, label, fn):
+    """As _pair, but integer predictions are allowed (MegEngine's l1/square loss): their
+    "none" and "sum" losses stay integer, the mean is float32."""
+    pred, label = as_tensor(pred, fn), as_tensor(label, fn, like=pred)
+    if pred.dtype.kind not in "iuf":
+        raise TypeError(f"{fn}: pred must be a number tensor, got {pred.dtype}")
+    if pred.dtype.kind != "f" and label.dtype.kind == "f":
+        pred = E.Cast.apply(pred, dtype=label.dtype)
+    if pred.shape != label.shape:
+        raise ValueError(f"{fn}: pred {pred.shape} and label {label.shape} must have one shape")
+    if label.dtype != pred.dtype:
+        label = E.Cast.apply(label, dtype=pred.dtype)
+    return pred, label
 
 
 def l1_loss(pred, label, reduction="mean"):
-    pred, label = _float_pair(pred, label, "l1_loss")
+    pred, label = _numeric_pair(pred, label, "l1_loss")
     return _reduce(abs(pred - label), reduction, "l1_loss")
 
 
 def square_loss(pred, label, reduction="mean"):
-    pred, label = _float_pair(pred, label, "square_loss")
+    pred, label = _numeric_pair(pred, label, "square_loss")
+    if pred.dtype.kind != "f":  # MegEngine squares with pow: float32 even for integers
+        pred = E.Cast.apply(pred, dtype=_dt.float32)
+        label = E.Cast.apply(label, dtype=_dt.float32)
     d = pred - label
     return _reduce(d * d, reduction, "square_loss")
 
@@ -159,7 +169,7 @@ def hinge_loss(pred, label, norm="L1", reduction="mean"):
     fn = "hinge_loss"
     if not isinstance(norm, str) or norm.upper() not in ("L1", "L2"):
         raise ValueError(f"{fn}: norm must be 'L1' or 'L2', got {norm!r}")
-    pred, label = _float_pair(pred, label, fn)
+    pred, label = _numeric_pair(pred, label, fn)
     if pred.ndim != 2:
         raise ValueError(f"{fn}: pred and label must be (N, C), got shape {pred.shape}")
     margin = maximum(1.0 - pred * label, 0.0)

@@ -81,18 +81,22 @@ def std(inp, axis=None, keepdims=False):
 
 
 def norm(inp, ord=None, axis=None, keepdims=False):
-    """Vector p-norm over `axis` (all elements when None); ord None means 2."""
+    """Vector p-norm over `axis` (all elements when None); ord None means 2.
+
+    Dtypes as MegEngine: ord=0 counts the non-zeros (int32), ord=+-inf keeps the input dtype
+    (integers stay integers), other orders compute in float32 for integer input.
+    """
     inp = as_tensor(inp, "norm")
-    if inp.dtype.kind in "iub":  # integer input computes in float32 (as MegEngine)
-        inp = E.Cast.apply(inp, dtype=_dt.float32)
-    check_float(inp, "norm")
     p = 2 if ord is None else ord
     if p == float("inf"):
         return max(abs(inp), axis, keepdims)
     if p == -float("inf"):
         return min(abs(inp), axis, keepdims)
     if p == 0:
-        return sum(E.Cast.apply(inp != 0, dtype=inp.dtype), axis, keepdims)
+        return sum(E.Cast.apply(inp != 0, dtype=_dt.int32), axis, keepdims)
+    if inp.dtype.kind in "iub":  # integer input computes in float32 (as MegEngine)
+        inp = E.Cast.apply(inp, dtype=_dt.float32)
+    check_float(inp, "norm")
     if p == 1:
         return sum(abs(inp), axis, keepdims)
     if p == 2:

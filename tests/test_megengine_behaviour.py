@@ -101,3 +101,22 @@ def test_isinf_isnan_take_inp():
     x = T([1.0, np.inf, np.nan])
     np.testing.assert_array_equal(F.isinf(inp=x).numpy(), [False, True, False])
     np.testing.assert_array_equal(F.isnan(inp=x).numpy(), [False, False, True])
+
+
+def test_integer_dtypes_of_norm_orders_and_unreduced_integer_losses():
+    x = T([1, -2, 3])
+    assert F.norm(x, ord=float("inf")).dtype == np.int32 and F.norm(x, ord=np.inf).item() == 3
+    assert F.norm(x, ord=0).dtype == np.int32 and F.norm(x, ord=0).item() == 3
+    assert F.norm(x, ord=1).dtype == np.float32
+    pred, label = T([1, 2, 3]), T([2, 4, 0])
+    assert F.nn.l1_loss(pred, label, reduction="sum").dtype == np.int32
+    np.testing.assert_array_equal(F.nn.l1_loss(pred, label, reduction="none").numpy(), [1, 2, 3])
+    assert F.nn.l1_loss(pred, label).dtype == np.float32
+
+
+def test_utils_assert_equal():
+    x = T([1.0, 2.0, 3.0])
+    assert F.utils._assert_equal(x, T([1.0, 2.0, 3.00001]), maxerr=1e-4) is x
+    with pytest.raises(AssertionError, match="_assert_equal: error 0.5 is larger than maxerr"):
+        F.utils._assert_equal(x, T([1.0, 2.0, 4.5]))
+    assert F.utils.topk_accuracy is F.metric.topk_accuracy
