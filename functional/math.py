@@ -1,6 +1,8 @@
 """Reductions, norms, sorting, scans and matrix products."""
 import builtins
 
+import numpy as np
+
 from engine import dtype as _dt
 from engine.ops import elemwise as E
 from engine.ops import math as M
@@ -117,7 +119,12 @@ def _arg(op, fn, inp, axis, keepdims):
         out = op.apply(S.Reshape.apply(inp, shape=(-1,)), axis=0, keepdims=False)
         return S.Reshape.apply(out, shape=(1,) * inp.ndim) if keepdims else out
     if isinstance(axis, (tuple, list)):
-        raise TypeError(f"{fn}: axis must be an int or None, got {axis!r}")
+        # Several axes: as MegEngine, one reduction per axis from the last one; each later
+        # step reduces the indices the previous one produced (not a joint arg over the block).
+        out = inp
+        for a in sorted(norm_axis(axis, inp.ndim, fn), reverse=True):
+            out = op.apply(out, axis=a, keepdims=bool(keepdims))
+        return out
     return op.apply(inp, axis=one_axis(axis, inp.ndim, fn), keepdims=bool(keepdims))
 
 
@@ -228,3 +235,32 @@ def dot(inp1, inp2):
         raise ValueError(f"dot: expected two 1-D tensors of equal length, got shapes {a.shape} "
                          f"and {b.shape}")
     return matmul(a, b)
+
+
+def _check_non_finite(inps, scale=1.0):
+    """1 (int32, shape (1,)) when any tensor of ``inps`` holds an inf or NaN, else 0; every
+    tensor is multiplied by ``scale`` in place (MegEngine's helper for loss scaling).
+
+    Args:
+        inps: a list of tensors.
+        scale: the factor applied to each tensor.
+
+    Returns:
+        an int32 tensor of shape (1,).
+
+    Examples:
+        >>> from engine.functional.math import _check_non_finite
+        >>> _check_non_finite([Tensor([1.0, np.inf])]).numpy()
+        array([1], dtype=int32)
+    """
+    if not isinstance(inps, (list, tuple)) or not inps:
+        raise ValueError("_check_non_finite: expected a non-empty list of tensors")
+    found = 0
+    for t in inps:
+        if t.dtype.kind == "f" and not found:
+            bad = E.LogicalOr.apply(E.IsNan.apply(t), E.IsInf.apply(t))
+            found = int(R.Sum.apply(E.Cast.apply(bad, dtype=_dt.int32), axis=None,
+                                    keepdims=False).item() > 0)
+        if scale != 1.0:
+            t._reset(t * scale)
+    return as_tensor(np.array([found], dtype=np.int32), "_check_non_finite", like=inps[0])

@@ -81,6 +81,14 @@ def ones_like(inp):
 
 
 def eye(N, M=None, *, dtype="float32", device=None):
+    """An (N, M) matrix with ones on the diagonal; N may also be the shape (a sequence or a
+    Tensor), as MegEngine's F.eye([rows, cols])."""
+    if isinstance(N, Tensor):
+        N = N.tolist()
+    if isinstance(N, (list, tuple)):
+        if len(N) not in (1, 2) or M is not None:
+            raise ValueError(f"eye: shape must be (N,) or (N, M), got {N!r}")
+        N, M = N[0], (N[1] if len(N) == 2 else None)
     dev = _dev.get(device)
     return Tensor(dev.xp.eye(int(N), None if M is None else int(M), dtype=_dt.canonical(dtype)),
                   device=dev)
@@ -283,7 +291,15 @@ def transpose(inp, pattern):
 
 
 def broadcast_to(inp, shape):
+    """Broadcast to `shape`; a None entry keeps the size of inp's matching (trailing-aligned)
+    dim, as MegEngine."""
     inp = as_tensor(inp, "broadcast_to")
+    if isinstance(shape, (list, tuple)) and builtins.any(s is None for s in shape):
+        lead = len(shape) - inp.ndim
+        if builtins.any(s is None and i < lead for i, s in enumerate(shape)):
+            raise ValueError(f"broadcast_to: None in {tuple(shape)} has no matching dim in "
+                             f"input shape {inp.shape}")
+        shape = [inp.shape[i - lead] if s is None else s for i, s in enumerate(shape)]
     shape = shape_tuple(shape, "broadcast_to")
     lead = len(shape) - inp.ndim
     if lead < 0 or builtins.any(

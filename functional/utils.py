@@ -33,13 +33,13 @@ def _assert_equal(expect, actual, *, maxerr=0.0001, verbose=False):
     expect = as_tensor(expect, "_assert_equal")
     actual = as_tensor(actual, "_assert_equal", like=expect)
     if expect.shape != actual.shape:
-        raise AssertionError(f"_assert_equal: shapes differ: expect {expect.shape}, actual "
+        raise RuntimeError(f"_assert_equal: shapes differ: expect {expect.shape}, actual "
                              f"{actual.shape}")
     one = Tensor(1.0, dtype="float32", device=expect.device)
     err = (abs(expect - actual) / maximum(minimum(abs(expect), abs(actual)), one)).max().item()
     if verbose:
         print(f"_assert_equal: maxerr={err}")
-    if not err <= maxerr:
-        raise AssertionError(f"_assert_equal: error {err} is larger than maxerr {maxerr} "
+    if not err <= maxerr:  # MegEngine's AssertEqual op raises RuntimeError
+        raise RuntimeError(f"_assert_equal: error {err} is larger than maxerr {maxerr} "
                              f"(expect {expect.numpy()}, actual {actual.numpy()})")
     return expect

@@ -117,6 +117,54 @@ def test_integer_dtypes_of_norm_orders_and_unreduced_integer_losses():
 def test_utils_assert_equal():
     x = T([1.0, 2.0, 3.0])
     assert F.utils._assert_equal(x, T([1.0, 2.0, 3.00001]), maxerr=1e-4) is x
-    with pytest.raises(AssertionError, match="_assert_equal: error 0.5 is larger than maxerr"):
+    with pytest.raises(RuntimeError, match="_assert_equal: error 0.5 is larger than maxerr"):
         F.utils._assert_equal(x, T([1.0, 2.0, 4.5]))
     assert F.utils.topk_accuracy is F.metric.topk_accuracy
+
+
+def test_argmax_over_several_axes_reduces_one_axis_at_a_time():
+    # MegEngine: argmax over the last axis, then over the next of those indices
+    x = np.arange(24.0).reshape(2, 3, 4) % 7
+    want = np.argmax(np.argmax(x, 2), 0)
+    np.testing.assert_array_equal(F.argmax(T(x), axis=(0, 2)).numpy(), want)
+    np.testing.assert_array_equal(F.argmin(T(x), axis=(-1, -3)).numpy(),
+                                  np.argmin(np.argmin(x, 2), 0))
+
+
+def test_linear_interpolate_of_3d_input():
+    x = T(np.array([[[1.0, 2.0, 4.0]]], dtype="float32"))
+    # MegEngine 1.13's values for these calls
+    np.testing.assert_allclose(F.vision.interpolate(x, scale_factor=2.0, mode="linear").numpy(),
+                               [[[1, 1.25, 1.75, 2.5, 3.5, 4]]])
+    np.testing.assert_allclose(
+        F.vision.interpolate(x, 5, mode="linear", align_corners=True).numpy(),
+        [[[1, 1.5, 2, 3, 4]]])
+    with pytest.raises(AssertionError, match="mode 'linear' needs a 3-D"):
+        F.vision.interpolate(F.ones((1, 1, 2, 2)), scale_factor=2.0, mode="linear")
+    with pytest.raises(ValueError, match="size and scale_factor must be single values"):
+        F.vision.interpolate(x, scale_factor=[2.0, 3.0], mode="linear")
+
+
+def test_eye_of_a_shape_and_broadcast_to_with_none():
+    np.testing.assert_array_equal(F.eye([2, 3]).numpy(), np.eye(2, 3))
+    np.testing.assert_array_equal(F.eye(T([3])).numpy(), np.eye(3))
+    x = T(np.random.rand(1, 2, 3).astype("float32"))
+    assert F.broadcast_to(x, (1, None, 3)).shape == (1, 2, 3)
+    assert F.broadcast_to(x, (4, 1, None, 3)).shape == (4, 1, 2, 3)
+    with pytest.raises(ValueError, match="broadcast_to: None in"):
+        F.broadcast_to(x, (None, 1, 2, 3))
+
+
+def test_repeated_axis_is_also_an_assertion_error():
+    with pytest.raises(AssertionError, match="sum: repeated axis"):
+        F.sum(F.ones((2, 3)), axis=(-1, 1))
+
+
+def test_check_non_finite_scales_in_place():
+    from engine.functional.math import _check_non_finite
+
+    a, b = T([1.0, 2.0]), T([3.0])
+    assert _check_non_finite([a, b], 0.5).numpy().tolist() == [0]
+    np.testing.assert_allclose(a.numpy(), [0.5, 1.0])
+    assert _check_non_finite([a, T([np.nan])]).numpy().tolist() == [1]
+    assert _check_non_finite([T([np.inf]), b]).dtype == np.int32
