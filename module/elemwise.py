@@ -56,11 +56,10 @@ class Elemwise(Module):
         if not isinstance(method, str) or method.lower() not in _MODES:
             raise ValueError(f"Elemwise: unknown method {method!r}; expected one of "
                              f"{sorted(_MODES)}")
-        self.method = method
-        self._fn = _MODES[method.lower()]
+        self.method = method  # only the name is kept: the layer pickles with mge.save
 
     def forward(self, *inps):
-        return self._fn(*inps)
+        return _MODES[self.method.lower()](*inps)
 
     def _module_info_string(self):
         return f"method={self.method}"

@@ -125,3 +125,12 @@ def test_init_full_follows_the_value():
     assert M.init.full((2,), 3).dtype == np.int32
     assert M.init.full((2,), 1.5).dtype == np.float32
     assert M.init.full((2,), 3, dtype="float32").dtype == np.float32
+
+
+def test_new_layers_survive_save_and_load(tmp_path):
+    net = M.Sequential(M.Elemwise("relu"), M.PReLU(), M.Pad(((0, 1),)), M.PixelShuffle(1))
+    path = tmp_path / "net.mge"
+    mge.save(net, str(path))
+    back = mge.load(str(path))
+    x = mge.tensor(randn(1, 1, 2, 2))
+    np.testing.assert_array_equal(back(x).numpy(), net(x).numpy())
