@@ -25,22 +25,6 @@ from .norm import batch_norm, group_norm, layer_norm  # noqa: F401
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d  # noqa: F401
 from .tensor import concat
 from .vision import interpolate  # noqa: F401
-from .activation import (  # noqa: F401
-    hsigmoid,
-    hswish,
-    logsigmoid,
-    logsumexp,
-    prelu,
-    relu6,
-    softplus,
-)
-from .attention import multi_head_attention  # noqa: F401
-from .layout import pixel_shuffle  # noqa: F401
-from .lookup import embedding, indexing_one_hot  # noqa: F401
-from .loss import hinge_loss  # noqa: F401
-from .math import normalize  # noqa: F401
-from .norm import general_norm, instance_norm, local_response_norm, sync_batch_norm  # noqa: F401
-from .vision import nms, roi_align, roi_pooling  # noqa: F401
 
 __all__ = [
     "relu", "sigmoid", "gelu", "silu", "leaky_relu", "softmax", "logsoftmax", "linear",
@@ -197,3 +181,26 @@ def dropout(inp, drop_prob, training=True):
 
 
 del concat, Tensor, _dt
+
+# The rest of MegEngine's F.nn names, defined in their own files (issue 11).
+from .activation import (  # noqa: E402,F401
+    hsigmoid,
+    hswish,
+    logsigmoid,
+    logsumexp,
+    prelu,
+    relu6,
+    softplus,
+)
+from .attention import multi_head_attention  # noqa: E402,F401
+from .layout import pixel_shuffle  # noqa: E402,F401
+from .lookup import embedding, indexing_one_hot  # noqa: E402,F401
+from .loss import hinge_loss  # noqa: E402,F401
+from .math import normalize  # noqa: E402,F401
+from .norm import (  # noqa: E402,F401
+    general_norm,
+    instance_norm,
+    local_response_norm,
+    sync_batch_norm,
+)
+from .vision import nms, roi_align, roi_pooling  # noqa: E402,F401

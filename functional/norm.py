@@ -346,8 +346,8 @@ def sync_batch_norm(inp, running_mean, running_var, weight=None, bias=None, trai
 
 def _batch_norm_eps_max(inp, running_mean, running_var, weight, bias, training, momentum, eps):
     """batch_norm with ``max(var, eps)`` in place of ``var + eps``, composed from reductions."""
-    from .math import mean
     from .elemwise import maximum
+    from .math import mean
 
     fn = "sync_batch_norm"
     inp = _float_input(inp, fn, 2)

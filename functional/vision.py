@@ -47,10 +47,11 @@ def interpolate(inp, size=None, scale_factor=None, mode="bilinear", align_corner
     """Resize an NCHW tensor to `size` (int or (h, w)) or by `scale_factor` (number or pair).
 
     Modes "nearest" and "bilinear" (case-insensitive), and "linear" for (N, C, W) input (a
-    single size or factor; resized as an (N, C, W, 1) image, as MegEngine); align_corners (bilinear only, default False) as PyTorch:
-    True maps the corner pixels' centres onto each other, False uses half-pixel centres. With
-    scale_factor the output is floor(in * scale_factor) and source coordinates use
-    1 / scale_factor, as torch.nn.functional.interpolate does.
+    single size or factor; resized as an (N, C, W, 1) image, as MegEngine); align_corners
+    (bilinear only, default False) as PyTorch: True maps the corner pixels' centres onto each
+    other, False uses half-pixel centres. With scale_factor the output is
+    floor(in * scale_factor) and source coordinates use 1 / scale_factor, as
+    torch.nn.functional.interpolate does.
     """
     fn = "interpolate"
     inp = as_tensor(inp, fn)

@@ -47,7 +47,7 @@ def test_local_response_norm_matches_torch():
 def test_sync_batch_norm_matches_torch_batch_norm_over_several_steps():
     m = M.SyncBatchNorm(3, momentum=0.9, group=None)
     tm = torch.nn.BatchNorm2d(3, momentum=0.1)
-    for step in range(3):
+    for _ in range(3):
         check_layer(m, tm, randn(4, 3, 2, 2), atol=1e-4)
     np.testing.assert_allclose(m.running_mean.numpy().reshape(3), tm.running_mean.numpy(),
                                atol=1e-5)

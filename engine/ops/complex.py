@@ -1,11 +1,13 @@
 """complex64 tensors built from and taken apart into float32 real and imaginary parts. The
 gradients treat a complex number as the pair (real, imag) of independent reals."""
+import numpy as np
+
 from .core import Op
 
 
 class Complex(Op):
     def forward(xp, re, im):
-        out = xp.empty(xp.broadcast_shapes(re.shape, im.shape), dtype="complex64")
+        out = xp.empty(np.broadcast_shapes(re.shape, im.shape), dtype="complex64")
         out.real = re
         out.imag = im
         return out
