@@ -68,8 +68,10 @@ mod = _binary(E.Mod, "mod")
 def pow(x, y):
     """Elementwise ``x ** y`` with numpy broadcasting; integer operands compute in float32
     (as MegEngine's F.pow: F.pow(2, 3) is 8.0)."""
-    x, y = E.operands(*_scalar_pair(x, y))
-    if x.dtype.kind != "f":
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        x = Tensor(x)
+    x, y = E.operands(x, y)
+    if x._storage.array.dtype.kind != "f":
         x = E.Cast.apply(x, dtype=_dt.float32)
         y = E.Cast.apply(y, dtype=_dt.float32)
     return E.Pow.apply(x, y)

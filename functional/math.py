@@ -8,6 +8,7 @@ from engine.ops import elemwise as E
 from engine.ops import math as M
 from engine.ops import reduce as R
 from engine.ops import shape as S
+from engine.tensor import Tensor
 
 from ._utils import as_tensor, check_float, norm_axis, one_axis
 from .elemwise import abs, clip, sqrt
@@ -26,16 +27,12 @@ def _reduce(op, fn, inp, axis, keepdims):
     return op.apply(inp, axis=axis, keepdims=bool(keepdims))
 
 
-# MegEngine keeps the dtype of these integer sums (bool and int32 sum to int32).
-_SUM_KEEPS = (_dt.int8, _dt.uint8, _dt.int16)
-
-
 def sum(inp, axis=None, keepdims=False):
     """Sum over `axis` (int, tuple or None for all); int8/uint8/int16 sums keep their dtype
-    (wrapping around on overflow, as MegEngine)."""
+    (wrapping around on overflow, as MegEngine; bool and int32 sum to int32)."""
     out = _reduce(R.Sum, "sum", inp, axis, keepdims)
-    src = inp.dtype if hasattr(inp, "dtype") else None
-    if src in _SUM_KEEPS and out.dtype != src:
+    src = out.dtype if not isinstance(inp, Tensor) else inp._storage.array.dtype
+    if src.kind in "iu" and src.itemsize < 4:
         out = E.Cast.apply(out, dtype=src)
     return out
 
