@@ -326,3 +326,41 @@ def test_topk_accuracy_tuple_and_alias():
     assert top1.item() == 0.5 and top3.item() == 1.0
     assert F.nn.roi_align is F.vision.roi_align and F.nn.nms is F.vision.nms
     assert F.nn.roi_pooling is F.vision.roi_pooling
+
+
+def test_multi_head_attention_unbatched_dropout_and_kv_dims():
+    rng = np.random.default_rng(1)
+    e, h = 4, 2
+    w = mge.tensor((rng.standard_normal((1, 4 * e * e + 4 * e)) * 0.3).astype(np.float32))
+    x = mge.tensor(rng.standard_normal((3, e)).astype(np.float32))
+    kw = dict(qbias=True, kbias=True, vbias=True, obias=True, need_weights=True)
+    out, wts = F.nn.multi_head_attention(x, x, x, e, h, 0.0, 0.0, w, training=False, **kw)
+    bout, bwts = F.nn.multi_head_attention(F.expand_dims(x, 0), F.expand_dims(x, 0),
+                                           F.expand_dims(x, 0), e, h, 0.0, 0.0, w,
+                                           training=False, **kw)
+    assert out.shape == (3, e) and wts.shape == (h, 3, 3)
+    np.testing.assert_allclose(out.numpy(), bout.numpy()[0], rtol=1e-6)
+    dropped, _ = F.nn.multi_head_attention(x, x, x, e, h, 0.5, 0.5, w, training=True, **kw)
+    assert not np.allclose(dropped.numpy(), out.numpy())
+    # key/value feature sizes other than embed_dim (torch: separate projection weights)
+    m = mge.module.MultiHeadAttention(e, h, kdim=6, vdim=3)
+    tm = torch.nn.MultiheadAttention(e, h, kdim=6, vdim=3, batch_first=True)
+    flat = m.io_weight_bias.numpy()[0]
+    sizes = [(e, e), (6, e), (3, e), (e, e)]
+    parts, at = [], 0
+    for r, c in sizes:
+        parts.append(flat[at:at + r * c].reshape(r, c))
+        at += r * c
+    with torch.no_grad():
+        tm.q_proj_weight.copy_(torch.tensor(parts[0].T))
+        tm.k_proj_weight.copy_(torch.tensor(parts[1].T))
+        tm.v_proj_weight.copy_(torch.tensor(parts[2].T))
+        tm.out_proj.weight.copy_(torch.tensor(parts[3].T))
+        tm.in_proj_bias.zero_()
+        tm.out_proj.bias.zero_()
+    q = rng.standard_normal((2, 3, e)).astype(np.float32)
+    k = rng.standard_normal((2, 5, 6)).astype(np.float32)
+    v = rng.standard_normal((2, 5, 3)).astype(np.float32)
+    ours, _ = m(mge.tensor(q), mge.tensor(k), mge.tensor(v))
+    theirs, _ = tm(torch.tensor(q), torch.tensor(k), torch.tensor(v))
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-5)
