@@ -67,7 +67,19 @@ mod = _binary(E.Mod, "mod")
 
 def pow(x, y):
     """Elementwise ``x ** y`` with numpy broadcasting; integer operands compute in float32
-    (as MegEngine's F.pow: F.pow(2, 3) is 8.0)."""
+    (as MegEngine's F.pow).
+
+    Args:
+        x: the base (tensor or number).
+        y: the exponent (tensor or number).
+
+    Returns:
+        the float tensor x ** y.
+
+    Examples:
+        >>> F.pow(2, 3).numpy()
+        array(8., dtype=float32)
+    """
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         x = Tensor(x)
     x, y = E.operands(x, y)
@@ -96,12 +108,34 @@ logical_not = _unary(E.LogicalNot, "logical_not")
 
 
 def isnan(inp):
-    """Elementwise test for NaN (bool)."""
+    """Elementwise test for NaN.
+
+    Args:
+        inp: input tensor.
+
+    Returns:
+        a bool tensor of inp's shape.
+
+    Examples:
+        >>> F.isnan(Tensor([1.0, float("nan")])).numpy()
+        array([False,  True])
+    """
     return E.IsNan.apply(as_tensor(inp, "isnan"))
 
 
 def isinf(inp):
-    """Elementwise test for +-inf (bool)."""
+    """Elementwise test for +-inf.
+
+    Args:
+        inp: input tensor.
+
+    Returns:
+        a bool tensor of inp's shape.
+
+    Examples:
+        >>> F.isinf(Tensor([1.0, float("-inf")])).numpy()
+        array([False,  True])
+    """
     return E.IsInf.apply(as_tensor(inp, "isinf"))
 
 
