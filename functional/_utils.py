@@ -4,6 +4,11 @@ import numpy as np
 from engine.tensor import Tensor
 
 
+class ArgumentError(ValueError, AssertionError):
+    """A bad argument. A ValueError, and an AssertionError too because MegEngine checks many
+    arguments with `assert`, so code written for it catches AssertionError."""
+
+
 def as_tensor(x, fn, like=None):
     if isinstance(x, Tensor):
         return x
@@ -27,7 +32,7 @@ def norm_axis(axis, ndim, fn):
             raise ValueError(f"{fn}: axis {a} is out of range for a tensor with {ndim} dims")
         out.append(int(a) % max(ndim, 1))
     if len(set(out)) != len(out):
-        raise ValueError(f"{fn}: repeated axis in {axis!r}")
+        raise ArgumentError(f"{fn}: repeated axis in {axis!r}")
     return tuple(sorted(out))
 
 

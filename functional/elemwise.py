@@ -1,5 +1,6 @@
 """Elementwise functions (MegEngine names and arguments)."""
 from engine import dtype as _dt
+from engine.ops import bitwise as B
 from engine.ops import elemwise as E
 from engine.tensor import Tensor
 
@@ -12,6 +13,7 @@ __all__ = [
     "clip", "maximum", "minimum", "equal", "not_equal", "less", "less_equal", "greater",
     "greater_equal", "isnan", "isinf", "logical_and", "logical_or", "logical_xor", "logical_not",
 ]
+__all__ += ["left_shift", "right_shift", "logaddexp"]
 
 
 def _floating(x, fn):
@@ -38,8 +40,17 @@ def _unary(op, fn):
     return f
 
 
+def _scalar_pair(x, y):
+    """Two Python numbers make a 0-d tensor of the first (MegEngine: F.maximum(1, 2))."""
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        return Tensor(x), y
+    return x, y
+
+
 def _binary(op, fn):
     def f(x, y):
+        if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+            x, y = _scalar_pair(x, y)
         return E.binary(op, x, y)
 
     f.__name__ = fn
@@ -52,7 +63,32 @@ sub = _binary(E.Sub, "sub")
 mul = _binary(E.Mul, "mul")
 floor_div = _binary(E.FloorDiv, "floor_div")
 mod = _binary(E.Mod, "mod")
-pow = _binary(E.Pow, "pow")
+
+
+def pow(x, y):
+    """Elementwise ``x ** y`` with numpy broadcasting; integer operands compute in float32
+    (as MegEngine's F.pow).
+
+    Args:
+        x: the base (tensor or number).
+        y: the exponent (tensor or number).
+
+    Returns:
+        the float tensor x ** y.
+
+    Examples:
+        >>> F.pow(2, 3).numpy()
+        array(8., dtype=float32)
+    """
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        x = Tensor(x)
+    x, y = E.operands(x, y)
+    if x._storage.array.dtype.kind != "f":
+        x = E.Cast.apply(x, dtype=_dt.float32)
+        y = E.Cast.apply(y, dtype=_dt.float32)
+    return E.Pow.apply(x, y)
+
+
 maximum = _binary(E.Maximum, "maximum")
 minimum = _binary(E.Minimum, "minimum")
 equal = _binary(E.Equal, "equal")
@@ -69,8 +105,40 @@ neg = _unary(E.Neg, "neg")
 abs = _unary(E.Abs, "abs")
 sign = _unary(E.Sign, "sign")
 logical_not = _unary(E.LogicalNot, "logical_not")
-isnan = _unary(E.IsNan, "isnan")
-isinf = _unary(E.IsInf, "isinf")
+
+
+def isnan(inp):
+    """Elementwise test for NaN.
+
+    Args:
+        inp: input tensor.
+
+    Returns:
+        a bool tensor of inp's shape.
+
+    Examples:
+        >>> F.isnan(Tensor([1.0, float("nan")])).numpy()
+        array([False,  True])
+    """
+    return E.IsNan.apply(as_tensor(inp, "isnan"))
+
+
+def isinf(inp):
+    """Elementwise test for +-inf.
+
+    Args:
+        inp: input tensor.
+
+    Returns:
+        a bool tensor of inp's shape.
+
+    Examples:
+        >>> F.isinf(Tensor([1.0, float("-inf")])).numpy()
+        array([False,  True])
+    """
+    return E.IsInf.apply(as_tensor(inp, "isinf"))
+
+
 exp = _unary_float(E.Exp, "exp")
 expm1 = _unary_float(E.Expm1, "expm1")
 log = _unary_float(E.Log, "log")
@@ -115,7 +183,7 @@ def square(x):
 
 def div(x, y):
     """True division; integer operands divide in float32."""
-    x, y = E.operands(x, y)
+    x, y = E.operands(*_scalar_pair(x, y))
     if x.dtype.kind != "f":
         x = E.Cast.apply(x, dtype=_dt.float32)
         y = E.Cast.apply(y, dtype=_dt.float32)
@@ -124,7 +192,7 @@ def div(x, y):
 
 def atan2(y, x):
     """Angle of (x, y), elementwise, in float."""
-    y, x = E.operands(y, x)
+    y, x = E.operands(*_scalar_pair(y, x))
     if y.dtype.kind != "f":
         y, x = _floating(y, "atan2"), _floating(x, "atan2")
     return E.Atan2.apply(y, x)
@@ -144,3 +212,65 @@ def clip(x, lower=None, upper=None):
     if x.dtype.kind != "f" and any(isinstance(b, float) for b in (lower, upper)):
         x = E.Cast.apply(x, dtype=_dt.float32)
     return E.Clip.apply(x, lower=lower, upper=upper)
+
+
+def _shift(op, fn, x, y):
+    x, y = E.operands(*_scalar_pair(x, y))
+    if x.dtype.kind not in "iu":
+        raise TypeError(f"{fn}: expected integer tensors, got {x.dtype} and {y.dtype}")
+    return op.apply(x, y)
+
+
+def left_shift(x, y):
+    """Element-wise ``x << y`` of integer tensors.
+
+    Args:
+        x: integer tensor (or number).
+        y: integer tensor or number of bits, broadcastable against x.
+
+    Returns:
+        an integer tensor of the promoted dtype.
+
+    Examples:
+        >>> F.left_shift(Tensor([1, 2, 3]), 2).numpy()
+        array([ 4,  8, 12], dtype=int32)
+    """
+    return _shift(B.LeftShift, "left_shift", x, y)
+
+
+def right_shift(x, y):
+    """Element-wise arithmetic ``x >> y`` of integer tensors (the sign is kept).
+
+    Args:
+        x: integer tensor (or number).
+        y: integer tensor or number of bits, broadcastable against x.
+
+    Returns:
+        an integer tensor of the promoted dtype.
+
+    Examples:
+        >>> F.right_shift(Tensor([-8, 16, 3]), 1).numpy()
+        array([-4,  8,  1], dtype=int32)
+    """
+    return _shift(B.RightShift, "right_shift", x, y)
+
+
+def logaddexp(x, y):
+    """Element-wise ``log(exp(x) + exp(y))``, computed as
+    ``max(x, y) + log1p(exp(-|x - y|))`` so that large inputs do not overflow.
+
+    Args:
+        x: tensor (integer input computes in float32).
+        y: tensor broadcastable against x.
+
+    Returns:
+        a float tensor.
+
+    Examples:
+        >>> F.logaddexp(Tensor([1.0, 100.0]), Tensor([2.0, 100.0])).numpy()
+        array([  2.3132615, 100.693146 ], dtype=float32)
+    """
+    x, y = E.operands(*_scalar_pair(x, y))
+    if x.dtype.kind != "f":
+        x, y = _floating(x, "logaddexp"), _floating(y, "logaddexp")
+    return E.Maximum.apply(x, y) + E.Log1p.apply(E.Exp.apply(-E.Abs.apply(x - y)))

@@ -11,6 +11,7 @@ from .math import mean, sum
 
 __all__ = ["cross_entropy", "binary_cross_entropy", "l1_loss", "square_loss", "smooth_l1_loss",
            "sigmoid_focal_loss"]
+__all__ += ["hinge_loss"]
 
 _REDUCTIONS = ("none", "sum", "mean")
 
@@ -49,6 +50,8 @@ def cross_entropy(pred, label, axis=1, with_logits=True, label_smooth=0, reducti
     if label.shape != want:
         raise ValueError(f"cross_entropy: label shape {label.shape} must be pred shape "
                          f"{pred.shape} without axis {axis}, i.e. {want}")
+    if label.dtype.kind == "f":  # MegEngine truncates float labels to int32 class indices
+        label = E.Cast.apply(label, dtype=_dt.int32)
     if label.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy: label must be an integer tensor, got {label.dtype}")
     if pred.dtype.kind != "f":
@@ -99,13 +102,31 @@ def binary_cross_entropy(pred, label, with_logits=True, reduction="mean"):
     return _reduce(loss, reduction, "binary_cross_entropy")
 
 
+def _numeric_pair(pred, label, fn):
+    """As _pair, but integer predictions are allowed (MegEngine's l1/square loss): their
+    "none" and "sum" losses stay integer, the mean is float32."""
+    pred, label = as_tensor(pred, fn), as_tensor(label, fn, like=pred)
+    if pred.dtype.kind not in "iuf":
+        raise TypeError(f"{fn}: pred must be a number tensor, got {pred.dtype}")
+    if pred.dtype.kind != "f" and label.dtype.kind == "f":
+        pred = E.Cast.apply(pred, dtype=label.dtype)
+    if pred.shape != label.shape:
+        raise ValueError(f"{fn}: pred {pred.shape} and label {label.shape} must have one shape")
+    if label.dtype != pred.dtype:
+        label = E.Cast.apply(label, dtype=pred.dtype)
+    return pred, label
+
+
 def l1_loss(pred, label, reduction="mean"):
-    pred, label = _pair(pred, label, "l1_loss")
+    pred, label = _numeric_pair(pred, label, "l1_loss")
     return _reduce(abs(pred - label), reduction, "l1_loss")
 
 
 def square_loss(pred, label, reduction="mean"):
-    pred, label = _pair(pred, label, "square_loss")
+    pred, label = _numeric_pair(pred, label, "square_loss")
+    if pred.dtype.kind != "f":  # MegEngine squares with pow: float32 even for integers
+        pred = E.Cast.apply(pred, dtype=_dt.float32)
+        label = E.Cast.apply(label, dtype=_dt.float32)
     d = pred - label
     return _reduce(d * d, reduction, "square_loss")
 
@@ -120,3 +141,38 @@ def smooth_l1_loss(pred, label, beta=1.0, reduction="mean"):
     loss = small * (0.5 / beta) * d * d + (1 - small) * (d - 0.5 * beta)
     return _reduce(loss, reduction, "smooth_l1_loss")
 
+
+
+def hinge_loss(pred, label, norm="L1", reduction="mean"):
+    r"""Hinge loss of SVMs: ``sum_j max(0, 1 - pred_ij * label_ij)`` per sample ("L1"), or the
+    sum of its squares ("L2"), then reduced over the samples.
+
+    Args:
+        pred: (N, C) scores.
+        label: (N, C) labels in {-1, 1}.
+        norm: "L1" or "L2" (case-insensitive).
+        reduction: "none" | "mean" | "sum".
+
+    Returns:
+        the loss: (N,) with reduction "none", else a scalar.
+
+    Examples:
+        >>> pred = Tensor([[0.5, -0.5, 0.1], [-0.6, 0.7, 0.8]])
+        >>> label = Tensor([[1, -1, -1], [-1, 1, 1]])
+        >>> F.nn.hinge_loss(pred, label).numpy()
+        array(1.5, dtype=float32)
+        >>> F.nn.hinge_loss(pred, label, reduction="none").numpy()
+        array([2.1, 0.9], dtype=float32)
+        >>> F.nn.hinge_loss(pred, label, reduction="sum").numpy()
+        array(3., dtype=float32)
+    """
+    fn = "hinge_loss"
+    if not isinstance(norm, str) or norm.upper() not in ("L1", "L2"):
+        raise ValueError(f"{fn}: norm must be 'L1' or 'L2', got {norm!r}")
+    pred, label = _numeric_pair(pred, label, fn)
+    if pred.ndim != 2:
+        raise ValueError(f"{fn}: pred and label must be (N, C), got shape {pred.shape}")
+    margin = maximum(1.0 - pred * label, 0.0)
+    if norm.upper() == "L2":
+        margin = margin * margin
+    return _reduce(sum(margin, 1), reduction, fn)

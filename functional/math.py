@@ -1,11 +1,14 @@
 """Reductions, norms, sorting, scans and matrix products."""
 import builtins
 
+import numpy as np
+
 from engine import dtype as _dt
 from engine.ops import elemwise as E
 from engine.ops import math as M
 from engine.ops import reduce as R
 from engine.ops import shape as S
+from engine.tensor import Tensor
 
 from ._utils import as_tensor, check_float, norm_axis, one_axis
 from .elemwise import abs, clip, sqrt
@@ -17,14 +20,21 @@ __all__ = ["sum", "mean", "max", "min", "prod", "var", "std", "norm", "normalize
 def _reduce(op, fn, inp, axis, keepdims):
     inp = as_tensor(inp, fn)
     axis = norm_axis(axis, inp.ndim, fn)
+    if inp.dtype.kind == "c":
+        raise TypeError(f"{fn}: complex input is not supported (dtype {inp.dtype})")
     if op in (R.Max, R.Min) and inp.size == 0:
         raise ValueError(f"{fn}: reduction over an empty tensor of shape {inp.shape}")
     return op.apply(inp, axis=axis, keepdims=bool(keepdims))
 
 
 def sum(inp, axis=None, keepdims=False):
-    """Sum over `axis` (int, tuple or None for all)."""
-    return _reduce(R.Sum, "sum", inp, axis, keepdims)
+    """Sum over `axis` (int, tuple or None for all); int8/uint8/int16 sums keep their dtype
+    (wrapping around on overflow, as MegEngine; bool and int32 sum to int32)."""
+    out = _reduce(R.Sum, "sum", inp, axis, keepdims)
+    src = out.dtype if not isinstance(inp, Tensor) else inp._storage.array.dtype
+    if src.kind in "iu" and src.itemsize < 4:
+        out = E.Cast.apply(out, dtype=src)
+    return out
 
 
 def prod(inp, axis=None, keepdims=False):
@@ -70,16 +80,22 @@ def std(inp, axis=None, keepdims=False):
 
 
 def norm(inp, ord=None, axis=None, keepdims=False):
-    """Vector p-norm over `axis` (all elements when None); ord None means 2."""
+    """Vector p-norm over `axis` (all elements when None); ord None means 2.
+
+    Dtypes as MegEngine: ord=0 counts the non-zeros (int32), ord=+-inf keeps the input dtype
+    (integers stay integers), other orders compute in float32 for integer input.
+    """
     inp = as_tensor(inp, "norm")
-    check_float(inp, "norm")
     p = 2 if ord is None else ord
     if p == float("inf"):
         return max(abs(inp), axis, keepdims)
     if p == -float("inf"):
         return min(abs(inp), axis, keepdims)
     if p == 0:
-        return sum(E.Cast.apply(inp != 0, dtype=inp.dtype), axis, keepdims)
+        return sum(E.Cast.apply(inp != 0, dtype=_dt.int32), axis, keepdims)
+    if inp.dtype.kind in "iub":  # integer input computes in float32 (as MegEngine)
+        inp = E.Cast.apply(inp, dtype=_dt.float32)
+    check_float(inp, "norm")
     if p == 1:
         return sum(abs(inp), axis, keepdims)
     if p == 2:
@@ -100,7 +116,12 @@ def _arg(op, fn, inp, axis, keepdims):
         out = op.apply(S.Reshape.apply(inp, shape=(-1,)), axis=0, keepdims=False)
         return S.Reshape.apply(out, shape=(1,) * inp.ndim) if keepdims else out
     if isinstance(axis, (tuple, list)):
-        raise TypeError(f"{fn}: axis must be an int or None, got {axis!r}")
+        # Several axes: as MegEngine, one reduction per axis from the last one; each later
+        # step reduces the indices the previous one produced (not a joint arg over the block).
+        out = inp
+        for a in sorted(norm_axis(axis, inp.ndim, fn), reverse=True):
+            out = op.apply(out, axis=a, keepdims=bool(keepdims))
+        return out
     return op.apply(inp, axis=one_axis(axis, inp.ndim, fn), keepdims=bool(keepdims))
 
 
@@ -134,12 +155,17 @@ def topk(inp, k, descending=True, kth_only=False, no_sort=False):
     """The k largest (descending=True) or smallest entries along the last axis.
 
     Returns (values, int32 indices); with kth_only only the k-th entry of each row. no_sort
-    allows any order; ours is always sorted.
+    allows any order; ours is always sorted. As MegEngine, a k larger than the axis gives all
+    of its entries (min(k, n)), and a negative k means the |k| entries of the other order.
     """
     inp = _check_sortable(inp, "topk")
     k = int(k)
-    if not 1 <= k <= inp.shape[-1]:
-        raise ValueError(f"topk: k={k} is out of range for a last axis of size {inp.shape[-1]}")
+    n = inp.shape[-1]
+    if k < 0:
+        k, descending = -k, not descending
+    k = builtins.min(k, n)
+    if k == 0:
+        raise ValueError(f"topk: k must not be 0 (last axis of size {n})")
     return M.TopK.apply(inp, k=k, descending=bool(descending), kth_only=bool(kth_only),
                         no_sort=bool(no_sort))
 
@@ -206,3 +232,32 @@ def dot(inp1, inp2):
         raise ValueError(f"dot: expected two 1-D tensors of equal length, got shapes {a.shape} "
                          f"and {b.shape}")
     return matmul(a, b)
+
+
+def _check_non_finite(inps, scale=1.0):
+    """1 (int32, shape (1,)) when any tensor of ``inps`` holds an inf or NaN, else 0; every
+    tensor is multiplied by ``scale`` in place (MegEngine's helper for loss scaling).
+
+    Args:
+        inps: a list of tensors.
+        scale: the factor applied to each tensor.
+
+    Returns:
+        an int32 tensor of shape (1,).
+
+    Examples:
+        >>> from engine.functional.math import _check_non_finite
+        >>> _check_non_finite([Tensor([1.0, np.inf])]).numpy()
+        array([1], dtype=int32)
+    """
+    if not isinstance(inps, (list, tuple)) or not inps:
+        raise ValueError("_check_non_finite: expected a non-empty list of tensors")
+    found = 0
+    for t in inps:
+        if t.dtype.kind == "f" and not found:
+            bad = E.LogicalOr.apply(E.IsNan.apply(t), E.IsInf.apply(t))
+            found = int(R.Sum.apply(E.Cast.apply(bad, dtype=_dt.int32), axis=None,
+                                    keepdims=False).item() > 0)
+        if scale != 1.0:
+            t._reset(t * scale)
+    return as_tensor(np.array([found], dtype=np.int32), "_check_non_finite", like=inps[0])

@@ -39,6 +39,10 @@ __all__ += ["batch_norm", "group_norm", "max_pool2d", "avg_pool2d", "adaptive_ma
             "conv_transpose2d"]
 __all__ += ["conv1d", "conv3d", "conv_transpose3d", "deformable_conv2d", "local_conv2d",
             "region_restricted_conv", "sliding_window", "sliding_window_transpose"]
+__all__ += ["relu6", "hswish", "hsigmoid", "softplus", "logsigmoid", "logsumexp", "prelu",
+            "multi_head_attention", "pixel_shuffle", "embedding", "indexing_one_hot",
+            "hinge_loss", "normalize", "general_norm", "instance_norm", "local_response_norm",
+            "sync_batch_norm", "nms", "roi_align", "roi_pooling"]
 
 
 def _float_input(x, fn):
@@ -117,11 +121,39 @@ _PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
 
 
 def pad(src, pad_width, mode="constant", constant_value=0.0):
-    """Pad each axis by pad_width[i] = (before, after); modes constant, reflect, replicate."""
+    """Pad each axis by pad_width[i] = (before, after); modes constant, reflect, replicate
+    (edge), case-insensitive. As MegEngine, fewer pairs than axes pad the leading axes and
+    leave the rest alone.
+
+    Args:
+        src: input tensor.
+        pad_width: a (before, after) pair per leading axis.
+        mode: "constant", "reflect" or "replicate" ("edge").
+        constant_value: fill value of mode "constant".
+
+    Returns:
+        the padded tensor.
+
+    Examples:
+        >>> inp = Tensor([[1., 2., 3.],[4., 5., 6.]])
+        >>> F.nn.pad(inp, pad_width=((1, 1),), mode="constant").numpy()
+        array([[0., 0., 0.],
+               [1., 2., 3.],
+               [4., 5., 6.],
+               [0., 0., 0.]], dtype=float32)
+        >>> F.nn.pad(inp, pad_width=((1, 1), (1, 2)), mode="replicate").numpy()
+        array([[1., 1., 2., 3., 3., 3.],
+               [1., 1., 2., 3., 3., 3.],
+               [4., 4., 5., 6., 6., 6.],
+               [4., 4., 5., 6., 6., 6.]], dtype=float32)
+    """
     src = as_tensor(src, "pad")
+    mode = mode.lower() if isinstance(mode, str) else mode
     if mode not in _PAD_MODES:
         raise ValueError(f"pad: mode must be one of {sorted(_PAD_MODES)}, got {mode!r}")
     pw = tuple(tuple(int(v) for v in p) for p in pad_width)
+    if len(pw) < src.ndim and all(len(p) == 2 for p in pw):
+        pw += ((0, 0),) * (src.ndim - len(pw))
     if len(pw) != src.ndim or any(len(p) != 2 or min(p) < 0 for p in pw):
         raise ValueError(f"pad: pad_width must hold one non-negative (before, after) pair per "
                          f"axis of shape {src.shape}, got {pad_width}")
@@ -154,3 +186,26 @@ def dropout(inp, drop_prob, training=True):
 
 
 del concat, Tensor, _dt
+
+# The rest of MegEngine's F.nn names, defined in their own files (issue 11).
+from .activation import (  # noqa: E402,F401
+    hsigmoid,
+    hswish,
+    logsigmoid,
+    logsumexp,
+    prelu,
+    relu6,
+    softplus,
+)
+from .attention import multi_head_attention  # noqa: E402,F401
+from .layout import pixel_shuffle  # noqa: E402,F401
+from .lookup import embedding, indexing_one_hot  # noqa: E402,F401
+from .loss import hinge_loss  # noqa: E402,F401
+from .math import normalize  # noqa: E402,F401
+from .norm import (  # noqa: E402,F401
+    general_norm,
+    instance_norm,
+    local_response_norm,
+    sync_batch_norm,
+)
+from .vision import nms, roi_align, roi_pooling  # noqa: E402,F401

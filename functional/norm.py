@@ -4,6 +4,8 @@ import numpy as np
 
 from engine.ops import norm as N
 from engine.ops import shape as S
+from engine.ops.indexing import GetItem
+from engine.ops.nn import PadConstant
 
 from ._utils import as_tensor, check_float
 from .tensor import full
@@ -169,3 +171,204 @@ def layer_norm(inp, normalized_shape, affine=True, weight=None, bias=None, eps=1
     out, _, _ = N.GroupNorm.apply(S.Reshape.apply(inp, shape=(rows, m)), w, b, groups=1,
                                   eps=float(eps))
     return S.Reshape.apply(out, shape=inp.shape)
+
+
+__all__ += ["instance_norm", "general_norm", "local_response_norm", "sync_batch_norm"]
+
+
+def instance_norm(inp, affine, weight=None, bias=None, eps=1e-5):
+    r"""Normalise each (sample, channel) plane over its spatial positions, then scale and shift
+    per channel: group_norm with one group per channel.
+
+    Args:
+        inp: (N, C, ...) float tensor.
+        affine: apply weight and bias; both must then be given.
+        weight: per-channel scale, (C,) or (1, C, 1, 1).
+        bias: per-channel shift, (C,) or (1, C, 1, 1).
+        eps: added to the variance.
+
+    Returns:
+        the normalised tensor of inp's shape.
+
+    Examples:
+        >>> import numpy as np
+        >>> x = Tensor(np.array([[[1.0, 3.0]], [[2.0, 6.0]]], dtype=np.float32))
+        >>> F.nn.instance_norm(x, affine=False, eps=0.0).numpy()
+        array([[[-1.,  1.]],
+        <BLANKLINE>
+               [[-1.,  1.]]], dtype=float32)
+    """
+    fn = "instance_norm"
+    inp = _float_input(inp, fn, 2)
+    if affine and (weight is None or bias is None):
+        raise ValueError(f"{fn}: weight and bias must be given when affine is True")
+    c = inp.shape[1]
+    w = _flat_param(weight if affine else None, c, "weight", fn, inp, 1.0)
+    b = _flat_param(bias if affine else None, c, "bias", fn, inp, 0.0)
+    out, _, _ = N.GroupNorm.apply(inp, w, b, groups=c, eps=float(eps))
+    return out
+
+
+def general_norm(inp, normalized_axis, affine=True, weight=None, bias=None, eps=1e-5):
+    r"""Normalise over the axes ``normalized_axis`` (mean and biased variance over them), then
+    scale and shift elementwise by weight and bias of the shape of those axes.
+
+    Args:
+        inp: float tensor.
+        normalized_axis: an int or an increasing sequence of distinct axes (negative allowed).
+        affine: apply weight and bias; both must then be given.
+        weight: scale of shape ``[inp.shape[a] for a in normalized_axis]``.
+        bias: shift of the same shape.
+        eps: added to the variance.
+
+    Returns:
+        the normalised tensor of inp's shape.
+
+    Examples:
+        >>> import numpy as np
+        >>> x = Tensor(np.array([[1.0, 2.0], [3.0, 6.0]], dtype=np.float32))
+        >>> F.nn.general_norm(x, 0, affine=False, eps=0.0).numpy()
+        array([[-1., -1.],
+               [ 1.,  1.]], dtype=float32)
+    """
+    fn = "general_norm"
+    inp = _float_input(inp, fn, 1)
+    axes = list(normalized_axis) if isinstance(normalized_axis, (list, tuple)) \
+        else [normalized_axis]
+    if not axes:
+        raise ValueError(f"{fn}: normalized_axis is empty")
+    try:
+        axes = [int(a) + inp.ndim if int(a) < 0 else int(a) for a in axes]
+    except (TypeError, ValueError):
+        raise TypeError(f"{fn}: normalized_axis must hold ints, got {normalized_axis!r}") \
+            from None
+    if axes != sorted(set(axes)) or axes[-1] >= inp.ndim:
+        raise ValueError(f"{fn}: normalized_axis {normalized_axis!r} must be increasing, distinct "
+                         f"axes of a tensor with shape {inp.shape}")
+    if affine and (weight is None or bias is None):
+        raise ValueError(f"{fn}: weight and bias must be given when affine is True")
+    ns = tuple(inp.shape[a] for a in axes)
+    rest = [a for a in range(inp.ndim) if a not in axes]
+    perm = tuple(rest + axes)  # normalised axes last: a (rows, features) view
+    x = S.Transpose.apply(inp, pattern=perm) if perm != tuple(range(inp.ndim)) else inp
+    m = int(np.prod(ns, dtype=np.int64))
+    rows = int(np.prod([inp.shape[a] for a in rest], dtype=np.int64))
+    w = _flat_param(weight if affine else None, m, "weight", fn, inp, 1.0, ns)
+    b = _flat_param(bias if affine else None, m, "bias", fn, inp, 0.0, ns)
+    out, _, _ = N.GroupNorm.apply(S.Reshape.apply(x, shape=(rows, m)), w, b, groups=1,
+                                  eps=float(eps))
+    out = S.Reshape.apply(out, shape=x.shape)
+    if perm == tuple(range(inp.ndim)):
+        return out
+    back = tuple(perm.index(i) for i in range(inp.ndim))
+    return S.Transpose.apply(out, pattern=back)
+
+
+def local_response_norm(inp, kernel_size=5, k=2.0, alpha=1e-4, beta=0.75):
+    r"""Local response normalisation across channels (MegEngine's LRN):
+    ``out = x / (k + alpha * sum_{c' in window(c)} x_{c'}^2) ** beta``, the window being the
+    kernel_size channels centred on c (cut at the edges). Unlike torch's, alpha is not divided
+    by kernel_size.
+
+    Args:
+        inp: (N, C, ...) float tensor.
+        kernel_size: odd window size over channels.
+        k: additive constant.
+        alpha: scale of the sum of squares.
+        beta: exponent.
+
+    Returns:
+        the normalised tensor of inp's shape.
+
+    Examples:
+        >>> import numpy as np
+        >>> inp = Tensor(np.arange(4, dtype=np.float32).reshape(1, 1, 2, 2))
+        >>> out = F.local_response_norm(inp, kernel_size=3, k=1.0, alpha=1e-4, beta=0.75)
+        >>> out.numpy().round(4)
+        array([[[[0.    , 0.9999],
+                 [1.9994, 2.998 ]]]], dtype=float32)
+    """
+    fn = "local_response_norm"
+    inp = _float_input(inp, fn, 2)
+    if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1 \
+            or kernel_size % 2 == 0:
+        raise ValueError(f"{fn}: kernel_size must be a positive odd int, got {kernel_size!r}")
+    half = kernel_size // 2
+    c = inp.shape[1]
+    sq = inp * inp
+    pad = ((0, 0), (half, half)) + ((0, 0),) * (inp.ndim - 2)
+    padded = PadConstant.apply(sq, pad_width=pad, value=0)
+    window = None
+    for i in range(kernel_size):  # sum of kernel_size shifted channel slices
+        part = GetItem.apply(padded, index=(slice(None), slice(i, i + c)))
+        window = part if window is None else window + part
+    return inp * (window * float(alpha) + float(k)) ** (-float(beta))
+
+
+def sync_batch_norm(inp, running_mean, running_var, weight=None, bias=None, training=False,
+                    momentum=0.9, eps=1e-5, eps_mode="additive", group=None):
+    r"""Synchronised batch normalisation. In one process (engine's distributed training is a
+    separate issue) the statistics of the local batch are the global ones, so this is
+    :func:`batch_norm`; ``group`` is accepted and has no effect.
+
+    Args:
+        inp: (N, C, ...) float tensor.
+        running_mean: running mean (1, C, 1, 1), updated in place when training.
+        running_var: running variance (1, C, 1, 1), updated in place when training.
+        weight: per-channel scale (None: 1).
+        bias: per-channel shift (None: 0).
+        training: use and update the batch statistics.
+        momentum: weight of the old running value (MegEngine's sense).
+        eps: added to the variance ("additive") or its lower bound ("max").
+        eps_mode: "additive" (var + eps) or "max" (max(var, eps)).
+        group: the process group; no effect in one process.
+
+    Returns:
+        the normalised tensor.
+
+    Examples:
+        >>> import numpy as np
+        >>> x = Tensor(np.array([[1.0], [3.0]], dtype=np.float32))
+        >>> rm, rv = Tensor(np.zeros((1, 1), "float32")), Tensor(np.ones((1, 1), "float32"))
+        >>> F.nn.sync_batch_norm(x, rm, rv, training=True, eps=0.0).numpy()
+        array([[-1.],
+               [ 1.]], dtype=float32)
+    """
+    fn = "sync_batch_norm"
+    if eps_mode not in ("additive", "max"):
+        raise ValueError(f"{fn}: eps_mode must be 'additive' or 'max', got {eps_mode!r}")
+    if eps_mode == "max":
+        return _batch_norm_eps_max(inp, running_mean, running_var, weight, bias, training,
+                                   momentum, eps)
+    return batch_norm(inp, running_mean, running_var, weight, bias, training=training,
+                      momentum=momentum, eps=eps)
+
+
+def _batch_norm_eps_max(inp, running_mean, running_var, weight, bias, training, momentum, eps):
+    """batch_norm with ``max(var, eps)`` in place of ``var + eps``, composed from reductions."""
+    from .elemwise import maximum
+    from .math import mean
+
+    fn = "sync_batch_norm"
+    inp = _float_input(inp, fn, 2)
+    c = inp.shape[1]
+    axes = (0,) + tuple(range(2, inp.ndim))
+    stat_shape = (1, c) + (1,) * (inp.ndim - 2)
+    if training:
+        mu = mean(inp, axes, keepdims=True)
+        var = mean((inp - mu) ** 2, axes, keepdims=True)
+        n = inp.size // c
+        if running_mean is not None:
+            running_mean._reset(running_mean.detach() * momentum + S.Reshape.apply(
+                mu.detach(), shape=running_mean.shape) * (1 - momentum))
+        if running_var is not None and n > 1:
+            running_var._reset(running_var.detach() * momentum + S.Reshape.apply(
+                var.detach() * (n / (n - 1)), shape=running_var.shape) * (1 - momentum))
+    else:
+        mu = S.Reshape.apply(_flat_param(running_mean, c, "running_mean", fn, inp, 0.0),
+                             shape=stat_shape)
+        var = S.Reshape.apply(_flat_param(running_var, c, "running_var", fn, inp, 1.0),
+                              shape=stat_shape)
+    w = S.Reshape.apply(_flat_param(weight, c, "weight", fn, inp, 1.0), shape=stat_shape)
+    b = S.Reshape.apply(_flat_param(bias, c, "bias", fn, inp, 0.0), shape=stat_shape)
+    return (inp - mu) * maximum(var, eps) ** -0.5 * w + b

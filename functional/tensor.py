@@ -20,21 +20,51 @@ __all__ = [
 ]
 
 
-def full(shape, value, dtype="float32", device=None):
+def _value_dtype(value):
+    """MegEngine's dtype for F.full without one: bool, int32 for ints, float32 otherwise."""
+    if isinstance(value, (bool, np.bool_)):
+        return _dt.bool_
+    if isinstance(value, (int, np.integer)):
+        return _dt.int32
+    if isinstance(value, Tensor):
+        return value.dtype
+    return _dt.float32
+
+
+def full(shape, value, dtype=None, device=None):
+    """A tensor of `shape` filled with `value`; without a dtype it follows the value (bool,
+    int32 for ints, float32 for floats), as MegEngine.
+
+    Args:
+        shape: int or tuple of ints.
+        value: the fill value.
+        dtype: the result dtype (None: inferred from value).
+        device: where to create it.
+
+    Returns:
+        the filled tensor.
+
+    Examples:
+        >>> F.full((2, 2), 3).numpy()
+        array([[3, 3],
+               [3, 3]], dtype=int32)
+    """
     shape = shape_tuple(shape, "full")
     if builtins.any(s < 0 for s in shape):
         raise ValueError(f"full: negative dimension in shape {shape}")
-    dt = _dt.canonical(dtype)
+    if isinstance(value, Tensor):
+        value = value.item()
+    dt = _value_dtype(value) if dtype is None else _dt.canonical(dtype)
     dev = _dev.get(device)
     return Tensor(dev.xp.full(shape, value, dtype=dt), device=dev)
 
 
 def zeros(shape, dtype="float32", device=None):
-    return full(shape, 0, dtype, device)
+    return full(shape, 0, "float32" if dtype is None else dtype, device)
 
 
 def ones(shape, dtype="float32", device=None):
-    return full(shape, 1, dtype, device)
+    return full(shape, 1, "float32" if dtype is None else dtype, device)
 
 
 def full_like(inp, value):
@@ -51,6 +81,14 @@ def ones_like(inp):
 
 
 def eye(N, M=None, *, dtype="float32", device=None):
+    """An (N, M) matrix with ones on the diagonal; N may also be the shape (a sequence or a
+    Tensor), as MegEngine's F.eye([rows, cols])."""
+    if isinstance(N, Tensor):
+        N = N.tolist()
+    if isinstance(N, (list, tuple)):
+        if len(N) not in (1, 2) or M is not None:
+            raise ValueError(f"eye: shape must be (N,) or (N, M), got {N!r}")
+        N, M = N[0], (N[1] if len(N) == 2 else None)
     dev = _dev.get(device)
     return Tensor(dev.xp.eye(int(N), None if M is None else int(M), dtype=_dt.canonical(dtype)),
                   device=dev)
@@ -91,8 +129,11 @@ def _same_kind(inps, fn, device=None):
 
 
 def concat(inps, axis=0, device=None):
-    """Join tensors along an existing axis."""
+    """Join tensors along an existing axis; 0-d tensors count as 1-element vectors (as
+    MegEngine)."""
     ts = _same_kind(inps, "concat", device)
+    if builtins.any(t.ndim == 0 for t in ts):
+        ts = [S.Reshape.apply(t, shape=(1,)) if t.ndim == 0 else t for t in ts]
     ref = ts[0]
     axis = one_axis(axis, ref.ndim, "concat")
     for t in ts[1:]:
@@ -112,15 +153,18 @@ def stack(inps, axis=0, device=None):
 
 
 def split(inp, nsplits_or_sections, axis=0):
-    """Split into `n` equal parts, or at the given section indices (as numpy)."""
+    """Split into `n` parts, or at the given section indices (as numpy). As MegEngine (and
+    numpy's array_split), n parts of an axis of size s that n does not divide are s // n + 1
+    long for the first s % n parts and s // n for the rest (10 into 3: 4, 3, 3)."""
     inp = as_tensor(inp, "split")
     axis = one_axis(axis, inp.ndim, "split")
     size = inp.shape[axis]
     if isinstance(nsplits_or_sections, (int, np.integer)):
         n = int(nsplits_or_sections)
-        if n <= 0 or size % n:
-            raise ValueError(f"split: cannot split axis {axis} of size {size} into {n} equal parts")
-        bounds = [i * (size // n) for i in range(n + 1)]
+        if n <= 0 or n > size:
+            raise ValueError(f"split: cannot split axis {axis} of size {size} into {n} parts")
+        q, r = divmod(size, n)
+        bounds = [i * q + builtins.min(i, r) for i in range(n + 1)]
     else:
         cuts = [int(c) for c in nsplits_or_sections]
         if cuts != sorted(cuts) or (cuts and (cuts[0] < 0 or cuts[-1] > size)):
@@ -247,7 +291,15 @@ def transpose(inp, pattern):
 
 
 def broadcast_to(inp, shape):
+    """Broadcast to `shape`; a None entry keeps the size of inp's matching (trailing-aligned)
+    dim, as MegEngine."""
     inp = as_tensor(inp, "broadcast_to")
+    if isinstance(shape, (list, tuple)) and builtins.any(s is None for s in shape):
+        lead = len(shape) - inp.ndim
+        if builtins.any(s is None and i < lead for i, s in enumerate(shape)):
+            raise ValueError(f"broadcast_to: None in {tuple(shape)} has no matching dim in "
+                             f"input shape {inp.shape}")
+        shape = [inp.shape[i - lead] if s is None else s for i, s in enumerate(shape)]
     shape = shape_tuple(shape, "broadcast_to")
     lead = len(shape) - inp.ndim
     if lead < 0 or builtins.any(

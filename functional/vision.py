@@ -5,10 +5,13 @@ import math
 
 import numpy as np
 
+from engine.ops import elemwise as E
+from engine.ops import indexing as I
 from engine.ops import interpolate as IP
+from engine.ops import shape as S
 from engine.ops import vision as V
 
-from ._utils import as_tensor, check_float
+from ._utils import ArgumentError, as_tensor, check_float
 from .tensor import broadcast_to
 
 __all__ = [
@@ -43,14 +46,30 @@ def _float_tensor(x, fn, name):
 def interpolate(inp, size=None, scale_factor=None, mode="bilinear", align_corners=None):
     """Resize an NCHW tensor to `size` (int or (h, w)) or by `scale_factor` (number or pair).
 
-    Modes "nearest" and "bilinear"; align_corners (bilinear only, default False) as PyTorch:
-    True maps the corner pixels' centres onto each other, False uses half-pixel centres. With
-    scale_factor the output is floor(in * scale_factor) and source coordinates use
-    1 / scale_factor, as torch.nn.functional.interpolate does.
+    Modes "nearest" and "bilinear" (case-insensitive), and "linear" for (N, C, W) input (a
+    single size or factor; resized as an (N, C, W, 1) image, as MegEngine); align_corners
+    (bilinear only, default False) as PyTorch: True maps the corner pixels' centres onto each
+    other, False uses half-pixel centres. With scale_factor the output is
+    floor(in * scale_factor) and source coordinates use 1 / scale_factor, as
+    torch.nn.functional.interpolate does.
     """
     fn = "interpolate"
     inp = as_tensor(inp, fn)
     check_float(inp, fn)
+    if isinstance(mode, str):
+        mode = mode.lower()  # MegEngine accepts "BILINEAR"
+    if mode == "linear":
+        if inp.ndim != 3:
+            raise ArgumentError(f"{fn}: mode 'linear' needs a 3-D (N, C, W) input, got shape "
+                                f"{inp.shape}")
+        if isinstance(size, (list, tuple)) or isinstance(scale_factor, (list, tuple)):
+            raise ValueError(f"{fn}: under mode 'linear', size and scale_factor must be single "
+                             "values")
+        out = interpolate(inp.reshape(inp.shape + (1,)),
+                          None if size is None else (size, 1),
+                          None if scale_factor is None else (scale_factor, 1.0),
+                          "bilinear", align_corners)
+        return out.reshape(out.shape[:3])
     if mode not in _INTERP_MODES:
         raise ValueError(f"{fn}: mode must be one of {_INTERP_MODES}, got {mode!r}")
     if inp.ndim != 4:
@@ -138,6 +157,9 @@ def _rois(inp, rois, fn):
     if rois.ndim != 2 or rois.shape[1] != 5:
         raise ValueError(f"{fn}: rois must have shape (K, 5) = [batch_index, x1, y1, x2, y2], "
                          f"got {rois.shape}")
+    # MegEngine truncates a fractional batch index (1.7 -> image 1).
+    batch = E.Trunc.apply(I.GetItem.apply(rois, index=(slice(None), slice(0, 1))))
+    rois = S.Concat.apply(batch, I.GetItem.apply(rois, index=(slice(None), slice(1, 5))), axis=1)
     return inp, rois
 
 

@@ -37,3 +37,14 @@ __all__ = [
 ]
 __all__ += ["Conv1d", "Conv3d", "ConvTranspose3d", "DeformableConv2d", "LocalConv2d",
             "RegionRestrictedConv", "SlidingWindow", "SlidingWindowTranspose"]
+from .activation import PReLU  # noqa: E402
+from .attention import MultiHeadAttention  # noqa: E402
+from .elemwise import Elemwise  # noqa: E402
+from .layout import Concat, Pad, PixelShuffle  # noqa: E402
+from .normalization import GeneralNorm, InstanceNorm, LocalResponseNorm  # noqa: E402
+from .pooling import AdaptiveMaxPool2d  # noqa: E402
+from .sync_batchnorm import SyncBatchNorm  # noqa: E402
+
+__all__ += ["PReLU", "MultiHeadAttention", "Elemwise", "Concat", "Pad", "PixelShuffle",
+            "GeneralNorm", "InstanceNorm", "LocalResponseNorm", "AdaptiveMaxPool2d",
+            "SyncBatchNorm"]

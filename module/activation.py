@@ -1,5 +1,8 @@
 """Activation layers: thin wrappers over engine.functional."""
+import numpy as np
+
 import engine.functional as F
+from engine.tensor import Parameter
 
 from .module import Module
 
@@ -56,3 +59,45 @@ class Softmax(Module):
 
     def _module_info_string(self):
         return f"axis={self.axis}"
+
+
+__all__ += ["PReLU"]
+
+
+class PReLU(Module):
+    r"""``max(x, 0) + a * min(x, 0)`` with a learnable slope ``a``: one shared slope
+    (num_parameters=1) or one per channel of NCHW input (weight (1, C, 1, 1)).
+
+    Args:
+        num_parameters: 1, or the number of input channels.
+        init: the initial slope.
+
+    Examples:
+        >>> import numpy as np
+        >>> m = M.PReLU()
+        >>> m(Tensor(np.array([-1.2, -3.7, 2.7], dtype=np.float32))).numpy()
+        array([-0.3  , -0.925,  2.7  ], dtype=float32)
+    """
+
+    def __init__(self, num_parameters=1, init=0.25, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(num_parameters, bool) or not isinstance(num_parameters, int) \
+                or num_parameters < 1:
+            raise ValueError(f"PReLU: num_parameters must be a positive int, got "
+                             f"{num_parameters!r}")
+        self.num_parameters = num_parameters
+        shape = (1, num_parameters, 1, 1) if num_parameters > 1 else (1,)
+        self.weight = Parameter(np.full(shape, init, dtype=np.float32))
+
+    def forward(self, inputs):
+        if self.num_parameters > 1 and (inputs.ndim < 2 or
+                                        inputs.shape[1] != self.num_parameters):
+            raise ValueError(f"PReLU: input of shape {tuple(inputs.shape)} does not have "
+                             f"{self.num_parameters} channels on axis 1")
+        weight = self.weight
+        if self.num_parameters > 1 and inputs.ndim != 4:
+            weight = weight.reshape((1, self.num_parameters) + (1,) * (inputs.ndim - 2))
+        return F.prelu(inputs, weight)
+
+    def _module_info_string(self):
+        return f"num_parameters={self.num_parameters}"

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from engine import random as _random
+from engine.functional.tensor import full  # noqa: F401  (MegEngine re-exports F.full here)
 from engine.tensor import Tensor
 
 __all__ = [

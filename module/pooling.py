@@ -52,3 +52,29 @@ class AdaptiveAvgPool2d(Module):
 
     def _module_info_string(self):
         return f"oshp={self.oshp}"
+
+
+__all__ += ["AdaptiveMaxPool2d"]
+
+
+class AdaptiveMaxPool2d(Module):
+    """Max pooling to a fixed output size `oshp` (an int or (OH, OW)): stride IH // OH and
+    window IH - (OH - 1) * stride per axis, as MegEngine.
+
+    Examples:
+        >>> import numpy as np
+        >>> m = M.AdaptiveMaxPool2d((2, 2))
+        >>> m(Tensor(np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4))).numpy()
+        array([[[[ 5.,  7.],
+                 [13., 15.]]]], dtype=float32)
+    """
+
+    def __init__(self, oshp, **kwargs):
+        super().__init__(**kwargs)
+        self.oshp = oshp
+
+    def forward(self, inp):
+        return F.adaptive_max_pool2d(inp, self.oshp)
+
+    def _module_info_string(self):
+        return f"oshp={self.oshp}"
