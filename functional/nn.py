@@ -171,9 +171,9 @@ def logsoftmax(inp, axis=None):
         a tensor of ``inp``'s shape and dtype.
 
     Examples:
-        >>> F.logsoftmax(Tensor([[0., np.log(3.)]])).numpy()
+        >>> F.logsoftmax(Tensor([[0., np.log(3.)]]), axis=1).numpy()
         array([[-1.3862944 , -0.28768206]], dtype=float32)
-        >>> round(float(np.exp(F.logsoftmax(Tensor([1., 2., 3.])).numpy()).sum()), 5)
+        >>> round(float(np.exp(F.logsoftmax(Tensor([1., 2., 3.]), axis=0).numpy()).sum()), 5)
         1.0
     """
     inp = _float_input(inp, "logsoftmax")

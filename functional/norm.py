@@ -156,17 +156,21 @@ def group_norm(inp, num_groups, affine=True, weight=None, bias=None, eps=1e-5):
         a tensor of ``inp``'s shape and dtype.
 
     Examples:
-        >>> x = Tensor(np.array([[[1., 3.], [2., 6.], [0., 0.], [5., 5.]]], dtype=np.float32))
-        >>> F.group_norm(x, 2).numpy().round(4)
-        array([[[-1.069 ,  0.    ],
-                [-0.5345,  1.6036],
-                [-1.    , -1.    ],
-                [ 1.    ,  1.    ]]], dtype=float32)
-        >>> F.group_norm(x, 4, weight=Tensor([1., 2., 1., 1.]), bias=F.ones(4)).numpy().round(4)
-        array([[[ 0.,  2.],
-                [-1.,  3.],
-                [ 1.,  1.],
-                [ 1.,  1.]]], dtype=float32)
+        >>> x = Tensor(np.array([1., 3., 2., 6., 0., 0., 5., 5.], "float32").reshape(1, 4, 1, 2))
+        >>> y = F.group_norm(x, 2, affine=False)
+        >>> y.shape
+        (1, 4, 1, 2)
+        >>> y[0, :, 0].numpy().round(4)
+        array([[-1.069 ,  0.    ],
+               [-0.5345,  1.6036],
+               [-1.    , -1.    ],
+               [ 1.    ,  1.    ]], dtype=float32)
+        >>> w, b = Tensor([1., 2., 1., 1.]), F.ones(4)
+        >>> F.group_norm(x, 4, affine=True, weight=w, bias=b)[0, :, 0].numpy().round(4)
+        array([[ 0.,  2.],
+               [-1.,  3.],
+               [ 1.,  1.],
+               [ 1.,  1.]], dtype=float32)
     """
     fn = "group_norm"
     inp = _float_input(inp, fn, 2)
@@ -199,11 +203,11 @@ def layer_norm(inp, normalized_shape, affine=True, weight=None, bias=None, eps=1
 
     Examples:
         >>> x = Tensor([[1., 2., 3.], [2., 2., 2.]])
-        >>> F.layer_norm(x, 3).numpy().round(4)
+        >>> F.layer_norm(x, 3, affine=False).numpy().round(4)
         array([[-1.2247,  0.    ,  1.2247],
                [ 0.    ,  0.    ,  0.    ]], dtype=float32)
         >>> w, b = Tensor([1., 1., 2.]), Tensor([0., 1., 0.])
-        >>> F.layer_norm(x, 3, weight=w, bias=b).numpy().round(4)
+        >>> F.layer_norm(x, 3, affine=True, weight=w, bias=b).numpy().round(4)
         array([[-1.2247,  1.    ,  2.4495],
                [ 0.    ,  1.    ,  0.    ]], dtype=float32)
     """

@@ -424,6 +424,7 @@ def scatter(inp, axis, index, source):
         >>> F.scatter(x, 1, Tensor([[2], [0]]), Tensor([[1.], [2.]])).numpy()
         array([[0., 0., 1.],
                [2., 0., 0.]], dtype=float32)
+        >>> x = Tensor(np.zeros((2, 3), dtype=np.float32))
         >>> F.scatter(x, 0, Tensor([[1, 0, 1]]), Tensor([[5., 6., 7.]])).numpy()
         array([[0., 6., 0.],
                [5., 0., 7.]], dtype=float32)
