@@ -67,9 +67,48 @@ class _ConvNd(Module):
 
 
 class Conv2d(_ConvNd):
-    """2-D cross-correlation over (N, C_in, H, W) -> (N, C_out, H_out, W_out).
+    """Applies a 2-D convolution (cross-correlation) over (N, C_in, H, W) input (see
+    :func:`~.conv2d`).
 
-    padding_mode "reflect" / "replicate" pads the input with F.nn.pad first.
+    Initialisation (as MegEngine): weight ~ N(0, 1 / fan_in) with fan_in = kh * kw * C_in,
+    bias = 0.
+
+    Args:
+        in_channels: the number of input channels C_in.
+        out_channels: the number of output channels C_out.
+        kernel_size: the window size, an int or (kh, kw).
+        stride: the step between windows, an int or (sh, sw).
+        padding: zero padding on both sides of H and W, an int or (ph, pw).
+        dilation: the spacing between kernel elements, an int or (dh, dw).
+        groups: split the channels into this many groups, each convolved separately; it must
+            divide in_channels and out_channels.
+        bias: whether to add a learned bias of shape (1, C_out, 1, 1).
+        conv_mode: must be "cross_correlation" (what deep learning calls convolution).
+        compute_mode: MegEngine's precision knob ("default" or "float32"), passed on to the
+            functional; engine computes float32 input in float32 either way.
+        padding_mode: "zeros", "reflect" or "replicate"; the last two pad the input with
+            :func:`~.pad` first.
+        **kwargs: ``name``, passed on to :class:`Module`.
+
+    Attributes:
+        weight: Parameter of shape (C_out, C_in, kh, kw), or (groups, C_out / groups,
+            C_in / groups, kh, kw) when grouped.
+        bias: Parameter of shape (1, C_out, 1, 1), or None.
+
+    Shape:
+        input: (N, C_in, H, W); output: (N, C_out, OH, OW) with
+        OH = (H + 2 ph - dh (kh - 1) - 1) // sh + 1, and OW alike.
+
+    Examples:
+        >>> m = M.Conv2d(3, 8, 3, stride=2, padding=1)
+        >>> m
+        Conv2d(3, 8, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))
+        >>> m.weight.shape, m.bias.shape
+        ((8, 3, 3, 3), (1, 8, 1, 1))
+        >>> m(F.ones((2, 3, 8, 8))).shape
+        (2, 8, 4, 4)
+        >>> M.Conv2d(4, 4, 3, groups=2, bias=False).weight.shape
+        (2, 2, 2, 3, 3)
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
@@ -105,7 +144,45 @@ class Conv2d(_ConvNd):
 
 
 class ConvTranspose2d(_ConvNd):
-    """2-D transposed convolution (the gradient of Conv2d with respect to its input)."""
+    """Applies a 2-D transposed convolution (the gradient of :class:`Conv2d` with
+    respect to its input) over (N, C_in, H, W) input (see :func:`~.conv_transpose2d`).
+
+    Initialisation (as MegEngine): weight ~ N(0, 1 / fan_in) with fan_in = kh * kw * C_out,
+    bias = 0.
+
+    Args:
+        in_channels: the number of input channels C_in.
+        out_channels: the number of output channels C_out.
+        kernel_size: the window size, an int or (kh, kw).
+        stride: the step between windows, an int or (sh, sw).
+        padding: zero padding on both sides of H and W, an int or (ph, pw).
+        output_padding: extra rows and columns added on one side of the output, an int or
+            (oph, opw), smaller than the stride or the dilation.
+        dilation: the spacing between kernel elements, an int or (dh, dw).
+        groups: split the channels into this many groups, each convolved separately; it must
+            divide in_channels and out_channels.
+        bias: whether to add a learned bias of shape (1, C_out, 1, 1).
+        conv_mode: must be "cross_correlation" (what deep learning calls convolution).
+        compute_mode: MegEngine's precision knob ("default" or "float32"), passed on to the
+            functional; engine computes float32 input in float32 either way.
+        **kwargs: ``name``, passed on to :class:`Module`.
+
+    Attributes:
+        weight: Parameter of shape (C_in, C_out, kh, kw), or (groups, C_in / groups,
+            C_out / groups, kh, kw) when grouped.
+        bias: Parameter of shape (1, C_out, 1, 1), or None.
+
+    Shape:
+        input: (N, C_in, H, W); output: (N, C_out, OH, OW) with
+        OH = (H - 1) sh - 2 ph + dh (kh - 1) + oph + 1, and OW alike.
+
+    Examples:
+        >>> m = M.ConvTranspose2d(8, 3, 4, stride=2, padding=1)
+        >>> m.weight.shape
+        (8, 3, 4, 4)
+        >>> m(F.ones((2, 8, 5, 5))).shape
+        (2, 3, 10, 10)
+    """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, dilation=1, groups=1, bias=True,
