@@ -539,11 +539,12 @@ class Module:
             >>> b.load_state_dict(a.state_dict())
             >>> bool((a.weight.numpy() == b.weight.numpy()).all())
             True
-            >>> b.load_state_dict({"weight": np.ones((2, 2), "float32"), "bias": np.zeros(1, "float32")})
+            >>> zero = np.zeros(1, "float32")
+            >>> b.load_state_dict({"weight": np.ones((2, 2), "float32"), "bias": zero})
             Traceback (most recent call last):
             ...
             engine.module.module.StateDictError: load_state_dict (Linear, strict=True): ...
-            >>> b.load_state_dict({"weight": np.ones((1, 2), "float32"), "bias": np.zeros(1, "float32")})
+            >>> b.load_state_dict({"weight": np.ones((1, 2), "float32"), "bias": zero})
             >>> b.weight.numpy(), b.bias.numpy()
             (array([[1., 1.]], dtype=float32), array([0.], dtype=float32))
         """
