@@ -26,8 +26,12 @@ def _is_int(value):
 class DataLoader:
     """Iterates a dataset in batches.
 
+    Per batch, the sampler gives the indices, ``dataset[i]`` the samples,
+    ``transform.apply_batch`` rewrites them and ``collator.apply`` stacks them into arrays.
+    With workers this runs in worker processes; batches still come out in sampler order.
+
     Args:
-        dataset: a map-style Dataset (`dataset[i]`, `len`) or a StreamDataset.
+        dataset: a map-style Dataset (``dataset[i]``, ``len``) or a StreamDataset.
         sampler: yields the batches of indices; batch size and drop_last live here. Default:
             SequentialSampler(dataset, batch_size=1) (StreamSampler(1) for a StreamDataset).
         transform: a Transform applied to the samples of each batch. Default: identity.
@@ -40,6 +44,22 @@ class DataLoader:
         preload: yield engine Tensors on the default device instead of numpy arrays.
         divide: with workers, split each batch between all workers instead of giving each
             worker whole batches (lower latency per batch for expensive transforms).
+
+    Examples:
+        >>> x = np.arange(10, dtype=np.float32).reshape(5, 2)
+        >>> y = np.arange(5, dtype=np.int32)
+        >>> ds = mge.data.dataset.ArrayDataset(x, y)
+        >>> loader = mge.data.DataLoader(ds, mge.data.SequentialSampler(ds, batch_size=2))
+        >>> len(loader)
+        3
+        >>> for images, labels in loader:
+        ...     print(images.shape, labels)
+        (2, 2) [0 1]
+        (2, 2) [2 3]
+        (1, 2) [4]
+        >>> batch = next(iter(mge.data.DataLoader(ds, preload=True)))
+        >>> type(batch[0]).__name__, batch[0].shape
+        ('Tensor', (1, 2))
     """
 
     def __init__(self, dataset, sampler=None, transform=None, collator=None, num_workers=0,
