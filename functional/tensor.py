@@ -234,7 +234,7 @@ def linspace(start, stop, num, dtype="float32", device=None):
 
 
 def astype(x, dtype):
-    """Converts a tensor to another dtype (differentiable between float types).
+    """Converts a tensor to another dtype (differentiable for floating-point input).
 
     Args:
         x: input tensor.
