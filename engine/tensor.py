@@ -64,7 +64,6 @@ class Tensor:
             ``Tensor.format``, it does not change the layout.
 
     Examples:
-        >>> import engine as mge
         >>> x = mge.tensor([1, 2, 3])
         >>> isinstance(x, mge.Tensor), x.dtype
         (True, dtype('int32'))
@@ -103,26 +102,64 @@ class Tensor:
     # ----------------------------------------------------------------- attributes
     @property
     def shape(self):
+        """The shape, a tuple of ints.
+
+        Examples:
+            >>> Tensor(np.zeros((2, 3))).shape
+            (2, 3)
+        """
         return self._storage.array.shape
 
     @property
     def ndim(self):
+        """The number of dims.
+
+        Examples:
+            >>> Tensor(np.zeros((2, 3))).ndim, Tensor(1.).ndim
+            (2, 0)
+        """
         return self._storage.array.ndim
 
     @property
     def size(self):
+        """The number of elements.
+
+        Examples:
+            >>> Tensor(np.zeros((2, 3))).size
+            6
+        """
         return self._storage.array.size
 
     @property
     def dtype(self):
+        """The element type, a numpy dtype.
+
+        Examples:
+            >>> Tensor([1, 2]).dtype, Tensor([1., 2.]).dtype
+            (dtype('int32'), dtype('float32'))
+        """
         return self._storage.array.dtype
 
     @property
     def device(self):
+        """The device the tensor lives on.
+
+        Examples:
+            >>> str(Tensor([1.], device="cpu0").device)
+            'cpu0'
+        """
         return self._storage.device
 
     @property
     def T(self):
+        """The tensor with its axes reversed (the transpose of a matrix).
+
+        Examples:
+            >>> Tensor([[1, 2, 3], [4, 5, 6]]).T.numpy()
+            array([[1, 4],
+                   [2, 5],
+                   [3, 6]], dtype=int32)
+        """
         return F.transpose(self, tuple(range(self.ndim - 1, -1, -1)))
 
     @property
@@ -166,13 +203,35 @@ class Tensor:
         return self.__dict__.get("_qparams")
 
     def numpy(self):
-        """A numpy copy of the data (never aliases the tensor's storage)."""
+        """A numpy copy of the data (it never aliases the tensor's storage).
+
+        Returns:
+            a numpy array of the tensor's shape and dtype.
+
+        Examples:
+            >>> Tensor([[1, 2], [3, 4]]).numpy()
+            array([[1, 2],
+                   [3, 4]], dtype=int32)
+        """
         a = self._storage.array
         return a.copy() if isinstance(a, np.ndarray) else a.get()
 
     def item(self, *args):
-        """The value as a Python number: of the one element, or of the element at index `args`
-        (``x.item(1, 2)`` is ``x[1, 2].item()``)."""
+        """The value as a Python number: of the one element, or of the element at index
+        ``args`` (``x.item(1, 2)`` is ``x[1, 2].item()``).
+
+        Args:
+            *args: optional indices of one element.
+
+        Returns:
+            a Python int, float or bool.
+
+        Examples:
+            >>> Tensor([2.5]).item()
+            2.5
+            >>> Tensor([[1, 2], [3, 4]]).item(1, 0)
+            3
+        """
         if args:
             return self[args].item()
         if self.size != 1:
@@ -181,6 +240,12 @@ class Tensor:
         return self._host().item()
 
     def tolist(self):
+        """The data as (nested) Python lists of Python numbers.
+
+        Examples:
+            >>> Tensor([[1, 2], [3, 4]]).tolist()
+            [[1, 2], [3, 4]]
+        """
         return self._host().tolist()
 
     def _host(self):
@@ -194,10 +259,27 @@ class Tensor:
         return a.astype(dtype) if dtype is not None else a.copy()
 
     def astype(self, dtype):
+        """A copy converted to another dtype (see :func:`~.astype`).
+
+        Args:
+            dtype: the target dtype, a numpy dtype or its name.
+
+        Examples:
+            >>> Tensor([1.7, -1.7]).astype("int32").numpy()
+            array([ 1, -1], dtype=int32)
+        """
         return F.astype(self, dtype)
 
     def detach(self):
-        """A tensor sharing this one's storage, outside any autograd graph."""
+        """A tensor sharing this one's storage, outside any autograd graph: no
+        gradient flows through it.
+
+        Examples:
+            >>> x = Tensor([1., 2.])
+            >>> y = x.detach()
+            >>> y.numpy(), y is x
+            (array([1., 2.], dtype=float32), False)
+        """
         t = object.__new__(Tensor)
         s = self._storage
         if s.__class__ is Storage:
@@ -208,21 +290,49 @@ class Tensor:
         return t
 
     def to(self, device, *, _borrow=False):
-        """A copy of this tensor on `device` (see F.copy), differentiable.
+        """A copy of this tensor on ``device`` (see :func:`~.copy`), differentiable.
 
-        `_borrow` (MegEngine's zero-copy move onto another stream of the same device) is
-        accepted and has no effect: engine has one stream per device, so this always copies.
+        Args:
+            device: the target device.
+            _borrow: MegEngine's zero-copy move onto another stream of the same device; it is
+                accepted and has no effect (engine has one stream per device, so this always
+                copies).
+
+        Examples:
+            >>> x = Tensor([1., 2.])
+            >>> y = x.to("cpu0")
+            >>> y.numpy(), str(y.device)
+            (array([1., 2.], dtype=float32), 'cpu0')
         """
         return F.copy(self, device)
 
     def set_value(self, value):
-        """Deprecated in MegEngine (use ``x[...] = value``): take `value` as this tensor's value."""
+        """Deprecated in MegEngine (use ``x[...] = value``): takes ``value`` as this
+        tensor's value, in place.
+
+        Args:
+            value: a Tensor or array-like (converted to this tensor's dtype and device).
+
+        Examples:
+            >>> x = Tensor([1., 2.])
+            >>> x.set_value([3., 4.])
+            >>> x.numpy()
+            array([3., 4.], dtype=float32)
+        """
         if not isinstance(value, Tensor):
             value = Tensor(value, dtype=self.dtype, device=self.device)
         self._reset(value)
 
     def reset_zero(self):
-        """Deprecated in MegEngine (use ``x *= 0``): set every element to zero, in place."""
+        """Deprecated in MegEngine (use ``x *= 0``): sets every element to zero,
+        in place.
+
+        Examples:
+            >>> x = Tensor([1., 2.])
+            >>> x.reset_zero()
+            >>> x.numpy()
+            array([0., 0.], dtype=float32)
+        """
         self *= 0
 
     # DLPack: zero-copy exchange with numpy, torch and CuPy through the backend array.
@@ -299,11 +409,31 @@ class Tensor:
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape):
+        """The tensor with a new shape (see :func:`~.reshape`).
+
+        Args:
+            *shape: the new shape, as ints or one tuple; one entry may be -1 (inferred).
+
+        Examples:
+            >>> x = Tensor(np.arange(6, dtype=np.int32))
+            >>> x.reshape(2, 3).shape, x.reshape((3, -1)).shape
+            ((2, 3), (3, 2))
+        """
         if len(shape) == 1 and isinstance(shape[0], (tuple, list, Tensor)):
             shape = shape[0]
         return F.reshape(self, shape)
 
     def transpose(self, *pattern):
+        """The tensor with its axes permuted (see :func:`~.transpose`).
+
+        Args:
+            *pattern: the permutation, as ints or one tuple; none reverses the axes.
+
+        Examples:
+            >>> x = Tensor(np.zeros((2, 3, 4)))
+            >>> x.transpose().shape, x.transpose(0, 2, 1).shape, x.transpose((1, 0, 2)).shape
+            ((4, 3, 2), (2, 4, 3), (3, 2, 4))
+        """
         if not pattern:
             pattern = tuple(range(self.ndim - 1, -1, -1))
         elif len(pattern) == 1 and isinstance(pattern[0], (tuple, list)):
@@ -311,34 +441,172 @@ class Tensor:
         return F.transpose(self, pattern)
 
     def flatten(self, start_axis=0, end_axis=-1):
+        """Merges the axes ``start_axis`` to ``end_axis`` into one (see
+        :func:`~.flatten`).
+
+        Args:
+            start_axis: the first axis to merge.
+            end_axis: the last axis to merge.
+
+        Examples:
+            >>> x = Tensor(np.zeros((2, 3, 4)))
+            >>> x.flatten().shape, x.flatten(1).shape
+            ((24,), (2, 12))
+        """
         return F.flatten(self, start_axis, end_axis)
 
     # ------------------------------------------------------------- reductions
     def sum(self, axis=None, keepdims=False):
+        """Sum over the given axis or axes (see :func:`~.sum`).
+
+        Args:
+            axis: an int, a tuple of ints, or None for all elements.
+            keepdims: keep the reduced axes with size 1.
+
+        Returns:
+            the sums, of the tensor's dtype.
+
+        Examples:
+            >>> x = Tensor([[1., 2.], [3., 6.]])
+            >>> x.sum().numpy(), x.sum(axis=0).numpy()
+            (array(12., dtype=float32), array([4., 8.], dtype=float32))
+        """
         return F.sum(self, axis, keepdims)
 
     def mean(self, axis=None, keepdims=False):
+        """Mean over the given axis or axes (see :func:`~.mean`).
+
+        Args:
+            axis: an int, a tuple of ints, or None for all elements.
+            keepdims: keep the reduced axes with size 1.
+
+        Returns:
+            the means.
+
+        Examples:
+            >>> x = Tensor([[1., 2.], [3., 6.]])
+            >>> x.mean().numpy(), x.mean(axis=1).numpy()
+            (array(3., dtype=float32), array([1.5, 4.5], dtype=float32))
+        """
         return F.mean(self, axis, keepdims)
 
     def max(self, axis=None, keepdims=False):
+        """Largest element over the given axis or axes (see :func:`~.max`).
+
+        Args:
+            axis: an int, a tuple of ints, or None for all elements.
+            keepdims: keep the reduced axes with size 1.
+
+        Returns:
+            the maxima.
+
+        Examples:
+            >>> x = Tensor([[1., 2.], [3., 6.]])
+            >>> x.max().numpy(), x.max(axis=0).numpy()
+            (array(6., dtype=float32), array([3., 6.], dtype=float32))
+        """
         return F.max(self, axis, keepdims)
 
     def min(self, axis=None, keepdims=False):
+        """Smallest element over the given axis or axes (see :func:`~.min`).
+
+        Args:
+            axis: an int, a tuple of ints, or None for all elements.
+            keepdims: keep the reduced axes with size 1.
+
+        Returns:
+            the minima.
+
+        Examples:
+            >>> x = Tensor([[1., 2.], [3., 6.]])
+            >>> x.min().numpy(), x.min(axis=1).numpy()
+            (array(1., dtype=float32), array([1., 3.], dtype=float32))
+        """
         return F.min(self, axis, keepdims)
 
     def prod(self, axis=None, keepdims=False):
+        """Product over the given axis or axes (see :func:`~.prod`).
+
+        Args:
+            axis: an int, a tuple of ints, or None for all elements.
+            keepdims: keep the reduced axes with size 1.
+
+        Returns:
+            the products.
+
+        Examples:
+            >>> x = Tensor([[1., 2.], [3., 6.]])
+            >>> x.prod().numpy(), x.prod(axis=1).numpy()
+            (array(36., dtype=float32), array([ 2., 18.], dtype=float32))
+        """
         return F.prod(self, axis, keepdims)
 
     def var(self, axis=None, keepdims=False):
+        """Population variance (ddof 0) over the given axis or axes (see :func:`~.var`).
+
+        Args:
+            axis: an int, a tuple of ints, or None for all elements.
+            keepdims: keep the reduced axes with size 1.
+
+        Returns:
+            the variances.
+
+        Examples:
+            >>> x = Tensor([[1., 2.], [3., 6.]])
+            >>> x.var(axis=1).numpy()
+            array([0.25, 2.25], dtype=float32)
+        """
         return F.var(self, axis, keepdims)
 
     def std(self, axis=None, keepdims=False):
+        """Population standard deviation (ddof 0) over the given axis or axes (see :func:`~.std`).
+
+        Args:
+            axis: an int, a tuple of ints, or None for all elements.
+            keepdims: keep the reduced axes with size 1.
+
+        Returns:
+            the standard deviations.
+
+        Examples:
+            >>> x = Tensor([[1., 2.], [3., 6.]])
+            >>> x.std(axis=1).numpy()
+            array([0.5, 1.5], dtype=float32)
+        """
         return F.std(self, axis, keepdims)
 
     def argmax(self, axis=None, keepdims=False):
+        """Index of the largest element (see :func:`~.argmax`).
+
+        Args:
+            axis: an int, or None for the flattened tensor.
+            keepdims: keep the reduced axis with size 1.
+
+        Returns:
+            int32 indices.
+
+        Examples:
+            >>> x = Tensor([[1., 5.], [3., 2.]])
+            >>> x.argmax().numpy(), x.argmax(axis=0).numpy()
+            (array(1, dtype=int32), array([1, 0], dtype=int32))
+        """
         return F.argmax(self, axis, keepdims)
 
     def argmin(self, axis=None, keepdims=False):
+        """Index of the smallest element (see :func:`~.argmin`).
+
+        Args:
+            axis: an int, or None for the flattened tensor.
+            keepdims: keep the reduced axis with size 1.
+
+        Returns:
+            int32 indices.
+
+        Examples:
+            >>> x = Tensor([[1., 5.], [3., 2.]])
+            >>> x.argmin().numpy(), x.argmin(axis=1).numpy()
+            (array(0, dtype=int32), array([0, 1], dtype=int32))
+        """
         return F.argmin(self, axis, keepdims)
 
     # -------------------------------------------------------------- operators
@@ -529,7 +797,18 @@ class Tensor:
 
 
 class Parameter(Tensor):
-    """A Tensor that a Module registers as a trainable parameter."""
+    """A Tensor that a Module registers as a trainable parameter (what
+    ``Module.parameters()`` and the optimizers see).
+
+    Args: as :class:`Tensor`.
+
+    Examples:
+        >>> w = mge.Parameter([1., 2.])
+        >>> w
+        Parameter([1., 2.], device=cpu0)
+        >>> isinstance(w, mge.Tensor)
+        True
+    """
 
     __slots__ = ()
 

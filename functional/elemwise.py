@@ -177,7 +177,20 @@ trunc = _int_passthrough(E.Trunc, "trunc")
 
 
 def square(x):
-    """x * x."""
+    """Element-wise square, ``x * x``.
+
+    Args:
+        x: input tensor.
+
+    Returns:
+        a tensor of ``x``'s shape and dtype.
+
+    Examples:
+        >>> F.square(Tensor([-2., 0.5, 3.])).numpy()
+        array([4.  , 0.25, 9.  ], dtype=float32)
+        >>> F.square(Tensor([-3, 4])).numpy()
+        array([ 9, 16], dtype=int32)
+    """
     return E.Square.apply(as_tensor(x, "square"))
 
 
@@ -199,7 +212,26 @@ def atan2(y, x):
 
 
 def clip(x, lower=None, upper=None):
-    """Clamp x to [lower, upper]; either bound may be None (not both)."""
+    """Clamps every element into the range ``[lower, upper]``.
+
+    Args:
+        x: input tensor.
+        lower: the lower bound (a scalar or a tensor that broadcasts against ``x``); None
+            for no lower bound.
+        upper: the upper bound, likewise; at least one of the bounds must be given.
+
+    Returns:
+        a tensor of ``x``'s shape; an integer tensor clipped with float bounds becomes float32.
+
+    Examples:
+        >>> x = Tensor([-2., 0.5, 3.])
+        >>> F.clip(x, 0, 1).numpy()
+        array([0. , 0.5, 1. ], dtype=float32)
+        >>> F.clip(x, lower=0).numpy()
+        array([0. , 0.5, 3. ], dtype=float32)
+        >>> F.clip(Tensor([1, 5, 9]), upper=6).numpy()
+        array([1, 5, 6], dtype=int32)
+    """
     x = as_tensor(x, "clip")
     if lower is None and upper is None:
         raise ValueError("clip: at least one of lower and upper must be given")
@@ -274,3 +306,11 @@ def logaddexp(x, y):
     if x.dtype.kind != "f":
         x, y = _floating(x, "logaddexp"), _floating(y, "logaddexp")
     return E.Maximum.apply(x, y) + E.Log1p.apply(E.Exp.apply(-E.Abs.apply(x - y)))
+
+
+# The factory-made functions above get their docstrings from one table.
+from ._elemwise_docs import DOCS as _DOCS  # noqa: E402
+
+for _name, _text in _DOCS.items():
+    globals()[_name].__doc__ = _text
+del _name, _text

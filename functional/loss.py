@@ -38,10 +38,34 @@ def _pair(pred, label, fn):
 
 
 def cross_entropy(pred, label, axis=1, with_logits=True, label_smooth=0, reduction="mean"):
-    """Cross entropy of class scores `pred` (N, C, ...) against int labels (N, ...).
+    """Cross entropy between class scores and integer class labels.
 
-    with_logits: pred are logits (log-softmax applied here) rather than probabilities.
-    label_smooth: mixes the one-hot target with the uniform distribution.
+    The loss of one sample is ``-log(p[label])``, where ``p`` are the class probabilities
+    along ``axis``. With ``label_smooth = s`` the target is the one-hot vector mixed with the
+    uniform distribution, ``(1 - s) * onehot + s / C``.
+
+    Args:
+        pred: floating-point scores of shape (N, C, ...), classes along ``axis``.
+        label: integer labels in [0, C) of ``pred``'s shape without ``axis``, e.g. (N, ...).
+        axis: the class axis of ``pred``.
+        with_logits: if True ``pred`` are logits (log-softmax is applied here, stably);
+            if False they are probabilities.
+        label_smooth: the smoothing factor s in [0, 1).
+        reduction: ``"mean"`` (the mean over all elements), ``"sum"`` or ``"none"`` (the
+            loss of each element).
+
+    Returns:
+        a 0-d loss, or one loss per sample of ``label``'s shape with ``reduction="none"``.
+
+    Examples:
+        >>> logits = Tensor([[2., 0., 0.], [0., 0., 0.]])
+        >>> label = Tensor([0, 1])
+        >>> F.nn.cross_entropy(logits, label).numpy()
+        array(0.6690786, dtype=float32)
+        >>> F.nn.cross_entropy(logits, label, reduction="none").numpy()
+        array([0.23954487, 1.0986123 ], dtype=float32)
+        >>> F.nn.cross_entropy(Tensor([[0.5, 0.25, 0.25]]), Tensor([0]), with_logits=False).numpy()
+        array(0.6931472, dtype=float32)
     """
     pred = as_tensor(pred, "cross_entropy")
     label = as_tensor(label, "cross_entropy", like=pred)
@@ -75,12 +99,33 @@ def cross_entropy(pred, label, axis=1, with_logits=True, label_smooth=0, reducti
 
 
 def sigmoid_focal_loss(pred, label, alpha=0.25, gamma=2.0, reduction="none"):
-    """Focal loss of Lin et al. (torchvision's sigmoid_focal_loss): logits `pred` against float
-    targets `label` of the same shape,
-        loss = alpha_t * BCE_with_logits(pred, label) * (1 - p_t) ** gamma,
-    p = sigmoid(pred), p_t = p label + (1 - p)(1 - label), alpha_t = alpha label +
-    (1 - alpha)(1 - label); alpha < 0 turns the weighting off. One fused, numerically stable
-    native op forward and backward (gradients for pred and label)."""
+    """Focal loss (Lin et al., RetinaNet) of logits against binary targets.
+
+    With ``p = sigmoid(pred)``, ``p_t = p * label + (1 - p) * (1 - label)`` and ``alpha_t =
+    alpha * label + (1 - alpha) * (1 - label)``, the loss of each element is
+    ``alpha_t * BCE_with_logits(pred, label) * (1 - p_t) ** gamma`` (as torchvision's
+    sigmoid_focal_loss). It is one numerically stable native op, forward and backward.
+
+    Args:
+        pred: floating-point logits.
+        label: targets in [0, 1] of ``pred``'s shape.
+        alpha: the weight of the positive class; a negative alpha turns the weighting off.
+        gamma: the focusing exponent, >= 0 (0 gives plain binary cross entropy).
+        reduction: ``"none"`` (the default: the loss of each element), ``"mean"`` or
+            ``"sum"``.
+
+    Returns:
+        a tensor of ``pred``'s shape, or a 0-d tensor when reduced.
+
+    Examples:
+        >>> pred = Tensor([[2., -1.], [0., 3.]])
+        >>> label = Tensor([[1., 0.], [1., 0.]])
+        >>> F.nn.sigmoid_focal_loss(pred, label).numpy()
+        array([[4.5089066e-04, 1.6993543e-02],
+               [4.3321699e-02, 2.0747104e+00]], dtype=float32)
+        >>> F.nn.sigmoid_focal_loss(pred, label, reduction="sum").numpy()
+        array(2.1354766, dtype=float32)
+    """
     pred, label = _pair(pred, label, "sigmoid_focal_loss")
     if not gamma >= 0:
         raise ValueError(f"sigmoid_focal_loss: gamma must be >= 0, got {gamma!r}")
@@ -92,8 +137,30 @@ def sigmoid_focal_loss(pred, label, alpha=0.25, gamma=2.0, reduction="none"):
 
 
 def binary_cross_entropy(pred, label, with_logits=True, reduction="mean"):
-    """Binary cross entropy; with logits it is computed stably as
-    max(x, 0) - x * y + log(1 + exp(-|x|))."""
+    """Binary cross entropy between predictions and targets in [0, 1].
+
+    With logits it is computed stably as ``max(x, 0) - x * y + log(1 + exp(-|x|))``; with
+    probabilities as ``-(y * log(p) + (1 - y) * log(1 - p))``.
+
+    Args:
+        pred: floating-point logits (``with_logits=True``) or probabilities.
+        label: targets of ``pred``'s shape.
+        with_logits: whether ``pred`` are logits.
+        reduction: ``"mean"`` (the mean over all elements), ``"sum"`` or ``"none"`` (the
+            loss of each element).
+
+    Returns:
+        a 0-d loss, or a tensor of ``pred``'s shape with ``reduction="none"``.
+
+    Examples:
+        >>> pred = Tensor([[0.], [2.]])
+        >>> label = Tensor([[1.], [0.]])
+        >>> F.nn.binary_cross_entropy(pred, label).numpy()
+        array(1.4100376, dtype=float32)
+        >>> F.nn.binary_cross_entropy(Tensor([0.5, 0.9]), Tensor([1., 1.]), with_logits=False,
+        ...                           reduction="none").numpy()
+        array([0.6931472 , 0.10536055], dtype=float32)
+    """
     pred, label = _pair(pred, label, "binary_cross_entropy")
     if with_logits:
         loss = maximum(pred, 0) - pred * label + log1p(exp(-abs(pred)))
@@ -132,7 +199,27 @@ def square_loss(pred, label, reduction="mean"):
 
 
 def smooth_l1_loss(pred, label, beta=1.0, reduction="mean"):
-    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta."""
+    """Smooth L1 (Huber-like) loss: with ``d = |pred - label|``, ``0.5 * d ** 2 /
+    beta`` where ``d < beta`` and ``d - 0.5 * beta`` elsewhere; beta 0 gives the L1 loss.
+
+    Args:
+        pred: floating-point predictions.
+        label: targets of ``pred``'s shape.
+        beta: where the loss changes from quadratic to linear, >= 0.
+        reduction: ``"mean"`` (the mean over all elements), ``"sum"`` or ``"none"`` (the
+            loss of each element).
+
+    Returns:
+        a 0-d loss, or a tensor of ``pred``'s shape with ``reduction="none"``.
+
+    Examples:
+        >>> pred = Tensor([0., 0.5, 3.])
+        >>> label = Tensor([0., 0., 0.])
+        >>> F.nn.smooth_l1_loss(pred, label, reduction="none").numpy()
+        array([0.   , 0.125, 2.5  ], dtype=float32)
+        >>> F.nn.smooth_l1_loss(pred, label).numpy()
+        array(0.875, dtype=float32)
+    """
     pred, label = _pair(pred, label, "smooth_l1_loss")
     d = abs(pred - label)
     if beta == 0:

@@ -38,14 +38,78 @@ def sum(inp, axis=None, keepdims=False):
 
 
 def prod(inp, axis=None, keepdims=False):
+    """Multiplies the elements of a tensor over the given axis or axes.
+
+    Args:
+        inp: input tensor.
+        axis: axis or axes to reduce (an int or a tuple of ints, negative counts from the end);
+            None reduces over all elements.
+        keepdims: if True, the reduced axes stay in the result with size 1, so it broadcasts
+            against ``inp``.
+
+    Returns:
+        the products, a tensor of ``inp``'s dtype. The product of no elements is 1; integer
+        products wrap around on overflow.
+
+    Examples:
+        >>> x = Tensor([[1, 2, 3], [4, 5, 6]])
+        >>> F.prod(x).numpy()
+        array(720, dtype=int32)
+        >>> F.prod(x, axis=0).numpy()
+        array([ 4, 10, 18], dtype=int32)
+        >>> F.prod(Tensor([0.5, 1.5])).numpy()
+        array(0.75, dtype=float32)
+    """
     return _reduce(R.Prod, "prod", inp, axis, keepdims)
 
 
 def max(inp, axis=None, keepdims=False):
+    """Largest element of a tensor over the given axis or axes.
+
+    Args:
+        inp: input tensor (not empty).
+        axis: axis or axes to reduce (an int or a tuple of ints, negative counts from the end);
+            None reduces over all elements.
+        keepdims: if True, the reduced axes stay in the result with size 1, so it broadcasts
+            against ``inp``.
+
+    Returns:
+        the maxima, a tensor of ``inp``'s dtype.
+
+    Examples:
+        >>> x = Tensor([[1, 5, 3], [4, 2, 6]])
+        >>> F.max(x).numpy()
+        array(6, dtype=int32)
+        >>> F.max(x, axis=1).numpy()
+        array([5, 6], dtype=int32)
+        >>> F.max(x, axis=0, keepdims=True).numpy()
+        array([[4, 5, 6]], dtype=int32)
+    """
     return _reduce(R.Max, "max", inp, axis, keepdims)
 
 
 def min(inp, axis=None, keepdims=False):
+    """Smallest element of a tensor over the given axis or axes.
+
+    Args:
+        inp: input tensor (not empty).
+        axis: axis or axes to reduce (an int or a tuple of ints, negative counts from the end);
+            None reduces over all elements.
+        keepdims: if True, the reduced axes stay in the result with size 1, so it broadcasts
+            against ``inp``.
+
+    Returns:
+        the minima, a tensor of ``inp``'s dtype.
+
+    Examples:
+        >>> x = Tensor([[1, 5, 3], [4, 2, 6]])
+        >>> F.min(x).numpy()
+        array(1, dtype=int32)
+        >>> F.min(x, axis=1).numpy()
+        array([1, 2], dtype=int32)
+        >>> F.min(x, axis=0, keepdims=True).numpy()
+        array([[1, 2, 3]], dtype=int32)
+    """
     return _reduce(R.Min, "min", inp, axis, keepdims)
 
 
@@ -57,7 +121,27 @@ def _count(inp, axis):
 
 
 def mean(inp, axis=None, keepdims=False):
-    """Arithmetic mean; integer input gives float32."""
+    """Arithmetic mean of the elements over the given axis or axes.
+
+    Args:
+        inp: input tensor; integer input is averaged in float32.
+        axis: axis or axes to reduce (an int or a tuple of ints, negative counts from the end);
+            None reduces over all elements.
+        keepdims: if True, the reduced axes stay in the result with size 1, so it broadcasts
+            against ``inp``.
+
+    Returns:
+        the means, a floating-point tensor.
+
+    Examples:
+        >>> x = Tensor([[1, 2, 3], [4, 5, 6]])
+        >>> F.mean(x).numpy()
+        array(3.5, dtype=float32)
+        >>> F.mean(x, axis=1).numpy()
+        array([2., 5.], dtype=float32)
+        >>> F.mean(x, axis=0, keepdims=True).numpy()
+        array([[2.5, 3.5, 4.5]], dtype=float32)
+    """
     inp = as_tensor(inp, "mean")
     if inp.dtype.kind != "f":
         inp = E.Cast.apply(inp, dtype=_dt.float32)
@@ -66,7 +150,25 @@ def mean(inp, axis=None, keepdims=False):
 
 
 def var(inp, axis=None, keepdims=False):
-    """Population variance (ddof 0)."""
+    """Population variance (the mean squared deviation from the mean, ddof 0).
+
+    Args:
+        inp: input tensor.
+        axis: axis or axes to reduce (an int or a tuple of ints, negative counts from the end);
+            None reduces over all elements.
+        keepdims: if True, the reduced axes stay in the result with size 1, so it broadcasts
+            against ``inp``.
+
+    Returns:
+        the variances, a floating-point tensor.
+
+    Examples:
+        >>> x = Tensor([[1., 2.], [3., 5.]])
+        >>> F.var(x).numpy()
+        array(2.1875, dtype=float32)
+        >>> F.var(x, axis=1).numpy()
+        array([0.25, 1.  ], dtype=float32)
+    """
     inp = as_tensor(inp, "var")
     axis = norm_axis(axis, inp.ndim, "var")
     d = inp - mean(inp, axis, keepdims=True)
@@ -74,7 +176,25 @@ def var(inp, axis=None, keepdims=False):
 
 
 def std(inp, axis=None, keepdims=False):
-    """Population standard deviation (ddof 0)."""
+    """Population standard deviation (square root of :func:`var`, ddof 0).
+
+    Args:
+        inp: input tensor.
+        axis: axis or axes to reduce (an int or a tuple of ints, negative counts from the end);
+            None reduces over all elements.
+        keepdims: if True, the reduced axes stay in the result with size 1, so it broadcasts
+            against ``inp``.
+
+    Returns:
+        the standard deviations, a floating-point tensor.
+
+    Examples:
+        >>> x = Tensor([[1., 3.], [2., 6.]])
+        >>> F.std(x).numpy()
+        array(1.8708287, dtype=float32)
+        >>> F.std(x, axis=1).numpy()
+        array([1., 2.], dtype=float32)
+    """
     inp = as_tensor(inp, "std")
     return sqrt(var(inp, norm_axis(axis, inp.ndim, "std"), keepdims))
 
@@ -104,7 +224,25 @@ def norm(inp, ord=None, axis=None, keepdims=False):
 
 
 def normalize(inp, ord=None, axis=None, eps=1e-12):
-    """inp / max(norm(inp), eps) along `axis`."""
+    """Divides ``inp`` by its p-norm along ``axis``: ``inp / max(norm(inp), eps)``.
+
+    Args:
+        inp: floating-point input tensor.
+        ord: the order of the norm, as in :func:`norm` (None means 2).
+        axis: the axis along which to normalize; None normalizes by the norm of all elements.
+        eps: lower bound of the divisor, which keeps zero vectors finite.
+
+    Returns:
+        a tensor of ``inp``'s shape and dtype.
+
+    Examples:
+        >>> x = Tensor([[3., 4.], [0., 0.]])
+        >>> F.normalize(x, axis=1).numpy()
+        array([[0.6, 0.8],
+               [0. , 0. ]], dtype=float32)
+        >>> F.normalize(Tensor([1., 3.]), ord=1).numpy()
+        array([0.25, 0.75], dtype=float32)
+    """
     return inp / clip(norm(inp, ord, axis, keepdims=True), lower=eps)
 
 
@@ -126,11 +264,48 @@ def _arg(op, fn, inp, axis, keepdims):
 
 
 def argmax(inp, axis=None, keepdims=False):
-    """int32 index of the maximum (over the flattened tensor when axis is None)."""
+    """Index of the largest element along an axis (the first one on ties).
+
+    Args:
+        inp: input tensor (not empty).
+        axis: an int; None looks over the flattened tensor.
+        keepdims: if True, the reduced axis stays in the result with size 1.
+
+    Returns:
+        an int32 tensor of indices.
+
+    Examples:
+        >>> x = Tensor([[1, 5, 3], [7, 2, 7]])
+        >>> F.argmax(x).numpy()
+        array(3, dtype=int32)
+        >>> F.argmax(x, axis=1).numpy()
+        array([1, 0], dtype=int32)
+        >>> F.argmax(x, axis=0, keepdims=True).numpy()
+        array([[1, 0, 1]], dtype=int32)
+    """
     return _arg(R.ArgMax, "argmax", inp, axis, keepdims)
 
 
 def argmin(inp, axis=None, keepdims=False):
+    """Index of the smallest element along an axis (the first one on ties).
+
+    Args:
+        inp: input tensor (not empty).
+        axis: an int; None looks over the flattened tensor.
+        keepdims: if True, the reduced axis stays in the result with size 1.
+
+    Returns:
+        an int32 tensor of indices.
+
+    Examples:
+        >>> x = Tensor([[4, 1, 3], [0, 2, 0]])
+        >>> F.argmin(x).numpy()
+        array(3, dtype=int32)
+        >>> F.argmin(x, axis=1).numpy()
+        array([1, 0], dtype=int32)
+        >>> F.argmin(x, axis=0, keepdims=True).numpy()
+        array([[1, 0, 1]], dtype=int32)
+    """
     return _arg(R.ArgMin, "argmin", inp, axis, keepdims)
 
 
@@ -143,16 +318,52 @@ def _check_sortable(inp, fn):
 
 
 def sort(inp, descending=False):
-    """(sorted values, int32 indices) along the last axis of a 1-D or 2-D tensor."""
+    """Sorts a 1-D tensor, or each row of a 2-D tensor, along the last axis.
+
+    Args:
+        inp: a 1-D or 2-D tensor.
+        descending: if True the largest comes first.
+
+    Returns:
+        a tuple (sorted values, int32 indices into the last axis of ``inp``).
+
+    Examples:
+        >>> values, indices = F.sort(Tensor([3., 1., 2.]))
+        >>> values.numpy(), indices.numpy()
+        (array([1., 2., 3.], dtype=float32), array([1, 2, 0], dtype=int32))
+        >>> values, indices = F.sort(Tensor([[2, 9, 4], [8, 1, 5]]), descending=True)
+        >>> values.numpy()
+        array([[9, 4, 2],
+               [8, 5, 1]], dtype=int32)
+        >>> indices.numpy()
+        array([[1, 2, 0],
+               [0, 2, 1]], dtype=int32)
+    """
     return M.Sort.apply(_check_sortable(inp, "sort"), descending=bool(descending))
 
 
 def argsort(inp, descending=False):
+    """Indices that sort a 1-D tensor, or each row of a 2-D tensor, along the last axis.
+
+    Args:
+        inp: a 1-D or 2-D tensor.
+        descending: if True the index of the largest comes first.
+
+    Returns:
+        an int32 tensor of ``inp``'s shape.
+
+    Examples:
+        >>> F.argsort(Tensor([3., 1., 2.])).numpy()
+        array([1, 2, 0], dtype=int32)
+        >>> F.argsort(Tensor([[2, 9, 4], [8, 1, 5]]), descending=True).numpy()
+        array([[1, 2, 0],
+               [0, 2, 1]], dtype=int32)
+    """
     return sort(inp, descending)[1]
 
 
 def topk(inp, k, descending=True, kth_only=False, no_sort=False):
-    """The k largest (descending=True) or smallest entries along the last axis.
+    """The k largest (or smallest) entries along the last axis, and where they are.
 
     Returns (values, int32 indices); with kth_only only the k-th entry of each row. no_sort
     allows any order; ours is always sorted. As MegEngine, a k larger than the axis gives all
@@ -171,13 +382,63 @@ def topk(inp, k, descending=True, kth_only=False, no_sort=False):
 
 
 def cumsum(inp, axis):
+    """Cumulative sum along an axis: element i is the sum of elements 0..i.
+
+    Args:
+        inp: input tensor.
+        axis: the axis to accumulate along (negative counts from the end).
+
+    Returns:
+        a tensor of ``inp``'s shape and dtype.
+
+    Examples:
+        >>> x = Tensor([[1, 2, 3], [4, 5, 6]])
+        >>> F.cumsum(x, axis=1).numpy()
+        array([[ 1,  3,  6],
+               [ 4,  9, 15]], dtype=int32)
+        >>> F.cumsum(x, axis=0).numpy()
+        array([[1, 2, 3],
+               [5, 7, 9]], dtype=int32)
+    """
     inp = as_tensor(inp, "cumsum")
     return M.CumSum.apply(inp, axis=one_axis(axis, inp.ndim, "cumsum"))
 
 
 def matmul(inp1, inp2, transpose_a=False, transpose_b=False, compute_mode="default",
            format="default"):
-    """Matrix product with numpy's broadcasting of batch dims and 1-D promotion."""
+    """Matrix product of two tensors, with numpy's rules for batches and vectors.
+
+    2-D operands multiply as matrices; operands with more dims are stacks of matrices whose
+    leading (batch) dims broadcast; a 1-D first operand is a row vector and a 1-D second
+    operand a column vector, and the added axis is dropped from the result.
+
+    Args:
+        inp1: first operand, at least 1-D.
+        inp2: second operand, at least 1-D.
+        transpose_a: multiply by the transpose of the last two dims of ``inp1``.
+        transpose_b: multiply by the transpose of the last two dims of ``inp2``.
+        compute_mode: MegEngine's precision knob; it has no effect in engine (which computes
+            in the operands' dtype).
+        format: MegEngine's layout knob; it has no effect in engine.
+
+    Returns:
+        the product; integer operands are multiplied in float32.
+
+    Examples:
+        >>> a = Tensor([[1., 2.], [3., 4.]])
+        >>> b = Tensor([[5., 6.], [7., 8.]])
+        >>> F.matmul(a, b).numpy()
+        array([[19., 22.],
+               [43., 50.]], dtype=float32)
+        >>> F.matmul(a, b, transpose_a=True).numpy()
+        array([[26., 30.],
+               [38., 44.]], dtype=float32)
+        >>> F.matmul(a, Tensor([1., 1.])).numpy()
+        array([3., 7.], dtype=float32)
+        >>> batch = Tensor(np.ones((3, 2, 4), "float32"))
+        >>> F.matmul(batch, Tensor(np.ones((4, 5), "float32"))).shape
+        (3, 2, 5)
+    """
     a, b = E.operands(inp1, inp2)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: operands must have at least 1 dim, got shapes {a.shape} and "
@@ -226,7 +487,19 @@ def _broadcast_batch(s1, s2):
 
 
 def dot(inp1, inp2):
-    """Inner product of two 1-D tensors (a 0-d tensor)."""
+    """Inner product of two 1-D tensors of the same length.
+
+    Args:
+        inp1: a 1-D tensor.
+        inp2: a 1-D tensor of the same length.
+
+    Returns:
+        a 0-d tensor holding ``sum(inp1 * inp2)``.
+
+    Examples:
+        >>> F.dot(Tensor([1., 2., 3.]), Tensor([4., 5., 6.])).numpy()
+        array(32., dtype=float32)
+    """
     a, b = E.operands(inp1, inp2)
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
         raise ValueError(f"dot: expected two 1-D tensors of equal length, got shapes {a.shape} "

@@ -52,25 +52,88 @@ def _float_input(x, fn):
 
 
 def relu(x):
+    """Rectified linear unit, elementwise: ``max(x, 0)``.
+
+    Args:
+        x: floating-point input tensor.
+
+    Returns:
+        a tensor of ``x``'s shape and dtype.
+
+    Examples:
+        >>> F.relu(Tensor([-2., 0., 3.])).numpy()
+        array([0., 0., 3.], dtype=float32)
+    """
     return N.Relu.apply(_float_input(x, "relu"))
 
 
 def sigmoid(x):
+    """Logistic sigmoid, elementwise: ``1 / (1 + exp(-x))``.
+
+    Args:
+        x: floating-point input tensor.
+
+    Returns:
+        a tensor of ``x``'s shape and dtype, with values in (0, 1).
+
+    Examples:
+        >>> F.sigmoid(Tensor([-2., 0., 2.])).numpy()
+        array([0.11920292, 0.5       , 0.880797  ], dtype=float32)
+    """
     return N.Sigmoid.apply(_float_input(x, "sigmoid"))
 
 
 def gelu(x):
-    """x * Phi(x) with the exact normal CDF (our native kernel)."""
+    """Gaussian error linear unit, elementwise: ``x * Phi(x)`` with the exact normal CDF
+    ``Phi`` (not the tanh approximation).
+
+    Args:
+        x: floating-point input tensor.
+
+    Returns:
+        a tensor of ``x``'s shape and dtype.
+
+    Examples:
+        >>> F.gelu(Tensor([-1., 0., 1., 2.])).numpy()
+        array([-0.15865526,  0.        ,  0.8413447 ,  1.9544997 ], dtype=float32)
+    """
     return N.Gelu.apply(_float_input(x, "gelu"))
 
 
 def silu(x):
-    """x * sigmoid(x)."""
+    """Sigmoid linear unit (swish), elementwise: ``x * sigmoid(x)``.
+
+    Args:
+        x: floating-point input tensor.
+
+    Returns:
+        a tensor of ``x``'s shape and dtype.
+
+    Examples:
+        >>> F.silu(Tensor([-1., 0., 1., 2.])).numpy()
+        array([-0.2689414,  0.       ,  0.7310586,  1.761594 ], dtype=float32)
+    """
     x = _float_input(x, "silu")
     return x * N.Sigmoid.apply(x)
 
 
 def leaky_relu(inp, negative_slope=0.01):
+    """Leaky rectified linear unit, elementwise: ``x`` where ``x > 0``, else
+    ``negative_slope * x``.
+
+    Args:
+        inp: floating-point input tensor.
+        negative_slope: the slope for negative inputs.
+
+    Returns:
+        a tensor of ``inp``'s shape and dtype.
+
+    Examples:
+        >>> F.leaky_relu(Tensor([-2., 0., 3.])).numpy()
+        array([-0.02,  0.  ,  3.  ], dtype=float32)
+        >>> F.leaky_relu(Tensor([-2., 0., 3.]), negative_slope=0.5).numpy()
+        array([-1.,  0.,  3.], dtype=float32)
+    """
     return N.LeakyRelu.apply(_float_input(inp, "leaky_relu"), negative_slope=float(negative_slope))
 
 
@@ -80,19 +143,74 @@ def _softmax_axis(ndim):
 
 
 def softmax(inp, axis=None):
+    """Softmax along an axis: ``exp(x) / sum(exp(x))``, computed stably (the maximum is
+    subtracted first).
+
+    Args:
+        inp: floating-point input tensor.
+        axis: the axis along which the result sums to 1; None means axis 0 for 0-D and 1-D
+            input and axis 1 otherwise (as MegEngine).
+
+    Returns:
+        a tensor of ``inp``'s shape and dtype.
+
+    Examples:
+        >>> x = Tensor([[1., 2., 3.], [1., 1., 1.]])
+        >>> F.softmax(x).numpy()
+        array([[0.09003057, 0.24472848, 0.66524094],
+               [0.33333334, 0.33333334, 0.33333334]], dtype=float32)
+        >>> F.softmax(Tensor([0., np.log(3.)])).numpy().round(4)
+        array([0.25, 0.75], dtype=float32)
+    """
     inp = _float_input(inp, "softmax")
     axis = _softmax_axis(inp.ndim) if axis is None else axis
     return SM.Softmax.apply(inp, axis=one_axis(axis, inp.ndim, "softmax"))
 
 
 def logsoftmax(inp, axis=None):
+    """Logarithm of :func:`softmax` along an axis, computed stably as
+    ``x - logsumexp(x)``.
+
+    Args:
+        inp: floating-point input tensor.
+        axis: the axis to normalize along; None means axis 0 for 0-D and 1-D input and axis 1
+            otherwise (as MegEngine).
+
+    Returns:
+        a tensor of ``inp``'s shape and dtype.
+
+    Examples:
+        >>> F.logsoftmax(Tensor([[0., np.log(3.)]]), axis=1).numpy()
+        array([[-1.3862944 , -0.28768206]], dtype=float32)
+        >>> round(float(np.exp(F.logsoftmax(Tensor([1., 2., 3.]), axis=0).numpy()).sum()), 5)
+        1.0
+    """
     inp = _float_input(inp, "logsoftmax")
     axis = _softmax_axis(inp.ndim) if axis is None else axis
     return SM.LogSoftmax.apply(inp, axis=one_axis(axis, inp.ndim, "logsoftmax"))
 
 
 def linear(inp, weight, bias=None):
-    """inp @ weight.T + bias, weight of shape (out, in)."""
+    """Applies an affine map to the last axis: ``inp @ weight.T + bias``.
+
+    Args:
+        inp: floating-point input of shape (..., in_features).
+        weight: the weight, of shape (out_features, in_features).
+        bias: None, or a bias of shape (out_features,) or (1, out_features).
+
+    Returns:
+        a tensor of shape (..., out_features).
+
+    Examples:
+        >>> x = Tensor([[1., 2.], [3., 4.]])
+        >>> w = Tensor([[1., 0.], [1., 1.], [0., -1.]])
+        >>> F.linear(x, w).numpy()
+        array([[ 1.,  3., -2.],
+               [ 3.,  7., -4.]], dtype=float32)
+        >>> F.linear(x, w, Tensor([0.5, 0., 1.])).numpy()
+        array([[ 1.5,  3. , -1. ],
+               [ 3.5,  7. , -3. ]], dtype=float32)
+    """
     inp = _float_input(inp, "linear")
     if weight.ndim != 2 or inp.shape[-1:] != weight.shape[1:]:
         raise ValueError(f"linear: input of shape {inp.shape} needs a weight of shape "
@@ -107,7 +225,21 @@ def linear(inp, weight, bias=None):
 
 
 def one_hot(inp, num_classes):
-    """int32 one-hot encoding along a new last axis."""
+    """One-hot encoding of integer class labels along a new last axis.
+
+    Args:
+        inp: an integer tensor with values in ``[0, num_classes)``.
+        num_classes: the number of classes, the size of the new axis.
+
+    Returns:
+        an int32 tensor of shape ``inp.shape + (num_classes,)``.
+
+    Examples:
+        >>> F.one_hot(Tensor([0, 2, 1]), 3).numpy()
+        array([[1, 0, 0],
+               [0, 0, 1],
+               [0, 1, 0]], dtype=int32)
+    """
     inp = as_tensor(inp, "one_hot")
     if inp.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expected an integer tensor, got {inp.dtype}")
@@ -175,7 +307,27 @@ def pad(src, pad_width, mode="constant", constant_value=0.0):
 
 
 def dropout(inp, drop_prob, training=True):
-    """Zero each element with probability drop_prob and scale the rest by 1 / (1 - drop_prob)."""
+    """Randomly zeroes elements during training (inverted dropout).
+
+    Each element is zeroed with probability ``drop_prob`` and the others are scaled by
+    ``1 / (1 - drop_prob)``, so the expected value is unchanged. The mask comes from
+    engine.random, so ``mge.random.seed`` makes it repeatable.
+
+    Args:
+        inp: floating-point input tensor.
+        drop_prob: the probability of zeroing an element, in [0, 1).
+        training: if False (or drop_prob is 0), ``inp`` is returned unchanged.
+
+    Returns:
+        a tensor of ``inp``'s shape and dtype.
+
+    Examples:
+        >>> x = F.ones((1000,))
+        >>> sorted(set(F.dropout(x, 0.5).numpy().tolist()))
+        [0.0, 2.0]
+        >>> F.dropout(x, 0.5, training=False) is x
+        True
+    """
     inp = _float_input(inp, "dropout")
     if not 0 <= drop_prob < 1:
         raise ValueError(f"dropout: drop_prob must be in [0, 1), got {drop_prob}")

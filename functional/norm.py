@@ -48,20 +48,38 @@ def batch_norm(inp, running_mean=None, running_var=None, weight=None, bias=None,
 
     Args:
         inp: (N, C) or (N, C, ...) float tensor (NCHW; param_dim="dim_111c" for channel-last).
-        running_mean, running_var: running statistics, shape (1, C, 1, 1) or (C,). Used to
-            normalise when training is False; when training they are updated as MegEngine does:
-            running = momentum * running + (1 - momentum) * batch, with the unbiased batch
-            variance for running_var. In place (tensor._reset) when inplace, else returned.
-        weight, bias: per-channel scale and shift (None: 1 and 0).
+        running_mean: running mean, shape (1, C, 1, 1) or (C,). Used to normalise when training
+            is False; when training it is updated as MegEngine does:
+            running = momentum * running + (1 - momentum) * batch. In place (tensor._reset)
+            when inplace, else returned.
+        running_var: running variance, as running_mean, updated with the unbiased batch
+            variance.
+        weight: per-channel scale (None: 1).
+        bias: per-channel shift (None: 0).
         training: normalise with the batch statistics (biased variance) instead of the running
             ones.
         momentum: weight of the old running value (MegEngine's sense: 0.9 keeps 90%).
         eps: added to the variance.
-        compute_mode: "default" (float32 accumulation is used either way).
+        inplace: update running_mean and running_var in place (True) or return the new ones.
+        compute_mode: "default" or "float32"; float32 accumulation is used either way.
+        param_dim: "dim_1c11" (channels on axis 1) or "dim_111c" (channels last).
 
     Returns:
-        The normalised tensor, or (output, new_running_mean, new_running_var) when training
+        the normalised tensor, or (output, new_running_mean, new_running_var) when training
         with running statistics and inplace is False.
+
+    Examples:
+        >>> x = Tensor([[1., 2.], [3., 6.]])
+        >>> F.batch_norm(x, training=True).numpy().round(4)
+        array([[-1., -1.],
+               [ 1.,  1.]], dtype=float32)
+        >>> mean, var = F.zeros((1, 2)), F.ones((1, 2))
+        >>> y = F.batch_norm(x, mean, var, training=True)
+        >>> mean.numpy(), var.numpy()
+        (array([[0.2, 0.4]], dtype=float32), array([[1.1, 1.7]], dtype=float32))
+        >>> F.batch_norm(x, mean, var).numpy().round(4)
+        array([[0.7628, 1.2271],
+               [2.6697, 4.295 ]], dtype=float32)
     """
     fn = "batch_norm"
     inp = _float_input(inp, fn, 2)
@@ -125,14 +143,36 @@ def batch_norm(inp, running_mean=None, running_var=None, weight=None, bias=None,
 
 
 def group_norm(inp, num_groups, affine=True, weight=None, bias=None, eps=1e-5):
-    """Normalise each sample over groups of C / num_groups channels (and all spatial positions),
-    then scale and shift per channel.
+    """Normalises each sample over groups of C / num_groups channels (and all
+    spatial positions), then scales and shifts per channel.
 
     Args:
         inp: (N, C, ...) float tensor.
         num_groups: number of groups; must divide C.
-        affine: apply weight and bias (each (C,), None meaning 1 and 0).
-        eps: added to the variance.
+        affine: apply weight and bias.
+        weight: per-channel scale of shape (C,); None means 1.
+        bias: per-channel shift of shape (C,); None means 0.
+        eps: added to the (biased) variance.
+
+    Returns:
+        a tensor of ``inp``'s shape and dtype.
+
+    Examples:
+        >>> x = Tensor(np.array([1., 3., 2., 6., 0., 0., 5., 5.], "float32").reshape(1, 4, 1, 2))
+        >>> y = F.group_norm(x, 2, affine=False)
+        >>> y.shape
+        (1, 4, 1, 2)
+        >>> y[0, :, 0].numpy().round(4)
+        array([[-1.069 ,  0.    ],
+               [-0.5345,  1.6036],
+               [-1.    , -1.    ],
+               [ 1.    ,  1.    ]], dtype=float32)
+        >>> w, b = Tensor([1., 2., 1., 1.]), F.ones(4)
+        >>> F.group_norm(x, 4, affine=True, weight=w, bias=b)[0, :, 0].numpy().round(4)
+        array([[ 0.,  2.],
+               [-1.,  3.],
+               [ 1.,  1.],
+               [ 1.,  1.]], dtype=float32)
     """
     fn = "group_norm"
     inp = _float_input(inp, fn, 2)
@@ -149,13 +189,29 @@ def group_norm(inp, num_groups, affine=True, weight=None, bias=None, eps=1e-5):
 
 
 def layer_norm(inp, normalized_shape, affine=True, weight=None, bias=None, eps=1e-5):
-    """Normalise over the trailing dims `normalized_shape`, then scale and shift elementwise.
+    """Normalises over the trailing dims ``normalized_shape``, then scales and shifts
+    elementwise.
 
     Args:
         inp: float tensor whose trailing dims equal normalized_shape.
         normalized_shape: int or tuple of ints.
-        affine: apply weight and bias (each of normalized_shape, None meaning 1 and 0).
-        eps: added to the variance.
+        affine: apply weight and bias.
+        weight: elementwise scale of shape normalized_shape; None means 1.
+        bias: elementwise shift of shape normalized_shape; None means 0.
+        eps: added to the (biased) variance.
+
+    Returns:
+        a tensor of ``inp``'s shape and dtype.
+
+    Examples:
+        >>> x = Tensor([[1., 2., 3.], [2., 2., 2.]])
+        >>> F.layer_norm(x, 3, affine=False).numpy().round(4)
+        array([[-1.2247,  0.    ,  1.2247],
+               [ 0.    ,  0.    ,  0.    ]], dtype=float32)
+        >>> w, b = Tensor([1., 1., 2.]), Tensor([0., 1., 0.])
+        >>> F.layer_norm(x, 3, affine=True, weight=w, bias=b).numpy().round(4)
+        array([[-1.2247,  1.    ,  2.4495],
+               [ 0.    ,  1.    ,  0.    ]], dtype=float32)
     """
     fn = "layer_norm"
     inp = _float_input(inp, fn, 1)

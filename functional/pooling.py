@@ -57,6 +57,14 @@ def max_pool2d(inp, kernel_size, stride=None, padding=0):
 
     Returns:
         (N, C, OH, OW) with OH = (H + 2 ph - kh) // sh + 1, and OW alike.
+
+    Examples:
+        >>> x = Tensor(np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4))
+        >>> F.max_pool2d(x, 2).numpy()
+        array([[[[ 5.,  7.],
+                 [13., 15.]]]], dtype=float32)
+        >>> F.max_pool2d(x, 3, stride=1, padding=1).shape
+        (1, 1, 4, 4)
     """
     inp = _nchw(inp, "max_pool2d")
     y, _ = P.MaxPool2d.apply(inp, **_geometry(inp, kernel_size, stride, padding, "max_pool2d"))
@@ -66,9 +74,27 @@ def max_pool2d(inp, kernel_size, stride=None, padding=0):
 def avg_pool2d(inp, kernel_size, stride=None, padding=0, mode="average_count_exclude_padding"):
     """Mean over each kernel_size window of each (H, W) plane.
 
-    mode "average_count_exclude_padding" (default) divides by the number of input positions in
-    the window, "average" by the whole window including padding (PyTorch's count_include_pad).
-    Other arguments as in max_pool2d.
+    Args:
+        inp: (N, C, H, W) float tensor.
+        kernel_size: int or (kh, kw).
+        stride: int or (sh, sw); defaults to kernel_size.
+        padding: int or (ph, pw) of zeros, at most half the kernel.
+        mode: "average_count_exclude_padding" (default) divides by the number of input
+            positions in the window, "average" by the whole window including padding
+            (PyTorch's count_include_pad).
+
+    Returns:
+        (N, C, OH, OW) with OH = (H + 2 ph - kh) // sh + 1, and OW alike.
+
+    Examples:
+        >>> x = Tensor(np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4))
+        >>> F.avg_pool2d(x, 2).numpy()
+        array([[[[ 2.5,  4.5],
+                 [10.5, 12.5]]]], dtype=float32)
+        >>> F.avg_pool2d(x, 2, padding=1)[0, 0, 0].numpy()
+        array([0. , 1.5, 3. ], dtype=float32)
+        >>> F.avg_pool2d(x, 2, padding=1, mode="average")[0, 0, 0].numpy()
+        array([0.  , 0.75, 0.75], dtype=float32)
     """
     inp = _nchw(inp, "avg_pool2d")
     if mode not in _AVG_MODES:
@@ -92,14 +118,54 @@ def _adaptive_geometry(inp, oshp, fn):
 
 
 def adaptive_max_pool2d(inp, oshp):
-    """Max pooling of (N, C, H, W) down to (N, C, *oshp); oshp an int or (oh, ow)."""
+    """Max pooling of (N, C, H, W) down to a given output size.
+
+    As MegEngine, it is a plain pooling with stride ``H // OH`` and kernel
+    ``H - (OH - 1) * stride`` (and alike along W): the same windows as PyTorch's when OH
+    divides H, windows of one size otherwise.
+
+    Args:
+        inp: (N, C, H, W) float tensor.
+        oshp: the output size, an int or (OH, OW), at most (H, W).
+
+    Returns:
+        a tensor of shape (N, C, OH, OW).
+
+    Examples:
+        >>> x = Tensor(np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4))
+        >>> F.adaptive_max_pool2d(x, 2).numpy()
+        array([[[[ 5.,  7.],
+                 [13., 15.]]]], dtype=float32)
+        >>> F.adaptive_max_pool2d(x, (1, 3)).numpy()
+        array([[[[13., 14., 15.]]]], dtype=float32)
+    """
     inp = _nchw(inp, "adaptive_max_pool2d")
     y, _ = P.MaxPool2d.apply(inp, **_adaptive_geometry(inp, oshp, "adaptive_max_pool2d"))
     return y
 
 
 def adaptive_avg_pool2d(inp, oshp):
-    """Average pooling of (N, C, H, W) down to (N, C, *oshp); oshp an int or (oh, ow)."""
+    """Average pooling of (N, C, H, W) down to a given output size.
+
+    As MegEngine, it is a plain pooling with stride ``H // OH`` and kernel
+    ``H - (OH - 1) * stride`` (and alike along W): the same windows as PyTorch's when OH
+    divides H, windows of one size otherwise.
+
+    Args:
+        inp: (N, C, H, W) float tensor.
+        oshp: the output size, an int or (OH, OW), at most (H, W).
+
+    Returns:
+        a tensor of shape (N, C, OH, OW).
+
+    Examples:
+        >>> x = Tensor(np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4))
+        >>> F.adaptive_avg_pool2d(x, 2).numpy()
+        array([[[[ 2.5,  4.5],
+                 [10.5, 12.5]]]], dtype=float32)
+        >>> F.adaptive_avg_pool2d(x, 1).numpy()
+        array([[[[7.5]]]], dtype=float32)
+    """
     inp = _nchw(inp, "adaptive_avg_pool2d")
     return P.AvgPool2d.apply(inp, count_include_pad=False,
                              **_adaptive_geometry(inp, oshp, "adaptive_avg_pool2d"))

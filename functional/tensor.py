@@ -68,15 +68,58 @@ def ones(shape, dtype="float32", device=None):
 
 
 def full_like(inp, value):
+    """A new tensor with the shape, dtype and device of ``inp``, filled with ``value``.
+
+    Args:
+        inp: the tensor (or array-like) whose shape, dtype and device to take.
+        value: the fill value, converted to ``inp``'s dtype.
+
+    Returns:
+        the filled tensor.
+
+    Examples:
+        >>> x = Tensor([[1, 2, 3], [4, 5, 6]])
+        >>> F.full_like(x, 2).numpy()
+        array([[2, 2, 2],
+               [2, 2, 2]], dtype=int32)
+        >>> F.full_like(x, 2.7).numpy()
+        array([[2, 2, 2],
+               [2, 2, 2]], dtype=int32)
+    """
     inp = as_tensor(inp, "full_like")
     return full(inp.shape, value, inp.dtype, inp.device)
 
 
 def zeros_like(inp):
+    """A new tensor of zeros with the shape, dtype and device of ``inp``.
+
+    Args:
+        inp: the tensor (or array-like) whose shape, dtype and device to take.
+
+    Returns:
+        the zero tensor.
+
+    Examples:
+        >>> F.zeros_like(Tensor([[1, 2, 3], [4, 5, 6]])).numpy()
+        array([[0, 0, 0],
+               [0, 0, 0]], dtype=int32)
+    """
     return full_like(inp, 0)
 
 
 def ones_like(inp):
+    """A new tensor of ones with the shape, dtype and device of ``inp``.
+
+    Args:
+        inp: the tensor (or array-like) whose shape, dtype and device to take.
+
+    Returns:
+        the tensor of ones.
+
+    Examples:
+        >>> F.ones_like(Tensor([1.5, 2.5])).numpy()
+        array([1., 1.], dtype=float32)
+    """
     return full_like(inp, 1)
 
 
@@ -95,6 +138,29 @@ def eye(N, M=None, *, dtype="float32", device=None):
 
 
 def arange(start=0, stop=None, step=1, dtype="float32", device=None):
+    """Evenly spaced values in the half-open interval ``[start, stop)``.
+
+    Called with one argument, it is the stop and the values start at 0.
+
+    Args:
+        start: the first value (the stop when ``stop`` is None).
+        stop: the end, not included.
+        step: the spacing between values, not zero; may be negative.
+        dtype: the element type. Default: float32.
+        device: where to place the tensor (a device name such as ``"cpu0"``); None means the
+            default device.
+
+    Returns:
+        a 1-D tensor of ``ceil((stop - start) / step)`` values.
+
+    Examples:
+        >>> F.arange(5).numpy()
+        array([0., 1., 2., 3., 4.], dtype=float32)
+        >>> F.arange(1, 4, dtype="int32").numpy()
+        array([1, 2, 3], dtype=int32)
+        >>> F.arange(1, 0, -0.25).numpy()
+        array([1.  , 0.75, 0.5 , 0.25], dtype=float32)
+    """
     if stop is None:
         start, stop = 0, start
     if step == 0:
@@ -104,6 +170,25 @@ def arange(start=0, stop=None, step=1, dtype="float32", device=None):
 
 
 def linspace(start, stop, num, dtype="float32", device=None):
+    """``num`` evenly spaced values from ``start`` to ``stop``, both included.
+
+    Args:
+        start: the first value.
+        stop: the last value.
+        num: how many values, a non-negative int.
+        dtype: the element type. Default: float32.
+        device: where to place the tensor (a device name such as ``"cpu0"``); None means the
+            default device.
+
+    Returns:
+        a 1-D tensor of ``num`` values.
+
+    Examples:
+        >>> F.linspace(0, 1, 5).numpy()
+        array([0.  , 0.25, 0.5 , 0.75, 1.  ], dtype=float32)
+        >>> F.linspace(3, 10, 3, dtype="int32").numpy()
+        array([ 3,  6, 10], dtype=int32)
+    """
     num = int(num)
     if num < 0:
         raise ValueError(f"linspace: num must be non-negative, got {num}")
@@ -111,6 +196,21 @@ def linspace(start, stop, num, dtype="float32", device=None):
 
 
 def astype(x, dtype):
+    """Converts a tensor to another dtype (differentiable for floating-point input).
+
+    Args:
+        x: input tensor.
+        dtype: the target dtype, a numpy dtype or its name.
+
+    Returns:
+        a tensor of ``x``'s shape in ``dtype``; float to int conversion truncates toward zero.
+
+    Examples:
+        >>> F.astype(Tensor([1.7, -2.7]), "int32").numpy()
+        array([ 1, -2], dtype=int32)
+        >>> F.astype(Tensor([0, 2]), np.float16).numpy()
+        array([0., 2.], dtype=float16)
+    """
     x = as_tensor(x, "astype")
     return E.Cast.apply(x, dtype=_dt.canonical(dtype))
 
@@ -144,7 +244,25 @@ def concat(inps, axis=0, device=None):
 
 
 def stack(inps, axis=0, device=None):
-    """Join tensors of one shape along a new axis."""
+    """Joins tensors of one shape along a new axis.
+
+    Args:
+        inps: a list or tuple of tensors of one shape; their dtypes are promoted to one.
+        axis: the position of the new axis in the result.
+        device: where to place the result; None means the device of the first tensor.
+
+    Returns:
+        a tensor with one more dim than the inputs.
+
+    Examples:
+        >>> a, b = Tensor([1, 2]), Tensor([3, 4])
+        >>> F.stack([a, b]).numpy()
+        array([[1, 2],
+               [3, 4]], dtype=int32)
+        >>> F.stack([a, b], axis=1).numpy()
+        array([[1, 3],
+               [2, 4]], dtype=int32)
+    """
     ts = _same_kind(inps, "stack", device)
     if builtins.any(t.shape != ts[0].shape for t in ts):
         raise ValueError(f"stack: all shapes must be equal, got {[t.shape for t in ts]}")
@@ -183,7 +301,26 @@ def _index_tensor(index, inp, fn):
 
 
 def gather(inp, axis, index):
-    """out[i][j][k] = inp[i][index[i][j][k]][k] for axis=1; index has inp's ndim."""
+    """Picks elements of ``inp`` along ``axis`` at the positions in ``index``.
+
+    For a 3-D input and ``axis=1``, ``out[i][j][k] = inp[i][index[i][j][k]][k]``.
+
+    Args:
+        inp: input tensor.
+        axis: the axis to index along.
+        index: an integer tensor with ``inp``'s ndim and ``inp``'s shape except along ``axis``.
+
+    Returns:
+        a tensor of ``index``'s shape and ``inp``'s dtype.
+
+    Examples:
+        >>> x = Tensor([[1, 2, 3], [4, 5, 6]])
+        >>> F.gather(x, 1, Tensor([[2, 0], [1, 1]])).numpy()
+        array([[3, 1],
+               [5, 5]], dtype=int32)
+        >>> F.gather(x, 0, Tensor([[1, 0, 1]])).numpy()
+        array([[4, 2, 6]], dtype=int32)
+    """
     inp = as_tensor(inp, "gather")
     index = _index_tensor(index, inp, "gather")
     axis = one_axis(axis, inp.ndim, "gather")
@@ -195,7 +332,31 @@ def gather(inp, axis, index):
 
 
 def scatter(inp, axis, index, source):
-    """out = inp with out[i][index[i][j]] = source[i][j] (axis=0), as MegEngine's scatter."""
+    """Writes ``source`` into a copy of ``inp`` along ``axis`` at the positions in ``index``.
+
+    For a 2-D input and ``axis=0``, ``out[index[i][j]][j] = source[i][j]``; the other
+    elements are those of ``inp``. Where ``index`` names one position twice, which write wins
+    is unspecified.
+
+    Args:
+        inp: input tensor.
+        axis: the axis to index along.
+        index: an integer tensor with ``inp``'s ndim.
+        source: the values to write, of ``index``'s shape (cast to ``inp``'s dtype).
+
+    Returns:
+        a new tensor of ``inp``'s shape and dtype.
+
+    Examples:
+        >>> x = Tensor(np.zeros((2, 3), dtype=np.float32))
+        >>> F.scatter(x, 1, Tensor([[2], [0]]), Tensor([[1.], [2.]])).numpy()
+        array([[0., 0., 1.],
+               [2., 0., 0.]], dtype=float32)
+        >>> x = Tensor(np.zeros((2, 3), dtype=np.float32))
+        >>> F.scatter(x, 0, Tensor([[1, 0, 1]]), Tensor([[5., 6., 7.]])).numpy()
+        array([[0., 6., 0.],
+               [5., 0., 7.]], dtype=float32)
+    """
     inp = as_tensor(inp, "scatter")
     index = _index_tensor(index, inp, "scatter")
     source = as_tensor(source, "scatter", like=inp)
@@ -209,7 +370,22 @@ def scatter(inp, axis, index, source):
 
 
 def cond_take(mask, x):
-    """(x[mask] flattened, int32 flat indices where mask is True)."""
+    """The elements of ``x`` where ``mask`` is True, and their flat positions.
+
+    Args:
+        mask: a bool tensor of ``x``'s shape.
+        x: input tensor.
+
+    Returns:
+        a tuple (values, indices): the selected elements as a 1-D tensor of ``x``'s dtype, in
+        row-major order, and their int32 indices into the flattened ``x``.
+
+    Examples:
+        >>> x = Tensor([[1., 2.], [3., 4.]])
+        >>> values, indices = F.cond_take(x > 1.5, x)
+        >>> values.numpy(), indices.numpy()
+        (array([2., 3., 4.], dtype=float32), array([1, 2, 3], dtype=int32))
+    """
     mask, x = as_tensor(mask, "cond_take"), as_tensor(x, "cond_take")
     if mask.dtype != _dt.bool_:
         raise TypeError(f"cond_take: mask must be bool, got {mask.dtype}")
@@ -219,6 +395,26 @@ def cond_take(mask, x):
 
 
 def expand_dims(inp, axis):
+    """Inserts axes of size 1.
+
+    Args:
+        inp: input tensor.
+        axis: the position (or positions) of the new axes in the result; negative counts
+            from the end of the result.
+
+    Returns:
+        a tensor with the same elements and ``len(axis)`` more dims.
+
+    Examples:
+        >>> x = Tensor([1., 2.])
+        >>> F.expand_dims(x, 0).shape
+        (1, 2)
+        >>> F.expand_dims(x, -1).numpy()
+        array([[1.],
+               [2.]], dtype=float32)
+        >>> F.expand_dims(x, (0, 2)).shape
+        (1, 2, 1)
+    """
     inp = as_tensor(inp, "expand_dims")
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     axes = norm_axis(axes, inp.ndim + len(axes), "expand_dims")
@@ -229,6 +425,25 @@ def expand_dims(inp, axis):
 
 
 def squeeze(inp, axis=None):
+    """Removes axes of size 1.
+
+    Args:
+        inp: input tensor.
+        axis: the axis or axes to remove (each must have size 1); None removes all axes of
+            size 1.
+
+    Returns:
+        a tensor with the same elements and fewer dims.
+
+    Examples:
+        >>> x = Tensor(np.zeros((1, 2, 1, 3)))
+        >>> F.squeeze(x).shape
+        (2, 3)
+        >>> F.squeeze(x, 2).shape
+        (1, 2, 3)
+        >>> F.squeeze(x, (0, 2)).shape
+        (2, 3)
+    """
     inp = as_tensor(inp, "squeeze")
     if axis is None:
         axes = tuple(i for i, s in enumerate(inp.shape) if s == 1)
@@ -241,6 +456,25 @@ def squeeze(inp, axis=None):
 
 
 def flatten(inp, start_axis=0, end_axis=-1):
+    """Merges the axes ``start_axis`` to ``end_axis`` (both included) into one.
+
+    Args:
+        inp: input tensor; a 0-d tensor becomes a 1-element 1-D tensor.
+        start_axis: the first axis to merge.
+        end_axis: the last axis to merge (negative counts from the end).
+
+    Returns:
+        a tensor with the same elements.
+
+    Examples:
+        >>> x = Tensor(np.arange(24, dtype=np.int32).reshape(2, 3, 4))
+        >>> F.flatten(x).shape
+        (24,)
+        >>> F.flatten(x, 1).shape
+        (2, 12)
+        >>> F.flatten(x, 0, 1).shape
+        (6, 4)
+    """
     inp = as_tensor(inp, "flatten")
     if inp.ndim == 0:
         return S.Reshape.apply(inp, shape=(1,))
@@ -255,7 +489,23 @@ def flatten(inp, start_axis=0, end_axis=-1):
 
 
 def reshape(inp, target_shape):
-    """Reshape; one entry may be -1 (inferred)."""
+    """Gives a tensor a new shape with the same number of elements (row-major order).
+
+    Args:
+        inp: input tensor.
+        target_shape: the new shape; one entry may be -1, which is inferred from the others.
+
+    Returns:
+        a tensor of the new shape with ``inp``'s elements.
+
+    Examples:
+        >>> x = Tensor(np.arange(6, dtype=np.int32))
+        >>> F.reshape(x, (2, 3)).numpy()
+        array([[0, 1, 2],
+               [3, 4, 5]], dtype=int32)
+        >>> F.reshape(x, (-1, 2)).shape
+        (3, 2)
+    """
     inp = as_tensor(inp, "reshape")
     shape = shape_tuple(target_shape, "reshape")
     if shape.count(-1) > 1 or builtins.any(s < -1 for s in shape):
@@ -276,7 +526,25 @@ def reshape(inp, target_shape):
 
 
 def transpose(inp, pattern):
-    """Permute axes; 'x' in the pattern inserts a new axis of size 1 (MegEngine dimshuffle)."""
+    """Permutes the axes of a tensor (MegEngine's dimshuffle).
+
+    Args:
+        inp: input tensor.
+        pattern: a permutation of ``range(inp.ndim)``: axis i of the result is axis
+            ``pattern[i]`` of ``inp``. An ``"x"`` in the pattern inserts a new axis of size 1.
+
+    Returns:
+        the permuted tensor.
+
+    Examples:
+        >>> x = Tensor([[1, 2, 3], [4, 5, 6]])
+        >>> F.transpose(x, (1, 0)).numpy()
+        array([[1, 4],
+               [2, 5],
+               [3, 6]], dtype=int32)
+        >>> F.transpose(x, (1, "x", 0)).shape
+        (3, 1, 2)
+    """
     inp = as_tensor(inp, "transpose")
     pattern = tuple(pattern)
     perm = tuple(p for p in pattern if p != "x")
@@ -309,7 +577,25 @@ def broadcast_to(inp, shape):
 
 
 def repeat(inp, repeats, axis=None):
-    """Repeat each element `repeats` times along `axis` (flattened when None)."""
+    """Repeats each element of a tensor along an axis.
+
+    Args:
+        inp: input tensor.
+        repeats: how many times to repeat each element, a non-negative int.
+        axis: the axis along which to repeat; None repeats the elements of the flattened
+            tensor.
+
+    Returns:
+        the repeated tensor.
+
+    Examples:
+        >>> x = Tensor([[1, 2], [3, 4]])
+        >>> F.repeat(x, 2, axis=1).numpy()
+        array([[1, 1, 2, 2],
+               [3, 3, 4, 4]], dtype=int32)
+        >>> F.repeat(x, 2).numpy()
+        array([1, 1, 2, 2, 3, 3, 4, 4], dtype=int32)
+    """
     inp = as_tensor(inp, "repeat")
     if not isinstance(repeats, (int, np.integer)) or repeats < 0:
         raise ValueError(f"repeat: repeats must be a non-negative int, got {repeats!r}")
@@ -319,6 +605,25 @@ def repeat(inp, repeats, axis=None):
 
 
 def tile(inp, reps):
+    """Repeats a whole tensor ``reps[i]`` times along each axis i.
+
+    Args:
+        inp: input tensor.
+        reps: the repetitions per axis, non-negative ints. If it is shorter than ``inp``'s
+            ndim it is padded with 1s in front; if longer, ``inp`` gets new leading axes.
+
+    Returns:
+        the tiled tensor.
+
+    Examples:
+        >>> x = Tensor([[1, 2], [3, 4]])
+        >>> F.tile(x, (1, 2)).numpy()
+        array([[1, 2, 1, 2],
+               [3, 4, 3, 4]], dtype=int32)
+        >>> F.tile(Tensor([1, 2]), (2, 1)).numpy()
+        array([[1, 2],
+               [1, 2]], dtype=int32)
+    """
     inp = as_tensor(inp, "tile")
     reps = shape_tuple(reps, "tile")
     if builtins.any(r < 0 for r in reps):
@@ -331,11 +636,53 @@ def tile(inp, reps):
 
 
 def flip(inp, axis):
+    """Reverses the order of the elements along the given axis or axes.
+
+    Args:
+        inp: input tensor.
+        axis: an axis or a tuple of axes.
+
+    Returns:
+        a tensor of ``inp``'s shape.
+
+    Examples:
+        >>> x = Tensor([[1, 2, 3], [4, 5, 6]])
+        >>> F.flip(x, 1).numpy()
+        array([[3, 2, 1],
+               [6, 5, 4]], dtype=int32)
+        >>> F.flip(x, (0, 1)).numpy()
+        array([[6, 5, 4],
+               [3, 2, 1]], dtype=int32)
+    """
     inp = as_tensor(inp, "flip")
     return S.Flip.apply(inp, axis=norm_axis(axis, inp.ndim, "flip"))
 
 
 def roll(inp, shift, axis=None):
+    """Shifts the elements along an axis; elements pushed off one end come back at the other.
+
+    Args:
+        inp: input tensor.
+        shift: the number of places to shift (negative shifts backward); a tuple gives one
+            shift per axis in ``axis``.
+        axis: an axis or a tuple of axes; None shifts the flattened tensor and restores the
+            shape.
+
+    Returns:
+        a tensor of ``inp``'s shape.
+
+    Examples:
+        >>> x = Tensor([[1, 2, 3], [4, 5, 6]])
+        >>> F.roll(x, 1, axis=1).numpy()
+        array([[3, 1, 2],
+               [6, 4, 5]], dtype=int32)
+        >>> F.roll(x, 1).numpy()
+        array([[6, 1, 2],
+               [3, 4, 5]], dtype=int32)
+        >>> F.roll(x, (1, -1), axis=(0, 1)).numpy()
+        array([[5, 6, 4],
+               [2, 3, 1]], dtype=int32)
+    """
     inp = as_tensor(inp, "roll")
     if axis is None:
         flat = S.Reshape.apply(inp, shape=(-1,))
@@ -353,13 +700,48 @@ def roll(inp, shift, axis=None):
 
 
 def copy(inp, device=None):
-    """A copy of inp, on `device` when given."""
+    """Copies a tensor, onto another device when one is given.
+
+    Args:
+        inp: input tensor.
+        device: the device of the copy; None means ``inp``'s device.
+
+    Returns:
+        a new tensor with ``inp``'s values; gradients flow back to ``inp``.
+
+    Examples:
+        >>> x = Tensor([1., 2.])
+        >>> y = F.copy(x)
+        >>> y.numpy(), y.device == x.device
+        (array([1., 2.], dtype=float32), True)
+    """
     inp = as_tensor(inp, "copy")
     return S.Copy.apply(inp, device=_dev.get(device) if device is not None else inp.device)
 
 
 def where(mask, x, y):
-    """x where mask is True, else y; the unselected branch gets a zero gradient."""
+    """Chooses elementwise between two tensors: ``x`` where ``mask`` is True, else ``y``.
+
+    ``mask``, ``x`` and ``y`` broadcast against each other.
+
+    Args:
+        mask: a bool tensor (or array-like of bools).
+        x: the values where ``mask`` is True.
+        y: the values where ``mask`` is False.
+
+    Returns:
+        a tensor of the broadcast shape; the branch not chosen gets a zero gradient.
+
+    Examples:
+        >>> mask = Tensor([[True, False], [False, True]])
+        >>> x = Tensor([[1., 2.], [3., 4.]])
+        >>> F.where(mask, x, Tensor([[0., 0.], [0., 0.]])).numpy()
+        array([[1., 0.],
+               [0., 4.]], dtype=float32)
+        >>> F.where(x > 2, x, -x).numpy()
+        array([[-1., -2.],
+               [ 3.,  4.]], dtype=float32)
+    """
     if not isinstance(mask, Tensor):
         mask = Tensor(mask, dtype="bool")
     if mask.dtype != _dt.bool_:

@@ -93,12 +93,88 @@ class _BatchNorm(Module):
 
 
 class BatchNorm1d(_BatchNorm):
-    """Batch normalisation of (N, C) or (N, C, L) input over N (and L)."""
+    """Batch normalisation of (N, C) or (N, C, L) input over N (and L), per channel.
+
+    Args:
+        num_features: the number of channels C.
+        eps: added to the variance.
+        momentum: the weight of the old running value (MegEngine's sense):
+            ``running = momentum * running + (1 - momentum) * batch``; 0.9 is PyTorch's 0.1.
+        affine: whether to learn a per-channel scale (weight) and shift (bias).
+        track_running_stats: keep running_mean and running_var and normalise with them in
+            eval mode; if False the batch statistics are used in both modes.
+        freeze: normalise with the running statistics in both modes, update nothing and pass
+            no gradient to weight and bias (for fine-tuning); needs track_running_stats.
+        **kwargs: ``name``, passed on to :class:`Module`.
+
+    Attributes:
+        weight: Parameter of shape (1, C, 1, 1) (all ones at first), or None.
+        bias: Parameter of shape (1, C, 1, 1) (all zeros at first), or None.
+        running_mean: buffer of shape (1, C, 1, 1), zeros at first.
+        running_var: buffer of shape (1, C, 1, 1), ones at first; updated with the unbiased
+            batch variance (the batch itself is normalised with the biased one).
+        state_dict() stores these flattened to (C,).
+
+    Shape:
+        input: (N, C) or (N, C, L), floating point; output: the same shape.
+
+    Examples:
+        >>> m = M.BatchNorm1d(2)
+        >>> m
+        BatchNorm1d(2, eps=1e-05, momentum=0.9, affine=True, track_running_stats=True)
+        >>> x = Tensor([[1., 2.], [3., 6.]])
+        >>> m(x).numpy().round(4)
+        array([[-1., -1.],
+               [ 1.,  1.]], dtype=float32)
+        >>> m.running_mean.numpy().flatten(), m.running_var.numpy().flatten()
+        (array([0.2, 0.4], dtype=float32), array([1.1, 1.7], dtype=float32))
+        >>> m.eval()
+        >>> m(x).numpy().round(4)
+        array([[0.7628, 1.2271],
+               [2.6697, 4.295 ]], dtype=float32)
+    """
 
     _ndims = (2, 3)
 
 
 class BatchNorm2d(_BatchNorm):
-    """Batch normalisation of (N, C, H, W) input over N, H, W."""
+    """Batch normalisation of (N, C, H, W) input over N, H and W, per channel.
+
+    Args:
+        num_features: the number of channels C.
+        eps: added to the variance.
+        momentum: the weight of the old running value (MegEngine's sense):
+            ``running = momentum * running + (1 - momentum) * batch``; 0.9 is PyTorch's 0.1.
+        affine: whether to learn a per-channel scale (weight) and shift (bias).
+        track_running_stats: keep running_mean and running_var and normalise with them in
+            eval mode; if False the batch statistics are used in both modes.
+        freeze: normalise with the running statistics in both modes, update nothing and pass
+            no gradient to weight and bias (for fine-tuning); needs track_running_stats.
+        **kwargs: ``name``, passed on to :class:`Module`.
+
+    Attributes:
+        weight: Parameter of shape (1, C, 1, 1) (all ones at first), or None.
+        bias: Parameter of shape (1, C, 1, 1) (all zeros at first), or None.
+        running_mean: buffer of shape (1, C, 1, 1), zeros at first.
+        running_var: buffer of shape (1, C, 1, 1), ones at first; updated with the unbiased
+            batch variance (the batch itself is normalised with the biased one).
+        state_dict() stores these flattened to (C,).
+
+    Shape:
+        input: (N, C, H, W), floating point; output: the same shape.
+
+    Examples:
+        >>> m = M.BatchNorm2d(3)
+        >>> x = Tensor(np.arange(24, dtype=np.float32).reshape(2, 3, 2, 2))
+        >>> y = m(x)
+        >>> y.shape
+        (2, 3, 2, 2)
+        >>> y.numpy().mean(axis=(0, 2, 3)).round(4), y.numpy().std(axis=(0, 2, 3)).round(4)
+        (array([0., 0., 0.], dtype=float32), array([1., 1., 1.], dtype=float32))
+        >>> m.running_mean.numpy().flatten().round(4)
+        array([0.75, 1.15, 1.55], dtype=float32)
+        >>> sorted(m.state_dict())
+        ['bias', 'running_mean', 'running_var', 'weight']
+    """
 
     _ndims = (4,)

@@ -164,7 +164,8 @@ class Conv1d(_ConvNd):
 
 
 class Conv2d(_ConvNd):
-    """2-D cross-correlation over (N, C_in, H, W) -> (N, C_out, H_out, W_out).
+    """Applies a 2-D convolution (cross-correlation) over (N, C_in, H, W) input (see
+    :func:`~.conv2d`).
 
     Args:
         in_channels: number of input channels.

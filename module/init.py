@@ -30,21 +30,70 @@ def _assign(tensor, values):
 
 
 def fill_(tensor, val):
-    """Fill `tensor` with the scalar `val`."""
+    """Fills a tensor in place with a scalar.
+
+    Args:
+        tensor: the tensor to fill in place (it keeps its identity).
+        val: the value, converted to the tensor's dtype.
+
+    Examples:
+        >>> w = F.zeros((2, 2))
+        >>> M.init.fill_(w, 0.5)
+        >>> w.numpy()
+        array([[0.5, 0.5],
+               [0.5, 0.5]], dtype=float32)
+    """
     _check(tensor, "fill_")
     _assign(tensor, np.full(tensor.shape, val, dtype=tensor.dtype))
 
 
 def zeros_(tensor):
+    """Fills a tensor in place with zeros.
+
+    Args:
+        tensor: the tensor to fill in place (it keeps its identity).
+
+    Examples:
+        >>> w = F.ones(3)
+        >>> M.init.zeros_(w)
+        >>> w.numpy()
+        array([0., 0., 0.], dtype=float32)
+    """
     fill_(tensor, 0)
 
 
 def ones_(tensor):
+    """Fills a tensor in place with ones.
+
+    Args:
+        tensor: the tensor to fill in place (it keeps its identity).
+
+    Examples:
+        >>> w = F.zeros(3)
+        >>> M.init.ones_(w)
+        >>> w.numpy()
+        array([1., 1., 1.], dtype=float32)
+    """
     fill_(tensor, 1)
 
 
 def uniform_(tensor, a=0.0, b=1.0):
-    """Fill `tensor` with samples of U(a, b)."""
+    """Fills a tensor in place with samples of the uniform distribution U(a, b).
+
+    The samples come from the engine.random stream, so ``mge.random.seed`` makes them
+    repeatable.
+
+    Args:
+        tensor: the tensor to fill in place (it keeps its identity).
+        a: the lower bound.
+        b: the upper bound, >= a.
+
+    Examples:
+        >>> w = F.zeros((100,))
+        >>> M.init.uniform_(w, -1, 1)
+        >>> bool((w.numpy() >= -1).all() and (w.numpy() < 1).all())
+        True
+    """
     _check(tensor, "uniform_")
     if a > b:
         raise ValueError(f"init.uniform_: lower bound a={a} is greater than upper bound b={b}")
@@ -52,7 +101,29 @@ def uniform_(tensor, a=0.0, b=1.0):
 
 
 def normal_(tensor, mean=0.0, std=1.0):
-    """Fill `tensor` with samples of N(mean, std^2)."""
+    """Fills a tensor in place with samples of the normal distribution N(mean, std ** 2).
+
+    The samples come from the engine.random stream, so ``mge.random.seed`` makes them
+    repeatable.
+
+    Args:
+        tensor: the tensor to fill in place (it keeps its identity).
+        mean: the mean.
+        std: the standard deviation, >= 0.
+
+    Examples:
+        >>> w = F.zeros((3,))
+        >>> M.init.normal_(w, mean=2.0, std=0.0)
+        >>> w.numpy()
+        array([2., 2., 2.], dtype=float32)
+        >>> mge.random.seed(7)
+        >>> M.init.normal_(w)
+        >>> first = w.numpy()
+        >>> mge.random.seed(7)
+        >>> M.init.normal_(w)
+        >>> bool((w.numpy() == first).all())
+        True
+    """
     _check(tensor, "normal_")
     if std < 0:
         raise ValueError(f"init.normal_: std must be non-negative, got {std}")
@@ -64,8 +135,25 @@ _LINEAR_FNS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv
 
 
 def calculate_gain(nonlinearity, param=None):
-    """Recommended gain for a nonlinearity: 1 for linear/conv/sigmoid, 5/3 for tanh, sqrt(2) for
-    relu, sqrt(2 / (1 + slope^2)) for leaky_relu (slope = param, default 0.01)."""
+    """The recommended gain for a nonlinearity (as MegEngine and PyTorch).
+
+    Args:
+        nonlinearity: "linear", a conv name ("conv2d", "conv_transpose2d", ...) or "sigmoid"
+            (gain 1), "tanh" (5/3), "relu" (sqrt(2)) or "leaky_relu"
+            (sqrt(2 / (1 + slope ** 2))).
+        param: the negative slope for "leaky_relu" (default 0.01).
+
+    Returns:
+        the gain, a Python number.
+
+    Examples:
+        >>> M.init.calculate_gain("relu")
+        1.4142135623730951
+        >>> M.init.calculate_gain("leaky_relu", 0)
+        1.4142135623730951
+        >>> M.init.calculate_gain("tanh")
+        1.6666666666666667
+    """
     if nonlinearity in _LINEAR_FNS or nonlinearity == "sigmoid":
         return 1
     if nonlinearity == "tanh":
@@ -84,9 +172,26 @@ def calculate_gain(nonlinearity, param=None):
 
 
 def calculate_fan_in_and_fan_out(tensor):
-    """(fan_in, fan_out) of a weight: (in, out) for a Linear (out, in) weight; for conv weights
-    (O, I, *k) fan_in = I * prod(k), fan_out = O * prod(k). A grouped weight (G, O/G, I/G, *k)
-    ignores the group axis (MegEngine: fan_in = I/G * prod(k))."""
+    """(fan_in, fan_out) of a weight tensor.
+
+    A Linear weight (out, in) gives (in, out); a conv weight (O, I, *k) gives
+    (I * prod(k), O * prod(k)); a grouped conv weight (G, O/G, I/G, *k) ignores the group
+    axis, as MegEngine.
+
+    Args:
+        tensor: a weight with at least 2 dims.
+
+    Returns:
+        a tuple of two ints.
+
+    Examples:
+        >>> M.init.calculate_fan_in_and_fan_out(F.zeros((3, 5)))
+        (5, 3)
+        >>> M.init.calculate_fan_in_and_fan_out(F.zeros((8, 4, 3, 3)))
+        (36, 72)
+        >>> M.init.calculate_fan_in_and_fan_out(F.zeros((2, 4, 2, 3, 3)))
+        (18, 36)
+    """
     shape = tuple(tensor.shape)
     if len(shape) < 2:
         raise ValueError(f"init.calculate_fan_in_and_fan_out: needs a tensor with at least 2 "
@@ -100,7 +205,20 @@ def calculate_fan_in_and_fan_out(tensor):
 
 
 def calculate_correct_fan(tensor, mode):
-    """fan_in or fan_out of `tensor` as `mode` says."""
+    """fan_in or fan_out of a weight tensor, as ``mode`` says.
+
+    Args:
+        tensor: a weight with at least 2 dims.
+        mode: "fan_in" or "fan_out".
+
+    Returns:
+        an int.
+
+    Examples:
+        >>> w = F.zeros((8, 4, 3, 3))
+        >>> M.init.calculate_correct_fan(w, "fan_in"), M.init.calculate_correct_fan(w, "fan_out")
+        (36, 72)
+    """
     mode = mode.lower()
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"init.calculate_correct_fan: mode must be 'fan_in' or 'fan_out', got "
@@ -110,26 +228,80 @@ def calculate_correct_fan(tensor, mode):
 
 
 def xavier_uniform_(tensor, gain=1.0):
-    """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio)."""
+    """Fills a tensor in place with U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out))
+    (Glorot and Bengio).
+
+    Args:
+        tensor: the tensor to fill in place (it keeps its identity).
+        gain: the scaling factor, e.g. from :func:`calculate_gain`.
+
+    Examples:
+        >>> w = F.zeros((20, 30))
+        >>> M.init.xavier_uniform_(w)
+        >>> bool(np.abs(w.numpy()).max() <= np.sqrt(6 / 50))
+        True
+    """
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     a = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
     uniform_(tensor, -a, a)
 
 
 def xavier_normal_(tensor, gain=1.0):
-    """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+    """Fills a tensor in place with N(0, std ** 2), std = gain * sqrt(2 / (fan_in +
+    fan_out)) (Glorot and Bengio).
+
+    Args:
+        tensor: the tensor to fill in place (it keeps its identity).
+        gain: the scaling factor, e.g. from :func:`calculate_gain`.
+
+    Examples:
+        >>> w = F.zeros((200, 300))
+        >>> M.init.xavier_normal_(w)
+        >>> round(float(w.numpy().std() / np.sqrt(2 / 500)), 1)
+        1.0
+    """
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
 
 
 def msra_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
-    """U(-b, b) with b = sqrt(3) * gain / sqrt(fan) (He et al.); gain from calculate_gain."""
+    """Fills a tensor in place with U(-b, b), b = sqrt(3) * gain / sqrt(fan) (He et
+    al.), the gain from :func:`calculate_gain`.
+
+    Args:
+        tensor: the tensor to fill in place (it keeps its identity).
+        a: the negative slope of the leaky_relu that follows (0 for relu).
+        mode: "fan_in" (keeps the variance of the forward pass) or "fan_out" (of the backward
+            pass).
+        nonlinearity: the nonlinearity's name, as in :func:`calculate_gain`.
+
+    Examples:
+        >>> w = F.zeros((16, 8, 3, 3))
+        >>> M.init.msra_uniform_(w, nonlinearity="relu")
+        >>> bool(np.abs(w.numpy()).max() <= np.sqrt(6 / 72))
+        True
+    """
     fan = calculate_correct_fan(tensor, mode)
     bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan)
     uniform_(tensor, -bound, bound)
 
 
 def msra_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
-    """N(0, std^2) with std = gain / sqrt(fan) (He et al.)."""
+    """Fills a tensor in place with N(0, std ** 2), std = gain / sqrt(fan) (He et
+    al.), the gain from :func:`calculate_gain`.
+
+    Args:
+        tensor: the tensor to fill in place (it keeps its identity).
+        a: the negative slope of the leaky_relu that follows (0 for relu).
+        mode: "fan_in" (keeps the variance of the forward pass) or "fan_out" (of the backward
+            pass).
+        nonlinearity: the nonlinearity's name, as in :func:`calculate_gain`.
+
+    Examples:
+        >>> w = F.zeros((64, 32, 3, 3))
+        >>> M.init.msra_normal_(w, nonlinearity="relu")
+        >>> round(float(w.numpy().std() / np.sqrt(2 / 288)), 1)
+        1.0
+    """
     fan = calculate_correct_fan(tensor, mode)
     normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan))

@@ -93,18 +93,51 @@ class LinearRelu(Linear):
 
 
 class Identity(Module):
-    """Returns its input unchanged."""
+    """Returns its input unchanged (a placeholder layer).
+
+    Args:
+        **kwargs: ``name``, passed on to :class:`Module`.
+
+    Examples:
+        >>> M.Identity()(Tensor([1., 2.])).numpy()
+        array([1., 2.], dtype=float32)
+    """
 
     def forward(self, x):
         return x
 
 
 class Embedding(Module):
-    """A lookup table: integer indices of any shape (...) -> vectors (..., embedding_dim).
+    """A lookup table: each integer index picks a row of ``weight``.
 
-    weight (num_embeddings, embedding_dim) ~ N(0, 1), or `initial_weight`. freeze=True stops
-    gradients to the table. padding_idx / max_norm / norm_type are not supported (as in
-    MegEngine) and must stay None.
+    Initialisation: weight ~ N(0, 1), or a copy of ``initial_weight``. padding_idx, max_norm
+    and norm_type are not supported (as in MegEngine) and must stay None.
+
+    Args:
+        num_embeddings: the number of rows of the table.
+        embedding_dim: the size of each row.
+        padding_idx: must be None.
+        max_norm: must be None.
+        norm_type: must be None.
+        initial_weight: None, or a tensor (or array) of shape (num_embeddings, embedding_dim)
+            to copy.
+        freeze: if True no gradient flows to the table.
+        **kwargs: ``name``, passed on to :class:`Module`.
+
+    Shape:
+        input: integer indices of any shape (...); output: (..., embedding_dim).
+
+    Examples:
+        >>> table = np.array([[0., 0.], [1., 1.], [2., 4.]], dtype=np.float32)
+        >>> m = M.Embedding(3, 2, initial_weight=Tensor(table))
+        >>> m(Tensor([2, 0, 1])).numpy()
+        array([[2., 4.],
+               [0., 0.],
+               [1., 1.]], dtype=float32)
+        >>> m(Tensor([[2, 0], [1, 1]])).shape
+        (2, 2, 2)
+        >>> M.Embedding.from_pretrained(Tensor(table)).freeze
+        True
     """
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None,
@@ -135,7 +168,23 @@ class Embedding(Module):
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None,
                         norm_type=None):
-        """An Embedding whose table is a copy of the 2-D `embeddings`."""
+        """An Embedding whose table is a copy of the 2-D ``embeddings``.
+
+        Args:
+            embeddings: an array or tensor of shape (num_embeddings, embedding_dim).
+            freeze: if True (the default) no gradient flows to the table.
+            padding_idx: must be None.
+            max_norm: must be None.
+            norm_type: must be None.
+
+        Returns:
+            a new :class:`Embedding`.
+
+        Examples:
+            >>> m = M.Embedding.from_pretrained(Tensor(np.eye(3, dtype=np.float32)))
+            >>> m(Tensor([1])).numpy()
+            array([[0., 1., 0.]], dtype=float32)
+        """
         if len(embeddings.shape) != 2:
             raise ValueError(f"Embedding.from_pretrained: expected a 2-D table, got shape "
                              f"{tuple(embeddings.shape)}")

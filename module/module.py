@@ -108,10 +108,38 @@ def _is_module(obj):
 
 
 class Module:
-    """Base class of all layers; subclasses define `forward`.
+    """Base class of all layers; a subclass sets its parameters and sub-modules as
+    attributes in ``__init__`` and defines ``forward``.
+
+    Attributes are found by inspection (as MegEngine): a :class:`~.Parameter` is a parameter,
+    another Tensor is a buffer (e.g. BatchNorm's running statistics) and a Module is a
+    sub-module, also inside lists, tuples and dicts. They are visited in sorted attribute
+    order. Calling the module runs the forward pre-hooks, ``forward`` and the forward hooks.
 
     Args:
-        name: optional name of the module (MegEngine's `name=` keyword).
+        name: an optional name of the module (MegEngine's ``name=`` keyword).
+
+    Examples:
+        >>> class Net(M.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.fc = M.Linear(4, 2)
+        ...         self.act = M.ReLU()
+        ...     def forward(self, x):
+        ...         return self.act(self.fc(x))
+        >>> net = Net()
+        >>> net
+        Net(
+          (fc): Linear(in_features=4, out_features=2, bias=True)
+          (act): ReLU()
+        )
+        >>> [name for name, _ in net.named_parameters()]
+        ['fc.bias', 'fc.weight']
+        >>> net(F.ones((3, 4))).shape
+        (3, 2)
+        >>> net.eval()
+        >>> net.training, net.fc.training
+        (False, False)
     """
 
     # Normalisation layers store their (1, C, 1, 1) tensors flattened in state_dict() and accept
@@ -174,11 +202,46 @@ class Module:
 
     # --------------------------------------------------------------------- hooks
     def register_forward_pre_hook(self, hook):
-        """`hook(module, inputs) -> None or new inputs` runs before forward."""
+        """Registers ``hook(module, inputs)``, called before ``forward``.
+
+        Args:
+            hook: a callable; if it returns something other than None, that (a tuple, or one
+                value) replaces the inputs.
+
+        Returns:
+            a handle whose ``remove()`` unregisters the hook.
+
+        Examples:
+            >>> m = M.ReLU()
+            >>> handle = m.register_forward_pre_hook(lambda module, inputs: (inputs[0] - 1,))
+            >>> m(Tensor([0.5, 3.])).numpy()
+            array([0., 2.], dtype=float32)
+            >>> handle.remove()
+            >>> m(Tensor([0.5, 3.])).numpy()
+            array([0.5, 3. ], dtype=float32)
+        """
         return HookHandler(self._forward_pre_hooks, hook)
 
     def register_forward_hook(self, hook):
-        """`hook(module, inputs, outputs) -> None or new outputs` runs after forward."""
+        """Registers ``hook(module, inputs, outputs)``, called after ``forward``.
+
+        Args:
+            hook: a callable; if it returns something other than None, that replaces the outputs.
+
+        Returns:
+            a handle whose ``remove()`` unregisters the hook.
+
+        Examples:
+            >>> m = M.ReLU()
+            >>> shapes = []
+            >>> def record(module, inputs, outputs):
+            ...     shapes.append(outputs.shape)
+            >>> handle = m.register_forward_hook(record)
+            >>> _ = m(F.ones((2, 3)))
+            >>> shapes
+            [(2, 3)]
+            >>> handle.remove()
+        """
         return HookHandler(self._forward_hooks, hook)
 
     def __call__(self, *inputs, **kwargs):
@@ -221,58 +284,208 @@ class Module:
                                              predicate=predicate, seen=seen)
 
     def parameters(self, recursive=True, **kwargs):
-        """The Parameters of this module (and of its sub-modules when recursive)."""
+        """The Parameters of this module (and of its sub-modules when recursive), each once.
+
+        Args:
+            recursive: whether to include the parameters of sub-modules.
+            **kwargs: ``requires_grad`` is accepted for MegEngine compatibility and ignored.
+
+        Returns:
+            a generator of Parameters, in sorted attribute order.
+
+        Examples:
+            >>> net = M.Sequential(M.Linear(2, 3), M.BatchNorm1d(3))
+            >>> [p.shape for p in net.parameters()]
+            [(3,), (3, 2), (1, 3, 1, 1), (1, 3, 1, 1)]
+        """
         kwargs.pop("requires_grad", None)  # accepted for compatibility; tensors have no flag
         yield from self._flatten(predicate=_is_parameter, recursive=recursive, **kwargs)
 
     def named_parameters(self, prefix=None, recursive=True, **kwargs):
-        """(dotted name, Parameter) pairs, e.g. ("fc.weight", w)."""
+        """(dotted name, Parameter) pairs of this module and, when recursive, its
+        sub-modules.
+
+        Args:
+            prefix: a prefix for every name (joined with a dot).
+            recursive: whether to include the parameters of sub-modules.
+            **kwargs: ``requires_grad`` is accepted for MegEngine compatibility and ignored.
+
+        Returns:
+            a generator of (name, Parameter) pairs.
+
+        Examples:
+            >>> net = M.Sequential(M.Linear(2, 3), M.BatchNorm1d(3))
+            >>> [name for name, _ in net.named_parameters()]
+            ['0.bias', '0.weight', '1.bias', '1.weight']
+            >>> [name for name, _ in net[0].named_parameters(prefix="fc")]
+            ['fc.bias', 'fc.weight']
+        """
         kwargs.pop("requires_grad", None)
         yield from self._flatten(with_key=True, prefix=prefix, predicate=_is_parameter,
                                  recursive=recursive, **kwargs)
 
     def buffers(self, recursive=True, **kwargs):
-        """Tensors that are not Parameters (e.g. BatchNorm running statistics)."""
+        """The Tensors of this module that are not Parameters (e.g. BatchNorm's running
+        statistics).
+
+        Args:
+            recursive: whether to include the buffers of sub-modules.
+
+        Returns:
+            a generator of Tensors.
+
+        Examples:
+            >>> net = M.Sequential(M.Linear(2, 3), M.BatchNorm1d(3))
+            >>> [b.shape for b in net.buffers()]
+            [(1, 3, 1, 1), (1, 3, 1, 1)]
+        """
         yield from self._flatten(predicate=_is_buffer, recursive=recursive, **kwargs)
 
     def named_buffers(self, prefix=None, recursive=True, **kwargs):
+        """(dotted name, Tensor) pairs of the buffers (Tensors that are not
+        Parameters).
+
+        Args:
+            prefix: a prefix for every name (joined with a dot).
+            recursive: whether to include the buffers of sub-modules.
+
+        Returns:
+            a generator of (name, Tensor) pairs.
+
+        Examples:
+            >>> net = M.Sequential(M.Linear(2, 3), M.BatchNorm1d(3))
+            >>> [name for name, _ in net.named_buffers()]
+            ['1.running_mean', '1.running_var']
+        """
         yield from self._flatten(with_key=True, prefix=prefix, predicate=_is_buffer,
                                  recursive=recursive, **kwargs)
 
     def tensors(self, recursive=True, **kwargs):
-        """Parameters and buffers."""
+        """Parameters and buffers together.
+
+        Args:
+            recursive: whether to include the tensors of sub-modules.
+
+        Returns:
+            a generator of Tensors.
+
+        Examples:
+            >>> net = M.Sequential(M.Linear(2, 3), M.BatchNorm1d(3))
+            >>> len(list(net.tensors()))
+            6
+        """
         yield from self._flatten(predicate=_is_state, recursive=recursive, **kwargs)
 
     def named_tensors(self, prefix=None, recursive=True, **kwargs):
+        """(dotted name, Tensor) pairs of the parameters and buffers.
+
+        Args:
+            prefix: a prefix for every name (joined with a dot).
+            recursive: whether to include the tensors of sub-modules.
+
+        Returns:
+            a generator of (name, Tensor) pairs.
+
+        Examples:
+            >>> net = M.Sequential(M.Linear(2, 3), M.BatchNorm1d(3))
+            >>> [name for name, _ in net.named_tensors()][:3]
+            ['0.bias', '0.weight', '1.bias']
+        """
         yield from self._flatten(with_key=True, prefix=prefix, predicate=_is_state,
                                  recursive=recursive, **kwargs)
 
     def children(self, **kwargs):
-        """Direct sub-modules."""
+        """The direct sub-modules.
+
+        Returns:
+            a generator of Modules.
+
+        Examples:
+            >>> net = M.Sequential(M.Linear(2, 3), M.BatchNorm1d(3))
+            >>> [type(m).__name__ for m in net.children()]
+            ['Linear', 'BatchNorm1d']
+        """
         yield from self._flatten(predicate=_is_module, recursive=False, **kwargs)
 
     def named_children(self, **kwargs):
+        """(name, module) pairs of the direct sub-modules.
+
+        Returns:
+            a generator of (name, Module) pairs.
+
+        Examples:
+            >>> net = M.Sequential(M.Linear(2, 3), M.BatchNorm1d(3))
+            >>> [name for name, _ in net.named_children()]
+            ['0', '1']
+        """
         yield from self._flatten(with_key=True, predicate=_is_module, recursive=False, **kwargs)
 
     def modules(self, **kwargs):
-        """This module and every sub-module, recursively."""
+        """This module and every sub-module, recursively.
+
+        Returns:
+            a generator of Modules, this module first.
+
+        Examples:
+            >>> net = M.Sequential(M.Sequential(M.ReLU()), M.Sigmoid())
+            >>> [type(m).__name__ for m in net.modules()]
+            ['Sequential', 'Sequential', 'ReLU', 'Sigmoid']
+        """
         yield (self, None) if kwargs.get("with_parent") else self
         yield from self._flatten(predicate=_is_module, **kwargs)
 
     def named_modules(self, prefix=None, **kwargs):
-        """(dotted name, module) pairs; this module itself comes first with name "" (or prefix)."""
+        """(dotted name, module) pairs of this module and every sub-module; this
+        module comes first, named "" (or ``prefix``).
+
+        Args:
+            prefix: a prefix for every name (joined with a dot).
+
+        Returns:
+            a generator of (name, Module) pairs.
+
+        Examples:
+            >>> net = M.Sequential(M.Sequential(M.ReLU()), M.Sigmoid())
+            >>> [name for name, _ in net.named_modules()]
+            ['', '0', '0.0', '1']
+        """
         name = "" if prefix is None else prefix
         yield (name, self, None) if kwargs.get("with_parent") else (name, self)
         yield from self._flatten(with_key=True, prefix=prefix, predicate=_is_module, **kwargs)
 
     def apply(self, fn):
-        """Call fn(module) on this module and every sub-module."""
+        """Calls ``fn(module)`` on this module and every sub-module.
+
+        Args:
+            fn: a callable taking a Module.
+
+        Examples:
+            >>> net = M.Sequential(M.Linear(2, 2), M.Linear(2, 1))
+            >>> net.apply(lambda m: M.init.zeros_(m.bias) if isinstance(m, M.Linear) else None)
+            >>> [float(abs(m.bias).sum()) for m in net]
+            [0.0, 0.0]
+        """
         for m in self.modules():
             fn(m)
 
     # -------------------------------------------------------------------- modes
     def train(self, mode=True, recursive=True):
-        """Set `training` (used by BatchNorm and Dropout) on this module and its sub-modules."""
+        """Sets training mode (used by BatchNorm and Dropout) on this module and, when
+        recursive, on its sub-modules.
+
+        Args:
+            mode: True for training mode, False for evaluation mode.
+            recursive: whether to set the mode of the sub-modules too.
+
+        Examples:
+            >>> net = M.Sequential(M.Dropout(0.5))
+            >>> net.train(False)
+            >>> net.training, net[0].training
+            (False, False)
+            >>> net.train()
+            >>> net[0].training
+            True
+        """
         if not recursive:
             self.training = bool(mode)
             return
@@ -280,6 +493,14 @@ class Module:
             m.training = bool(mode)
 
     def eval(self):
+        """Sets evaluation mode on this module and its sub-modules: ``train(False)``.
+
+        Examples:
+            >>> net = M.Sequential(M.BatchNorm1d(2))
+            >>> net.eval()
+            >>> net[0].training
+            False
+        """
         self.train(False)
 
     def disable_quantize(self, value=True):
@@ -353,8 +574,19 @@ class Module:
         return offset
 
     def zero_grad(self):
-        """Set every parameter's existing gradient to zeros (MegEngine's deprecated API; prefer
-        optimizer.clear_grad(), which drops the gradients)."""
+        """Sets the existing gradient of every parameter to zeros.
+
+        MegEngine's deprecated API; prefer ``optimizer.clear_grad()``, which drops the gradients.
+
+        Examples:
+            >>> m = M.Linear(2, 1)
+            >>> gm = mge.autodiff.GradManager().attach(m.parameters())
+            >>> with gm:
+            ...     gm.backward(m(F.ones((1, 2))).sum())
+            >>> m.zero_grad()
+            >>> m.bias.grad.numpy()
+            array([0.], dtype=float32)
+        """
         for p in self.parameters():
             if p.grad is not None:
                 p.grad = Tensor(np.zeros(p.grad.shape, p.grad.dtype), device=p.grad.device)
@@ -369,10 +601,25 @@ class Module:
         return out
 
     def state_dict(self, rst=None, prefix="", keep_var=False):
-        """OrderedDict key -> numpy array (a copy) of every parameter and buffer.
+        """The values of every parameter and buffer, by dotted name.
 
-        keep_var=True returns the Tensors themselves instead (normalisation layers' (1, C, 1, 1)
-        tensors are reshaped to (C,) in either case, as MegEngine does).
+        Normalisation layers' (1, C, 1, 1) tensors are stored flattened to (C,), as MegEngine does.
+
+        Args:
+            rst: an OrderedDict to add the entries to; None makes a new one.
+            prefix: a prefix for every key.
+            keep_var: if True the values are the Tensors themselves, else numpy copies.
+
+        Returns:
+            an OrderedDict of key to numpy array (or Tensor).
+
+        Examples:
+            >>> net = M.Sequential(M.Linear(2, 3), M.BatchNorm1d(3))
+            >>> state = net.state_dict()
+            >>> list(state)
+            ['0.bias', '0.weight', '1.bias', '1.running_mean', '1.running_var', '1.weight']
+            >>> state["0.weight"].shape, state["1.running_mean"].shape
+            ((3, 2), (3,))
         """
         rst = OrderedDict() if rst is None else rst
         for key, var, owner in self._local_states(prefix):
@@ -417,13 +664,31 @@ class Module:
         return loaded, skipped
 
     def load_state_dict(self, state_dict, strict=True):
-        """Copy values into this module's parameters and buffers (keeping their identity).
+        """Copies values into this module's parameters and buffers (which keep
+        their identity, so optimizers and GradManagers that hold them stay valid).
 
-        state_dict: a dict key -> numpy array or Tensor (None skips the key), or a callable
-            `closure(key, tensor) -> array or None`.
-        strict: missing and unexpected keys are an error (else a warning). Mis-shaped values are
-            always an error. Every bad key is named in one StateDictError (a KeyError and a
-            ValueError), and nothing is loaded when there is one.
+        A flattened (C,) value loads into a normalisation layer's (1, C, 1, 1) tensor.
+
+        Args:
+            state_dict: a dict of key to numpy array or Tensor (None skips the key), or a callable
+                ``closure(key, tensor) -> array or None``.
+            strict: if True missing and unexpected keys are an error, else a warning. Mis-shaped
+                values are always an error. Every bad key is named in one StateDictError (both a
+                KeyError and a ValueError), and nothing is loaded when there is one.
+
+        Examples:
+            >>> a, b = M.Linear(2, 1), M.Linear(2, 1)
+            >>> b.load_state_dict(a.state_dict())
+            >>> bool((a.weight.numpy() == b.weight.numpy()).all())
+            True
+            >>> zero = np.zeros(1, "float32")
+            >>> b.load_state_dict({"weight": np.ones((2, 2), "float32"), "bias": zero})
+            Traceback (most recent call last):
+            ...
+            engine.module.module.StateDictError: load_state_dict (Linear, strict=True): ...
+            >>> b.load_state_dict({"weight": np.ones((1, 2), "float32"), "bias": zero})
+            >>> b.weight.numpy(), b.bias.numpy()
+            (array([[1., 1.]], dtype=float32), array([0.], dtype=float32))
         """
         if isinstance(state_dict, dict):
             given = state_dict

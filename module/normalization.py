@@ -12,7 +12,32 @@ __all__ = ["GroupNorm", "LayerNorm"]
 
 
 class GroupNorm(Module):
-    """Normalise (N, C, ...) input over groups of C / num_groups channels; weight and bias (C,)."""
+    """Group normalisation: each sample is normalised over groups of C / num_groups
+    channels (and all positions), then scaled and shifted per channel (see
+    :func:`~.group_norm`).
+
+    Args:
+        num_groups: the number of groups; it must divide num_channels.
+        num_channels: the number of channels C.
+        eps: added to the variance.
+        affine: whether to learn a per-channel scale (weight, ones at first) and shift (bias,
+            zeros at first), each of shape (C,).
+        **kwargs: ``name``, passed on to :class:`Module`.
+
+    Shape:
+        input: (N, C, ...), floating point; output: the same shape.
+
+    Examples:
+        >>> m = M.GroupNorm(2, 4)
+        >>> m
+        GroupNorm(groups=2, channels=4, eps=1e-05, affine=True)
+        >>> x = Tensor(np.array([1., 3., 2., 6., 0., 0., 5., 5.], "float32").reshape(1, 4, 1, 2))
+        >>> m(x)[0, :, 0].numpy().round(4)
+        array([[-1.069 ,  0.    ],
+               [-0.5345,  1.6036],
+               [-1.    , -1.    ],
+               [ 1.    ,  1.    ]], dtype=float32)
+    """
 
     _flat_state = True
 
@@ -45,7 +70,27 @@ class GroupNorm(Module):
 
 
 class LayerNorm(Module):
-    """Normalise over the trailing dims `normalized_shape`; weight and bias of that shape."""
+    """Layer normalisation: normalises over the trailing dims ``normalized_shape``,
+    then scales and shifts elementwise (see :func:`~.layer_norm`).
+
+    Args:
+        normalized_shape: an int or a tuple of ints, the trailing dims of the input.
+        eps: added to the variance.
+        affine: whether to learn an elementwise scale (weight, ones at first) and shift
+            (bias, zeros at first), each of shape normalized_shape.
+        **kwargs: ``name``, passed on to :class:`Module`.
+
+    Shape:
+        input: (..., *normalized_shape), floating point; output: the same shape.
+
+    Examples:
+        >>> m = M.LayerNorm(3)
+        >>> m
+        LayerNorm(normalized_shape=(3,), eps=1e-05, affine=True)
+        >>> m(Tensor([[1., 2., 3.], [2., 2., 2.]])).numpy().round(4)
+        array([[-1.2247,  0.    ,  1.2247],
+               [ 0.    ,  0.    ,  0.    ]], dtype=float32)
+    """
 
     _flat_state = True
 

@@ -18,15 +18,53 @@ class _PoolNd(Module):
 
 
 class MaxPool2d(_PoolNd):
-    """Maximum over kernel_size windows; padding is implicit -inf (never selected)."""
+    """Maximum over windows of each (H, W) plane (see :func:`~.max_pool2d`); padding
+    is implicit -inf, never selected.
+
+    Args:
+        kernel_size: the window size, an int or (kh, kw).
+        stride: the step between windows, an int or (sh, sw); None means kernel_size.
+        padding: implicit padding on both sides, an int or (ph, pw), at most half the kernel.
+        **kwargs: ``name``, passed on to :class:`Module`.
+
+    Shape:
+        input: (N, C, H, W); output: (N, C, OH, OW) with OH = (H + 2 ph - kh) // sh + 1 and
+        OW alike.
+
+    Examples:
+        >>> m = M.MaxPool2d(2)
+        >>> m
+        MaxPool2d(kernel_size=2, stride=2, padding=0)
+        >>> m(Tensor(np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4))).numpy()
+        array([[[[ 5.,  7.],
+                 [13., 15.]]]], dtype=float32)
+    """
 
     def forward(self, inp):
         return F.max_pool2d(inp, self.kernel_size, self.stride, self.padding)
 
 
 class AvgPool2d(_PoolNd):
-    """Mean over kernel_size windows. mode "average_count_exclude_padding" (default) divides by
-    the number of real pixels in the window, "average" by the full window size."""
+    """Mean over windows of each (H, W) plane (see :func:`~.avg_pool2d`).
+
+    Args:
+        kernel_size: the window size, an int or (kh, kw).
+        stride: the step between windows, an int or (sh, sw); None means kernel_size.
+        padding: implicit padding on both sides, an int or (ph, pw), at most half the kernel.
+        mode: "average_count_exclude_padding" (the default) divides by the number of input
+            positions in the window, "average" by the whole window including padding.
+        **kwargs: ``name``, passed on to :class:`Module`.
+
+    Shape:
+        input: (N, C, H, W); output: (N, C, OH, OW) with OH = (H + 2 ph - kh) // sh + 1 and
+        OW alike.
+
+    Examples:
+        >>> m = M.AvgPool2d(2, stride=1)
+        >>> m(Tensor(np.arange(9, dtype=np.float32).reshape(1, 1, 3, 3))).numpy()
+        array([[[[2., 3.],
+                 [5., 6.]]]], dtype=float32)
+    """
 
     def __init__(self, kernel_size, stride=None, padding=0, mode="average_count_exclude_padding",
                  **kwargs):
@@ -41,7 +79,23 @@ class AvgPool2d(_PoolNd):
 
 
 class AdaptiveAvgPool2d(Module):
-    """Average pooling to a fixed output size `oshp` (an int or (OH, OW))."""
+    """Average pooling to a fixed output size (see :func:`~.adaptive_avg_pool2d`).
+
+    Args:
+        oshp: the output size, an int or (OH, OW).
+        **kwargs: ``name``, passed on to :class:`Module`.
+
+    Shape:
+        input: (N, C, H, W) with H >= OH and W >= OW; output: (N, C, OH, OW).
+
+    Examples:
+        >>> m = M.AdaptiveAvgPool2d(1)
+        >>> out = m(Tensor(np.arange(8, dtype=np.float32).reshape(1, 2, 2, 2)))
+        >>> out.shape
+        (1, 2, 1, 1)
+        >>> out.numpy().flatten()
+        array([1.5, 5.5], dtype=float32)
+    """
 
     def __init__(self, oshp, **kwargs):
         super().__init__(**kwargs)

@@ -7,10 +7,32 @@ __all__ = ["Sequential"]
 
 
 class Sequential(Module):
-    """A chain of modules: `Sequential(m0, m1, ...)` names them "0", "1", ...;
-    `Sequential(OrderedDict(name=module, ...))` keeps the given names. Supports len, iteration,
-    integer and slice indexing (a slice gives a new Sequential sharing the modules) and item
-    assignment / deletion.
+    """A chain of modules, called one after another on the output of the previous one.
+
+    ``Sequential(m0, m1, ...)`` names the layers "0", "1", ...; ``Sequential(OrderedDict(
+    name=module, ...))`` keeps the given names. It supports ``len``, iteration, integer and
+    slice indexing (a slice is a new Sequential sharing the modules), item assignment and
+    deletion, and ``append``.
+
+    Args:
+        *args: the modules, or one OrderedDict of name to module.
+        **kwargs: ``name``, passed on to :class:`Module`.
+
+    Examples:
+        >>> from collections import OrderedDict
+        >>> net = M.Sequential(M.Linear(2, 3), M.ReLU())
+        >>> net
+        Sequential(
+          (0): Linear(in_features=2, out_features=3, bias=True)
+          (1): ReLU()
+        )
+        >>> len(net), type(net[0]).__name__
+        (2, 'Linear')
+        >>> net(Tensor([[1., -1.]])).shape
+        (1, 3)
+        >>> named = M.Sequential(OrderedDict(fc=M.Linear(2, 2), act=M.Sigmoid()))
+        >>> [name for name, _ in named.named_children()]
+        ['act', 'fc']
     """
 
     def __init__(self, *args, **kwargs):
@@ -63,7 +85,19 @@ class Sequential(Module):
         return [getattr(self, k) for k in self.layer_keys]
 
     def append(self, module):
-        """Add `module` at the end, named by its position."""
+        """Adds a module at the end, named by its position.
+
+        Args:
+            module: the :class:`Module` to add.
+
+        Returns:
+            this Sequential.
+
+        Examples:
+            >>> net = M.Sequential(M.ReLU()).append(M.Sigmoid())
+            >>> len(net), type(net[1]).__name__
+            (2, 'Sigmoid')
+        """
         key = str(len(self.layer_keys))
         while key in self.__dict__:
             key = "_" + key

@@ -45,26 +45,57 @@ class _AdamBase(Optimizer):
 
 
 class Adam(_AdamBase):
-    r"""Adam (Kingma & Ba). Per parameter, with g its gradient and t its step count:
+    """Adam (Kingma and Ba) with L2 weight decay added to the gradient. Per parameter p
+    with gradient g at step t (from 1):
 
         g = g + weight_decay * p
         m = beta1 * m + (1 - beta1) * g;   v = beta2 * v + (1 - beta2) * g^2
         p = p - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
 
     Args:
-        params: Parameters or parameter-group dicts.
-        lr: learning rate.
-        betas: (beta1, beta2). Default: (0.9, 0.999)
+        params: an iterable of Parameters, or of parameter-group dicts
+            ``{"params": [...], "lr": ...}`` whose options override the defaults below.
+        lr: the learning rate.
+        betas: (beta1, beta2), the decay rates of the moment estimates. Default: (0.9, 0.999)
         eps: added to the denominator. Default: 1e-8
-        weight_decay: L2 penalty added to the gradient. Default: 0.0
+        weight_decay: the L2 penalty added to the gradient. Default: 0.0
+
+    Examples:
+        >>> w = mge.Parameter([1., -2.])
+        >>> opt = mge.optimizer.Adam([w], lr=0.1)
+        >>> gm = mge.autodiff.GradManager().attach([w])
+        >>> with gm:
+        ...     gm.backward((w * w).sum())
+        >>> opt.step().clear_grad()
+        >>> w.numpy().round(4)
+        array([ 0.9, -1.9], dtype=float32)
     """
 
 
 class AdamW(_AdamBase):
-    r"""Adam with decoupled weight decay (Loshchilov & Hutter): the moments see the plain
-    gradient and the update becomes p = p - lr * (m_hat / (sqrt(v_hat) + eps) + weight_decay * p).
+    """Adam with decoupled weight decay (Loshchilov and Hutter): the moments see the
+    plain gradient and the decay acts on the parameter directly,
 
-    Args: as Adam, with weight_decay defaulting to 1e-2.
+        p = p - lr * (m_hat / (sqrt(v_hat) + eps) + weight_decay * p)
+
+    with m_hat and v_hat the bias-corrected moments of :class:`Adam`.
+
+    Args:
+        params: an iterable of Parameters, or of parameter-group dicts.
+        lr: the learning rate.
+        betas: (beta1, beta2), the decay rates of the moment estimates. Default: (0.9, 0.999)
+        eps: added to the denominator. Default: 1e-8
+        weight_decay: the decoupled weight decay. Default: 1e-2
+
+    Examples:
+        >>> w = mge.Parameter([1., -2.])
+        >>> opt = mge.optimizer.AdamW([w], lr=0.1, weight_decay=0.5)
+        >>> gm = mge.autodiff.GradManager().attach([w])
+        >>> with gm:
+        ...     gm.backward((w * w).sum())
+        >>> opt.step().clear_grad()
+        >>> w.numpy().round(4)
+        array([ 0.85, -1.8 ], dtype=float32)
     """
 
     _decoupled = True

@@ -25,9 +25,29 @@ def _set_grad(t, array):
 
 
 def clip_grad_norm(tensors, max_norm, ord=2.0):
-    """Scale all gradients by min(1, max_norm / (total_norm + 1e-6)), total_norm being the
-    `ord`-norm of all gradients viewed as one vector (ord may be inf). Returns total_norm as a
-    scalar Tensor."""
+    """Scales the gradients of ``tensors`` so that their joint norm is at most
+    ``max_norm``.
+
+    The total norm is the ``ord``-norm of all the gradients viewed as one vector; every
+    gradient is multiplied by ``min(1, max_norm / (total_norm + 1e-6))``. It runs outside
+    autograd; tensors without a gradient are skipped.
+
+    Args:
+        tensors: a Tensor or an iterable of Tensors (usually ``model.parameters()``).
+        max_norm: the largest allowed total norm.
+        ord: the order of the norm, positive or ``float("inf")``. Default: 2.0
+
+    Returns:
+        the total norm before clipping, a 0-d float32 Tensor.
+
+    Examples:
+        >>> a, b = mge.Parameter([0., 0.]), mge.Parameter([0.])
+        >>> a.grad, b.grad = Tensor([3., 0.]), Tensor([4.])
+        >>> mge.optimizer.clip_grad_norm([a, b], max_norm=1.0).numpy()
+        array(5., dtype=float32)
+        >>> a.grad.numpy().round(4), b.grad.numpy().round(4)
+        (array([0.6, 0. ], dtype=float32), array([0.8], dtype=float32))
+    """
     tensors = _with_grads(tensors, "clip_grad_norm")
     if not tensors:
         return Tensor(0.0)
@@ -52,7 +72,22 @@ def clip_grad_norm(tensors, max_norm, ord=2.0):
 
 
 def clip_grad_value(tensors, lower, upper):
-    """Clip every gradient element to [lower, upper]."""
+    """Clips every gradient element of ``tensors`` into ``[lower, upper]``.
+
+    It runs outside autograd; tensors without a gradient are skipped.
+
+    Args:
+        tensors: a Tensor or an iterable of Tensors (usually ``model.parameters()``).
+        lower: the lower bound.
+        upper: the upper bound, >= lower.
+
+    Examples:
+        >>> w = mge.Parameter([0., 0., 0.])
+        >>> w.grad = Tensor([-3., 0.5, 2.])
+        >>> mge.optimizer.clip_grad_value([w], -1, 1)
+        >>> w.grad.numpy()
+        array([-1. ,  0.5,  1. ], dtype=float32)
+    """
     if lower > upper:
         raise ValueError(f"clip_grad_value: lower ({lower}) is greater than upper ({upper})")
     for t in _with_grads(tensors, "clip_grad_value"):

@@ -25,6 +25,9 @@ __all__ = ["Optimizer", "required"]
 
 
 class _RequiredParameter:
+    """The marker of an optimizer option that has no default: a parameter
+    group must set it (``optimizer.required``).
+    """
     def __repr__(self):
         return "<required parameter>"
 
@@ -33,12 +36,41 @@ required = _RequiredParameter()
 
 
 class Optimizer:
-    """Base class. Subclasses define `_create_state(param_group)` and `_updates(param_group)`.
+    """Base class of the optimizers: parameter groups, per-parameter state,
+    ``step`` / ``clear_grad`` and ``state_dict``.
+
+    Each ``param_groups`` entry is a dict with "params" (a list of Parameters) and the
+    options (lr, momentum, ...), which schedulers and users may change between steps.
+    Updates run on the raw arrays outside autograd and in place: the Parameter objects keep
+    their identity. A subclass defines ``_create_state(param_group)`` and
+    ``_updates(param_group)``.
 
     Args:
-        params: an iterable of Parameters, or of dicts {"params": [...], option: value} (one
-            parameter group each); a single Parameter or dict is accepted too.
-        defaults: the default options, used where a group does not set them.
+        params: an iterable of Parameters, or of dicts ``{"params": [...], option: value}``
+            (one parameter group each); a single Parameter or dict is accepted too. Sets are
+            refused: their order changes between runs.
+        defaults: the default options, used where a group does not set them
+            (:data:`required` marks one that every group must set).
+
+    Examples:
+        >>> backbone, head = M.Linear(4, 4), M.Linear(4, 2)
+        >>> opt = mge.optimizer.SGD([{"params": backbone.parameters(), "lr": 0.01},
+        ...                          {"params": head.parameters()}], lr=0.1, momentum=0.9)
+        >>> [group["lr"] for group in opt.param_groups]
+        [0.01, 0.1]
+        >>> [len(group["params"]) for group in opt.param_groups]
+        [2, 2]
+        >>> opt
+        SGD (
+        Parameter Group 0
+            lr: 0.01
+            momentum: 0.9
+            weight_decay: 0.0
+        Parameter Group 1
+            lr: 0.1
+            momentum: 0.9
+            weight_decay: 0.0
+        )
     """
 
     def __init__(self, params, defaults):
@@ -67,7 +99,19 @@ class Optimizer:
 
     # ---------------------------------------------------------------- groups
     def add_param_group(self, param_group):
-        """Add a dict {"params": [...], option: value}; missing options take the defaults."""
+        """Adds a parameter group; options it does not set take the defaults.
+
+        Args:
+            param_group: a dict ``{"params": [...], option: value}``; its parameters must not be
+                in another group already.
+
+        Examples:
+            >>> w = mge.Parameter([1., 2.])
+            >>> opt = mge.optimizer.SGD([w], lr=0.1, momentum=0.9)
+            >>> opt.add_param_group({"params": [mge.Parameter([0.])], "lr": 0.5})
+            >>> [(group["lr"], group["momentum"]) for group in opt.param_groups]
+            [(0.1, 0.9), (0.5, 0.9)]
+        """
         name = type(self).__name__
         if not isinstance(param_group, dict):
             raise TypeError(f"{name}.add_param_group: expected a dict, got "
@@ -121,19 +165,52 @@ class Optimizer:
 
     # ------------------------------------------------------------------ steps
     def step(self):
-        """Update every parameter that has a gradient; returns self (`opt.step().clear_grad()`)."""
+        """Updates every parameter that has a gradient.
+
+        Returns:
+            this optimizer, so that ``opt.step().clear_grad()`` reads as one statement.
+
+        Examples:
+            >>> w = mge.Parameter([1., 2.])
+            >>> opt = mge.optimizer.SGD([w], lr=0.5)
+            >>> w.grad = Tensor([1., -1.])
+            >>> opt.step() is opt
+            True
+            >>> w.numpy()
+            array([0.5, 2.5], dtype=float32)
+        """
         for group in self.param_groups:
             self._updates(group)
         return self
 
     def clear_grad(self):
-        """Drop the gradients (param.grad = None), so the next backward starts afresh."""
+        """Drops the gradients (``param.grad = None``), so the next backward
+        starts afresh.
+
+        Examples:
+            >>> w = mge.Parameter([1., 2.])
+            >>> opt = mge.optimizer.SGD([w], lr=0.5)
+            >>> w.grad = Tensor([1., -1.])
+            >>> opt.clear_grad()
+            >>> w.grad is None
+            True
+        """
         for group in self.param_groups:
             for p in group["params"]:
                 p.grad = None
 
     def zero_grad(self):
-        """Set existing gradients to zeros (MegEngine's deprecated API; prefer clear_grad)."""
+        """Sets the existing gradients to zeros (MegEngine's deprecated API;
+        prefer :meth:`clear_grad`).
+
+        Examples:
+            >>> w = mge.Parameter([1., 2.])
+            >>> opt = mge.optimizer.SGD([w], lr=0.5)
+            >>> w.grad = Tensor([1., -1.])
+            >>> opt.zero_grad()
+            >>> w.grad.numpy()
+            array([0., 0.], dtype=float32)
+        """
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
@@ -171,10 +248,26 @@ class Optimizer:
 
     # ------------------------------------------------------------- state dict
     def state_dict(self, keep_var=False):
-        """{"param_groups": [options + "params": [indices]], "state": {index: {name: array}}}.
+        """The options and per-parameter state of this optimizer.
 
-        Parameters are numbered in group order; arrays are numpy copies (keep_var=True: the
-        state Tensors themselves).
+        Parameters are numbered in group order.
+
+        Args:
+            keep_var: if True the state values are the state Tensors themselves, else numpy
+                copies.
+
+        Returns:
+            a dict ``{"param_groups": [options and "params": [indices]], "state": {index:
+            {name: array}}}``.
+
+        Examples:
+            >>> w = mge.Parameter([1., 2.])
+            >>> opt = mge.optimizer.SGD([w], lr=0.1, momentum=0.9)
+            >>> state = opt.state_dict()
+            >>> state["param_groups"]
+            [{'lr': 0.1, 'momentum': 0.9, 'weight_decay': 0.0, 'params': [0]}]
+            >>> state["state"]
+            {0: {'momentum_buffer': array([0., 0.], dtype=float32)}}
         """
         index = {}
         for group in self.param_groups:
@@ -194,8 +287,23 @@ class Optimizer:
         return {"param_groups": groups, "state": state}
 
     def load_state_dict(self, state):
-        """Restore options and state saved by state_dict() from an optimizer over parameters of
-        the same shapes, in the same group structure."""
+        """Restores the options and state saved by :meth:`state_dict` of an
+        optimizer over parameters of the same shapes, in the same group structure.
+
+        Args:
+            state: a dict returned by :meth:`state_dict`.
+
+        Examples:
+            >>> w = mge.Parameter([1., 2.])
+            >>> opt = mge.optimizer.SGD([w], lr=0.1, momentum=0.9)
+            >>> w.grad = Tensor([1., 1.])
+            >>> opt.step().clear_grad()
+            >>> w2 = mge.Parameter([1., 2.])
+            >>> opt2 = mge.optimizer.SGD([w2], lr=0.5, momentum=0.9)
+            >>> opt2.load_state_dict(opt.state_dict())
+            >>> opt2.param_groups[0]["lr"], opt2.state_dict()["state"][0]["momentum_buffer"]
+            (0.1, array([1., 1.], dtype=float32))
+        """
         name = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state, dict) or set(state) != {"param_groups", "state"}:
             raise ValueError(f"{name}: expected a dict with keys 'param_groups' and 'state'")

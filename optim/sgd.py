@@ -6,18 +6,31 @@ __all__ = ["SGD"]
 
 
 class SGD(Optimizer):
-    r"""Stochastic gradient descent. Per parameter, with g its gradient:
+    """Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight
+    decay (MegEngine's update). Per parameter p with gradient g:
 
         g = g + weight_decay * p
         v = momentum * v + g                     (when momentum != 0; v starts at 0)
         p = p - lr * v                           (nesterov: p = p - lr * (g + momentum * v))
 
     Args:
-        params: Parameters or parameter-group dicts.
-        lr: learning rate.
-        momentum: momentum factor. Default: 0.0
-        nesterov: Nesterov momentum (needs momentum > 0). Default: False
-        weight_decay: L2 penalty added to the gradient. Default: 0.0
+        params: an iterable of Parameters, or of parameter-group dicts
+            ``{"params": [...], "lr": ...}`` whose options override the defaults below.
+        lr: the learning rate.
+        momentum: the momentum factor. Default: 0.0
+        nesterov: use Nesterov momentum (needs momentum > 0). Default: False
+        weight_decay: the L2 penalty added to the gradient. Default: 0.0
+
+    Examples:
+        >>> w = mge.Parameter([1., 2.])
+        >>> opt = mge.optimizer.SGD([w], lr=0.1, momentum=0.9)
+        >>> gm = mge.autodiff.GradManager().attach([w])
+        >>> for _ in range(2):
+        ...     with gm:
+        ...         gm.backward((w * w).sum())  # gradient 2 * w
+        ...     opt.step().clear_grad()
+        >>> w.numpy()
+        array([0.46, 0.92], dtype=float32)
     """
 
     def __init__(self, params, lr, momentum=0.0, nesterov=False, weight_decay=0.0):

@@ -53,8 +53,17 @@ _worker_info = None
 
 
 def get_worker_info():
-    """In a DataLoader worker process: its WorkerInfo (id, num_workers, seed, dataset); in the
-    main process: None."""
+    """What a dataset or transform can learn about the DataLoader worker it runs in.
+
+    Returns:
+        in a worker process (``DataLoader(num_workers > 0)``), its WorkerInfo with ``id``,
+        ``num_workers``, ``seed`` and ``dataset`` (the worker's copy); in the main process,
+        None.
+
+    Examples:
+        >>> mge.data.get_worker_info() is None
+        True
+    """
     return _worker_info
 
 

@@ -18,10 +18,37 @@ def _describe(value):
 
 
 class Collator:
-    """Merges a list of samples into one batch. Subclass and override `apply` for custom
-    merging (for example padding variable-size images)."""
+    """Merges a list of samples into one batch (MegEngine's default merge).
+
+    numpy arrays of one shape are stacked along a new axis 0, Python and numpy scalars
+    become 1-D arrays, strings stay lists, and tuples, lists, namedtuples and dicts are merged
+    field by field, so a batch of (image, label) tuples becomes a tuple (images, labels).
+    Subclass and override :meth:`apply` for another merge (e.g. padding images of different
+    sizes).
+
+    Examples:
+        >>> samples = [(np.zeros((2, 2), "float32"), 1), (np.ones((2, 2), "float32"), 0)]
+        >>> images, labels = mge.data.Collator().apply(samples)
+        >>> images.shape, labels
+        ((2, 2, 2), array([1, 0]))
+        >>> mge.data.Collator().apply([{"id": 3, "name": "a"}, {"id": 4, "name": "b"}])
+        {'id': array([3, 4]), 'name': ['a', 'b']}
+    """
 
     def apply(self, inputs):
+        """Merges the samples of one batch.
+
+        Args:
+            inputs: the list of (transformed) samples.
+
+        Returns:
+            the batch: a numpy array, a list of strings, or a tuple / list / dict of them.
+
+        Examples:
+            >>> mge.data.Collator().apply([np.array([1, 2]), np.array([3, 4])])
+            array([[1, 2],
+                   [3, 4]])
+        """
         return _collate(list(inputs), "batch")
 
 

@@ -29,8 +29,12 @@ def _is_int(value):
 class DataLoader:
     """Iterates a dataset in batches.
 
+    Per batch, the sampler gives the indices, ``dataset[i]`` the samples,
+    ``transform.apply_batch`` rewrites them and ``collator.apply`` stacks them into arrays.
+    With workers this runs in worker processes; batches still come out in sampler order.
+
     Args:
-        dataset: a map-style Dataset (`dataset[i]`, `len`) or a StreamDataset.
+        dataset: a map-style Dataset (``dataset[i]``, ``len``) or a StreamDataset.
         sampler: yields the batches of indices; batch size and drop_last live here. Default:
             SequentialSampler(dataset, batch_size=1) (StreamSampler(1) for a StreamDataset).
         transform: a Transform applied to the samples of each batch. Default: identity.

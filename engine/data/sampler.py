@@ -22,7 +22,15 @@ __all__ = [
 
 
 class Sampler(ABC):
-    """Base class: an iterable of batches of indices."""
+    """Base class of the samplers: an iterable of batches, each a list of indices.
+
+    Batch size and drop_last live on the sampler (MegEngine's convention): ``len(sampler)``
+    is the number of batches.
+
+    Examples:
+        >>> issubclass(mge.data.RandomSampler, mge.data.Sampler)
+        True
+    """
 
     @abstractmethod
     def __iter__(self):
@@ -62,18 +70,29 @@ def _check_indices(name, indices, dataset_len):
 
 
 class MapSampler(Sampler):
-    """Base of the samplers for map-style datasets. Subclasses implement `sample()`, which returns
-    the indices of one epoch in order; batching, distributed sharding and drop_last are done here.
+    """Base of the samplers for map-style datasets: a subclass implements
+    :meth:`sample`, the indices of one epoch in order; batching, distributed sharding and
+    drop_last are done here.
 
     Args:
-        dataset: the dataset to sample from (only `len(dataset)` is used).
-        batch_size: indices per batch (a positive int).
+        dataset: the dataset to sample from (only ``len(dataset)`` is used).
+        batch_size: indices per batch, a positive int.
         drop_last: drop the last batch when it is smaller than batch_size.
-        num_samples: indices per epoch over all ranks (default: len(dataset)).
-        world_size, rank: distributed sharding (default: from engine.distributed, else 1 and 0).
-        seed: seed of the sampler's RandomState (None: drawn from numpy's global stream, so that
-            np.random.seed makes it reproducible; 0 when world_size > 1, so that every rank
-            shuffles alike).
+        num_samples: indices per epoch over all ranks; None means ``len(dataset)``.
+        world_size: the number of ranks to shard between; None means engine.distributed's
+            (1 when not distributed).
+        rank: this rank, in [0, world_size); None means engine.distributed's (0).
+        seed: the seed of the sampler's numpy RandomState; None draws it from numpy's global
+            stream (so ``np.random.seed`` makes it repeatable), or 0 when world_size > 1 so
+            that every rank shuffles alike.
+
+    Examples:
+        >>> class Reversed(mge.data.MapSampler):
+        ...     def sample(self):
+        ...         return list(range(len(self.dataset)))[::-1]
+        >>> sampler = Reversed(list("abcde"), batch_size=2)
+        >>> list(sampler), len(sampler)
+        ([[4, 3], [2, 1], [0]], 3)
     """
 
     def __init__(self, dataset, batch_size=1, drop_last=False, num_samples=None, world_size=None,
@@ -106,17 +125,51 @@ class MapSampler(Sampler):
         self.rng = np.random.RandomState(seed)
 
     def sample(self):
-        """The indices of one epoch, before sharding and batching."""
+        """The indices of one epoch, before sharding and batching.
+
+        Returns:
+            a sequence of ints.
+
+        Examples:
+            >>> list(mge.data.SequentialSampler(list("abc")).sample())
+            [0, 1, 2]
+        """
         raise NotImplementedError(f"{type(self).__name__} must implement sample()")
 
     def scatter(self, indices):
-        """This rank's share: pad by wrapping around to num_samples * world_size, then stride."""
+        """This rank's share of the epoch's indices: the list is padded by
+        wrapping around to ``num_samples * world_size``, then every world_size-th index from
+        ``rank`` is taken.
+
+        Args:
+            indices: the indices of one epoch.
+
+        Returns:
+            a list of ``num_samples`` indices.
+
+        Examples:
+            >>> sampler = mge.data.SequentialSampler(list("abcde"), world_size=2, rank=1)
+            >>> sampler.scatter(list(range(5)))
+            [1, 3, 0]
+        """
         total = self.num_samples * self.world_size
         while len(indices) < total:
             indices = indices + indices[: total - len(indices)]
         return indices[self.rank:total:self.world_size]
 
     def batch(self):
+        """The batches of one epoch: :meth:`sample`, sharded by :meth:`scatter`
+        when world_size > 1, cut into lists of batch_size (the last one dropped if short and
+        drop_last).
+
+        Returns:
+            an iterator of lists of indices.
+
+        Examples:
+            >>> sampler = mge.data.SequentialSampler(list("abcde"), batch_size=2, drop_last=True)
+            >>> list(sampler.batch())
+            [[0, 1], [2, 3]]
+        """
         indices = list(self.sample())
         if self.world_size > 1:
             indices = self.scatter(indices)
@@ -136,7 +189,26 @@ class MapSampler(Sampler):
 
 
 class SequentialSampler(MapSampler):
-    """Indices in order: range(len(dataset)), or `indices` when given."""
+    """Indices in order: ``range(len(dataset))``, or ``indices`` when given.
+
+    Args:
+        dataset: the dataset to sample from (only ``len(dataset)`` is used).
+        batch_size: indices per batch, a positive int.
+        drop_last: drop the last batch when it is smaller than batch_size.
+        indices: None, or the indices to visit, in order.
+        world_size: the number of ranks to shard between; None means engine.distributed's
+            (1 when not distributed).
+        rank: this rank, in [0, world_size); None means engine.distributed's (0).
+
+    Examples:
+        >>> ds = list(range(5))
+        >>> list(mge.data.SequentialSampler(ds, batch_size=2))
+        [[0, 1], [2, 3], [4]]
+        >>> list(mge.data.SequentialSampler(ds, batch_size=2, drop_last=True, indices=[4, 2, 0]))
+        [[4, 2]]
+        >>> list(mge.data.SequentialSampler(ds, batch_size=2, world_size=2, rank=0))
+        [[0, 2], [4]]
+    """
 
     def __init__(self, dataset, batch_size=1, drop_last=False, indices=None, world_size=None,
                  rank=None):
@@ -151,7 +223,31 @@ class SequentialSampler(MapSampler):
 
 
 class RandomSampler(MapSampler):
-    """A fresh random permutation of range(len(dataset)) (or of `indices`) every epoch."""
+    """A fresh random permutation of ``range(len(dataset))`` (or of ``indices``)
+    every epoch, from the sampler's own numpy RandomState.
+
+    Args:
+        dataset: the dataset to sample from (only ``len(dataset)`` is used).
+        batch_size: indices per batch, a positive int.
+        drop_last: drop the last batch when it is smaller than batch_size.
+        indices: None, or the indices to shuffle.
+        world_size: the number of ranks to shard between; None means engine.distributed's
+            (1 when not distributed).
+        rank: this rank, in [0, world_size); None means engine.distributed's (0).
+        seed: the seed of the RandomState: the same seed gives the same sequence of epochs;
+            None draws it from numpy's global stream (0 when world_size > 1).
+
+    Examples:
+        >>> sampler = mge.data.RandomSampler(list(range(6)), batch_size=4, seed=3)
+        >>> len(sampler)
+        2
+        >>> first, second = sorted(sum(list(sampler), [])), sorted(sum(list(sampler), []))
+        >>> first == second == list(range(6))
+        True
+        >>> list(mge.data.RandomSampler(list(range(6)), 4, seed=3)) == list(
+        ...     mge.data.RandomSampler(list(range(6)), 4, seed=3))
+        True
+    """
 
     def __init__(self, dataset, batch_size=1, drop_last=False, indices=None, world_size=None,
                  rank=None, seed=None):
@@ -168,7 +264,26 @@ class RandomSampler(MapSampler):
 
 
 class ReplacementSampler(MapSampler):
-    """`num_samples` indices drawn with replacement, uniformly or by (unnormalised) `weights`."""
+    """``num_samples`` indices drawn with replacement, uniformly or by
+    (unnormalised) ``weights``.
+
+    Args:
+        dataset: the dataset to sample from (only ``len(dataset)`` is used).
+        batch_size: indices per batch, a positive int.
+        drop_last: drop the last batch when it is smaller than batch_size.
+        num_samples: indices per epoch; None means ``len(dataset)``.
+        weights: None (uniform), or one non-negative weight per sample with a positive sum.
+        world_size: the number of ranks to shard between; None means engine.distributed's
+            (1 when not distributed).
+        rank: this rank, in [0, world_size); None means engine.distributed's (0).
+        seed: the seed of the sampler's RandomState (None: from numpy's global stream).
+
+    Examples:
+        >>> sampler = mge.data.ReplacementSampler(list("abc"), batch_size=4, num_samples=8,
+        ...                                       weights=[0, 0, 1], seed=0)
+        >>> list(sampler)
+        [[2, 2, 2, 2], [2, 2, 2, 2]]
+    """
 
     def __init__(self, dataset, batch_size=1, drop_last=False, num_samples=None, weights=None,
                  world_size=None, rank=None, seed=None):
@@ -193,7 +308,17 @@ class ReplacementSampler(MapSampler):
 
 
 class StreamSampler(Sampler):
-    """The sampler of a StreamDataset: each batch is the next `batch_size` samples of the stream."""
+    """The sampler of a :class:`~.StreamDataset`: each batch is the next
+    ``batch_size`` samples of the stream (it yields ``list(range(batch_size))`` forever).
+
+    Args:
+        batch_size: samples per batch, a positive int.
+
+    Examples:
+        >>> sampler = mge.data.StreamSampler(batch_size=3)
+        >>> next(iter(sampler))
+        [0, 1, 2]
+    """
 
     def __init__(self, batch_size=1):
         if not _is_positive_int(batch_size):
@@ -210,9 +335,21 @@ class StreamSampler(Sampler):
 
 class Infinite(MapSampler):
     """Wraps a sampler and yields its batches forever, starting a new epoch (a new
-    `iter(sampler)`, so a random sampler reshuffles) whenever the wrapped one is exhausted.
+    ``iter(sampler)``, so a random sampler reshuffles) whenever the wrapped one is exhausted.
 
     Attributes of the wrapped sampler (batch_size, drop_last, ...) are readable through it.
+    ``InfiniteSampler`` is another name for it.
+
+    Args:
+        sampler: the sampler to repeat.
+
+    Examples:
+        >>> sampler = mge.data.Infinite(mge.data.SequentialSampler(list("abc"), batch_size=2))
+        >>> it = iter(sampler)
+        >>> [next(it) for _ in range(4)]
+        [[0, 1], [2], [0, 1], [2]]
+        >>> sampler.batch_size
+        2
     """
 
     def __init__(self, sampler):  # noqa: B027 (deliberately no MapSampler.__init__: it wraps)

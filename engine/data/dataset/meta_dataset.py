@@ -14,7 +14,12 @@ __all__ = ["Dataset", "MapDataset", "StreamDataset", "ArrayDataset", "ConcatData
 
 
 class Dataset(ABC):
-    """Base class of every dataset."""
+    """Base class of every dataset (use :class:`MapDataset` or :class:`StreamDataset`).
+
+    Examples:
+        >>> issubclass(mge.data.dataset.ArrayDataset, mge.data.dataset.Dataset)
+        True
+    """
 
     @abstractmethod
     def __init__(self):
@@ -22,7 +27,25 @@ class Dataset(ABC):
 
 
 class MapDataset(Dataset):
-    """A dataset with random access: subclasses define `__getitem__(index)` and `__len__()`."""
+    """A dataset with random access: a subclass defines ``__getitem__(index)`` and
+    ``__len__()``; a sampler chooses the indices.
+
+    Examples:
+        >>> class Squares(mge.data.dataset.MapDataset):
+        ...     def __init__(self, n):
+        ...         super().__init__()
+        ...         self.n = n
+        ...     def __getitem__(self, index):
+        ...         return np.float32(index * index)
+        ...     def __len__(self):
+        ...         return self.n
+        >>> ds = Squares(4)
+        >>> len(ds), float(ds[3])
+        (4, 9.0)
+        >>> loader = mge.data.DataLoader(ds, mge.data.SequentialSampler(ds, batch_size=2))
+        >>> [batch.tolist() for batch in loader]
+        [[0.0, 1.0], [4.0, 9.0]]
+    """
 
     @abstractmethod
     def __getitem__(self, index):
@@ -34,7 +57,25 @@ class MapDataset(Dataset):
 
 
 class StreamDataset(Dataset):
-    """A dataset that can only be iterated: subclasses define `__iter__()` yielding samples."""
+    """A dataset that can only be iterated: a subclass defines ``__iter__()``, which
+    yields samples; the loader reads them in order (with a :class:`~.StreamSampler`).
+
+    Indexing and ``len()`` raise TypeError.
+
+    Examples:
+        >>> class Counter(mge.data.dataset.StreamDataset):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...     def __iter__(self):
+        ...         i = 0
+        ...         while True:
+        ...             yield (np.int32(i),)
+        ...             i += 1
+        >>> loader = mge.data.DataLoader(Counter(), mge.data.StreamSampler(batch_size=3))
+        >>> it = iter(loader)
+        >>> next(it)[0], next(it)[0]
+        (array([0, 1, 2], dtype=int32), array([3, 4, 5], dtype=int32))
+    """
 
     @abstractmethod
     def __iter__(self):
@@ -60,12 +101,22 @@ def _as_indexable(array, position):
 
 
 class ArrayDataset(MapDataset):
-    """A dataset over arrays that share their first dimension.
-
-    `ArrayDataset(x, y)[i] == (x[i], y[i])`: each item is a tuple with one entry per array.
+    """A dataset over arrays that share their first dimension: item i is the tuple
+    of the i-th entries, ``ArrayDataset(x, y)[i] == (x[i], y[i])``.
 
     Args:
-        *arrays: numpy arrays (or engine Tensors, lists) with the same length along axis 0.
+        *arrays: numpy arrays (or engine Tensors, which become numpy arrays, or lists) with
+            the same length along axis 0.
+
+    Examples:
+        >>> x = np.arange(6, dtype=np.float32).reshape(3, 2)
+        >>> y = np.array([0, 1, 0], dtype=np.int32)
+        >>> ds = mge.data.dataset.ArrayDataset(x, y)
+        >>> len(ds)
+        3
+        >>> image, label = ds[1]
+        >>> image, int(label)
+        (array([2., 3.], dtype=float32), 1)
     """
 
     def __init__(self, *arrays):

@@ -155,7 +155,28 @@ def _resample_axis(image, axis, taps, dtype):
 
 
 def resize(image, size, interpolation=INTER_LINEAR):
-    """Resize an (H, W) or (H, W, C) image to size = (height, width); the dtype is kept."""
+    """Resizes an (H, W) or (H, W, C) image, as cv2.resize does.
+
+    Args:
+        image: a numpy image.
+        size: (height, width) of the result.
+        interpolation: INTER_LINEAR (the default), INTER_NEAREST, INTER_CUBIC, INTER_AREA, or
+            "bilinear", "nearest", "bicubic", "area".
+
+    Returns:
+        the resized image, of ``image``'s dtype (integers rounded and saturated).
+
+    Examples:
+        >>> VF = mge.data.transform.functional
+        >>> image = np.array([[0, 100], [200, 255]], dtype=np.uint8)
+        >>> VF.resize(image, (4, 4), VF.INTER_NEAREST)
+        array([[  0,   0, 100, 100],
+               [  0,   0, 100, 100],
+               [200, 200, 255, 255],
+               [200, 200, 255, 255]], dtype=uint8)
+        >>> VF.resize(image, (1, 1), VF.INTER_AREA)
+        array([[139]], dtype=uint8)
+    """
     image = np.asarray(image)
     if image.ndim not in (2, 3):
         raise ValueError(f"resize: expected an (H, W) or (H, W, C) image, got shape {image.shape}")
@@ -192,7 +213,24 @@ def resize(image, size, interpolation=INTER_LINEAR):
 
 
 def flip(image, horizontal=True):
-    """Mirror an HWC image left-right (horizontal) or top-bottom; returns a contiguous copy."""
+    """Mirrors an HWC image left-right (horizontal) or top-bottom.
+
+    Args:
+        image: a numpy image.
+        horizontal: True for left-right, False for top-bottom (MegEngine's cv2 flipCode 1
+            and 0 mean the same).
+
+    Returns:
+        a contiguous copy.
+
+    Examples:
+        >>> VF = mge.data.transform.functional
+        >>> VF.flip(np.array([[[1], [2], [3]]]), True)[..., 0]
+        array([[3, 2, 1]])
+        >>> VF.flip(np.array([[[1]], [[2]]]), False)[..., 0]
+        array([[2],
+               [1]])
+    """
     image = np.asarray(image)
     if image.ndim < 2:
         raise ValueError(f"flip: expected an (H, W[, C]) image, got shape {image.shape}")
@@ -200,9 +238,22 @@ def flip(image, horizontal=True):
 
 
 def pad(image, size, value=0):
-    """Pad an (H, W[, C]) image by size = (top, bottom, left, right) with a constant `value`
-    (a scalar or one value per channel). A float value turns the image into float32, as in
-    MegEngine."""
+    """Pads an (H, W[, C]) image with a constant.
+
+    Args:
+        image: a numpy image.
+        size: (top, bottom, left, right).
+        value: the fill value; a float value makes the result float32, as MegEngine.
+
+    Returns:
+        the padded image.
+
+    Examples:
+        >>> VF = mge.data.transform.functional
+        >>> VF.pad(np.ones((1, 2, 1), dtype=np.uint8), (1, 0, 0, 1), 0)[..., 0]
+        array([[0, 0, 0],
+               [1, 1, 0]], dtype=uint8)
+    """
     image = np.asarray(image)
     if image.ndim not in (2, 3):
         raise ValueError(f"pad: expected an (H, W) or (H, W, C) image, got shape {image.shape}")

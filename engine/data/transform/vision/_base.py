@@ -24,12 +24,28 @@ _PASS_THROUGH_SUFFIXES = ("category", "info", "label")
 
 
 class VisionTransform(Transform):
-    """Base class of vision transforms: subclasses implement `_apply_image` and, for the field
-    kinds they support, `_apply_coords` / `_apply_mask` (boxes and keypoints go through
-    `_apply_coords`).
+    """Base class of the vision transforms, which rewrite (image, boxes, mask, ...)
+    samples field by field.
+
+    :meth:`apply` calls ``_apply_<name>`` on each field named by ``order``: images are HWC
+    numpy arrays, "coords" are (N, 2) xy points, "boxes" (N, 4) xyxy, "mask" (H, W[, 1]) and
+    "keypoints" (N, K, 3). Fields named "*category", "*info" or "*label" pass through, as do
+    fields beyond the end of ``order``. A subclass implements ``_apply_image`` and, for the
+    field kinds it supports, ``_apply_coords`` and ``_apply_mask`` (boxes and keypoints go
+    through ``_apply_coords``). Inputs are never modified in place.
 
     Args:
-        order: the names of the fields of a sample, in order (default ("image",)).
+        order: the names of the fields of a sample, e.g. ("image", "boxes",
+            "image_category"); None means ("image",), a sample that is the image itself.
+
+    Examples:
+        >>> class Invert(mge.data.transform.VisionTransform):
+        ...     def _apply_image(self, image):
+        ...         return 255 - image
+        >>> image = np.zeros((1, 2, 1), dtype=np.uint8)
+        >>> out, label = Invert(order=("image", "image_category")).apply((image, 3))
+        >>> out[..., 0], label
+        (array([[255, 255]], dtype=uint8), 3)
     """
 
     def __init__(self, order=None):
@@ -53,6 +69,22 @@ class VisionTransform(Transform):
         return tuple(order)
 
     def apply(self, input):
+        """Transforms one sample, field by field as ``order`` names them.
+
+        Args:
+            input: a tuple with one entry per name in ``order`` (extra entries pass through), or
+                the image itself when order is ("image",).
+
+        Returns:
+            the transformed sample, of the same structure.
+
+        Examples:
+            >>> t = mge.data.transform.Pad(1, order=("image", "boxes", "image_category"))
+            >>> image, boxes, label = t.apply((np.ones((2, 2, 1), "uint8"),
+            ...                                np.array([[0., 0., 2., 2.]]), 7))
+            >>> image.shape, boxes, label
+            ((4, 4, 1), array([[1., 1., 3., 3.]]), 7)
+        """
         sample = input if isinstance(input, tuple) else (input,)
         appliers = self._appliers()
         output = [value if fn is None else fn(self, value) for fn, value in zip(appliers, sample)]
@@ -114,13 +146,21 @@ class Compose(VisionTransform):
     """Applies transforms one after another.
 
     Args:
-        transforms: the VisionTransforms to apply, in order.
-        batch_compose: apply each transform to the whole batch (`apply_batch`) before the next
-            one, instead of running the whole chain sample by sample.
+        transforms: the transforms to apply, in order.
+        batch_compose: apply each transform to the whole batch (``apply_batch``) before the
+            next one, instead of running the whole chain sample by sample.
         shuffle_indices: groups of 1-based positions whose transforms are applied in a random
             order per sample, e.g. [(1, 2)] swaps the first two at random.
         order: field names; when given it is pushed down to every inner transform, as in
             MegEngine. When None, inner transforms keep their own order.
+
+    Examples:
+        >>> T = mge.data.transform
+        >>> t = T.Compose([T.Resize((4, 4)), T.Normalize(mean=128., std=64.), T.ToMode("CHW")],
+        ...               order=("image", "image_category"))
+        >>> image, label = t.apply((np.full((8, 6, 3), 192, dtype=np.uint8), 1))
+        >>> image.shape, image.dtype, float(image.mean()), label
+        ((3, 4, 4), dtype('float32'), 1.0, 1)
     """
 
     def __init__(self, transforms=(), batch_compose=False, shuffle_indices=None, *, order=None):
@@ -174,7 +214,19 @@ class Compose(VisionTransform):
 
 
 class ToMode(VisionTransform):
-    """HWC -> CHW (mode="CHW"), for images and masks; an (H, W) image becomes (1, H, W)."""
+    """Moves the channel axis of images and masks first: HWC -> CHW; an (H, W) image
+    becomes (1, H, W).
+
+    Args:
+        mode: must be "CHW".
+        order: the names of the fields of a sample, e.g. ("image", "boxes",
+            "image_category"); None means ("image",), a sample that is the image itself.
+
+    Examples:
+        >>> image = np.zeros((4, 5, 3), dtype=np.uint8)
+        >>> mge.data.transform.ToMode("CHW").apply(image).shape
+        (3, 4, 5)
+    """
 
     def __init__(self, mode="CHW", *, order=None):
         super().__init__(order)
@@ -197,8 +249,21 @@ class ToMode(VisionTransform):
 
 
 class Normalize(VisionTransform):
-    """image -> (image - mean) / std, per channel when mean/std are sequences (length C).
-    The result is float32 for integer and float32 images."""
+    """Normalizes an image: ``(image - mean) / std``, per channel when mean and std
+    are sequences (one entry per channel C). The result is float32 for integer and float32
+    images; coordinates and masks pass unchanged.
+
+    Args:
+        mean: a scalar or one value per channel.
+        std: a scalar or one non-zero value per channel.
+        order: the names of the fields of a sample, e.g. ("image", "boxes",
+            "image_category"); None means ("image",), a sample that is the image itself.
+
+    Examples:
+        >>> image = np.array([[[10, 20, 30]]], dtype=np.uint8)
+        >>> mge.data.transform.Normalize(mean=[10, 10, 10], std=[1, 2, 4]).apply(image)
+        array([[[0., 5., 5.]]], dtype=float32)
+    """
 
     def __init__(self, mean=0.0, std=1.0, *, order=None):
         super().__init__(order)
@@ -227,13 +292,31 @@ class Normalize(VisionTransform):
 
 
 class Resize(VisionTransform):
-    """Resize to output_size = (height, width), or, for an int, so that the shorter side equals
-    it (keeping the aspect ratio). Coordinates are scaled; masks use nearest neighbour.
+    """Resizes images (and scales coordinates; masks use nearest neighbour).
+
+    The image arithmetic follows cv2.resize; integer images stay of their dtype (rounded
+    and saturated).
 
     Args:
-        output_size: (height, width) or int.
-        interpolation: INTER_LINEAR (default), INTER_NEAREST, INTER_CUBIC or INTER_AREA (the
-            cv2 constants, also exported here), or "bilinear" / "nearest" / "bicubic" / "area".
+        output_size: (height, width), or an int: the shorter side becomes that long and the
+            aspect ratio is kept.
+        interpolation: INTER_LINEAR (the default), INTER_NEAREST, INTER_CUBIC or INTER_AREA
+            (the cv2 constants, also exported here), or "bilinear", "nearest", "bicubic" or
+            "area".
+        order: the names of the fields of a sample, e.g. ("image", "boxes",
+            "image_category"); None means ("image",), a sample that is the image itself.
+
+    Examples:
+        >>> T = mge.data.transform
+        >>> image = np.zeros((4, 8, 3), dtype=np.uint8)
+        >>> T.Resize((2, 2)).apply(image).shape
+        (2, 2, 3)
+        >>> T.Resize(2).apply(image).shape
+        (2, 4, 3)
+        >>> image, boxes = T.Resize((2, 4), order=("image", "boxes")).apply(
+        ...     (image, np.array([[0., 0., 8., 4.]])))
+        >>> boxes
+        array([[0., 0., 4., 2.]])
     """
 
     def __init__(self, output_size, interpolation=VF.INTER_LINEAR, *, order=None):
@@ -314,18 +397,63 @@ class _RandomFlip(VisionTransform):
 
 
 class RandomHorizontalFlip(_RandomFlip):
-    """Mirror left-right with probability `prob` (x -> W - x for coordinates)."""
+    """Mirrors left-right with probability ``prob`` (x -> W - x for
+    coordinates). The image and its boxes and mask flip together; the draw comes from numpy's
+    global stream (seeded per DataLoader worker).
+
+    Args:
+        prob: the probability of flipping, in [0, 1].
+        order: the names of the fields of a sample, e.g. ("image", "boxes",
+            "image_category"); None means ("image",), a sample that is the image itself.
+
+    Examples:
+        >>> image = np.array([[[1], [2], [3]]], dtype=np.uint8)
+        >>> mge.data.transform.RandomHorizontalFlip(prob=1.0).apply(image)[..., 0]
+        array([[3, 2, 1]], dtype=uint8)
+        >>> mge.data.transform.RandomHorizontalFlip(prob=0.0).apply(image)[..., 0]
+        array([[1, 2, 3]], dtype=uint8)
+    """
 
 
 class RandomVerticalFlip(_RandomFlip):
-    """Mirror top-bottom with probability `prob` (y -> H - y for coordinates)."""
+    """Mirrors top-bottom with probability ``prob`` (y -> H - y for
+    coordinates). The image and its boxes and mask flip together; the draw comes from numpy's
+    global stream (seeded per DataLoader worker).
+
+    Args:
+        prob: the probability of flipping, in [0, 1].
+        order: the names of the fields of a sample, e.g. ("image", "boxes",
+            "image_category"); None means ("image",), a sample that is the image itself.
+
+    Examples:
+        >>> image = np.array([[[1]], [[2]], [[3]]], dtype=np.uint8)
+        >>> mge.data.transform.RandomVerticalFlip(prob=1.0).apply(image)[:, 0, 0]
+        array([3, 2, 1], dtype=uint8)
+    """
 
     _horizontal = False
 
 
 class Pad(VisionTransform):
-    """Pad with a constant. size: int (all sides), (bottom, right) or (top, bottom, left, right).
-    value pads the image (a float value makes it float32), mask_value pads masks."""
+    """Pads images and masks with a constant (and shifts coordinates).
+
+    Args:
+        size: an int (all sides), (bottom, right) or (top, bottom, left, right).
+        value: the image's fill value; a float value makes the image float32.
+        mask_value: the masks' fill value.
+        order: the names of the fields of a sample, e.g. ("image", "boxes",
+            "image_category"); None means ("image",), a sample that is the image itself.
+
+    Examples:
+        >>> image = np.ones((2, 2, 1), dtype=np.uint8)
+        >>> mge.data.transform.Pad(1).apply(image)[..., 0]
+        array([[0, 0, 0, 0],
+               [0, 1, 1, 0],
+               [0, 1, 1, 0],
+               [0, 0, 0, 0]], dtype=uint8)
+        >>> mge.data.transform.Pad((1, 2)).apply(image).shape
+        (3, 4, 1)
+    """
 
     def __init__(self, size=0, value=0, mask_value=0, *, order=None):
         super().__init__(order)
@@ -356,7 +484,19 @@ class Pad(VisionTransform):
 
 
 class CenterCrop(VisionTransform):
-    """Crop the central output_size = (height, width) (or int for a square) region."""
+    """Crops the central region of images and masks (and shifts coordinates).
+
+    Args:
+        output_size: (height, width), or an int for a square; at most the image size.
+        order: the names of the fields of a sample, e.g. ("image", "boxes",
+            "image_category"); None means ("image",), a sample that is the image itself.
+
+    Examples:
+        >>> image = np.arange(16, dtype=np.uint8).reshape(4, 4, 1)
+        >>> mge.data.transform.CenterCrop(2).apply(image)[..., 0]
+        array([[ 5,  6],
+               [ 9, 10]], dtype=uint8)
+    """
 
     def __init__(self, output_size, *, order=None):
         super().__init__(order)
