@@ -190,13 +190,15 @@ def logsoftmax(inp, axis=None):
     return SM.LogSoftmax.apply(inp, axis=one_axis(axis, inp.ndim, "logsoftmax"))
 
 
-def linear(inp, weight, bias=None):
+def linear(inp, weight, bias=None, compute_mode="default"):
     """Applies an affine map to the last axis: ``inp @ weight.T + bias``.
 
     Args:
         inp: floating-point input of shape (..., in_features).
         weight: the weight, of shape (out_features, in_features).
         bias: None, or a bias of shape (out_features,) or (1, out_features).
+        compute_mode: MegEngine's accumulation-precision knob, passed on to :func:`matmul`
+            ("default" or "float32").
 
     Returns:
         a tensor of shape (..., out_features).
@@ -215,7 +217,7 @@ def linear(inp, weight, bias=None):
     if weight.ndim != 2 or inp.shape[-1:] != weight.shape[1:]:
         raise ValueError(f"linear: input of shape {inp.shape} needs a weight of shape "
                          f"(out, {inp.shape[-1] if inp.ndim else '?'}), got {weight.shape}")
-    out = matmul(inp, weight, transpose_b=True)
+    out = matmul(inp, weight, transpose_b=True, compute_mode=compute_mode)
     if bias is not None:
         if bias.shape not in ((weight.shape[0],), (1, weight.shape[0])):
             raise ValueError(f"linear: bias of shape {bias.shape} does not match "

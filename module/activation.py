@@ -48,8 +48,8 @@ class LeakyReLU(Module):
         super().__init__(**kwargs)
         self.negative_slope = negative_slope
 
-    def forward(self, x):
-        return F.leaky_relu(x, self.negative_slope)
+    def forward(self, inputs):
+        return F.leaky_relu(inputs, self.negative_slope)
 
     def _module_info_string(self):
         return f"negative_slope={self.negative_slope}"
@@ -70,8 +70,8 @@ class GELU(Module):
         array([-0.15865526,  0.        ,  0.8413447 ], dtype=float32)
     """
 
-    def forward(self, x):
-        return F.gelu(x)
+    def forward(self, inputs):
+        return F.gelu(inputs)
 
 
 class SiLU(Module):
@@ -88,8 +88,8 @@ class SiLU(Module):
         array([-0.2689414,  0.       ,  0.7310586], dtype=float32)
     """
 
-    def forward(self, x):
-        return F.silu(x)
+    def forward(self, inputs):
+        return F.silu(inputs)
 
 
 class Sigmoid(Module):
@@ -106,8 +106,8 @@ class Sigmoid(Module):
         >>> M.Sigmoid()(Tensor([-2., 0., 2.])).numpy()
         array([0.11920292, 0.5       , 0.880797  ], dtype=float32)
     """
-    def forward(self, x):
-        return F.sigmoid(x)
+    def forward(self, inputs):
+        return F.sigmoid(inputs)
 
 
 class Softmax(Module):
@@ -135,8 +135,8 @@ class Softmax(Module):
         super().__init__(**kwargs)
         self.axis = axis
 
-    def forward(self, x):
-        return F.softmax(x, self.axis)
+    def forward(self, inputs):
+        return F.softmax(inputs, self.axis)
 
     def _module_info_string(self):
         return f"axis={self.axis}"
