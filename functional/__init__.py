@@ -5,3 +5,4 @@ from .elemwise import *  # noqa: F401,F403
 from .math import *  # noqa: F401,F403
 from .nn import *  # noqa: F401,F403
 from .tensor import *  # noqa: F401,F403
+from . import debug_param  # noqa: F401
