@@ -94,12 +94,19 @@ def _init_hub(repo_info, git_host=DEFAULT_GIT_HOST, use_cache=True, commit=None,
     else:
         repo_dir = _get_repo(git_host, repo_info, use_cache=use_cache, commit=commit,
                              protocol=protocol)
-    # hubconf.py imports its sibling modules by their plain names
+    # hubconf.py imports its sibling modules by their plain names; they leave sys.modules
+    # afterwards, so that another repository (or revision) with a module of the same name
+    # gets its own (the loaded hubconf keeps references to what it imported)
+    before = set(sys.modules)
     sys.path.insert(0, repo_dir)
     try:
         return load_module(HUBCONF[:-3], os.path.join(repo_dir, HUBCONF))
     finally:
         sys.path.remove(repo_dir)
+        for name in set(sys.modules) - before:
+            path = getattr(sys.modules[name], "__file__", None) or ""
+            if os.path.abspath(path).startswith(repo_dir + os.sep):
+                del sys.modules[name]
 
 
 @functools.wraps(_init_hub)
