@@ -159,7 +159,8 @@ def test_git_fetch_branch_commit_and_cache(mirror, home, protocol):
     assert not any(os.path.exists(home / "hub" / n / ".git") for n in cached)
     # use_cache=True serves the fetched copy even when the remote moved on; False re-fetches
     remote = host[len("file://"):] + "/owner/models"
-    (open(remote + "/helper.py", "w")).write("def width():\n    return 9\n")
+    with open(remote + "/helper.py", "w") as f:
+        f.write("def width():\n    return 9\n")
     git("commit", "-qam", "v3", cwd=remote)
     assert hub.load("owner/models", "tiny", **kw).in_features == 5
     assert hub.load("owner/models", "tiny", use_cache=False, **kw).in_features == 9
