@@ -24,3 +24,32 @@ def test_shapes_cnn_example_learns():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     acc = float(proc.stdout.strip().splitlines()[-1].split("accuracy ")[1].split(" in ")[0])
     assert acc >= 0.8
+
+
+def _run_quick(name, *extra):
+    script = os.path.join(ROOT, "examples", name)
+    proc = subprocess.run([sys.executable, script, "--quick", *extra], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout.strip().splitlines()
+
+
+def test_hub_local_example_pretrained_copy_matches(tmp_path):
+    lines = _run_quick("hub_local.py", "--dir", str(tmp_path / "repo"))
+    assert lines[0] == "entrypoints: ['TinyNet', 'tinynet']"
+    assert lines[-1] == "pretrained copy matches the trained model: True"
+    assert (tmp_path / "repo" / "tinynet.pkl").is_file()
+
+
+def test_module_stats_example_totals():
+    last = _run_quick("module_stats_demo.py")[-1]
+    assert last.startswith("params 5434 (21736 bytes), flops ")
+
+
+def test_profiler_example_writes_a_trace(tmp_path):
+    import json
+
+    last = _run_quick("profiler_demo.py", "--dir", str(tmp_path))[-1]
+    path = last.split("trace ")[1].split(":")[0]
+    events = json.load(open(path))["traceEvents"]
+    assert sum(e.get("cat") == "op" for e in events) == int(last.split(": ")[1].split()[0])
