@@ -197,3 +197,20 @@ def test_hook_handler_is_the_modules():
     assert list(store.values()) == [print]
     hh.remove()
     assert not store
+
+
+def test_module_stats_records_params_read_without_calling_their_layer():
+    class UsesWeightDirectly(M.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = M.Conv2d(3, 4, 3)
+            self.bn = M.BatchNorm2d(4)
+
+        def forward(self, x):  # conv's parameters are read, conv itself is never called
+            return self.bn(F.conv2d(x, self.conv.weight, self.conv.bias))
+
+    _, details = module_stats(UsesWeightDirectly(), input_shapes=[(1, 3, 8, 8)],
+                              logging_to_stdout=False)
+    names = [d["name"] for d in details.params[:-1]]
+    assert names[:2] == ["conv-w", "conv-b"] and "bn-w" in names
+    assert "__getattribute__" not in M.Module.__dict__  # the recording patch is gone

@@ -185,6 +185,32 @@ def _eval_mode(model):
             m.training = mode
 
 
+@contextlib.contextmanager
+def _record_param_reads(names, record):
+    """Record a sub-module's weight/bias when forward code reads it (`self.conv.weight` used
+    without calling `self.conv`), for the block only: Module.__getattribute__ is patched and
+    then restored, so normal runs pay nothing."""
+    if record is None:
+        yield
+        return
+    plain = M.Module.__dict__.get("__getattribute__")
+
+    def getattribute(module, item):
+        value = object.__getattribute__(module, item)
+        if item in ("weight", "bias") and value is not None and id(module) in names:
+            record(value, names[id(module)] + ("-w" if item == "weight" else "-b"))
+        return value
+
+    M.Module.__getattribute__ = getattribute
+    try:
+        yield
+    finally:
+        if plain is None:
+            del M.Module.__getattribute__
+        else:
+            M.Module.__getattribute__ = plain
+
+
 def _to_tensors(x):
     if isinstance(x, Tensor):
         return x
@@ -275,8 +301,9 @@ def module_stats(model, inputs=None, input_shapes=None, cal_params=True, cal_flo
 
     handles = [m.register_forward_hook(functools.partial(hook, name=name))
                for name, m in model.named_modules()]
+    names = {id(m): name for name, m in model.named_modules()}
     try:
-        with _eval_mode(model):
+        with _eval_mode(model), _record_param_reads(names, record_param if cal_params else None):
             model(*inputs)
     finally:
         for h in handles:
