@@ -38,6 +38,9 @@ class DeviceType(enum.Enum):
     ATLAS = 5
     MULTITHREAD = 6
 
+    def __repr__(self):  # as MegEngine's enum prints in signatures: DeviceType.CUDA
+        return f"DeviceType.{self.name}"
+
 
 # ---- GPU pool peak: followed through a wrapper of CuPy's pool allocator ----------------------
 
