@@ -10,7 +10,7 @@ from ._dtr import dtr
 from . import config, logger, version
 from .logger import enable_debug_log, get_logger, set_log_file, set_log_level
 from .version import __version__
-from ._device_mem import _full_sync, check_misc
+from ._device_mem import _full_sync, check_misc  # noqa: F401  (_full_sync: private, as in MegEngine)
 from .device import (
     coalesce_free_memory, get_cuda_compute_capability, get_cuda_device_property,
     get_cuda_driver_version, get_cuda_version, get_cudnn_version, get_max_reserved_memory,

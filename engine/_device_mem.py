@@ -402,7 +402,8 @@ def set_prealloc_config(alignment=1, min_req=32 * 1024 * 1024, max_overhead=0,
     assert alignment > 0, f"set_prealloc_config: alignment must be > 0, got {alignment}"
     assert min_req > 0, f"set_prealloc_config: min_req must be > 0, got {min_req}"
     assert max_overhead >= 0, f"set_prealloc_config: max_overhead must be >= 0, got {max_overhead}"
-    assert growth_factor >= 1, f"set_prealloc_config: growth_factor must be >= 1, got {growth_factor}"
+    assert growth_factor >= 1, (
+        f"set_prealloc_config: growth_factor must be >= 1, got {growth_factor}")
     _prealloc_config.update(alignment=alignment, min_req=min_req, max_overhead=max_overhead,
                             growth_factor=growth_factor, device_type=device_type)
 

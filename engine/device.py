@@ -189,7 +189,7 @@ def of_array(array):
 
 
 # MegEngine's memory statistics and device queries (split out to keep this file small).
-from ._device_mem import (  # noqa: E402
+from ._device_mem import (  # noqa: E402, F401, I001
     DeviceType, coalesce_free_memory, get_allocated_memory, get_cuda_compute_capability,
     get_cuda_device_property, get_cuda_driver_version, get_cuda_version, get_cudnn_version,
     get_max_allocated_memory, get_max_reserved_memory, get_mem_status_bytes, get_reserved_memory,

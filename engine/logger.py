@@ -98,7 +98,8 @@ class MegEngineLogFormatter(logging.Formatter):
         self._style._fmt = fmt
 
     def format(self, record):
-        tags = {logging.DEBUG: (self._color_dbg, "DBG "), logging.WARNING: (self._color_warn, "WRN "),
+        tags = {logging.DEBUG: (self._color_dbg, "DBG "),
+                logging.WARNING: (self._color_warn, "WRN "),
                 logging.ERROR: (self._color_err, "ERR ")}
         color, tag = tags.get(record.levelno, (self._color_normal, ""))
         if self.log_fout:

@@ -1,5 +1,5 @@
-"""engine.logger, engine.config, engine.version, F.debug_param and the engine.core paths: MegEngine's
-names, defaults, validation and semantics (knobs with no effect keep their values)."""
+"""engine.logger, engine.config, engine.version, F.debug_param and the engine.core paths:
+MegEngine's names, defaults, validation and semantics (knobs with no effect keep their values)."""
 import io
 import logging
 import os

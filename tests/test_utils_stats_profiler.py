@@ -104,7 +104,7 @@ def test_profiler_restores_op_apply_even_on_error(tmp_path):
     with pytest.raises(ZeroDivisionError):
         with Profiler(str(tmp_path)):
             assert core.Op.__dict__["apply"] is not plain
-            1 / 0
+            _ = 1 / 0
     assert core.Op.__dict__["apply"] is plain
     assert M.Module.__dict__["__call__"] is M.Module.__dict__["__call__"]
 

@@ -17,8 +17,16 @@ from urllib.parse import urlparse
 
 from ..logger import get_logger
 from ..serialization import load as _load_serialized
-from .const import (DEFAULT_CACHE_DIR, DEFAULT_GIT_HOST, DEFAULT_PROTOCOL, ENV_MGE_HOME,
-                    ENV_XDG_CACHE_HOME, HTTP_READ_TIMEOUT, HUBCONF, HUBDEPENDENCY)
+from .const import (
+    DEFAULT_CACHE_DIR,
+    DEFAULT_GIT_HOST,
+    DEFAULT_PROTOCOL,
+    ENV_MGE_HOME,
+    ENV_XDG_CACHE_HOME,
+    HTTP_READ_TIMEOUT,
+    HUBCONF,
+    HUBDEPENDENCY,
+)
 from .exceptions import InvalidProtocol
 from .fetcher import GitHTTPSFetcher, GitSSHFetcher
 from .tools import cd, check_module_exists, load_module
