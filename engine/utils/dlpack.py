@@ -125,7 +125,10 @@ def from_dlpack(ext_tensor, stream=None):
         device = _dev.get("cpu0")
     elif kind in (_KDL_CUDA, _KDL_CUDA_MANAGED):
         cp = _cupy(type(ext_tensor).__name__)
-        array = cp.from_dlpack(obj) if obj is ext_tensor else cp.from_dlpack(ext_tensor)
+        if obj is ext_tensor or not hasattr(cp, "fromDlpack"):
+            array = cp.from_dlpack(obj)
+        else:  # a bare capsule: CuPy's legacy entry reads the device from the capsule itself
+            array = cp.fromDlpack(ext_tensor)
         device = _dev.get(f"gpu{int(index)}")
     else:
         raise RuntimeError(f"from_dlpack: DLPack device type {kind} is not supported by engine "
