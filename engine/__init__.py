@@ -7,21 +7,35 @@ from .allocator import get_allocated_memory, get_max_allocated_memory, reset_max
 from .device import get_default_device, get_device_count, is_cuda_available, set_default_device
 from .serialization import load, save
 from ._dtr import dtr
+from . import config, logger, version
+from .logger import enable_debug_log, get_logger, set_log_file, set_log_level
+from .version import __version__
+from ._device_mem import _full_sync, check_misc  # noqa: F401  (_full_sync: private, as in MegEngine)
+from .device import (
+    coalesce_free_memory, get_cuda_compute_capability, get_cuda_device_property,
+    get_cuda_driver_version, get_cuda_version, get_cudnn_version, get_max_reserved_memory,
+    get_mem_status_bytes, get_reserved_memory, get_tensorrt_version, is_atlas_available,
+    is_cambricon_available, is_rocm_available, set_prealloc_config,
+)
 import engine.functional as functional
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Parameter", "Tensor", "tensor", "autodiff", "dtype", "random", "functional",
     "get_allocated_memory", "get_max_allocated_memory", "reset_max_memory_stats",
     "get_default_device", "get_device_count", "is_cuda_available", "set_default_device",
     "load", "save", "dtr",
+    "config", "logger", "version", "enable_debug_log", "get_logger", "set_log_file",
+    "set_log_level", "__version__", "check_misc", "coalesce_free_memory",
+    "get_cuda_compute_capability", "get_cuda_device_property", "get_cuda_driver_version",
+    "get_cuda_version", "get_cudnn_version", "get_max_reserved_memory", "get_mem_status_bytes",
+    "get_reserved_memory", "get_tensorrt_version", "is_atlas_available", "is_cambricon_available",
+    "is_rocm_available", "set_prealloc_config",
 ]
 
 
 def __getattr__(name):
     # engine.module / engine.optimizer / engine.data load on first use
-    if name in ("module", "optimizer", "data"):
+    if name in ("module", "optimizer", "data", "hub", "utils", "core"):
         import importlib
 
         return importlib.import_module(f"engine.{name}")

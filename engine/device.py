@@ -4,6 +4,7 @@ A Device is interned (one object per name), so comparing devices in the hot path
 CPU arrays are numpy arrays; GPU arrays are CuPy arrays. CuPy is optional: it is imported the
 first time a GPU device is asked for, and importing engine never needs it.
 """
+import os
 import re
 
 import numpy as np
@@ -13,6 +14,7 @@ _devices = {}
 _default = None
 _cupy = None
 _cupy_checked = False
+_devices_gpu_seen = []  # non-empty once a GPU Device was made (the pool tracker is installed)
 
 
 def _load_cupy():
@@ -30,15 +32,38 @@ def _load_cupy():
 
 
 def is_cuda_available():
+    r"""Returns whether cuda device is available on this system (CuPy imports and sees a GPU).
+
+    Examples:
+        >>> import engine as mge
+        >>> mge.is_cuda_available() in (True, False)
+        True
+    """
     return _load_cupy() is not None
 
 
 def get_device_count(device_type="gpu"):
+    r"""Gets number of devices installed on this system.
+
+    Args:
+        device_type: device type, one of 'gpu' or 'cpu' ('xpu': GPUs; 'rocm', 'cambricon' and
+            'atlas' have no backend in engine and count 0).
+
+    Returns:
+        the number of GPUs, or of CPU cores for 'cpu' (as MegEngine counts them).
+
+    Examples:
+        >>> import engine as mge
+        >>> mge.get_device_count("cpu") >= 1
+        True
+    """
     if device_type in ("gpu", "cuda", "xpu"):
         cp = _load_cupy()
         return 0 if cp is None else cp.cuda.runtime.getDeviceCount()
     if device_type == "cpu":
-        return 1
+        return os.cpu_count() or 1
+    if device_type in ("rocm", "cambricon", "atlas"):
+        return 0
     raise ValueError(f"get_device_count: unknown device type {device_type!r}; "
                      "expected 'gpu' or 'cpu'")
 
@@ -106,6 +131,11 @@ def get(spec=None):
         if index >= cp.cuda.runtime.getDeviceCount():
             raise ValueError(f"device {spec!r}: only {cp.cuda.runtime.getDeviceCount()} GPU(s)")
         xp = cp
+        if not _devices_gpu_seen:
+            _devices_gpu_seen.append(True)
+            from ._device_mem import _install_pool_tracker
+
+            _install_pool_tracker(cp)
     key = f"{kind}{index}"
     d = _devices.get(key)
     if d is None:
@@ -122,11 +152,32 @@ def get_default_device_obj():
 
 
 def set_default_device(device="xpux"):
+    r"""Sets default computing node.
+
+    Args:
+        device: default device type: 'cpu0', 'gpu0', ...; 'xpux' (the default) is a GPU when
+            one is available, else the CPU.
+
+    Examples:
+        >>> import engine as mge
+        >>> old = mge.get_default_device()
+        >>> mge.set_default_device("cpu0")
+        >>> mge.get_default_device()
+        'cpu0'
+        >>> mge.set_default_device(old)
+    """
     global _default
     _default = get(device)
 
 
 def get_default_device():
+    r"""Gets default computing node: the value set by :func:`set_default_device`.
+
+    Examples:
+        >>> import engine as mge
+        >>> mge.get_default_device() in ("cpu0", "gpu0")
+        True
+    """
     return get_default_device_obj().name
 
 
@@ -135,3 +186,23 @@ def of_array(array):
     if isinstance(array, np.ndarray):
         return get("cpu0")
     return get(f"gpu{array.device.id}")
+
+
+# MegEngine's memory statistics and device queries (split out to keep this file small).
+from ._device_mem import (  # noqa: E402, F401, I001
+    DeviceType, coalesce_free_memory, get_allocated_memory, get_cuda_compute_capability,
+    get_cuda_device_property, get_cuda_driver_version, get_cuda_version, get_cudnn_version,
+    get_max_allocated_memory, get_max_reserved_memory, get_mem_status_bytes, get_reserved_memory,
+    get_tensorrt_version, is_atlas_available, is_cambricon_available, is_rocm_available,
+    reset_max_memory_stats, set_prealloc_config, what_is_xpu, _prealloc_config,
+)
+
+__all__ = [
+    "is_cuda_available", "is_cambricon_available", "is_atlas_available", "is_rocm_available",
+    "get_device_count", "get_default_device", "set_default_device", "get_mem_status_bytes",
+    "get_cuda_compute_capability", "get_cuda_device_property", "get_cuda_version",
+    "get_cudnn_version", "get_tensorrt_version", "get_cuda_driver_version",
+    "get_allocated_memory", "get_reserved_memory", "get_max_reserved_memory",
+    "get_max_allocated_memory", "reset_max_memory_stats", "set_prealloc_config",
+    "coalesce_free_memory",
+]

@@ -15,3 +15,4 @@ from .metric import *  # noqa: F401,F403
 from .nn import *  # noqa: F401,F403
 from .norm import general_norm, instance_norm, local_response_norm, sync_batch_norm  # noqa: F401
 from .tensor import *  # noqa: F401,F403
+from . import debug_param  # noqa: F401

@@ -42,3 +42,18 @@ def test_profiler_example_writes_a_timeline(tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "timeline:" in proc.stdout and list(tmp_path.glob("*.chrome_timeline.json"))
+
+
+def _run_quick(name, *extra):
+    script = os.path.join(ROOT, "examples", name)
+    proc = subprocess.run([sys.executable, script, "--quick", *extra], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout.strip().splitlines()
+
+
+def test_hub_local_example_pretrained_copy_matches(tmp_path):
+    lines = _run_quick("hub_local.py", "--dir", str(tmp_path / "repo"))
+    assert lines[0] == "entrypoints: ['TinyNet', 'tinynet']"
+    assert lines[-1] == "pretrained copy matches the trained model: True"
+    assert (tmp_path / "repo" / "tinynet.pkl").is_file()
