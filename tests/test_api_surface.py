@@ -27,10 +27,6 @@ OWED = {
     "megengine.module.qat": "issue 16 (quantization)",
     "megengine.module.quantized": "issue 16 (quantization)",
     "megengine.functional.quantized": "issue 16 (quantization)",
-    "megengine.core.tensor.dtype.qint8": "issue 16 (quantization)",
-    "megengine.core.tensor.dtype.quint8": "issue 16 (quantization)",
-    "megengine.core.tensor.dtype.get_scale": "issue 16 (quantization)",
-    "megengine.core.tensor.dtype.is_quantize": "issue 16 (quantization)",
     # runtime ops of vendor inference engines (TensorRT, Atlas, Cambricon, MagicMind) and
     # NVIDIA's optical-flow unit: engine has none of these runtimes
     "megengine.functional.external": "not built: vendor inference runtimes",
@@ -111,7 +107,8 @@ def _incompatibilities(mge_params, ours):
             problems.append(f"parameter {name!r} has no default (MegEngine: {default})")
         elif default is not None and " object at 0x" in default:
             pass  # an instance (distributed's WORLD group): not comparable by value
-        elif default is not None and repr(p.default) != default and not _same_default(
+        elif default is not None and repr(p.default) != default.replace(
+                "megengine.", "engine.") and not _same_default(
                 p.default, default):
             problems.append(f"parameter {name!r} defaults to {p.default!r} (MegEngine: "
                             f"{default})")
