@@ -20,6 +20,7 @@ import contextlib
 import weakref
 
 from . import _dtr
+from . import dtype as _dt
 from .allocator import Storage
 from .ops import core
 from .tensor import Tensor
@@ -54,7 +55,7 @@ class GradManager:
         for t in tensors:
             if not isinstance(t, Tensor):
                 raise TypeError(f"GradManager.attach: expected Tensors, got {type(t).__name__}")
-            if t.dtype.kind != "f":
+            if not _dt.is_float(t.dtype):
                 raise TypeError(f"GradManager.attach: only floating-point tensors have "
                                 f"gradients, got a tensor of dtype {t.dtype} and shape {t.shape}")
             entry = self._attached.get(id(t))

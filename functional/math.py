@@ -47,9 +47,9 @@ def _count(inp, axis):
 
 
 def mean(inp, axis=None, keepdims=False):
-    """Arithmetic mean; integer input gives float32."""
+    """Arithmetic mean; integer and float16 input give float32 (MegEngine's rule)."""
     inp = as_tensor(inp, "mean")
-    if inp.dtype.kind != "f":
+    if inp.dtype != _dt.float32:
         inp = E.Cast.apply(inp, dtype=_dt.float32)
     ax = norm_axis(axis, inp.ndim, "mean")
     return R.Sum.apply(inp, axis=ax, keepdims=bool(keepdims)) / _count(inp, ax)
@@ -172,7 +172,7 @@ def matmul(inp1, inp2, transpose_a=False, transpose_b=False, compute_mode="defau
     except ValueError:
         raise ValueError(f"matmul: batch dims of shapes {a.shape} and {b.shape} do not "
                          "broadcast") from None
-    if a.dtype.kind != "f":
+    if not _dt.is_float(a.dtype):
         a, b = E.Cast.apply(a, dtype=_dt.float32), E.Cast.apply(b, dtype=_dt.float32)
     out = M.Matmul.apply(a, b, transpose_a=bool(transpose_a), transpose_b=bool(transpose_b))
     if a_vec or b_vec:  # drop the axes that 1-D promotion added

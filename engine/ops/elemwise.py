@@ -91,7 +91,7 @@ class Cast(Op):
 
     def backward(ctx, dy):
         src = ctx.inputs[0].dtype
-        return Cast.apply(dy, dtype=src) if src.kind == "f" else None
+        return Cast.apply(dy, dtype=src) if _dt.is_float(src) else None
 
 
 # ---------------------------------------------------------------- arithmetic
