@@ -26,6 +26,11 @@ from .ops import core
 from .tensor import Tensor
 
 
+# Backward sweeps running now. engine.amp's autocast casts the inputs of forward ops only: a
+# backward formula works in the dtypes its forward produced.
+backward_depth = 0
+
+
 def _key(t):
     """Identity of a value in the graph: (producing node or LeafNode, output index); None for a
     tensor outside any graph (it can neither receive nor pass on a gradient)."""
@@ -134,7 +139,13 @@ class GradManager:
         # Released first: the backward ops are recorded only by GradManagers still recording
         # (nested ones), which is what makes higher-order gradients work.
         self.release()
-        self._accumulate(_run_backward(self, ys, dys))
+        global backward_depth
+        backward_depth += 1
+        try:
+            grads = _run_backward(self, ys, dys)
+        finally:
+            backward_depth -= 1
+        self._accumulate(grads)
 
     def _accumulate(self, grads):
         for ref, callbacks, _ in list(self._attached.values()):

@@ -24,3 +24,13 @@ def test_shapes_cnn_example_learns():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     acc = float(proc.stdout.strip().splitlines()[-1].split("accuracy ")[1].split(" in ")[0])
     assert acc >= 0.8
+
+
+def test_shapes_cnn_amp_example_learns():
+    # the same quick run as above under autocast + GradScaler: the same 80% bar as float32
+    script = os.path.join(ROOT, "examples", "train_shapes_cnn_amp.py")
+    proc = subprocess.run([sys.executable, script, "--quick"], capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    acc = float(proc.stdout.strip().splitlines()[-1].split("accuracy ")[1].split(" in ")[0])
+    assert acc >= 0.8
