@@ -34,6 +34,7 @@ else:
     SUPPORTED = (bool_, uint8, int8, int16, int32, float16, float32)
     LOW_PRECISION = (float16,)
 FLOATS = LOW_PRECISION + (float32,)
+_LOW_SET, _FLOAT_SET = frozenset(LOW_PRECISION), frozenset(FLOATS)  # fast membership in ops
 _NARROW = {np.dtype(np.float64): float32, np.dtype(np.int64): int32,
            np.dtype(np.uint64): int32, np.dtype(np.uint32): int32, np.dtype(np.uint16): int32,
            np.dtype(np.longlong): int32, np.dtype(np.ulonglong): int32}
@@ -53,13 +54,23 @@ def __getattr__(name):
 
 
 def is_float(dtype):
-    """True for engine's floating dtypes (float16, bfloat16, float32)."""
-    return dtype in FLOATS
+    """True for engine's floating dtypes (float16, bfloat16, float32); any dtype-like."""
+    if dtype in _FLOAT_SET:  # the fast path: an np.dtype
+        return True
+    try:
+        return np.dtype(dtype) in _FLOAT_SET
+    except TypeError:
+        return False
 
 
 def is_low_precision(dtype):
-    """True for the 16-bit floats, which accumulate in float32 inside ops."""
-    return dtype in LOW_PRECISION
+    """True for the 16-bit floats, which accumulate in float32 inside ops; any dtype-like."""
+    if dtype in _LOW_SET:
+        return True
+    try:
+        return np.dtype(dtype) in _LOW_SET
+    except TypeError:
+        return False
 
 
 def is_bfloat16(dtype):

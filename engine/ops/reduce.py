@@ -23,14 +23,13 @@ def _acc_dtype(x):
     return x.dtype if x.dtype.kind == "f" else "int32"
 
 
-def _low_prec(x):
-    """float16/bfloat16 accumulate in float32 and cast back (as MegEngine's kernels do)."""
-    return x.dtype in _dt.LOW_PRECISION
+# float16/bfloat16 accumulate in float32 and cast back (as MegEngine's kernels do)
+_LOW = _dt._LOW_SET
 
 
 class Sum(Op):
     def forward(xp, x, axis, keepdims):
-        if _low_prec(x):
+        if x.dtype in _LOW:
             return xp.sum(x, axis=axis, keepdims=keepdims, dtype="float32").astype(x.dtype)
         return xp.sum(x, axis=axis, keepdims=keepdims, dtype=_acc_dtype(x))
 
@@ -42,7 +41,7 @@ class Sum(Op):
 
 class Prod(Op):
     def forward(xp, x, axis, keepdims):
-        if _low_prec(x):
+        if x.dtype in _LOW:
             return xp.prod(x, axis=axis, keepdims=keepdims, dtype="float32").astype(x.dtype)
         return xp.prod(x, axis=axis, keepdims=keepdims, dtype=_acc_dtype(x))
 
