@@ -358,3 +358,13 @@ def test_convert_module_format_keeps_outputs():
     assert amp.convert_module_format(net) is net
     np.testing.assert_array_equal(net(x).numpy(), before)
     np.testing.assert_array_equal(copy(x).numpy(), before)
+
+
+def test_core_accessors_follow_the_state():
+    # what engine.core.tensor.amp re-exports (MegEngine's _get/_set_amp_* bindings)
+    with amp.autocast(high_prec_dtype="float16"):
+        assert _state._get_amp_dtype_autocast() is True
+        assert _state._get_amp_high_prec_dtype() == "float16"
+        assert _state._get_amp_low_prec_dtype() == "float16"
+    assert _state._get_amp_dtype_autocast() is False
+    assert _state._get_amp_high_prec_dtype() == "float32"

@@ -125,3 +125,28 @@ def casting_ops():
     out.update({n: ("high", "high") for n in HIGH_PREC_OPS if n in REGISTRY})
     out.update({n: r for n, r in MIXED_PREC_OPS.items() if n in REGISTRY})
     return out
+
+
+# MegEngine's engine.core.tensor.amp accessors (its C++ bindings), for code that imports them.
+def _get_amp_dtype_autocast():
+    return enabled
+
+
+def _set_amp_dtype_autocast(flag):
+    set_enabled(flag)
+
+
+def _get_amp_high_prec_dtype():
+    return str(high_prec_dtype)
+
+
+def _set_amp_high_prec_dtype(dtype):
+    set_dtype("high", dtype)
+
+
+def _get_amp_low_prec_dtype():
+    return str(low_prec_dtype)
+
+
+def _set_amp_low_prec_dtype(dtype):
+    set_dtype("low", dtype)
