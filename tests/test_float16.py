@@ -83,6 +83,8 @@ def _scale(a):
 @pytest.mark.parametrize("low", LOW_DTYPES)
 @pytest.mark.parametrize("case", F16_CASES, ids=[c.name for c in F16_CASES])
 def test_low_precision_matches_float32(case, low, device):
+    if low == "bfloat16" and device != "cpu0":
+        pytest.skip("CuPy arrays have no bfloat16 dtype: bfloat16 is a CPU (numpy) storage type")
     low_dt, tol = _dt.canonical(low), TOL[low]
     rng = np.random.default_rng(zlib.crc32(case.name.encode()))
     # round the float inputs to the low dtype once, so both runs see the same values
