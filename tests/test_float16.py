@@ -171,3 +171,22 @@ def test_low_precision_promotion():
         x = mge.tensor([1.5, 2.0], dtype="bfloat16")
         assert (x * 2.0).dtype == _dt.bfloat16  # a Python float stays weak
         assert _dt.is_bfloat16(x.dtype) and not _dt.is_bfloat16(_dt.float16)
+
+
+@pytest.mark.parametrize("n", [4096, 4099, 70001])
+def test_native_half_conversion_is_numpys_astype(n):
+    # the F16C path (engine/ops/_kernels.py) must round exactly as numpy does, edges included
+    from engine.ops import _kernels
+
+    if not _kernels._has_f16c():
+        pytest.skip("this CPU has no F16C: numpy's astype is used")
+    x = (np.random.default_rng(n).standard_normal(n) * 3e4).astype(np.float32)
+    x[:10] = [np.inf, -np.inf, np.nan, 65519.0, 65520.0, 6e-8, 2.9802322e-08, -0.0, 1e-45, 1.5]
+    with np.errstate(over="ignore"):
+        want = x.astype(np.float16)
+    got = _kernels.to_dtype(x, np.dtype(np.float16))
+    np.testing.assert_array_equal(got.view(np.uint16), want.view(np.uint16))
+    back = _kernels.f32(want[::1])
+    np.testing.assert_array_equal(back, want.astype(np.float32))
+    strided = want[::2]  # a non-contiguous input is copied first
+    np.testing.assert_array_equal(_kernels.f32(strided), strided.astype(np.float32))
