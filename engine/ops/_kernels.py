@@ -3,8 +3,9 @@
 The kernels take float32 (and int32) host arrays. float16 inputs are widened here (f32) and the
 float results narrowed back by the caller (to_dtype); between float32 and float16 host arrays of
 some size both use the CPU's F16C conversion (engine._C.float_to_half / half_to_float), which is
-bit-for-bit numpy's astype (round to nearest even) and many times faster. On a GPU backend (xp is cupy) these families have no CUDA
-kernels yet, so the arrays make a round trip through host memory: correct, but slow.
+bit-for-bit numpy's astype (round to nearest even) and many times faster. On a GPU backend (xp
+is cupy) these families have no CUDA kernels yet, so the arrays make a round trip through host
+memory: correct, but slow.
 """
 import numpy as np
 
