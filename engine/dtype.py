@@ -4,8 +4,19 @@ float32 is the default; numpy float64 data becomes float32 and int64 becomes int
 so a Tensor never holds a 64-bit type. Promotion between tensors follows a small lattice
 (bool < uint8/int8 < int16 < int32 < float16 < float32); Python scalars are "weak" and never widen
 a tensor's dtype beyond what their kind (bool/int/float) requires.
+
+float16 and bfloat16 are storage types: ops that accumulate (reductions, matmul, convolution,
+normalisation, softmax) compute in float32 and cast back, as MegEngine does. numpy has no
+bfloat16; engine takes it from the `ml_dtypes` package when that is installed (the same numpy
+extension type JAX and TensorFlow use), and otherwise names the missing package in its error.
+bfloat16 and float16 promote to float32 (neither holds the other's range and precision).
 """
 import numpy as np
+
+try:
+    import ml_dtypes as _ml_dtypes
+except ImportError:  # bfloat16 stays unavailable; canonical() says so by name
+    _ml_dtypes = None
 
 bool_ = np.dtype(np.bool_)
 uint8 = np.dtype(np.uint8)
@@ -15,11 +26,56 @@ int32 = np.dtype(np.int32)
 float16 = np.dtype(np.float16)
 float32 = np.dtype(np.float32)
 
-SUPPORTED = (bool_, uint8, int8, int16, int32, float16, float32)
+if _ml_dtypes is not None:
+    bfloat16 = np.dtype(_ml_dtypes.bfloat16)
+    SUPPORTED = (bool_, uint8, int8, int16, int32, float16, bfloat16, float32)
+    LOW_PRECISION = (float16, bfloat16)
+else:
+    SUPPORTED = (bool_, uint8, int8, int16, int32, float16, float32)
+    LOW_PRECISION = (float16,)
+FLOATS = LOW_PRECISION + (float32,)
+_LOW_SET, _FLOAT_SET = frozenset(LOW_PRECISION), frozenset(FLOATS)  # fast membership in ops
 _NARROW = {np.dtype(np.float64): float32, np.dtype(np.int64): int32,
            np.dtype(np.uint64): int32, np.dtype(np.uint32): int32, np.dtype(np.uint16): int32,
            np.dtype(np.longlong): int32, np.dtype(np.ulonglong): int32}
 _RANK = {bool_: 0, uint8: 1, int8: 1, int16: 2, int32: 3, float16: 4, float32: 5}
+if _ml_dtypes is not None:
+    _RANK[bfloat16] = 4
+
+_NO_BFLOAT16 = ("engine.dtype: bfloat16 needs the ml_dtypes package (numpy has no bfloat16 type): "
+                "pip install ml_dtypes; available dtypes: {}")
+
+
+def __getattr__(name):
+    # engine.dtype.bfloat16 without ml_dtypes: say what is missing instead of a bare AttributeError
+    if name == "bfloat16":
+        raise AttributeError(_NO_BFLOAT16.format([str(s) for s in SUPPORTED]))
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def is_float(dtype):
+    """True for engine's floating dtypes (float16, bfloat16, float32); any dtype-like."""
+    if dtype in _FLOAT_SET:  # the fast path: an np.dtype
+        return True
+    try:
+        return np.dtype(dtype) in _FLOAT_SET
+    except TypeError:
+        return False
+
+
+def is_low_precision(dtype):
+    """True for the 16-bit floats, which accumulate in float32 inside ops; any dtype-like."""
+    if dtype in _LOW_SET:
+        return True
+    try:
+        return np.dtype(dtype) in _LOW_SET
+    except TypeError:
+        return False
+
+
+def is_bfloat16(dtype):
+    """True when `dtype` is bfloat16 (MegEngine's core.tensor.dtype.is_bfloat16)."""
+    return _ml_dtypes is not None and np.dtype(dtype) == bfloat16
 
 
 def canonical(dtype):
@@ -29,6 +85,8 @@ def canonical(dtype):
     try:
         d = np.dtype(dtype)
     except TypeError:
+        if _ml_dtypes is None and str(getattr(dtype, "__name__", dtype)).endswith("bfloat16"):
+            raise TypeError(_NO_BFLOAT16.format([str(s) for s in SUPPORTED])) from None
         raise TypeError(f"unknown dtype {dtype!r}; expected one of "
                         f"{[str(s) for s in SUPPORTED]}") from None
     d = _NARROW.get(d, d)
@@ -50,6 +108,8 @@ def promote(a, b):
             r = a
         elif {a, b} == {uint8, int8}:
             r = int16  # neither holds the other's range
+        elif a in LOW_PRECISION and b in LOW_PRECISION:
+            r = float32  # float16 and bfloat16: neither holds the other
         else:
             r = a if _RANK[a] >= _RANK[b] else b
         _promote_cache[key] = r
@@ -63,7 +123,7 @@ def scalar_dtype(value, other):
     if isinstance(value, int):
         return other if other != bool_ else int32
     if isinstance(value, float):
-        return other if other.kind == "f" else float32
+        return other if other in FLOATS else float32
     if isinstance(value, complex):
         raise TypeError("complex numbers are not supported")
     return None

@@ -1,6 +1,7 @@
 """Argument checks shared by the functional API: every error names the function."""
 import numpy as np
 
+from engine import dtype as _dt
 from engine.tensor import Tensor
 
 
@@ -54,5 +55,5 @@ def shape_tuple(shape, fn):
 
 
 def check_float(x, fn):
-    if x.dtype.kind != "f":
+    if not _dt.is_float(x.dtype):
         raise TypeError(f"{fn}: expected a floating-point tensor, got dtype {x.dtype}")

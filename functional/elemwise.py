@@ -19,7 +19,7 @@ __all__ += ["left_shift", "right_shift", "logaddexp"]
 def _floating(x, fn):
     """Float math on integer tensors computes in float32 (as MegEngine)."""
     x = as_tensor(x, fn)
-    return x if x.dtype.kind == "f" else E.Cast.apply(x, dtype=_dt.float32)
+    return x if _dt.is_float(x.dtype) else E.Cast.apply(x, dtype=_dt.float32)
 
 
 def _unary_float(op, fn):
@@ -163,7 +163,7 @@ def _int_passthrough(op, fn):
     """Rounding leaves integer tensors unchanged."""
     def f(x):
         x = as_tensor(x, fn)
-        return op.apply(x) if x.dtype.kind == "f" else E.Cast.apply(x, dtype=x.dtype)
+        return op.apply(x) if _dt.is_float(x.dtype) else E.Cast.apply(x, dtype=x.dtype)
 
     f.__name__ = fn
     f.__doc__ = f"Elementwise {fn}."
@@ -197,7 +197,7 @@ def square(x):
 def div(x, y):
     """True division; integer operands divide in float32."""
     x, y = E.operands(*_scalar_pair(x, y))
-    if x.dtype.kind != "f":
+    if not _dt.is_float(x.dtype):
         x = E.Cast.apply(x, dtype=_dt.float32)
         y = E.Cast.apply(y, dtype=_dt.float32)
     return E.Div.apply(x, y)
@@ -206,7 +206,7 @@ def div(x, y):
 def atan2(y, x):
     """Angle of (x, y), elementwise, in float."""
     y, x = E.operands(*_scalar_pair(y, x))
-    if y.dtype.kind != "f":
+    if not _dt.is_float(y.dtype):
         y, x = _floating(y, "atan2"), _floating(x, "atan2")
     return E.Atan2.apply(y, x)
 
@@ -241,7 +241,7 @@ def clip(x, lower=None, upper=None):
         return x if upper is None else minimum(x, upper)
     if lower is not None and upper is not None and lower > upper:
         raise ValueError(f"clip: lower ({lower}) is greater than upper ({upper})")
-    if x.dtype.kind != "f" and any(isinstance(b, float) for b in (lower, upper)):
+    if not _dt.is_float(x.dtype) and any(isinstance(b, float) for b in (lower, upper)):
         x = E.Cast.apply(x, dtype=_dt.float32)
     return E.Clip.apply(x, lower=lower, upper=upper)
 

@@ -30,7 +30,7 @@ def _pair(pred, label, fn):
     pred, label = as_tensor(pred, fn), as_tensor(label, fn, like=pred)
     if pred.shape != label.shape:
         raise ValueError(f"{fn}: pred {pred.shape} and label {label.shape} must have one shape")
-    if pred.dtype.kind != "f":
+    if not _dt.is_float(pred.dtype):
         raise TypeError(f"{fn}: pred must be floating point, got {pred.dtype}")
     if label.dtype != pred.dtype:
         label = E.Cast.apply(label, dtype=pred.dtype)
@@ -78,7 +78,7 @@ def cross_entropy(pred, label, axis=1, with_logits=True, label_smooth=0, reducti
         label = E.Cast.apply(label, dtype=_dt.int32)
     if label.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy: label must be an integer tensor, got {label.dtype}")
-    if pred.dtype.kind != "f":
+    if not _dt.is_float(pred.dtype):
         raise TypeError(f"cross_entropy: pred must be floating point, got {pred.dtype}")
     n_cls = pred.shape[axis]
     if label.size and (int(label.min()) < 0 or int(label.max()) >= n_cls):

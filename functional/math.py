@@ -124,14 +124,14 @@ def mean(inp, axis=None, keepdims=False):
     """Arithmetic mean of the elements over the given axis or axes.
 
     Args:
-        inp: input tensor; integer input is averaged in float32.
+        inp: input tensor; integer and float16 input give float32 (MegEngine's rule).
         axis: axis or axes to reduce (an int or a tuple of ints, negative counts from the end);
             None reduces over all elements.
         keepdims: if True, the reduced axes stay in the result with size 1, so it broadcasts
             against ``inp``.
 
     Returns:
-        the means, a floating-point tensor.
+        the means, a floating-point tensor (float32 for integer and float16 input).
 
     Examples:
         >>> x = Tensor([[1, 2, 3], [4, 5, 6]])
@@ -143,7 +143,7 @@ def mean(inp, axis=None, keepdims=False):
         array([[2.5, 3.5, 4.5]], dtype=float32)
     """
     inp = as_tensor(inp, "mean")
-    if inp.dtype.kind != "f":
+    if inp.dtype != _dt.float32:
         inp = E.Cast.apply(inp, dtype=_dt.float32)
     ax = norm_axis(axis, inp.ndim, "mean")
     return R.Sum.apply(inp, axis=ax, keepdims=bool(keepdims)) / _count(inp, ax)
@@ -459,7 +459,7 @@ def matmul(inp1, inp2, transpose_a=False, transpose_b=False, compute_mode="defau
     except ValueError:
         raise ValueError(f"matmul: batch dims of shapes {a.shape} and {b.shape} do not "
                          "broadcast") from None
-    if a.dtype.kind != "f":
+    if not _dt.is_float(a.dtype):
         a, b = E.Cast.apply(a, dtype=_dt.float32), E.Cast.apply(b, dtype=_dt.float32)
     out = M.Matmul.apply(a, b, transpose_a=bool(transpose_a), transpose_b=bool(transpose_b))
     if a_vec or b_vec:  # drop the axes that 1-D promotion added

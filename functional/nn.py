@@ -4,6 +4,7 @@ import numpy as np
 
 from engine import dtype as _dt
 from engine import random as _random
+from engine.amp import _state as _amp
 from engine.ops import elemwise as E
 from engine.ops import nn as N
 from engine.ops import shape as S
@@ -222,6 +223,8 @@ def linear(inp, weight, bias=None, compute_mode="default"):
         if bias.shape not in ((weight.shape[0],), (1, weight.shape[0])):
             raise ValueError(f"linear: bias of shape {bias.shape} does not match "
                              f"{weight.shape[0]} outputs")
+        if _amp.enabled:  # MegEngine: under autocast the bias joins the low-precision product
+            bias = bias.astype(_amp.low_prec_dtype)
         out = out + bias
     return out
 

@@ -112,7 +112,10 @@ def batch_norm(inp, running_mean=None, running_var=None, weight=None, bias=None,
                              shape=stat_shape)
         # A per-channel affine map: (x - rm) / sqrt(rv + eps) * w + b = x * scale + shift.
         scale = S.Reshape.apply(w, shape=stat_shape) * (rv + eps) ** -0.5
-        return inp * scale + (S.Reshape.apply(b, shape=stat_shape) - rm * scale)
+        shift = S.Reshape.apply(b, shape=stat_shape) - rm * scale
+        if scale.dtype != inp.dtype:  # float16 input, float32 statistics: output in float16
+            scale, shift = scale.astype(inp.dtype), shift.astype(inp.dtype)
+        return inp * scale + shift
 
     per_channel = inp.size // c if c else 0
     if per_channel == 1:

@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 
+from engine import dtype as _dt
 from engine.ops import elemwise as E
 from engine.ops import indexing as I
 from engine.ops import interpolate as IP
@@ -38,7 +39,7 @@ def _pair(v, fn, name, cast=int):
 
 def _float_tensor(x, fn, name):
     x = as_tensor(x, fn)
-    if x.dtype.kind != "f":
+    if not _dt.is_float(x.dtype):
         raise TypeError(f"{fn}: {name} must be floating point, got {x.dtype}")
     return x
 

@@ -57,3 +57,13 @@ def test_hub_local_example_pretrained_copy_matches(tmp_path):
     assert lines[0] == "entrypoints: ['TinyNet', 'tinynet']"
     assert lines[-1] == "pretrained copy matches the trained model: True"
     assert (tmp_path / "repo" / "tinynet.pkl").is_file()
+
+
+def test_shapes_cnn_amp_example_learns():
+    # the same quick run as above under autocast + GradScaler: the same 80% bar as float32
+    script = os.path.join(ROOT, "examples", "train_shapes_cnn_amp.py")
+    proc = subprocess.run([sys.executable, script, "--quick"], capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    acc = float(proc.stdout.strip().splitlines()[-1].split("accuracy ")[1].split(" in ")[0])
+    assert acc >= 0.8

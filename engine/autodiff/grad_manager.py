@@ -20,9 +20,15 @@ import contextlib
 import weakref
 
 from .. import _dtr
+from .. import dtype as _dt
 from ..allocator import Storage
 from ..ops import core
 from ..tensor import Tensor
+
+
+# Backward sweeps running now. engine.amp's autocast casts the inputs of forward ops only: a
+# backward formula works in the dtypes its forward produced.
+backward_depth = 0
 
 
 def _key(t):
@@ -54,7 +60,7 @@ class GradManager:
         for t in tensors:
             if not isinstance(t, Tensor):
                 raise TypeError(f"GradManager.attach: expected Tensors, got {type(t).__name__}")
-            if t.dtype.kind != "f":
+            if not _dt.is_float(t.dtype):
                 raise TypeError(f"GradManager.attach: only floating-point tensors have "
                                 f"gradients, got a tensor of dtype {t.dtype} and shape {t.shape}")
             entry = self._attached.get(id(t))
@@ -133,7 +139,13 @@ class GradManager:
         # Released first: the backward ops are recorded only by GradManagers still recording
         # (nested ones), which is what makes higher-order gradients work.
         self.release()
-        self._accumulate(_run_backward(self, ys, dys))
+        global backward_depth
+        backward_depth += 1
+        try:
+            grads = _run_backward(self, ys, dys)
+        finally:
+            backward_depth -= 1
+        self._accumulate(grads)
 
     def _accumulate(self, grads):
         for ref, callbacks, _ in list(self._attached.values()):

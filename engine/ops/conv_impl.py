@@ -16,7 +16,7 @@ import threading
 import numpy as np
 
 from .._native import native
-from ._kernels import f32
+from ._kernels import f32, to_dtype
 
 
 class ConvParams:
@@ -104,7 +104,7 @@ def forward(xp, x, w, bias, p):
             C.conv_im2col(x[a:b], out=col, **p.window(kernel))                # (G, K, m*P)
             yg = np.matmul(w, col, out=_workspace("rows", (g, o // g, col.shape[2])))
             C.conv_to_batch_major(yg, b - a, bias, out=y3[a:b])               # (m, O, P)
-    return y if dtype == np.float32 else y.astype(dtype)
+    return y if dtype == np.float32 else to_dtype(y, dtype)
 
 
 def backward_data(xp, dy, w, in_hw, p):
@@ -131,7 +131,7 @@ def backward_data(xp, dy, w, in_hw, p):
                 "rows", (g, o // g, dcol.shape[2])))                            # (G, Og, m*P)
             np.matmul(wt, dyg, out=dcol)                                      # (G, K, m*P)
             C.conv_col2im(dcol, (b - a, c) + in_hw, out=dx[a:b], **p.window(kernel))
-    return dx if dtype == np.float32 else dx.astype(dtype)
+    return dx if dtype == np.float32 else to_dtype(dx, dtype)
 
 
 def backward_filter(xp, x, dy, kernel, p):
@@ -161,7 +161,7 @@ def backward_filter(xp, x, dy, kernel, p):
                 "rows", (g, o // g, col.shape[2])))                             # (G, Og, m*P)
             dw += np.matmul(dyg, col.transpose(0, 2, 1), out=partial)
     dw = dw.reshape((o, c // g) + kernel)
-    return dw if dtype == np.float32 else dw.astype(dtype)
+    return dw if dtype == np.float32 else to_dtype(dw, dtype)
 
 
 # Generic path (any numpy-like xp): the column buffer as (N, G, K, P) built from strided slices.

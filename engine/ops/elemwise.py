@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import dtype as _dt
 from ..tensor import Tensor
+from . import _kernels
 from .core import Op, _tensor
 
 _consts = {}  # (type, value, dtype, device) -> 0-d Tensor: Python scalars in hot loops
@@ -87,11 +88,13 @@ def sum_to(g, shape):
 
 class Cast(Op):
     def forward(xp, x, dtype):
+        if x.size >= _kernels._NATIVE_HALF_MIN:  # float32 <-> float16 in hardware (F16C)
+            return _kernels.to_dtype(x, dtype) if x.dtype != dtype else x.copy()
         return x.astype(dtype)
 
     def backward(ctx, dy):
         src = ctx.inputs[0].dtype
-        return Cast.apply(dy, dtype=src) if src.kind == "f" else None
+        return Cast.apply(dy, dtype=src) if _dt.is_float(src) else None
 
 
 # ---------------------------------------------------------------- arithmetic

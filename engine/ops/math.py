@@ -1,6 +1,7 @@
 """Linear algebra, sorting and scans: matmul, sort, topk, cumsum."""
 from .core import Op
 from .elemwise import sum_to
+from .reduce import _LOW
 from .indexing import GatherGrad
 from .shape import Flip
 
@@ -13,6 +14,10 @@ class Matmul(Op):
             a = xp.swapaxes(a, -1, -2)
         if transpose_b:
             b = xp.swapaxes(b, -1, -2)
+        if a.dtype in _LOW and a.dtype == b.dtype:
+            # float32 accumulation (MegEngine's compute_mode="float32"); numpy has no fast
+            # float16 GEMM either
+            return xp.matmul(a.astype("float32"), b.astype("float32")).astype(a.dtype)
         return xp.matmul(a, b)
 
     def backward(ctx, dy):
@@ -90,6 +95,8 @@ class TopK(Op):
 
 class CumSum(Op):
     def forward(xp, x, axis):
+        if x.dtype in _LOW:
+            return xp.cumsum(x, axis=axis, dtype="float32").astype(x.dtype)
         return xp.cumsum(x, axis=axis, dtype=x.dtype if x.dtype.kind == "f" else "int32")
 
     def backward(ctx, dy):

@@ -10,7 +10,7 @@ mean and var outputs flow back to x through their own definitions, so every orde
 import numpy as np
 
 from . import core
-from ._kernels import cpu_kernels, f32
+from ._kernels import cpu_kernels, f32, to_dtype
 from .core import Op
 from .reduce import Sum
 from .shape import BroadcastTo, Reshape
@@ -42,7 +42,7 @@ class BatchNorm(Op):
     def forward(xp, x, weight, bias, eps):
         y, mean, var = cpu_kernels(xp, "BatchNorm").batch_norm_forward(f32(x), f32(weight),
                                                                     f32(bias), eps)
-        return y.astype(x.dtype, copy=False), mean, var
+        return to_dtype(y, x.dtype), mean, var
 
     def backward(ctx, dy, dmean, dvar):
         x, w, _ = ctx.inputs
@@ -97,7 +97,7 @@ class BatchNormGrad(Op):
     def forward(xp, x, dy, mean, var, weight, eps, need_dx):
         dx, dw, db = cpu_kernels(xp, "BatchNormGrad").batch_norm_backward(
             f32(x), f32(dy), mean, var, f32(weight), eps, need_dx)
-        dx = np.empty((0,), x.dtype) if dx is None else dx.astype(x.dtype, copy=False)
+        dx = np.empty((0,), x.dtype) if dx is None else to_dtype(dx, x.dtype)
         return dx, _cast(dw, weight), _cast(db, weight)
 
 
@@ -111,7 +111,7 @@ class GroupNorm(Op):
     def forward(xp, x, weight, bias, groups, eps):
         y, mean, var = cpu_kernels(xp, "GroupNorm").group_norm_forward(f32(x), groups, f32(weight),
                                                                     f32(bias), eps)
-        return y.astype(x.dtype, copy=False), mean, var
+        return to_dtype(y, x.dtype), mean, var
 
     def backward(ctx, dy, dmean, dvar):
         x, w, _ = ctx.inputs
@@ -173,6 +173,6 @@ class GroupNormGrad(Op):
         dx, dw, db = cpu_kernels(xp, "GroupNormGrad").group_norm_backward(
             f32(x), f32(dy), mean, var, groups, f32(weight), eps, need_dx, need_affine)
         empty = np.empty((0,), np.float32)
-        dx = empty.astype(x.dtype) if dx is None else dx.astype(x.dtype, copy=False)
+        dx = empty.astype(x.dtype) if dx is None else to_dtype(dx, x.dtype)
         return dx, empty if dw is None else _cast(dw, weight), empty if db is None else _cast(
             db, weight)

@@ -8,7 +8,7 @@ argmax (int32 flat index into each input plane) as a second, non-differentiable 
 Geometry attributes are (h, w) int pairs: kernel, stride, padding; in_hw is the input's (H, W).
 """
 
-from ._kernels import cpu_kernels, f32
+from ._kernels import cpu_kernels, f32, to_dtype
 from .core import Op
 
 
@@ -18,7 +18,7 @@ class MaxPool2d(Op):
 
     def forward(xp, x, kernel, stride, padding):
         y, argmax = cpu_kernels(xp, "MaxPool2d").max_pool2d_forward(f32(x), kernel, stride, padding)
-        return y.astype(x.dtype, copy=False), argmax
+        return to_dtype(y, x.dtype), argmax
 
     def backward(ctx, dy, _dargmax):
         x = ctx.inputs[0]
@@ -31,7 +31,7 @@ class MaxPool2dGrad(Op):
     def forward(xp, dy, argmax, in_hw, kernel, stride, padding):
         dx = cpu_kernels(xp, "MaxPool2dGrad").max_pool2d_scatter(f32(dy), argmax, *in_hw, kernel,
                                                               stride, padding)
-        return dx.astype(dy.dtype, copy=False)
+        return to_dtype(dx, dy.dtype)
 
     def backward(ctx, ddx):
         argmax = ctx.inputs[1]
@@ -45,7 +45,7 @@ class MaxPool2dGather(Op):
     def forward(xp, x, argmax, kernel, stride, padding):
         y = cpu_kernels(xp, "MaxPool2dGather").max_pool2d_gather(f32(x), argmax, kernel, stride,
                                                               padding)
-        return y.astype(x.dtype, copy=False)
+        return to_dtype(y, x.dtype)
 
     def backward(ctx, dy):
         x, argmax = ctx.inputs
@@ -58,7 +58,7 @@ class AvgPool2d(Op):
     def forward(xp, x, kernel, stride, padding, count_include_pad):
         y = cpu_kernels(xp, "AvgPool2d").avg_pool2d_forward(f32(x), kernel, stride, padding,
                                                          count_include_pad)
-        return y.astype(x.dtype, copy=False)
+        return to_dtype(y, x.dtype)
 
     def backward(ctx, dy):
         return AvgPool2dGrad.apply(dy, in_hw=ctx.inputs[0].shape[2:], **ctx.attrs)
@@ -70,7 +70,7 @@ class AvgPool2dGrad(Op):
     def forward(xp, dy, in_hw, kernel, stride, padding, count_include_pad):
         dx = cpu_kernels(xp, "AvgPool2dGrad").avg_pool2d_backward(f32(dy), *in_hw, kernel, stride,
                                                                padding, count_include_pad)
-        return dx.astype(dy.dtype, copy=False)
+        return to_dtype(dx, dy.dtype)
 
     def backward(ctx, ddx):
         attrs = {k: v for k, v in ctx.attrs.items() if k != "in_hw"}

@@ -1,5 +1,6 @@
 """Reductions. `axis` arrives normalised (None or a tuple of non-negative ints) from
 engine.functional, which also checks its range."""
+from .. import dtype as _dt
 from .core import Op
 from .elemwise import Cast, Equal, Where, _const
 from .shape import BroadcastTo, Reshape
@@ -22,8 +23,14 @@ def _acc_dtype(x):
     return x.dtype if x.dtype.kind == "f" else "int32"
 
 
+# float16/bfloat16 accumulate in float32 and cast back (as MegEngine's kernels do)
+_LOW = _dt._LOW_SET
+
+
 class Sum(Op):
     def forward(xp, x, axis, keepdims):
+        if x.dtype in _LOW:
+            return xp.sum(x, axis=axis, keepdims=keepdims, dtype="float32").astype(x.dtype)
         return xp.sum(x, axis=axis, keepdims=keepdims, dtype=_acc_dtype(x))
 
     def backward(ctx, dy):
@@ -34,6 +41,8 @@ class Sum(Op):
 
 class Prod(Op):
     def forward(xp, x, axis, keepdims):
+        if x.dtype in _LOW:
+            return xp.prod(x, axis=axis, keepdims=keepdims, dtype="float32").astype(x.dtype)
         return xp.prod(x, axis=axis, keepdims=keepdims, dtype=_acc_dtype(x))
 
     def backward(ctx, dy):
