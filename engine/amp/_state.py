@@ -13,7 +13,7 @@ MegEngine 1.13's (imperative/src/impl/transformations/dtype_promote.cpp):
 - batch norm: the input in low precision, weight and bias in high precision (output in low);
 - every other op follows the dtypes of its inputs (so relu of a float16 tensor stays float16).
 
-Backward formulas are not cast (engine.autodiff.backward_depth): a gradient has the dtype of
+Backward formulas are not cast (engine.autodiff.grad_manager.backward_depth): a gradient has the dtype of
 the value it is the gradient of, and the Cast ops autocast inserted carry it back to the dtype of
 the original tensor (a float32 parameter gets a float32 gradient).
 """
@@ -80,7 +80,7 @@ def _cast(t, dtype, Cast):
 
 def _casting_apply(owner, plain_apply, first_role, rest_role):
     """An `apply` that casts the floating inputs (first / others by role), then runs the op."""
-    from engine import autodiff
+    from engine.autodiff import grad_manager as autodiff
     from engine.ops.elemwise import Cast
 
     def apply(cls, *inputs, **attrs):
