@@ -7,14 +7,17 @@ import numpy as np
 
 from engine.ops import interpolate as IP
 from engine.ops import vision as V
+from engine.ops import warp as W
+from engine.tensor import Tensor
 
 from ._utils import as_tensor, check_float
-from .tensor import broadcast_to
+from .tensor import broadcast_to, concat
 
 __all__ = [
     "interpolate", "nms", "batched_nms", "roi_align", "roi_pooling", "box_iou",
     "generalized_box_iou", "giou",
 ]
+__all__ += ["warp_perspective", "warp_affine", "remap"]
 
 _INTERP_MODES = ("nearest", "bilinear")
 
@@ -211,3 +214,190 @@ def generalized_box_iou(boxes1, boxes2):
     a = broadcast_to(a.reshape(n, 1, 4), (n, m, 4)).reshape(n * m, 4)
     b = broadcast_to(b.reshape(1, m, 4), (n, m, 4)).reshape(n * m, 4)
     return V.PairedIou.apply(a, b, generalized=True).reshape(n, m)
+
+
+# ------------------------------------------------------------------ warping and remapping
+
+_WARP_BORDERS = tuple(W.BORDERS)
+
+
+def _border(border_mode, fn):
+    mode = str(border_mode).lower()
+    if mode not in W.BORDERS:
+        raise ValueError(f"{fn}: border_mode must be one of {_WARP_BORDERS}, got "
+                         f"{border_mode!r}")
+    return W.BORDERS[mode]
+
+
+def _interp(interp_mode, fn, allowed):
+    mode = str(interp_mode).lower()
+    if mode not in allowed:
+        raise ValueError(f"{fn}: interp_mode must be one of {allowed}, got {interp_mode!r}")
+    return mode
+
+
+def _image(inp, fn, name="inp"):
+    inp = _float_tensor(inp, fn, name)
+    if inp.ndim != 4:
+        raise ValueError(f"{fn}: {name} must be a 4-D batch of images, got shape {inp.shape}")
+    return inp.astype("float32") if inp.dtype == np.float16 else inp
+
+
+def _out_hw(out_shape, fn):
+    if hasattr(out_shape, "numpy"):
+        out_shape = [int(v) for v in out_shape.numpy().reshape(-1)]
+    return _positive_pair(out_shape, fn, "out_shape")
+
+
+def _warp(inp, mat3, out_shape, mat_idx, border_mode, border_val, format, fn):
+    """warp_perspective / warp_affine: NCHW or NHWC images, (N, 3, 3) float matrices."""
+    fmt = str(format).upper()
+    if fmt not in ("NCHW", "NHWC"):
+        raise ValueError(f"{fn}: format must be 'NCHW' or 'NHWC', got {format!r}")
+    if fmt == "NHWC":
+        inp = inp.transpose(0, 3, 1, 2)
+    args = [inp, mat3]
+    if mat_idx is not None:
+        idx = as_tensor(mat_idx, fn, like=inp)
+        if idx.dtype.kind not in "iu" or idx.ndim != 1 or idx.shape[0] != mat3.shape[0]:
+            raise ValueError(f"{fn}: mat_idx must be {mat3.shape[0]} integers (one per matrix), "
+                             f"got {idx.dtype} {idx.shape}")
+        if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= inp.shape[0]):
+            raise ValueError(f"{fn}: mat_idx values must be in [0, {inp.shape[0]}) (the input "
+                             f"batch), got range [{int(idx.min())}, {int(idx.max())}]")
+        args.append(idx.astype("int32"))
+    elif mat3.shape[0] != inp.shape[0]:
+        raise ValueError(f"{fn}: mat {mat3.shape} needs one matrix per input image "
+                         f"({inp.shape[0]}) unless mat_idx is given")
+    out = W.WarpPerspective.apply(*args, out_shape=_out_hw(out_shape, fn),
+                                  border=_border(border_mode, fn), border_val=float(border_val))
+    return out.transpose(0, 2, 3, 1) if fmt == "NHWC" else out
+
+
+def _matrices(mat, rows, fn, like):
+    mat = _float_tensor(as_tensor(mat, fn, like=like), fn, "mat")
+    if mat.ndim != 3 or mat.shape[1:] != (rows, 3):
+        raise ValueError(f"{fn}: mat must have shape (N, {rows}, 3), got {mat.shape}")
+    return mat.astype(like.dtype) if mat.dtype != like.dtype else mat
+
+
+def warp_perspective(inp, mat, out_shape, mat_idx=None, border_mode="replicate",
+                     border_val=0.0, format="NCHW", interp_mode="linear"):
+    r"""Applies perspective transformation to batched 2D images.
+
+    Output pixel (h, w) of image n reads the input at
+    ``x = (M00 w + M01 h + M02) / d``, ``y = (M10 w + M11 h + M12) / d`` with
+    ``d = M20 w + M21 h + M22`` (the inverse of the matrix ``cv2.warpPerspective`` takes), by
+    bilinear interpolation; each tap outside the image is mapped back by ``border_mode``.
+
+    Args:
+        inp: input images, ``(N, C, H, W)`` (or ``(N, H, W, C)`` with format "NHWC").
+        mat: ``(batch, 3, 3)`` transformation matrices.
+        out_shape: ``(h, w)`` size of the output image.
+        mat_idx: image batch index assigned to each matrix (then ``batch`` may differ from N).
+            Default: None (matrix i warps image i).
+        border_mode: "replicate" (default), "reflect", "reflect_101", "wrap" or "constant".
+        border_val: value of the taps outside the image in "constant" mode. Default: 0
+        format: "NCHW" (default) or "NHWC".
+        interp_mode: interpolation method; only "linear", as in MegEngine.
+
+    Returns:
+        output tensor ``(batch, C, h, w)`` (NHWC: ``(batch, h, w, C)``), differentiable with
+        respect to ``inp`` and ``mat``.
+
+    Note:
+        MegEngine's x86 NHWC path interpolates in fixed point (1/32 pixel steps); engine
+        computes exact bilinear weights in both formats, as MegEngine's NCHW path does.
+
+    Examples:
+        >>> import numpy as np
+        >>> x = Tensor(np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4))
+        >>> M = Tensor(np.array([[1., 0., 1.],
+        ...                      [0., 1., 1.],
+        ...                      [0., 0., 1.]], dtype=np.float32).reshape(1, 3, 3))
+        >>> out = F.vision.warp_perspective(x, M, (2, 2))
+        >>> out.numpy()
+        array([[[[ 5.,  6.],
+                 [ 9., 10.]]]], dtype=float32)
+    """
+    fn = "warp_perspective"
+    inp = _image(inp, fn)
+    _interp(interp_mode, fn, ("linear",))
+    mat = _matrices(mat, 3, fn, inp)
+    return _warp(inp, mat, out_shape, mat_idx, border_mode, border_val, format, fn)
+
+
+def warp_affine(inp, mat, out_shape, border_mode="replicate", border_val=0.0, format="NHWC",
+                interp_mode="linear"):
+    r"""Batched affine transformation of 2D images: output pixel (h, w) reads the input at
+    ``x = M00 w + M01 h + M02``, ``y = M10 w + M11 h + M12`` (bilinear, taps outside mapped
+    back by ``border_mode``).
+
+    Args:
+        inp: input images, ``(N, H, W, C)`` by default (format "NHWC") or ``(N, C, H, W)``.
+        mat: ``(N, 2, 3)`` transformation matrices.
+        out_shape: ``(h, w)`` size of the output image.
+        border_mode: "replicate" (default), "reflect", "reflect_101", "wrap" or "constant".
+        border_val: value used in "constant" mode. Default: 0
+        format: "NHWC" (default, for historical reasons as in MegEngine) or "NCHW".
+        interp_mode: only "linear" is implemented.
+
+    Returns:
+        output tensor in ``format``; differentiable with respect to ``inp`` and ``mat`` (it is
+        a perspective warp whose last matrix row is 0 0 1).
+
+    Note:
+        MegEngine's x86 NHWC path interpolates in fixed point (1/32 pixel steps); engine
+        computes exact bilinear weights, as MegEngine's NCHW path does.
+
+    Examples:
+        >>> import numpy as np
+        >>> x = Tensor(np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1))
+        >>> M = Tensor(np.array([[[1., 0., 1.], [0., 1., 1.]]], dtype=np.float32))
+        >>> F.vision.warp_affine(x, M, (2, 2)).numpy().squeeze()
+        array([[ 5.,  6.],
+               [ 9., 10.]], dtype=float32)
+    """
+    fn = "warp_affine"
+    inp = _image(inp, fn)
+    _interp(interp_mode, fn, ("linear",))
+    mat = _matrices(mat, 2, fn, inp)
+    last = broadcast_to(Tensor(np.array([[[0.0, 0.0, 1.0]]], inp.dtype), device=inp.device),
+                        (mat.shape[0], 1, 3))
+    return _warp(inp, concat([mat, last], axis=1), out_shape, None, border_mode, border_val,
+                 format, fn)
+
+
+def remap(inp, map_xy, border_mode="replicate", scalar=0.0, interp_mode="linear"):
+    r"""Applies remap transformation to batched 2D images: output pixel (h, w) of image n reads
+    the input at ``(x, y) = map_xy[n, h, w]`` (x the column, y the row).
+
+    Args:
+        inp: input images ``(N, C, H, W)``.
+        map_xy: ``(N, OH, OW, 2)`` source coordinates; the output is ``(N, C, OH, OW)``.
+        border_mode: "replicate" (default), "reflect", "reflect_101", "wrap" or "constant".
+        scalar: value used in "constant" mode. Default: 0
+        interp_mode: "linear" (default) or "nearest" (coordinates rounded half to even).
+
+    Returns:
+        output tensor ``(N, C, OH, OW)``, differentiable with respect to ``inp`` and
+        ``map_xy`` (the map gradient is 0 in "nearest" mode).
+
+    Examples:
+        >>> import numpy as np
+        >>> inp = Tensor(np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4))
+        >>> map_xy = Tensor(np.array([[[1., 0.], [0., 1.]],
+        ...                           [[0., 1.], [0., 1.]]], dtype=np.float32).reshape(1, 2, 2, 2))
+        >>> F.vision.remap(inp, map_xy).numpy()
+        array([[[[1., 4.],
+                 [4., 4.]]]], dtype=float32)
+    """
+    fn = "remap"
+    inp = _image(inp, fn)
+    map_xy = _float_tensor(as_tensor(map_xy, fn, like=inp), fn, "map_xy")
+    if map_xy.ndim != 4 or map_xy.shape[3] != 2 or map_xy.shape[0] != inp.shape[0]:
+        raise ValueError(f"{fn}: map_xy must have shape ({inp.shape[0]}, OH, OW, 2) for inp "
+                         f"{inp.shape}, got {map_xy.shape}")
+    nearest = _interp(interp_mode, fn, ("linear", "nearest")) == "nearest"
+    return W.Remap.apply(inp, map_xy.astype(inp.dtype), border=_border(border_mode, fn),
+                         border_val=float(scalar), nearest=nearest)

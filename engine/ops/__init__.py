@@ -14,5 +14,6 @@ from . import (  # noqa: F401
     shape,
     softmax,
     vision,
+    warp,
 )
 from .core import REGISTRY, Op  # noqa: F401
