@@ -12,6 +12,7 @@ from engine.tensor import Tensor
 
 from ._utils import as_tensor, check_float, one_axis
 from .conv import conv2d, conv_transpose2d  # noqa: F401
+from .ctc import ctc_loss  # noqa: F401
 from .loss import (  # noqa: F401
     binary_cross_entropy,
     cross_entropy,
@@ -25,6 +26,8 @@ from .norm import batch_norm, group_norm, layer_norm  # noqa: F401
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d  # noqa: F401
 from .tensor import concat
 from .vision import interpolate  # noqa: F401
+from .vision import remap, warp_affine, warp_perspective  # noqa: F401
+from .vision import correlation, cvt_color, deformable_psroi_pooling  # noqa: F401
 
 __all__ = [
     "relu", "sigmoid", "gelu", "silu", "leaky_relu", "softmax", "logsoftmax", "linear",
@@ -34,6 +37,7 @@ __all__ = [
 __all__ += ["batch_norm", "group_norm", "max_pool2d", "avg_pool2d", "adaptive_max_pool2d",
             "adaptive_avg_pool2d", "sigmoid_focal_loss", "interpolate", "conv2d",
             "conv_transpose2d"]
+__all__ += ["warp_affine", "warp_perspective", "remap", "deformable_psroi_pooling"]
 
 
 def _float_input(x, fn):

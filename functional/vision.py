@@ -5,6 +5,9 @@ import math
 
 import numpy as np
 
+from engine.ops import correlation as CR
+from engine.ops import cvt_color as CC
+from engine.ops import deformable_psroi as DP
 from engine.ops import interpolate as IP
 from engine.ops import vision as V
 from engine.ops import warp as W
@@ -17,7 +20,8 @@ __all__ = [
     "interpolate", "nms", "batched_nms", "roi_align", "roi_pooling", "box_iou",
     "generalized_box_iou", "giou",
 ]
-__all__ += ["warp_perspective", "warp_affine", "remap"]
+__all__ += ["warp_perspective", "warp_affine", "remap", "correlation", "cvt_color",
+            "deformable_psroi_pooling"]
 
 _INTERP_MODES = ("nearest", "bilinear")
 
@@ -401,3 +405,170 @@ def remap(inp, map_xy, border_mode="replicate", scalar=0.0, interp_mode="linear"
     nearest = _interp(interp_mode, fn, ("linear", "nearest")) == "nearest"
     return W.Remap.apply(inp, map_xy.astype(inp.dtype), border=_border(border_mode, fn),
                          border_val=float(scalar), nearest=nearest)
+
+
+# ------------------------------------------------------------------ correlation, deformable psroi
+
+def _nonneg_int(v, fn, name, positive=False):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < (1 if positive else 0):
+        raise ValueError(f"{fn}: {name} must be a {'positive' if positive else 'non-negative'} "
+                         f"int, got {v!r}")
+    return int(v)
+
+
+def correlation(data1, data2, kernel_size=1, max_displacement=1, stride1=1, stride2=1,
+                pad_size=0, is_multiply=True):
+    r"""Applies correlation to inputs (FlowNet's correlation layer).
+
+    Output channel ``(p + r) * (2r + 1) + (o + r)``, ``r = max_displacement // stride2``,
+    compares the ``kernel_size x kernel_size x C`` patch of ``data1`` centred at
+    ``(y, x) * stride1 + kernel_size // 2 + max_displacement - pad_size`` with the patch of
+    ``data2`` displaced by ``(p, o) * stride2``; samples outside the maps read 0.
+
+    Args:
+        data1: input data1 to the correlation, format must be NCHW.
+        data2: input data2 to the correlation, NCHW of the same shape.
+        kernel_size: odd patch size. Default: 1
+        max_displacement: max displacement of the correlation. Default: 1
+        stride1: stride over data1. Default: 1
+        stride2: stride of the displacements within the neighbourhood. Default: 1
+        pad_size: zero padding of both inputs. Default: 0
+        is_multiply: True: mean of products; False: mean of absolute differences.
+
+    Returns:
+        ``(N, (2r + 1)^2, OH, OW)``, differentiable with respect to both inputs.
+
+    Examples:
+        >>> import numpy as np
+        >>> a = Tensor(np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4))
+        >>> F.vision.correlation(a, a, max_displacement=1).shape
+        (1, 9, 2, 2)
+    """
+    fn = "correlation"
+    data1 = _image(data1, fn, "data1")
+    data2 = _image(as_tensor(data2, fn, like=data1), fn, "data2")
+    if data1.shape != data2.shape:
+        raise ValueError(f"{fn}: data1 {data1.shape} and data2 {data2.shape} must have one shape")
+    k = _nonneg_int(kernel_size, fn, "kernel_size", positive=True)
+    if k % 2 == 0:
+        raise ValueError(f"{fn}: kernel_size must be odd, got {k}")
+    attrs = dict(kernel_size=k,
+                 max_displacement=_nonneg_int(max_displacement, fn, "max_displacement"),
+                 stride1=_nonneg_int(stride1, fn, "stride1", positive=True),
+                 stride2=_nonneg_int(stride2, fn, "stride2", positive=True),
+                 pad_size=_nonneg_int(pad_size, fn, "pad_size"), is_multiply=bool(is_multiply))
+    border = attrs["max_displacement"] + k // 2
+    for size in data1.shape[2:]:
+        if size + 2 * attrs["pad_size"] - 2 * border <= 0:
+            raise ValueError(f"{fn}: input {data1.shape[2:]} with pad_size {attrs['pad_size']} "
+                             f"is too small for kernel_size {k} and max_displacement "
+                             f"{attrs['max_displacement']}")
+    return CR.Correlation.apply(data1, data2.astype(data1.dtype), **attrs)
+
+
+def deformable_psroi_pooling(inp, rois, trans, no_trans, part_size, pooled_h, pooled_w,
+                             sample_per_part, spatial_scale, trans_std=0.1):
+    r"""Deformable PSROI (Position Sensitive Region of Interest) Pooling, as MegEngine's.
+
+    Roi corners are rounded, scaled by ``spatial_scale`` and shifted by -0.5; bin (ph, pw) of
+    channel c moves by ``trans[k, 2 cls, part_h, part_w] * trans_std`` roi widths (and the
+    ``2 cls + 1`` plane for y), ``cls = c // (C // num_classes)``,
+    ``part = floor(p / pooled * part_size)``; a bin averages its ``sample_per_part^2`` bilinear
+    samples that lie within half a pixel of the map.
+
+    Args:
+        inp: input feature map ``(N, C, H, W)``.
+        rois: ``(K, 5)`` rois ``[batch_index, x1, y1, x2, y2]``.
+        trans: offsets ``(K, 2 * num_classes, part_size, part_size)``.
+        no_trans: True skips the offsets (the first phase); trans is then not read.
+        part_size: part size of the offsets.
+        pooled_h: output height.
+        pooled_w: output width.
+        sample_per_part: sample points per bin along each axis.
+        spatial_scale: scale of the rois w.r.t. the input map.
+        trans_std: multiplier of the offsets. Default: 0.1
+
+    Returns:
+        ``(K, C, pooled_h, pooled_w)``, differentiable with respect to ``inp`` and ``trans``
+        (megdnn's offset gradient, which does not differentiate the clamping to the map).
+
+    Examples:
+        >>> import numpy as np
+        >>> inp = Tensor(np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4))
+        >>> rois = Tensor(np.array([[0, 0, 0, 3, 3]], dtype=np.float32))
+        >>> trans = Tensor(np.zeros((1, 2, 1, 1), dtype=np.float32))
+        >>> F.deformable_psroi_pooling(inp, rois, trans, False, 1, 1, 1, 2, 1.0).numpy()
+        array([[[[5.]]]], dtype=float32)
+    """
+    fn = "deformable_psroi_pooling"
+    inp = _image(inp, fn)
+    rois = _float_tensor(as_tensor(rois, fn, like=inp), fn, "rois")
+    trans = _float_tensor(as_tensor(trans, fn, like=inp), fn, "trans")
+    if rois.ndim != 2 or rois.shape[1] != 5:
+        raise ValueError(f"{fn}: rois must have shape (K, 5) = [batch_index, x1, y1, x2, y2], "
+                         f"got {rois.shape}")
+    attrs = dict(no_trans=bool(no_trans),
+                 part_size=_nonneg_int(part_size, fn, "part_size", positive=not no_trans),
+                 pooled_h=_nonneg_int(pooled_h, fn, "pooled_h", positive=True),
+                 pooled_w=_nonneg_int(pooled_w, fn, "pooled_w", positive=True),
+                 sample_per_part=_nonneg_int(sample_per_part, fn, "sample_per_part",
+                                             positive=True),
+                 spatial_scale=float(spatial_scale), trans_std=float(trans_std))
+    if not no_trans:
+        k, p = rois.shape[0], attrs["part_size"]
+        if (trans.ndim != 4 or trans.shape[0] != k or trans.shape[1] % 2 or not trans.shape[1]
+                or trans.shape[2:] != (p, p)):
+            raise ValueError(f"{fn}: trans must have shape ({k}, 2 * num_classes, {p}, {p}), "
+                             f"got {trans.shape}")
+        if inp.shape[1] % (trans.shape[1] // 2):
+            raise ValueError(f"{fn}: the {inp.shape[1]} input channels must split into "
+                             f"{trans.shape[1] // 2} classes of trans {trans.shape}")
+    r = rois.numpy()
+    bad = ~((r[:, 0] >= 0) & (r[:, 0] < inp.shape[0]) & (r[:, 0] == np.floor(r[:, 0]))
+            & np.isfinite(r).all(1))
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{fn}: roi {k} = {r[k].tolist()} needs an integer batch index in "
+                         f"[0, {inp.shape[0]}) and finite coordinates")
+    out, _ = DP.DeformablePsroiPooling.apply(inp, rois.astype(inp.dtype), trans.astype(inp.dtype),
+                                             **attrs)
+    return out
+
+
+def cvt_color(inp, mode=""):
+    r"""Convert images from one colour format to another (megdnn's coefficients).
+
+    Args:
+        inp: input images ``(N, H, W, C)``, channels last.
+        mode: format mode. float32: "RGB2GRAY", "BGR2GRAY", "RGB2YUV", "YUV2RGB", "GRAY2RGB";
+            uint8 also "RGBA2RGB", "RGBA2BGR", "RGBA2GRAY", "RGB2BGR", "BGR2RGB" (uint8 results
+            use OpenCV's 14-bit fixed point, as MegEngine). Case-insensitive. The NV12 / NV21 /
+            YV12 / YU12 / YCrCb / BT601 modes of MegEngine's uint8 CPU path are not implemented.
+
+    Returns:
+        convert result ``(N, H, W, C_out)``, of the input's dtype; not differentiable.
+
+    Examples:
+        >>> import numpy as np
+        >>> x = mge.tensor(np.array([[[[-0.58675045, 1.7526233, 0.10702174]]]]).astype(np.float32))
+        >>> y = F.vision.cvt_color(x, mode="RGB2GRAY")
+        >>> y.numpy()
+        array([[[[0.86555195]]]], dtype=float32)
+    """
+    fn = "cvt_color"
+    inp = as_tensor(inp, fn)
+    name = str(mode).upper()
+    if name not in CC.MODES:
+        raise ValueError(f"{fn}: unsupported mode {mode!r}; expected one of "
+                         f"{sorted(CC.MODES)}")
+    _, c_in, _, float_ok = CC.MODES[name]
+    if inp.ndim != 4 or inp.shape[3] != c_in:
+        raise ValueError(f"{fn}: mode {name} needs (N, H, W, {c_in}) images, got {inp.shape}")
+    if inp.dtype == np.uint8:
+        return CC.CvtColor.apply(inp, mode=name)
+    if inp.dtype.kind != "f":
+        raise TypeError(f"{fn}: expected float32 or uint8 images, got {inp.dtype}")
+    if not float_ok:
+        raise ValueError(f"{fn}: mode {name} is defined for uint8 images only, got {inp.dtype}")
+    return CC.CvtColor.apply(inp.astype("float32") if inp.dtype != np.float32 else inp,
+                             mode=name)

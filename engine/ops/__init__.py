@@ -2,6 +2,10 @@
 from . import (  # noqa: F401
     conv,
     core,
+    correlation,
+    ctc,
+    cvt_color,
+    deformable_psroi,
     elemwise,
     indexing,
     interpolate,
