@@ -65,7 +65,8 @@ def ctc_loss(pred, pred_lengths, label, label_lengths, blank=0, reduction="mean"
         (too few steps) gives a large finite loss, as in MegEngine, not inf.
 
     Examples:
-        >>> pred = Tensor([[[0.0614, 0.9386], [0.8812, 0.1188]], [[0.699, 0.301], [0.2572, 0.7428]]])
+        >>> pred = Tensor([[[0.0614, 0.9386], [0.8812, 0.1188]],
+        ...                [[0.699, 0.301], [0.2572, 0.7428]]])
         >>> pred_lengths = Tensor([2, 2])
         >>> label = Tensor([1, 1])
         >>> label_lengths = Tensor([1, 1])

@@ -26,8 +26,14 @@ from .norm import batch_norm, group_norm, layer_norm  # noqa: F401
 from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d  # noqa: F401
 from .tensor import concat
 from .vision import interpolate  # noqa: F401
-from .vision import remap, warp_affine, warp_perspective  # noqa: F401
-from .vision import correlation, cvt_color, deformable_psroi_pooling  # noqa: F401
+from .vision_extra import (  # noqa: F401
+    correlation,
+    cvt_color,
+    deformable_psroi_pooling,
+    remap,
+    warp_affine,
+    warp_perspective,
+)
 
 __all__ = [
     "relu", "sigmoid", "gelu", "silu", "leaky_relu", "softmax", "logsoftmax", "linear",

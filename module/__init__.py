@@ -4,6 +4,7 @@ from . import init
 from .activation import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .conv import Conv2d, ConvTranspose2d
+from .deformable_psroi_pooling import DeformablePSROIPooling
 from .dropout import Dropout
 from .linear import Embedding, Identity, Linear
 from .module import Module
@@ -17,3 +18,4 @@ __all__ = [
     "LeakyReLU", "GELU", "SiLU", "Sigmoid", "Softmax", "Dropout", "MaxPool2d", "AvgPool2d",
     "AdaptiveAvgPool2d",
 ]
+__all__ += ["DeformablePSROIPooling"]

@@ -1,5 +1,5 @@
 // Bindings of deformable PSROI pooling (csrc/kernels/deformable_psroi.h): inp float32 NCHW,
-// rois float32 (K, 5) = batch index x1 y1 x2 y2, trans float32 (K, 2 num_cls, part, part).
+// rois float32 (K, 5) = batch index x1 y1 x2 y2, trans float32 (K, 2, pooled_h, pooled_w).
 #include <pybind11/stl.h>
 
 #include <cmath>
@@ -29,17 +29,18 @@ DpsroiParams dpsroi_params(const Shape& x, const Shape& rois, const Shape& trans
   ENGINE_CHECK(pooled_h > 0 && pooled_w > 0 && sample_per_part > 0,
                op << ": pooled_h, pooled_w and sample_per_part must be positive, got "
                   << pooled_h << ", " << pooled_w << ", " << sample_per_part);
-  int64_t num_cls = 1;
+  ENGINE_CHECK(trans.size() == 4, op << ": trans must be 4-D");
   if (!no_trans) {
+    // megdnn's layout check: (K, 2, pooled_h, pooled_w); its kernel then reads that buffer with
+    // part_size x part_size planes (flat offsets), which we reproduce.
     ENGINE_CHECK(part_size > 0, op << ": part_size must be positive, got " << part_size);
-    ENGINE_CHECK(trans.size() == 4 && trans[0] == rois[0] && trans[1] > 0 && trans[1] % 2 == 0 &&
-                     trans[2] == part_size && trans[3] == part_size,
-                 op << ": trans must have shape (" << rois[0] << ", 2 * num_classes, "
-                    << part_size << ", " << part_size << ")");
-    num_cls = trans[1] / 2;
-    ENGINE_CHECK(x[1] % num_cls == 0, op << ": the " << x[1] << " input channels must split into "
-                                         << num_cls << " classes of trans");
+    ENGINE_CHECK(trans[1] == 2 && trans[2] == pooled_h && trans[3] == pooled_w,
+                 op << ": trans must have shape (K, 2, " << pooled_h << ", " << pooled_w << ")");
+    ENGINE_CHECK(trans[0] * 2 * pooled_h * pooled_w >= rois[0] * 2 * part_size * part_size,
+                 op << ": trans of " << trans[0] << " rois is too small for " << rois[0]
+                    << " rois with part_size " << part_size);
   }
+  const int64_t num_cls = 1;
   return {x[0],     x[1], x[2],          x[3],      rois[0],  pooled_h, pooled_w,
           part_size, sample_per_part, num_cls, spatial_scale, trans_std, no_trans};
 }

@@ -17,7 +17,8 @@ using kernels::CtcParams;
 
 // One block per sequence; its threads share the states of one time step, which depends on the
 // step before it (hence the barrier per step).
-__global__ void ctc_forward_kernel(const float* __restrict__ pred, const int32_t* __restrict__ label,
+__global__ void ctc_forward_kernel(const float* __restrict__ pred,
+                                   const int32_t* __restrict__ label,
                                    const int32_t* __restrict__ pred_len,
                                    const int32_t* __restrict__ label_len, float* __restrict__ loss,
                                    float* __restrict__ alpha, CtcParams p) {

@@ -78,7 +78,8 @@ HOST_DEVICE inline float corr_backward(const float* d1, const float* d2, const f
     int64_t dy, dx;
     corr_displacement(tc, p, &dy, &dx);
     // The other input's value seen together with this pixel (the same for every (j, i)).
-    const float other = second ? corr_read(p1, y - dy, x - dx, p) : corr_read(p2, y + dy, x + dx, p);
+    const float other =
+        second ? corr_read(p1, y - dy, x - dx, p) : corr_read(p2, y + dy, x + dx, p);
     // d|v1 - v2| with megdnn's choice at a tie: -1 for data1, +1 for data2.
     const float local = p.multiply ? other
                         : second   ? (other >= own ? -1.0f : 1.0f)

@@ -17,7 +17,8 @@ enum CvtMode : int {
 };
 
 HOST_DEVICE inline int cvt_in_channels(int mode) {
-  return mode == kGray2Rgb ? 1 : (mode == kRgba2Rgb || mode == kRgba2Bgr || mode == kRgba2Gray ? 4 : 3);
+  if (mode == kGray2Rgb) return 1;
+  return mode == kRgba2Rgb || mode == kRgba2Bgr || mode == kRgba2Gray ? 4 : 3;
 }
 
 HOST_DEVICE inline int cvt_out_channels(int mode) {

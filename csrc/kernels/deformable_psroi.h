@@ -3,7 +3,9 @@
 // trans[k, 2 cls, part_h, part_w] * trans_std * roi width (and the 2 cls + 1 plane for y),
 // cls = c / (C / num_cls), part = floor(p / pooled * part_size); it averages the
 // sample_per_part^2 bilinear samples that fall within half a pixel of the map (clamped into it).
-// out_count keeps how many did: the backward divides by it.
+// out_count keeps how many did: the backward divides by it. megdnn reads trans as flat
+// part_size x part_size planes whatever its shape; MegEngine's layout check fixes that shape to
+// (K, 2, pooled_h, pooled_w), one class (csrc/bind/deformable_psroi.cpp).
 //
 // The offset gradient is megdnn's: the bilinear derivative at the clamped sample point, times
 // trans_std and the roi size (clamping is not differentiated).
