@@ -10,6 +10,7 @@ from engine.ops import warp as W
 from engine.tensor import Tensor
 
 from ._utils import as_tensor
+from .elemwise import clip, round
 from .tensor import broadcast_to, concat
 from .vision import _float_tensor, _positive_pair
 
@@ -42,6 +43,29 @@ def _image(inp, fn, name="inp"):
     if inp.ndim != 4:
         raise ValueError(f"{fn}: {name} must be a 4-D batch of images, got shape {inp.shape}")
     return inp.astype("float32") if inp.dtype == np.float16 else inp
+
+
+# Integer images warp as MegEngine's (megdnn's RoundingConverter): computed in float32, then
+# rounded half away from zero, uint8 clamped to [0, 255] first.
+_INT_IMAGES = {np.dtype(np.uint8): (0, 255), np.dtype(np.int8): (-128, 127)}
+
+
+def _sampling_image(inp, fn):
+    """warp / remap input: a float image, or a uint8 / int8 one (returned as float32 with the
+    dtype to convert the result back to)."""
+    inp = as_tensor(inp, fn)
+    if inp.dtype in _INT_IMAGES:
+        if inp.ndim != 4:
+            raise ValueError(f"{fn}: inp must be a 4-D batch of images, got shape {inp.shape}")
+        return inp.astype("float32"), inp.dtype
+    return _image(inp, fn), None
+
+
+def _back_to(out, dtype):
+    if dtype is None:
+        return out
+    lo, hi = _INT_IMAGES[dtype]
+    return round(clip(out, lo, hi)).astype(dtype)
 
 
 def _out_hw(out_shape, fn):
@@ -92,7 +116,8 @@ def warp_perspective(inp, mat, out_shape, mat_idx=None, border_mode="replicate",
     bilinear interpolation; each tap outside the image is mapped back by ``border_mode``.
 
     Args:
-        inp: input images, ``(N, C, H, W)`` (or ``(N, H, W, C)`` with format "NHWC").
+        inp: input images, ``(N, C, H, W)`` (or ``(N, H, W, C)`` with format "NHWC"); float,
+            or uint8 / int8 (sampled in float32 and rounded back, as MegEngine does).
         mat: ``(batch, 3, 3)`` transformation matrices.
         out_shape: ``(h, w)`` size of the output image.
         mat_idx: image batch index assigned to each matrix (then ``batch`` may differ from N).
@@ -122,10 +147,11 @@ def warp_perspective(inp, mat, out_shape, mat_idx=None, border_mode="replicate",
                  [ 9., 10.]]]], dtype=float32)
     """
     fn = "warp_perspective"
-    inp = _image(inp, fn)
+    inp, int_dtype = _sampling_image(inp, fn)
     _interp(interp_mode, fn, ("linear",))
     mat = _matrices(mat, 3, fn, inp)
-    return _warp(inp, mat, out_shape, mat_idx, border_mode, border_val, format, fn)
+    return _back_to(_warp(inp, mat, out_shape, mat_idx, border_mode, border_val, format, fn),
+                    int_dtype)
 
 
 def warp_affine(inp, mat, out_shape, border_mode="replicate", border_val=0.0, format="NHWC",
@@ -135,7 +161,8 @@ def warp_affine(inp, mat, out_shape, border_mode="replicate", border_val=0.0, fo
     back by ``border_mode``).
 
     Args:
-        inp: input images, ``(N, H, W, C)`` by default (format "NHWC") or ``(N, C, H, W)``.
+        inp: input images, ``(N, H, W, C)`` by default (format "NHWC") or ``(N, C, H, W)``;
+            float, or uint8 / int8 (sampled in float32 and rounded back).
         mat: ``(N, 2, 3)`` transformation matrices.
         out_shape: ``(h, w)`` size of the output image.
         border_mode: "replicate" (default), "reflect", "reflect_101", "wrap" or "constant".
@@ -160,13 +187,13 @@ def warp_affine(inp, mat, out_shape, border_mode="replicate", border_val=0.0, fo
                [ 9., 10.]], dtype=float32)
     """
     fn = "warp_affine"
-    inp = _image(inp, fn)
+    inp, int_dtype = _sampling_image(inp, fn)
     _interp(interp_mode, fn, ("linear",))
     mat = _matrices(mat, 2, fn, inp)
     last = broadcast_to(Tensor(np.array([[[0.0, 0.0, 1.0]]], inp.dtype), device=inp.device),
                         (mat.shape[0], 1, 3))
-    return _warp(inp, concat([mat, last], axis=1), out_shape, None, border_mode, border_val,
-                 format, fn)
+    return _back_to(_warp(inp, concat([mat, last], axis=1), out_shape, None, border_mode,
+                          border_val, format, fn), int_dtype)
 
 
 def remap(inp, map_xy, border_mode="replicate", scalar=0.0, interp_mode="linear"):
@@ -174,7 +201,7 @@ def remap(inp, map_xy, border_mode="replicate", scalar=0.0, interp_mode="linear"
     the input at ``(x, y) = map_xy[n, h, w]`` (x the column, y the row).
 
     Args:
-        inp: input images ``(N, C, H, W)``.
+        inp: input images ``(N, C, H, W)``; float, or uint8 / int8 (rounded back).
         map_xy: ``(N, OH, OW, 2)`` source coordinates; the output is ``(N, C, OH, OW)``.
         border_mode: "replicate" (default), "reflect", "reflect_101", "wrap" or "constant".
         scalar: value used in "constant" mode. Default: 0
@@ -194,14 +221,14 @@ def remap(inp, map_xy, border_mode="replicate", scalar=0.0, interp_mode="linear"
                  [4., 4.]]]], dtype=float32)
     """
     fn = "remap"
-    inp = _image(inp, fn)
+    inp, int_dtype = _sampling_image(inp, fn)
     map_xy = _float_tensor(as_tensor(map_xy, fn, like=inp), fn, "map_xy")
     if map_xy.ndim != 4 or map_xy.shape[3] != 2 or map_xy.shape[0] != inp.shape[0]:
         raise ValueError(f"{fn}: map_xy must have shape ({inp.shape[0]}, OH, OW, 2) for inp "
                          f"{inp.shape}, got {map_xy.shape}")
     nearest = _interp(interp_mode, fn, ("linear", "nearest")) == "nearest"
-    return W.Remap.apply(inp, map_xy.astype(inp.dtype), border=_border(border_mode, fn),
-                         border_val=float(scalar), nearest=nearest)
+    return _back_to(W.Remap.apply(inp, map_xy.astype(inp.dtype), border=_border(border_mode, fn),
+                                  border_val=float(scalar), nearest=nearest), int_dtype)
 
 
 # ------------------------------------------------------------------ correlation, deformable psroi
@@ -279,7 +306,8 @@ def deformable_psroi_pooling(inp, rois, trans, no_trans, part_size, pooled_h, po
 
     Args:
         inp: input feature map ``(N, C, H, W)``.
-        rois: ``(K, 5)`` rois ``[batch_index, x1, y1, x2, y2]``.
+        rois: ``(K, 5)`` rois ``[batch_index, x1, y1, x2, y2]`` (the index is truncated to an
+            int, as MegEngine does).
         trans: offsets ``(K, 2, pooled_h, pooled_w)``.
         no_trans: True skips the offsets (the first phase); trans is then not read.
         part_size: part size of the offsets.
@@ -327,11 +355,11 @@ def deformable_psroi_pooling(inp, rois, trans, no_trans, part_size, pooled_h, po
             raise ValueError(f"{fn}: trans {trans.shape} is too small for {k} rois with "
                              f"part_size {p} (read as {p} x {p} planes, as MegEngine does)")
     r = rois.numpy()
-    bad = ~((r[:, 0] >= 0) & (r[:, 0] < inp.shape[0]) & (r[:, 0] == np.floor(r[:, 0]))
-            & np.isfinite(r).all(1))
+    # megdnn truncates the batch index to an int, so 0.83 reads image 0
+    bad = ~((r[:, 0] > -1) & (r[:, 0] < inp.shape[0]) & np.isfinite(r).all(1))
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{fn}: roi {k} = {r[k].tolist()} needs an integer batch index in "
+        raise ValueError(f"{fn}: roi {k} = {r[k].tolist()} needs a batch index in "
                          f"[0, {inp.shape[0]}) and finite coordinates")
     out, _ = DP.DeformablePsroiPooling.apply(inp, rois.astype(inp.dtype), trans.astype(inp.dtype),
                                              **attrs)

@@ -288,7 +288,7 @@ CASES = [
      r"layout\), got \(2, 2, 3, 3\)"),
     ("dpsroi_batch", lambda: F.deformable_psroi_pooling(
         T(1, 2, 4, 4), mge.tensor([[3.0, 0, 0, 2, 2]]), T(1, 2, 2, 2), False, 1, 2, 2, 2, 1.0),
-     ValueError, r"deformable_psroi_pooling: roi 0 = .* integer batch index in \[0, 1\)"),
+     ValueError, r"deformable_psroi_pooling: roi 0 = .* needs a batch index in \[0, 1\)"),
     ("cvt_color_mode", lambda: F.vision.cvt_color(T(1, 2, 2, 3), "RGB2HSV"), ValueError,
      r"cvt_color: unsupported mode 'RGB2HSV'"),
     ("cvt_color_channels", lambda: F.vision.cvt_color(T(1, 2, 2, 1), "RGB2GRAY"), ValueError,

@@ -50,10 +50,9 @@ Shape dims(const py::array& a) { return Shape(a.shape(), a.shape() + a.ndim()); 
 void check_roi_batch(const FloatArray& rois, int64_t batch, const char* op) {
   const float* r = rois.data();
   for (int64_t k = 0; k < rois.shape(0); ++k) {
-    const float b = r[5 * k];
-    ENGINE_CHECK(b >= 0 && b < batch && b == std::floor(b),
-                 op << ": roi " << k << " has batch index " << b << ", expected an integer in [0, "
-                    << batch << ")");
+    const float b = r[5 * k];  // truncated to an int by the kernel, as megdnn does
+    ENGINE_CHECK(b > -1 && b < batch, op << ": roi " << k << " has batch index " << b
+                                         << ", expected one in [0, " << batch << ")");
     for (int j = 1; j < 5; ++j) {
       ENGINE_CHECK(std::isfinite(r[5 * k + j]),
                    op << ": roi " << k << " has a non-finite coordinate " << r[5 * k + j]);

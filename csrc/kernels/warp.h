@@ -72,9 +72,12 @@ HOST_DEVICE inline WarpTaps warp_linear_taps(float x, float y, int64_t height, i
   const float fx = floorf(x), fy = floorf(y);
   const float ax = x - fx, ay = y - fy;
   const int64_t x0 = static_cast<int64_t>(fx), y0 = static_cast<int64_t>(fy);
-  const int64_t cols[2] = {border_index(x0, width, border), border_index(x0 + 1, width, border)};
-  const int64_t rows[2] = {border_index(y0, height, border),
-                           border_index(y0 + 1, height, border)};
+  // Most samples have all four taps inside: no border mapping for them.
+  const bool inside = x0 >= 0 && x0 + 1 < width && y0 >= 0 && y0 + 1 < height;
+  const int64_t cols[2] = {inside ? x0 : border_index(x0, width, border),
+                           inside ? x0 + 1 : border_index(x0 + 1, width, border)};
+  const int64_t rows[2] = {inside ? y0 : border_index(y0, height, border),
+                           inside ? y0 + 1 : border_index(y0 + 1, height, border)};
   const float wx[2] = {1.0f - ax, ax}, wy[2] = {1.0f - ay, ay};
   const float dwx[2] = {-1.0f, 1.0f};
   WarpTaps t;
@@ -164,11 +167,25 @@ HOST_DEVICE inline void warp_sample_pixel(const float* src, float x, float y,
     return;
   }
   const WarpTaps t = warp_linear_taps(x, y, p.in_h, p.in_w, p.border);
-  for (int64_t c = 0; c < p.channels; ++c) {
+  // Locals, not p's fields: the stores through `out` could otherwise alias them.
+  const int64_t channels = p.channels;
+  const float border_val = p.border_val;
+  const bool all_in = t.offset[0] >= 0 && t.offset[1] >= 0 && t.offset[2] >= 0 &&
+                      t.offset[3] >= 0;
+  if (all_in && !p.nonfinite_to_border) {
+    for (int64_t c = 0; c < channels; ++c) {
+      const float* s = src + c * plane;
+      out[c * out_plane] = s[t.offset[0]] * t.weight[0] + s[t.offset[1]] * t.weight[1] +
+                           s[t.offset[2]] * t.weight[2] + s[t.offset[3]] * t.weight[3];
+    }
+    return;
+  }
+  const bool to_border = p.nonfinite_to_border;
+  for (int64_t c = 0; c < channels; ++c) {
     const float* s = src + c * plane;
     float v = 0.0f;
-    for (int k = 0; k < 4; ++k) v += tap_value(s, t.offset[k], p.border_val) * t.weight[k];
-    if (p.nonfinite_to_border && !(v - v == 0.0f)) v = p.border_val;  // inf or NaN
+    for (int k = 0; k < 4; ++k) v += tap_value(s, t.offset[k], border_val) * t.weight[k];
+    if (to_border && !(v - v == 0.0f)) v = border_val;  // inf or NaN
     out[c * out_plane] = v;
   }
 }
