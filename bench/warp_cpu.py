@@ -37,7 +37,7 @@ def engine_steps(x_np, mat_np, map_np, out_hw):
     gm = GradManager().attach([x, mat, map_xy])
 
     def warp_fwd():
-        F.vision.warp_perspective(x, mat, out_hw).numpy()
+        F.vision.warp_perspective(x, mat, out_hw)  # CPU ops run synchronously
 
     def warp_bwd():
         with gm:
@@ -45,7 +45,7 @@ def engine_steps(x_np, mat_np, map_np, out_hw):
         x.grad = mat.grad = None
 
     def remap_fwd():
-        F.vision.remap(x, map_xy).numpy()
+        F.vision.remap(x, map_xy)
 
     def remap_bwd():
         with gm:

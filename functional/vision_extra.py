@@ -68,6 +68,11 @@ def _back_to(out, dtype):
     return round(clip(out, lo, hi)).astype(dtype)
 
 
+def _as_dtype(x, dtype):
+    """x in dtype, without the copy a same-dtype cast would make."""
+    return x if x.dtype == dtype else x.astype(dtype)
+
+
 def _out_hw(out_shape, fn):
     if hasattr(out_shape, "numpy"):
         out_shape = [int(v) for v in out_shape.numpy().reshape(-1)]
@@ -103,7 +108,7 @@ def _matrices(mat, rows, fn, like):
     mat = _float_tensor(as_tensor(mat, fn, like=like), fn, "mat")
     if mat.ndim != 3 or mat.shape[1:] != (rows, 3):
         raise ValueError(f"{fn}: mat must have shape (N, {rows}, 3), got {mat.shape}")
-    return mat.astype(like.dtype) if mat.dtype != like.dtype else mat
+    return _as_dtype(mat, like.dtype)
 
 
 def warp_perspective(inp, mat, out_shape, mat_idx=None, border_mode="replicate",
@@ -227,8 +232,9 @@ def remap(inp, map_xy, border_mode="replicate", scalar=0.0, interp_mode="linear"
         raise ValueError(f"{fn}: map_xy must have shape ({inp.shape[0]}, OH, OW, 2) for inp "
                          f"{inp.shape}, got {map_xy.shape}")
     nearest = _interp(interp_mode, fn, ("linear", "nearest")) == "nearest"
-    return _back_to(W.Remap.apply(inp, map_xy.astype(inp.dtype), border=_border(border_mode, fn),
-                                  border_val=float(scalar), nearest=nearest), int_dtype)
+    out = W.Remap.apply(inp, _as_dtype(map_xy, inp.dtype), border=_border(border_mode, fn),
+                        border_val=float(scalar), nearest=nearest)
+    return _back_to(out, int_dtype)
 
 
 # ------------------------------------------------------------------ correlation, deformable psroi
@@ -289,7 +295,7 @@ def correlation(data1, data2, kernel_size=1, max_displacement=1, stride1=1, stri
             raise ValueError(f"{fn}: input {data1.shape[2:]} with pad_size {attrs['pad_size']} "
                              f"is too small for kernel_size {k} and max_displacement "
                              f"{attrs['max_displacement']}")
-    return CR.Correlation.apply(data1, data2.astype(data1.dtype), **attrs)
+    return CR.Correlation.apply(data1, _as_dtype(data2, data1.dtype), **attrs)
 
 
 def deformable_psroi_pooling(inp, rois, trans, no_trans, part_size, pooled_h, pooled_w,
@@ -361,8 +367,8 @@ def deformable_psroi_pooling(inp, rois, trans, no_trans, part_size, pooled_h, po
         k = int(np.flatnonzero(bad)[0])
         raise ValueError(f"{fn}: roi {k} = {r[k].tolist()} needs a batch index in "
                          f"[0, {inp.shape[0]}) and finite coordinates")
-    out, _ = DP.DeformablePsroiPooling.apply(inp, rois.astype(inp.dtype), trans.astype(inp.dtype),
-                                             **attrs)
+    out, _ = DP.DeformablePsroiPooling.apply(inp, _as_dtype(rois, inp.dtype),
+                                             _as_dtype(trans, inp.dtype), **attrs)
     return out
 
 
