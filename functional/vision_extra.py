@@ -170,7 +170,9 @@ def warp_affine(inp, mat, out_shape, border_mode="replicate", border_val=0.0, fo
             float, or uint8 / int8 (sampled in float32 and rounded back).
         mat: ``(N, 2, 3)`` transformation matrices.
         out_shape: ``(h, w)`` size of the output image.
-        border_mode: "replicate" (default), "reflect", "reflect_101", "wrap" or "constant".
+        border_mode: "replicate" (default), "reflect", "reflect_101", "wrap" or "constant"
+            ("isolated" and "transparent", which MegEngine lists for some platforms, are not
+            implemented and raise ValueError).
         border_val: value used in "constant" mode. Default: 0
         format: "NHWC" (default, for historical reasons as in MegEngine) or "NCHW".
         interp_mode: only "linear" is implemented.
