@@ -6,12 +6,14 @@ from engine.ops import loss as L
 from engine.ops import softmax as SM
 
 from ._utils import as_tensor, one_axis
+from .ctc import ctc_loss  # noqa: F401
 from .elemwise import abs, exp, log, log1p, maximum
 from .math import mean, sum
 
 __all__ = ["cross_entropy", "binary_cross_entropy", "l1_loss", "square_loss", "smooth_l1_loss",
            "sigmoid_focal_loss"]
 __all__ += ["hinge_loss"]
+__all__ += ["ctc_loss"]
 
 _REDUCTIONS = ("none", "sum", "mean")
 

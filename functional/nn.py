@@ -15,6 +15,7 @@ from ._utils import as_tensor, check_float, one_axis
 from .conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
 from .conv_3d import conv3d, conv_transpose3d  # noqa: F401
 from .conv_special import deformable_conv2d, local_conv2d, region_restricted_conv  # noqa: F401
+from .ctc import ctc_loss  # noqa: F401
 from .loss import (  # noqa: F401
     binary_cross_entropy,
     cross_entropy,
@@ -29,6 +30,14 @@ from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_p
 from .sliding import sliding_window, sliding_window_transpose  # noqa: F401
 from .tensor import concat
 from .vision import interpolate  # noqa: F401
+from .vision_extra import (  # noqa: F401
+    correlation,
+    cvt_color,
+    deformable_psroi_pooling,
+    remap,
+    warp_affine,
+    warp_perspective,
+)
 
 __all__ = [
     "relu", "sigmoid", "gelu", "silu", "leaky_relu", "softmax", "logsoftmax", "linear",
@@ -44,6 +53,7 @@ __all__ += ["relu6", "hswish", "hsigmoid", "softplus", "logsigmoid", "logsumexp"
             "multi_head_attention", "pixel_shuffle", "embedding", "indexing_one_hot",
             "hinge_loss", "normalize", "general_norm", "instance_norm", "local_response_norm",
             "sync_batch_norm", "nms", "roi_align", "roi_pooling"]
+__all__ += ["warp_affine", "warp_perspective", "remap", "deformable_psroi_pooling"]
 
 
 def _float_input(x, fn):

@@ -234,3 +234,10 @@ def generalized_box_iou(boxes1, boxes2):
     a = broadcast_to(a.reshape(n, 1, 4), (n, m, 4)).reshape(n * m, 4)
     b = broadcast_to(b.reshape(1, m, 4), (n, m, 4)).reshape(n * m, 4)
     return V.PairedIou.apply(a, b, generalized=True).reshape(n, m)
+
+
+# warp_perspective, warp_affine, remap, correlation, deformable_psroi_pooling, cvt_color
+from .vision_extra import *  # noqa: E402,F401,F403
+from .vision_extra import __all__ as _extra_all  # noqa: E402
+
+__all__ += _extra_all

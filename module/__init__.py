@@ -14,6 +14,7 @@ from .conv_bn import (
     ConvTransposeRelu2d,
 )
 from .conv_special import DeformableConv2d, LocalConv2d, RegionRestrictedConv
+from .deformable_psroi_pooling import DeformablePSROIPooling
 from .dropout import Dropout
 from .linear import Embedding, Identity, Linear, LinearRelu
 from .linear_bn import LinearBn1d, LinearBnRelu1d
@@ -48,3 +49,4 @@ from .sync_batchnorm import SyncBatchNorm  # noqa: E402
 __all__ += ["PReLU", "MultiHeadAttention", "Elemwise", "Concat", "Pad", "PixelShuffle",
             "GeneralNorm", "InstanceNorm", "LocalResponseNorm", "AdaptiveMaxPool2d",
             "SyncBatchNorm"]
+__all__ += ["DeformablePSROIPooling"]

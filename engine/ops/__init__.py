@@ -5,6 +5,10 @@ from . import (  # noqa: F401
     conv_window,
     core,
     deform_conv,
+    correlation,
+    ctc,
+    cvt_color,
+    deformable_psroi,
     elemwise,
     indexing,
     interpolate,
@@ -17,5 +21,6 @@ from . import (  # noqa: F401
     shape,
     softmax,
     vision,
+    warp,
 )
 from .core import REGISTRY, Op  # noqa: F401
