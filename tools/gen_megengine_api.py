@@ -6,7 +6,8 @@ reference does not list (EXTRA_NAMES). Each is resolved in a live MegEngine 1.13
 with its kind and parameter list, which tests/test_api_surface.py compares with engine's.
 
     python3.10 -m venv /tmp/mge && /tmp/mge/bin/pip install megengine==1.13.0 numpy==1.23.5
-    /tmp/mge/bin/python tools/gen_megengine_api.py DOCS_REPO/source/reference tests/data/megengine_api.json
+    /tmp/mge/bin/python tools/gen_megengine_api.py \
+        DOCS_REPO/source/reference tests/data/megengine_api.json
 
 Not a dependency of engine nor of its tests: the JSON is committed.
 """
@@ -20,7 +21,8 @@ from pathlib import Path
 # Paths real MegEngine code imports that the API reference leaves out (seen in MegEngine/Models,
 # BaseDet, YOLOX and MegEngine's own tests).
 EXTRA_NAMES = [
-    "megengine.logger.get_logger", "megengine.logger.set_log_file", "megengine.logger.set_log_level",
+    "megengine.logger.get_logger", "megengine.logger.set_log_file",
+    "megengine.logger.set_log_level",
     "megengine.logger.enable_debug_log", "megengine.get_logger", "megengine.set_log_file",
     "megengine.set_log_level", "megengine.enable_debug_log", "megengine.__version__",
     "megengine.version.__version__", "megengine._full_sync",
@@ -42,7 +44,8 @@ EXTRA_NAMES = [
     "megengine.utils.dlpack.from_dlpack", "megengine.utils.dlpack.to_dlpack",
     "megengine.core.tensor.dtype.get_scale", "megengine.core.tensor.dtype.is_quantize",
     "megengine.core.tensor.dtype.qint8", "megengine.core.tensor.dtype.quint8",
-    "megengine.core.tensor.utils.make_shape_tuple", "megengine.core._trace_option.use_symbolic_shape",
+    "megengine.core.tensor.utils.make_shape_tuple",
+    "megengine.core._trace_option.use_symbolic_shape",
     "megengine.core._trace_option.set_symbolic_shape",
     "megengine.autodiff.Function",
     "megengine.module.Elemwise", "megengine.module.QuantStub", "megengine.module.DequantStub",

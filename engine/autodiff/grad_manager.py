@@ -25,7 +25,6 @@ from ..allocator import Storage
 from ..ops import core
 from ..tensor import Tensor
 
-
 # Backward sweeps running now. engine.amp's autocast casts the inputs of forward ops only: a
 # backward formula works in the dtypes its forward produced.
 backward_depth = 0

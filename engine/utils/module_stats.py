@@ -216,7 +216,6 @@ def module_stats(model, inputs=None, input_shapes=None, cal_params=True, cal_flo
         >>> total.flops, total.param_dims, total.act_dims
         (3584, 224, 128)
     """
-    M = _M()
     with_values = inputs is not None
     if inputs is not None:
         inputs = _as_tensors(inputs if isinstance(inputs, (tuple, list)) else [inputs])

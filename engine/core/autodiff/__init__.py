@@ -1,0 +1,2 @@
+"""engine.core.autodiff: MegEngine's ``core.autodiff.grad`` path."""
+from . import grad  # noqa: F401
