@@ -22,7 +22,28 @@ _PADDING_MODES = ("zeros", "reflect", "replicate")
 
 
 def ntuple(value, n, name, layer, nonzero=False):
-    """n ints from an int or a sequence of n ints, checked (non-negative, or positive)."""
+    """The n ints of a window argument given as an int or a sequence of n ints, checked.
+
+    Args:
+        value: an int (repeated n times) or a sequence of n ints.
+        n: the number of spatial dims.
+        name: the argument's name, for the error message.
+        layer: the layer's name, for the error message.
+        nonzero: require positive ints (else non-negative).
+
+    Returns:
+        a tuple of n Python ints; a TypeError or ValueError naming layer and argument for
+        anything else.
+
+    Examples:
+        >>> from engine.module.conv import ntuple
+        >>> ntuple(3, 2, "stride", "Conv2d"), ntuple((1, 2), 2, "padding", "Conv2d")
+        ((3, 3), (1, 2))
+        >>> ntuple(0, 2, "stride", "Conv2d", nonzero=True)
+        Traceback (most recent call last):
+            ...
+        ValueError: Conv2d: stride must be positive, got 0
+    """
     vals = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
     if len(vals) != n or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
                                  for v in vals):
