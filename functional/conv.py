@@ -50,7 +50,20 @@ def _check_modes(fn, conv_mode, compute_mode):
 
 def promote(*tensors):
     """MegEngine's promotion of mixed float dtypes (float16 data with float32 weights computes
-    in float32); a no-op for the common case of one dtype."""
+    in float32); a no-op for the common case of one dtype.
+
+    Args:
+        tensors: the tensors to bring to one dtype.
+
+    Returns:
+        a tuple of the tensors, each cast to the promoted dtype where it differs.
+
+    Examples:
+        >>> from engine.functional.conv import promote
+        >>> x, w = promote(Tensor(np.ones(2, "float16")), Tensor(np.ones(2, "float32")))
+        >>> x.dtype, w.dtype
+        (dtype('float32'), dtype('float32'))
+    """
     if all(t.dtype == tensors[0].dtype for t in tensors):
         return tensors
     dtype = np.result_type(*(t.dtype for t in tensors))

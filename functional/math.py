@@ -559,6 +559,13 @@ def matmul(inp1, inp2, transpose_a=False, transpose_b=False, compute_mode="defau
 
 
 def inp_shape(x):
+    """The shape of a tensor or array, ``()`` for a Python scalar (for error messages).
+
+    Examples:
+        >>> from engine.functional.math import inp_shape
+        >>> inp_shape(Tensor(np.zeros((2, 3)))), inp_shape(1.5)
+        ((2, 3), ())
+    """
     return getattr(x, "shape", ())
 
 
