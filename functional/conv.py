@@ -50,7 +50,20 @@ def _check_modes(fn, conv_mode, compute_mode):
 
 def promote(*tensors):
     """MegEngine's promotion of mixed float dtypes (float16 data with float32 weights computes
-    in float32); a no-op for the common case of one dtype."""
+    in float32); a no-op for the common case of one dtype.
+
+    Args:
+        tensors: the tensors to bring to one dtype.
+
+    Returns:
+        a tuple of the tensors, each cast to the promoted dtype where it differs.
+
+    Examples:
+        >>> from engine.functional.conv import promote
+        >>> x, w = promote(Tensor(np.ones(2, "float16")), Tensor(np.ones(2, "float32")))
+        >>> x.dtype, w.dtype
+        (dtype('float32'), dtype('float32'))
+    """
     if all(t.dtype == tensors[0].dtype for t in tensors):
         return tensors
     dtype = np.result_type(*(t.dtype for t in tensors))
@@ -159,29 +172,49 @@ def conv1d(inp, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
 
 def conv2d(inp, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
            conv_mode="cross_correlation", compute_mode="default"):
-    """2-D convolution (cross-correlation) of an NCHW input.
+    """2-D convolution (cross-correlation, as in deep learning) of an NCHW input.
+
+    ``out[n, o, y, x] = bias[o] + sum over c, i, j of inp_padded[n, c, y*sh + i*dh,
+    x*sw + j*dw] * weight[o, c, i, j]``.
 
     Args:
-        inp: (N, C, H, W).
-        weight: (O, C, kh, kw); grouped: (G, O/G, C/G, kh, kw) or (O, C/G, kh, kw).
-        bias: (1, O, 1, 1) or None.
-        stride, padding, dilation: int or (h, w) pair.
-        groups: split channels into this many independent convs (C and O divisible by it).
-        conv_mode: "cross_correlation" (default) or "convolution" (kernel flipped).
-        compute_mode: "default" or "float32" (both accumulate in float32 here).
+        inp: the (N, C, H, W) input.
+        weight: the (O, C, kh, kw) kernel; with groups, (G, O/G, C/G, kh, kw) as MegEngine
+            (engine also takes the flat (O, C/G, kh, kw), which MegEngine rejects).
+        bias: the (1, O, 1, 1) bias added to every output position, or None. Default: None
+        stride: the step of the sliding window, an int or an (h, w) pair. Default: 1
+        padding: zeros added to both sides of H and W, an int or an (h, w) pair. Default: 0
+        dilation: the spacing between kernel elements, an int or an (h, w) pair. Default: 1
+        groups: split the channels into this many independent convolutions (C and O
+            divisible by it). Default: 1
+        conv_mode: ``"cross_correlation"`` (the default, MegEngine's only mode); engine also
+            takes ``"convolution"`` (the kernel flipped).
+        compute_mode: ``"default"`` or ``"float32"``; both accumulate in float32 here.
 
     Returns:
-        (N, O, OH, OW) with OH = (H + 2*ph - dh*(kh - 1) - 1) // sh + 1 (likewise OW).
+        the (N, O, OH, OW) output, ``OH = (H + 2*ph - dh*(kh - 1) - 1) // sh + 1`` (likewise
+        OW).
 
     Examples:
-        >>> import numpy as np
-        >>> x = mge.tensor(np.ones((1, 2, 5, 5), "float32"))
-        >>> w = mge.tensor(np.ones((3, 2, 3, 3), "float32"))
-        >>> y = F.conv2d(x, w, stride=2, padding=1)
+        >>> x = Tensor(np.arange(9, dtype="float32").reshape(1, 1, 3, 3))
+        >>> w = Tensor(np.arange(4, dtype="float32").reshape(1, 1, 2, 2))
+        >>> F.conv2d(x, w).numpy()
+        array([[[[19., 25.],
+                 [37., 43.]]]], dtype=float32)
+        >>> F.conv2d(x, w, bias=Tensor(np.full((1, 1, 1, 1), 10., "float32")),
+        ...          padding=(1, 0)).numpy()
+        array([[[[13., 18.],
+                 [29., 35.],
+                 [47., 53.],
+                 [17., 18.]]]], dtype=float32)
+        >>> x = Tensor(np.ones((1, 2, 5, 5), "float32"))
+        >>> y = F.conv2d(x, Tensor(np.ones((3, 2, 3, 3), "float32")), stride=2, padding=1)
         >>> y.shape
         (1, 3, 3, 3)
         >>> float(y[0, 0, 1, 1])
         18.0
+        >>> F.conv2d(x, Tensor(np.ones((2, 2, 1, 3, 3), "float32")), groups=2).shape
+        (1, 4, 3, 3)
     """
     fn = "conv2d"
     mode = _check_modes(fn, conv_mode, compute_mode)
@@ -214,22 +247,40 @@ def conv2d(inp, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
 
 def conv_transpose2d(inp, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1,
                      groups=1, conv_mode="cross_correlation", compute_mode="default"):
-    """2-D transposed convolution: the adjoint (gradient w.r.t. input) of conv2d.
+    """2-D transposed convolution (also called deconvolution) of an NCHW input: the adjoint
+    of :func:`conv2d`, i.e. its gradient with respect to the input, which scatters each input
+    element times the kernel into the (larger) output.
 
     Args:
-        inp: (N, C, H, W).
-        weight: (C, O, kh, kw); grouped: (G, C/G, O/G, kh, kw) or (C, O/G, kh, kw).
-        bias: (1, O, 1, 1) or None.
-        stride, padding, output_padding, dilation: int or (h, w) pair; output_padding < stride.
-        groups, conv_mode, compute_mode: as in conv2d.
+        inp: the (N, C, H, W) input.
+        weight: the (C, O, kh, kw) kernel; with groups, (G, C/G, O/G, kh, kw) as MegEngine
+            (engine also takes the flat (C, O/G, kh, kw)).
+        bias: the (1, O, 1, 1) bias, or None. Default: None
+        stride: the stride of the conv2d this is the adjoint of, an int or an (h, w) pair.
+            Default: 1
+        padding: the padding of that conv2d (removed from the output's borders). Default: 0
+        output_padding: rows/columns added to one side of the output to pick among the input
+            sizes that conv2d maps to the same output size; smaller than stride. Default: 0
+        dilation: the spacing between kernel elements. Default: 1
+        groups: split the channels into this many independent convolutions. Default: 1
+        conv_mode: ``"cross_correlation"`` (the default); engine also takes
+            ``"convolution"`` (the kernel flipped).
+        compute_mode: ``"default"`` or ``"float32"``; both accumulate in float32 here.
 
     Returns:
-        (N, O, OH, OW) with OH = (H - 1)*sh - 2*ph + dh*(kh - 1) + output_padding_h + 1.
+        the (N, O, OH, OW) output,
+        ``OH = (H - 1)*sh - 2*ph + dh*(kh - 1) + output_padding_h + 1`` (likewise OW).
 
     Examples:
-        >>> import numpy as np
-        >>> x = mge.tensor(np.ones((1, 2, 3, 3), "float32"))
-        >>> w = mge.tensor(np.ones((2, 4, 3, 3), "float32"))
+        >>> x = Tensor(np.arange(9, dtype="float32").reshape(1, 1, 3, 3))
+        >>> w = Tensor(np.arange(4, dtype="float32").reshape(1, 1, 2, 2))
+        >>> F.conv_transpose2d(x, w).numpy()
+        array([[[[ 0.,  0.,  1.,  2.],
+                 [ 0.,  5., 11., 11.],
+                 [ 6., 23., 29., 23.],
+                 [12., 32., 37., 24.]]]], dtype=float32)
+        >>> x = Tensor(np.ones((1, 2, 3, 3), "float32"))
+        >>> w = Tensor(np.ones((2, 4, 3, 3), "float32"))
         >>> F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1).shape
         (1, 4, 6, 6)
     """

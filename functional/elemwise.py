@@ -195,7 +195,27 @@ def square(x):
 
 
 def div(x, y):
-    """True division; integer operands divide in float32."""
+    """Element-wise true division: ``x / y``.
+
+    Integer (and bool) operands divide in float32, as MegEngine; two Python numbers give a
+    0-d tensor.
+
+    Args:
+        x: the dividend, a tensor or a scalar.
+        y: the divisor, a tensor or a scalar; ``x`` and ``y`` broadcast against each other
+            (numpy's rules) and their dtypes are promoted to one.
+
+    Returns:
+        a floating-point tensor of the broadcast shape.
+
+    Examples:
+        >>> F.div(Tensor([1., 2.]), Tensor([4., 8.])).numpy()
+        array([0.25, 0.25], dtype=float32)
+        >>> F.div(Tensor([1, 2, 3]), 2).numpy()
+        array([0.5, 1. , 1.5], dtype=float32)
+        >>> F.div(7, 2).numpy()
+        array(3.5, dtype=float32)
+    """
     x, y = E.operands(*_scalar_pair(x, y))
     if not _dt.is_float(x.dtype):
         x = E.Cast.apply(x, dtype=_dt.float32)
@@ -204,7 +224,27 @@ def div(x, y):
 
 
 def atan2(y, x):
-    """Angle of (x, y), elementwise, in float."""
+    """Element-wise angle of the point (x, y): the arctangent of ``y / x`` in (-pi, pi], with
+    the quadrant taken from the signs of both.
+
+    Integer operands compute in float32, as MegEngine; two Python numbers give a 0-d tensor.
+
+    Args:
+        y: the y coordinates, a tensor or a scalar.
+        x: the x coordinates, a tensor or a scalar; ``y`` and ``x`` broadcast against each
+            other.
+
+    Returns:
+        a floating-point tensor of the broadcast shape, in radians.
+
+    Examples:
+        >>> F.atan2(Tensor([1., 1., -1.]), Tensor([1., -1., 0.])).numpy()
+        array([ 0.785398...,  2.3561945, -1.5707964], dtype=float32)
+        >>> F.atan2(Tensor([0, 1]), Tensor([1, 0])).numpy()
+        array([0.       , 1.5707964], dtype=float32)
+        >>> F.atan2(1, 1).numpy()
+        array(0.785398..., dtype=float32)
+    """
     y, x = E.operands(*_scalar_pair(y, x))
     if not _dt.is_float(y.dtype):
         y, x = _floating(y, "atan2"), _floating(x, "atan2")

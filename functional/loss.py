@@ -187,11 +187,62 @@ def _numeric_pair(pred, label, fn):
 
 
 def l1_loss(pred, label, reduction="mean"):
+    """Mean absolute error (L1 loss) between a prediction and a label.
+
+    The loss of each element is ``|pred - label|``. As MegEngine, integer tensors are allowed:
+    their ``"none"`` and ``"sum"`` losses stay integer and the mean is float32; an integer
+    ``pred`` with a float ``label`` is cast to the label's dtype.
+
+    Args:
+        pred: predicted number tensor.
+        label: target tensor of ``pred``'s shape.
+        reduction: ``"mean"`` (the default), ``"sum"`` or ``"none"`` (the loss of each
+            element).
+
+    Returns:
+        a 0-d loss, or a tensor of ``pred``'s shape with ``reduction="none"``.
+
+    Examples:
+        >>> pred = Tensor([[0.5, 1.], [2., 3.]])
+        >>> label = Tensor([[1., 1.], [0., 5.]])
+        >>> F.nn.l1_loss(pred, label).numpy()
+        array(1.125, dtype=float32)
+        >>> F.nn.l1_loss(pred, label, reduction="none").numpy()
+        array([[0.5, 0. ],
+               [2. , 2. ]], dtype=float32)
+        >>> F.nn.l1_loss(Tensor([3, 1, 2]), Tensor([1, 1, 5]), reduction="sum").numpy()
+        array(5, dtype=int32)
+    """
     pred, label = _numeric_pair(pred, label, "l1_loss")
     return _reduce(abs(pred - label), reduction, "l1_loss")
 
 
 def square_loss(pred, label, reduction="mean"):
+    """Mean squared error (L2 loss) between a prediction and a label.
+
+    The loss of each element is ``(pred - label) ** 2``. As MegEngine, integer tensors are
+    allowed and, since MegEngine squares with ``pow``, give float32 losses for every
+    reduction.
+
+    Args:
+        pred: predicted number tensor.
+        label: target tensor of ``pred``'s shape.
+        reduction: ``"mean"`` (the default), ``"sum"`` or ``"none"`` (the loss of each
+            element).
+
+    Returns:
+        a 0-d loss, or a tensor of ``pred``'s shape with ``reduction="none"``.
+
+    Examples:
+        >>> pred = Tensor([[0.5, 1.], [2., 3.]])
+        >>> label = Tensor([[1., 1.], [0., 5.]])
+        >>> F.nn.square_loss(pred, label).numpy()
+        array(2.0625, dtype=float32)
+        >>> F.nn.square_loss(pred, label, reduction="sum").numpy()
+        array(8.25, dtype=float32)
+        >>> F.nn.square_loss(Tensor([3, 1, 2]), Tensor([1, 1, 5]), reduction="none").numpy()
+        array([4., 0., 9.], dtype=float32)
+    """
     pred, label = _numeric_pair(pred, label, "square_loss")
     if pred.dtype.kind != "f":  # MegEngine squares with pow: float32 even for integers
         pred = E.Cast.apply(pred, dtype=_dt.float32)

@@ -28,8 +28,35 @@ def _reduce(op, fn, inp, axis, keepdims):
 
 
 def sum(inp, axis=None, keepdims=False):
-    """Sum over `axis` (int, tuple or None for all); int8/uint8/int16 sums keep their dtype
-    (wrapping around on overflow, as MegEngine; bool and int32 sum to int32)."""
+    """Adds up the elements of a tensor over the given axis or axes.
+
+    Dtypes as MegEngine: int8, uint8 and int16 sums keep their dtype (wrapping around on
+    overflow); bool and int32 sum to int32; floats keep their dtype.
+
+    Args:
+        inp: input tensor.
+        axis: axis or axes to reduce (an int or a tuple of ints, negative counts from the end);
+            None reduces over all elements.
+        keepdims: if True, the reduced axes stay in the result with size 1, so it broadcasts
+            against ``inp``.
+
+    Returns:
+        the sums; the sum of no elements is 0.
+
+    Examples:
+        >>> x = Tensor([[1, 2, 3], [4, 5, 6]])
+        >>> F.sum(x).numpy()
+        array(21, dtype=int32)
+        >>> F.sum(x, axis=0).numpy()
+        array([5, 7, 9], dtype=int32)
+        >>> F.sum(x, axis=1, keepdims=True).numpy()
+        array([[ 6],
+               [15]], dtype=int32)
+        >>> F.sum(Tensor(np.array([100, 100], "int8"))).numpy()
+        array(-56, dtype=int8)
+        >>> F.sum(Tensor([True, False, True])).numpy()
+        array(2, dtype=int32)
+    """
     out = _reduce(R.Sum, "sum", inp, axis, keepdims)
     src = out.dtype if not isinstance(inp, Tensor) else inp._storage.array.dtype
     if src.kind in "iu" and src.itemsize < 4:
@@ -200,10 +227,39 @@ def std(inp, axis=None, keepdims=False):
 
 
 def norm(inp, ord=None, axis=None, keepdims=False):
-    """Vector p-norm over `axis` (all elements when None); ord None means 2.
+    """Vector p-norm, ``sum(|x| ** ord) ** (1 / ord)``, over an axis.
 
-    Dtypes as MegEngine: ord=0 counts the non-zeros (int32), ord=+-inf keeps the input dtype
-    (integers stay integers), other orders compute in float32 for integer input.
+    ``ord=0`` counts the non-zero elements, ``ord=inf`` is the largest and ``ord=-inf`` the
+    smallest absolute value. Dtypes as MegEngine: ord=0 gives int32, ord=+-inf keeps the input
+    dtype (integers stay integers), other orders compute in float32 for integer input.
+    (MegEngine requires ``axis`` for an input of more than one dim and takes ord=+-inf over
+    all elements whatever ``axis`` says; engine reduces over all elements when axis is None
+    and honours ``axis`` for every ord.)
+
+    Args:
+        inp: input tensor.
+        ord: the order of the norm; None means 2.
+        axis: the axis (or axes) to reduce; None reduces over all elements.
+        keepdims: if True, the reduced axes stay in the result with size 1.
+
+    Returns:
+        the norms.
+
+    Examples:
+        >>> x = Tensor([[3., -4.], [1., 0.]])
+        >>> F.norm(x, axis=1).numpy()
+        array([5., 1.], dtype=float32)
+        >>> F.norm(x, ord=1, axis=1).numpy()
+        array([7., 1.], dtype=float32)
+        >>> F.norm(x, ord=0, axis=1).numpy()
+        array([2, 1], dtype=int32)
+        >>> F.norm(x, axis=1, keepdims=True).numpy()
+        array([[5.],
+               [1.]], dtype=float32)
+        >>> F.norm(Tensor([3, -4])).numpy()
+        array(5., dtype=float32)
+        >>> F.norm(Tensor([3, -4]), ord=float("inf")).numpy()
+        array(4, dtype=int32)
     """
     inp = as_tensor(inp, "norm")
     p = 2 if ord is None else ord
@@ -363,11 +419,41 @@ def argsort(inp, descending=False):
 
 
 def topk(inp, k, descending=True, kth_only=False, no_sort=False):
-    """The k largest (or smallest) entries along the last axis, and where they are.
+    """Selects the k largest (or smallest) entries of a vector or of each row of a matrix.
 
-    Returns (values, int32 indices); with kth_only only the k-th entry of each row. no_sort
-    allows any order; ours is always sorted. As MegEngine, a k larger than the axis gives all
-    of its entries (min(k, n)), and a negative k means the |k| entries of the other order.
+    As MegEngine, a k larger than the axis size n gives all of its entries (min(k, n)), and a
+    negative k means the |k| entries of the other order; k = 0 is an error.
+
+    Args:
+        inp: a 1-D or 2-D tensor (each row of a 2-D one is searched).
+        k: the number of entries to select.
+        descending: if True (the default) the largest entries, else the smallest.
+        kth_only: if True, only the k-th entry of each row (the last axis is dropped).
+        no_sort: MegEngine's leave to return the k entries in any order; engine's are always
+            sorted, so it has no effect.
+
+    Returns:
+        a tuple (values, indices): the values in ``inp``'s dtype and their int32 positions
+        along the last axis.
+
+    Examples:
+        >>> x = Tensor([[2., 7., 1., 5.], [4., 3., 8., 0.]])
+        >>> values, indices = F.topk(x, 2)
+        >>> values.numpy()
+        array([[7., 5.],
+               [8., 4.]], dtype=float32)
+        >>> indices.numpy()
+        array([[1, 3],
+               [2, 0]], dtype=int32)
+        >>> F.topk(x, 2, descending=False)[0].numpy()
+        array([[1., 2.],
+               [0., 3.]], dtype=float32)
+        >>> F.topk(x, 2, kth_only=True)[0].numpy()
+        array([5., 4.], dtype=float32)
+        >>> F.topk(Tensor([2., 7., 1.]), 5)[0].numpy()
+        array([7., 2., 1.], dtype=float32)
+        >>> F.topk(Tensor([2., 7., 1.]), -2)[0].numpy()
+        array([1., 2.], dtype=float32)
     """
     inp = _check_sortable(inp, "topk")
     k = int(k)
@@ -473,6 +559,13 @@ def matmul(inp1, inp2, transpose_a=False, transpose_b=False, compute_mode="defau
 
 
 def inp_shape(x):
+    """The shape of a tensor or array, ``()`` for a Python scalar (for error messages).
+
+    Examples:
+        >>> from engine.functional.math import inp_shape
+        >>> inp_shape(Tensor(np.zeros((2, 3)))), inp_shape(1.5)
+        ((2, 3), ())
+    """
     return getattr(x, "shape", ())
 
 

@@ -268,18 +268,22 @@ _PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
 
 
 def pad(src, pad_width, mode="constant", constant_value=0.0):
-    """Pad each axis by pad_width[i] = (before, after); modes constant, reflect, replicate
-    (edge), case-insensitive. As MegEngine, fewer pairs than axes pad the leading axes and
-    leave the rest alone.
+    """Pads a tensor: axis i gets ``pad_width[i][0]`` elements before its data and
+    ``pad_width[i][1]`` after.
+
+    As MegEngine, fewer pairs than axes pad the leading axes and leave the rest alone.
 
     Args:
         src: input tensor.
-        pad_width: a (before, after) pair per leading axis.
-        mode: "constant", "reflect" or "replicate" ("edge").
-        constant_value: fill value of mode "constant".
+        pad_width: a (before, after) pair of non-negative ints per leading axis.
+        mode: how to fill the new elements (case-insensitive): ``"constant"`` (the default)
+            with ``constant_value``; ``"reflect"`` mirrors the data without repeating the edge
+            element (each pad smaller than the axis); ``"replicate"`` (or ``"edge"``) repeats
+            the edge element.
+        constant_value: the fill value of mode ``"constant"``. Default: 0.0
 
     Returns:
-        the padded tensor.
+        the padded tensor; axis i grows by ``pad_width[i][0] + pad_width[i][1]``.
 
     Examples:
         >>> inp = Tensor([[1., 2., 3.],[4., 5., 6.]])
@@ -293,6 +297,13 @@ def pad(src, pad_width, mode="constant", constant_value=0.0):
                [1., 1., 2., 3., 3., 3.],
                [4., 4., 5., 6., 6., 6.],
                [4., 4., 5., 6., 6., 6.]], dtype=float32)
+        >>> F.nn.pad(inp, pad_width=((0, 0), (2, 1)), mode="reflect").numpy()
+        array([[3., 2., 1., 2., 3., 2.],
+               [6., 5., 4., 5., 6., 5.]], dtype=float32)
+        >>> F.nn.pad(inp, ((0, 1), (1, 0)), constant_value=9.).numpy()
+        array([[9., 1., 2., 3.],
+               [9., 4., 5., 6.],
+               [9., 9., 9., 9.]], dtype=float32)
     """
     src = as_tensor(src, "pad")
     mode = mode.lower() if isinstance(mode, str) else mode

@@ -32,22 +32,29 @@ def _value_dtype(value):
 
 
 def full(shape, value, dtype=None, device=None):
-    """A tensor of `shape` filled with `value`; without a dtype it follows the value (bool,
-    int32 for ints, float32 for floats), as MegEngine.
+    """Creates a tensor of the given shape filled with ``value``.
+
+    Without a dtype the result follows the value, as MegEngine: a bool gives bool, an int
+    int32, a float float32 (a 0-d Tensor value gives its element).
 
     Args:
-        shape: int or tuple of ints.
-        value: the fill value.
-        dtype: the result dtype (None: inferred from value).
-        device: where to create it.
+        shape: the output shape, an int or a tuple of ints.
+        value: the fill value (a Python scalar or a 0-d tensor).
+        dtype: the result dtype; None infers it from ``value``.
+        device: where to create the tensor; None means the default device.
 
     Returns:
-        the filled tensor.
+        a tensor of ``shape`` whose every element is ``value``.
 
     Examples:
-        >>> F.full((2, 2), 3).numpy()
-        array([[3, 3],
-               [3, 3]], dtype=int32)
+        >>> F.full((2, 3), 3).numpy()
+        array([[3, 3, 3],
+               [3, 3, 3]], dtype=int32)
+        >>> F.full((2,), 1.5).numpy()
+        array([1.5, 1.5], dtype=float32)
+        >>> F.full((2, 2), 7, dtype="float32").numpy()
+        array([[7., 7.],
+               [7., 7.]], dtype=float32)
     """
     shape = shape_tuple(shape, "full")
     if builtins.any(s < 0 for s in shape):
@@ -60,10 +67,44 @@ def full(shape, value, dtype=None, device=None):
 
 
 def zeros(shape, dtype="float32", device=None):
+    """Creates a tensor of the given shape filled with zeros.
+
+    Args:
+        shape: the output shape, an int or a tuple of ints.
+        dtype: the result dtype. Default: float32 (None means float32 too)
+        device: where to create the tensor; None means the default device.
+
+    Returns:
+        a tensor of zeros.
+
+    Examples:
+        >>> F.zeros((2, 3)).numpy()
+        array([[0., 0., 0.],
+               [0., 0., 0.]], dtype=float32)
+        >>> F.zeros(3, dtype="int32").numpy()
+        array([0, 0, 0], dtype=int32)
+    """
     return full(shape, 0, "float32" if dtype is None else dtype, device)
 
 
 def ones(shape, dtype="float32", device=None):
+    """Creates a tensor of the given shape filled with ones.
+
+    Args:
+        shape: the output shape, an int or a tuple of ints.
+        dtype: the result dtype. Default: float32 (None means float32 too)
+        device: where to create the tensor; None means the default device.
+
+    Returns:
+        a tensor of ones.
+
+    Examples:
+        >>> F.ones((2, 2)).numpy()
+        array([[1., 1.],
+               [1., 1.]], dtype=float32)
+        >>> F.ones(3, dtype="int32").numpy()
+        array([1, 1, 1], dtype=int32)
+    """
     return full(shape, 1, "float32" if dtype is None else dtype, device)
 
 
@@ -124,8 +165,33 @@ def ones_like(inp):
 
 
 def eye(N, M=None, *, dtype="float32", device=None):
-    """An (N, M) matrix with ones on the diagonal; N may also be the shape (a sequence or a
-    Tensor), as MegEngine's F.eye([rows, cols])."""
+    """Creates a 2-D tensor with ones on the diagonal and zeros elsewhere.
+
+    As MegEngine's ``F.eye([rows, cols])``, ``N`` may also be the whole shape: a sequence (or
+    a Tensor) of one or two ints, and then ``M`` must be None.
+
+    Args:
+        N: the number of rows, or the shape ``(N,)`` / ``(N, M)``.
+        M: the number of columns; None means ``N`` (a square matrix).
+        dtype: the result dtype. Default: float32
+        device: where to create the tensor; None means the default device.
+
+    Returns:
+        an (N, M) tensor.
+
+    Examples:
+        >>> F.eye(3).numpy()
+        array([[1., 0., 0.],
+               [0., 1., 0.],
+               [0., 0., 1.]], dtype=float32)
+        >>> F.eye(2, 3, dtype="int32").numpy()
+        array([[1, 0, 0],
+               [0, 1, 0]], dtype=int32)
+        >>> F.eye([3, 2]).numpy()
+        array([[1., 0.],
+               [0., 1.],
+               [0., 0.]], dtype=float32)
+    """
     if isinstance(N, Tensor):
         N = N.tolist()
     if isinstance(N, (list, tuple)):
@@ -229,8 +295,31 @@ def _same_kind(inps, fn, device=None):
 
 
 def concat(inps, axis=0, device=None):
-    """Join tensors along an existing axis; 0-d tensors count as 1-element vectors (as
-    MegEngine)."""
+    """Joins tensors along an existing axis.
+
+    The tensors must have one ndim and equal sizes outside ``axis``; their dtypes are promoted
+    to one. As MegEngine, a 0-d tensor counts as a 1-element vector.
+
+    Args:
+        inps: a list or tuple of tensors.
+        axis: the axis to join along (negative counts from the end). Default: 0
+        device: where to place the result; None means the device of the first tensor.
+
+    Returns:
+        the joined tensor; its size along ``axis`` is the sum of the inputs' sizes.
+
+    Examples:
+        >>> a, b = Tensor([[1, 2], [3, 4]]), Tensor([[5, 6]])
+        >>> F.concat([a, b]).numpy()
+        array([[1, 2],
+               [3, 4],
+               [5, 6]], dtype=int32)
+        >>> F.concat([a, Tensor([[7], [8]])], axis=1).numpy()
+        array([[1, 2, 7],
+               [3, 4, 8]], dtype=int32)
+        >>> F.concat([Tensor(1.), Tensor(2.), Tensor([3., 4.])]).numpy()
+        array([1., 2., 3., 4.], dtype=float32)
+    """
     ts = _same_kind(inps, "concat", device)
     if builtins.any(t.ndim == 0 for t in ts):
         ts = [S.Reshape.apply(t, shape=(1,)) if t.ndim == 0 else t for t in ts]
@@ -271,9 +360,30 @@ def stack(inps, axis=0, device=None):
 
 
 def split(inp, nsplits_or_sections, axis=0):
-    """Split into `n` parts, or at the given section indices (as numpy). As MegEngine (and
-    numpy's array_split), n parts of an axis of size s that n does not divide are s // n + 1
-    long for the first s % n parts and s // n for the rest (10 into 3: 4, 3, 3)."""
+    """Splits a tensor into several along an axis.
+
+    With an int ``n`` the axis is cut into ``n`` parts; as MegEngine (and numpy's
+    ``array_split``), when ``n`` does not divide the axis size ``s``, the first ``s % n`` parts
+    are ``s // n + 1`` long and the rest ``s // n`` (10 into 3: 4, 3, 3). With a list of
+    increasing indices the axis is cut before each of them (as ``numpy.split``).
+
+    Args:
+        inp: input tensor.
+        nsplits_or_sections: the number of parts (1 to the axis size), or the section indices.
+        axis: the axis to split (negative counts from the end). Default: 0
+
+    Returns:
+        a list of tensors.
+
+    Examples:
+        >>> x = Tensor(np.arange(10))
+        >>> [t.numpy().tolist() for t in F.split(x, 3)]
+        [[0, 1, 2, 3], [4, 5, 6], [7, 8, 9]]
+        >>> [t.numpy().tolist() for t in F.split(x, [2, 5])]
+        [[0, 1], [2, 3, 4], [5, 6, 7, 8, 9]]
+        >>> [t.shape for t in F.split(Tensor(np.zeros((2, 3))), 3, axis=1)]
+        [(2, 1), (2, 1), (2, 1)]
+    """
     inp = as_tensor(inp, "split")
     axis = one_axis(axis, inp.ndim, "split")
     size = inp.shape[axis]
@@ -559,8 +669,29 @@ def transpose(inp, pattern):
 
 
 def broadcast_to(inp, shape):
-    """Broadcast to `shape`; a None entry keeps the size of inp's matching (trailing-aligned)
-    dim, as MegEngine."""
+    """Broadcasts a tensor to the given shape (numpy's rules: dims align from the end; a size-1
+    dim stretches, missing leading dims are added).
+
+    As MegEngine, a None entry of ``shape`` keeps the size of the input's matching
+    (trailing-aligned) dim.
+
+    Args:
+        inp: input tensor.
+        shape: the target shape, a sequence of ints (or None entries) or a 1-D int tensor.
+
+    Returns:
+        a tensor of ``shape``.
+
+    Examples:
+        >>> F.broadcast_to(Tensor([1, 2, 3]), (2, 3)).numpy()
+        array([[1, 2, 3],
+               [1, 2, 3]], dtype=int32)
+        >>> F.broadcast_to(Tensor([[1.], [2.]]), (2, 3)).numpy()
+        array([[1., 1., 1.],
+               [2., 2., 2.]], dtype=float32)
+        >>> F.broadcast_to(Tensor(np.zeros((2, 1))), (3, None, 4)).shape
+        (3, 2, 4)
+    """
     inp = as_tensor(inp, "broadcast_to")
     if isinstance(shape, (list, tuple)) and builtins.any(s is None for s in shape):
         lead = len(shape) - inp.ndim

@@ -22,7 +22,28 @@ _PADDING_MODES = ("zeros", "reflect", "replicate")
 
 
 def ntuple(value, n, name, layer, nonzero=False):
-    """n ints from an int or a sequence of n ints, checked (non-negative, or positive)."""
+    """The n ints of a window argument given as an int or a sequence of n ints, checked.
+
+    Args:
+        value: an int (repeated n times) or a sequence of n ints.
+        n: the number of spatial dims.
+        name: the argument's name, for the error message.
+        layer: the layer's name, for the error message.
+        nonzero: require positive ints (else non-negative).
+
+    Returns:
+        a tuple of n Python ints; a TypeError or ValueError naming layer and argument for
+        anything else.
+
+    Examples:
+        >>> from engine.module.conv import ntuple
+        >>> ntuple(3, 2, "stride", "Conv2d"), ntuple((1, 2), 2, "padding", "Conv2d")
+        ((3, 3), (1, 2))
+        >>> ntuple(0, 2, "stride", "Conv2d", nonzero=True)
+        Traceback (most recent call last):
+            ...
+        ValueError: Conv2d: stride must be positive, got 0
+    """
     vals = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
     if len(vals) != n or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
                                  for v in vals):
@@ -164,31 +185,51 @@ class Conv1d(_ConvNd):
 
 
 class Conv2d(_ConvNd):
-    """Applies a 2-D convolution (cross-correlation) over (N, C_in, H, W) input (see
-    :func:`~.conv2d`).
+    """Applies a 2-D convolution (cross-correlation) over an (N, C_in, H, W) input (see
+    :func:`~.conv2d`); the output is (N, C_out, OH, OW) with
+    ``OH = (H + 2*ph - dh*(kh - 1) - 1) // sh + 1`` (likewise OW).
+
+    Initialisation (MegEngine): weight ~ N(0, 1 / fan_in), fan_in = kh * kw * C_in (whatever
+    the groups); bias = 0.
 
     Args:
-        in_channels: number of input channels.
-        out_channels: number of output channels.
-        kernel_size: int or (h, w).
-        stride: int or (h, w). Default: 1
-        padding: size of the padding added on both sides. Default: 0
-        dilation: int or (h, w). Default: 1
-        groups: number of channel groups (in and out channels divisible by it). Default: 1
+        in_channels: number of input channels C_in.
+        out_channels: number of output channels C_out.
+        kernel_size: the kernel size, an int or an (h, w) pair.
+        stride: the step of the sliding window, an int or an (h, w) pair. Default: 1
+        padding: size of the padding added on both sides of H and W, an int or an (h, w)
+            pair. Default: 0
+        dilation: the spacing between kernel elements, an int or an (h, w) pair. Default: 1
+        groups: number of channel groups; in_channels and out_channels must be divisible by
+            it. Default: 1
         bias: whether to add a learnt bias. Default: True
-        conv_mode: only "cross_correlation".
-        compute_mode: "default" or "float32" (both accumulate in float32 here).
-        padding_mode: "zeros", "reflect" or "replicate" (the latter two pad with F.nn.pad).
+        conv_mode: only ``"cross_correlation"``.
+        compute_mode: ``"default"`` or ``"float32"`` (both accumulate in float32 here).
+        padding_mode: ``"zeros"`` (the default), ``"reflect"`` or ``"replicate"`` (the latter
+            two pad with :func:`~.nn.pad`).
 
     Returns:
-        The module; weight (O, I, kh, kw), grouped (G, O/G, I/G, kh, kw); bias (1, O, 1, 1).
+        The module; weight (C_out, C_in, kh, kw), grouped (G, C_out/G, C_in/G, kh, kw); bias
+        (1, C_out, 1, 1).
 
     Examples:
-        >>> import numpy as np
         >>> m = M.Conv2d(in_channels=3, out_channels=1, kernel_size=3)
         >>> inp = mge.tensor(np.arange(0, 96).astype("float32").reshape(2, 3, 4, 4))
         >>> m(inp).numpy().shape
         (2, 1, 2, 2)
+        >>> m.weight.shape, m.bias.shape
+        ((1, 3, 3, 3), (1, 1, 1, 1))
+        >>> M.Conv2d(3, 16, 3, stride=2, padding=1)(Tensor(np.zeros((2, 3, 8, 8), "float32"))).shape
+        (2, 16, 4, 4)
+        >>> M.Conv2d(4, 8, 3, groups=2).weight.shape
+        (2, 4, 2, 3, 3)
+        >>> m = M.Conv2d(1, 1, 2, padding=1, padding_mode="reflect", bias=False)
+        >>> M.init.ones_(m.weight)
+        >>> m(Tensor(np.arange(9, dtype="float32").reshape(1, 1, 3, 3))).numpy()
+        array([[[[ 8.,  8., 12., 12.],
+                 [ 8.,  8., 12., 12.],
+                 [20., 20., 24., 24.],
+                 [20., 20., 24., 24.]]]], dtype=float32)
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
@@ -254,7 +295,12 @@ class Conv3d(_ConvNd):
 
 
 class ConvTranspose2d(_ConvNd):
-    """2-D transposed convolution (the gradient of Conv2d with respect to its input).
+    """Applies a 2-D transposed convolution over an (N, C_in, H, W) input (see
+    :func:`~.conv_transpose2d`): the gradient of a Conv2d with respect to its input, which
+    upsamples; the output is (N, C_out, OH, OW) with
+    ``OH = (H - 1)*sh - 2*ph + dh*(kh - 1) + output_padding_h + 1`` (likewise OW).
+
+    Initialisation (MegEngine): weight ~ N(0, 1 / fan_in), fan_in = kh * kw * C_out; bias = 0.
 
     Args:
         in_channels: number of input channels.
@@ -274,10 +320,13 @@ class ConvTranspose2d(_ConvNd):
         fan_in = kh*kw*out_channels, as in MegEngine.
 
     Examples:
-        >>> import numpy as np
         >>> m = M.ConvTranspose2d(3, 8, 3, stride=2, padding=1, output_padding=1)
         >>> m(mge.tensor(np.zeros((1, 3, 4, 4), "float32"))).shape
         (1, 8, 8, 8)
+        >>> m.weight.shape, m.bias.shape
+        ((3, 8, 3, 3), (1, 8, 1, 1))
+        >>> M.ConvTranspose2d(4, 8, 3, groups=2).weight.shape
+        (2, 2, 4, 3, 3)
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,

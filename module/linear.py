@@ -29,14 +29,21 @@ class Linear(Module):
         The (..., out_features) output of forward(x) for an (..., in_features) input.
 
     Examples:
-        >>> import numpy as np
-        >>> import engine as mge
-        >>> import engine.module as M
         >>> m = M.Linear(in_features=3, out_features=1)
         >>> inp = mge.tensor(np.arange(0, 6).astype("float32").reshape(2, 3))
         >>> oup = m(inp)
         >>> oup.numpy().shape
         (2, 1)
+        >>> m.weight.shape, m.bias.shape
+        ((1, 3), (1,))
+        >>> M.init.ones_(m.weight)
+        >>> m(inp).numpy()
+        array([[ 3.],
+               [12.]], dtype=float32)
+        >>> M.Linear(3, 2, bias=False).bias is None
+        True
+        >>> M.Linear(3, 2)(Tensor(np.zeros((4, 5, 3), "float32"))).shape
+        (4, 5, 2)
     """
 
     def __init__(self, in_features, out_features, bias=True, compute_mode="default", **kwargs):

@@ -27,15 +27,37 @@ __all__ = ["Module", "HookHandler", "StateDictError", "StructureKeyError"]
 
 
 class StateDictError(KeyError, ValueError):
-    """load_state_dict found missing, unexpected or mis-shaped keys (MegEngine raises KeyError for
-    key problems and ValueError for shape problems: this is both)."""
+    """Raised by load_state_dict for missing, unexpected or mis-shaped keys (MegEngine raises
+    KeyError for key problems and ValueError for shape problems: this is both).
+
+    Examples:
+        >>> from engine.module.module import StateDictError
+        >>> m = M.Linear(2, 2)
+        >>> try:
+        ...     m.load_state_dict({"weight": np.zeros((2, 2), "float32")})
+        ... except StateDictError as e:
+        ...     print(isinstance(e, KeyError), isinstance(e, ValueError), e)
+        True True load_state_dict (Linear, strict=True): missing keys: ['bias']
+    """
 
     def __str__(self):  # KeyError would print the message with quotes around it
         return str(self.args[0]) if self.args else ""
 
 
 class HookHandler:
-    """Returned by register_forward_(pre_)hook; `remove()` unregisters the hook."""
+    """Returned by register_forward_pre_hook and register_forward_hook; its ``remove()``
+    unregisters the hook (a second call does nothing).
+
+    Examples:
+        >>> m = M.Linear(2, 2)
+        >>> calls = []
+        >>> handler = m.register_forward_hook(lambda module, inputs, out: calls.append(out.shape))
+        >>> _ = m(Tensor(np.zeros((1, 2), "float32")))
+        >>> handler.remove()
+        >>> _ = m(Tensor(np.zeros((1, 2), "float32")))
+        >>> type(handler).__name__, calls
+        ('HookHandler', [(1, 2)])
+    """
 
     _ids = itertools.count()
 
@@ -51,8 +73,21 @@ class HookHandler:
 
 
 class StructureKeyError(TypeError, AssertionError):
-    """A dict attribute holding Tensors or Modules has a non-str key (MegEngine raises an
-    AssertionError here: this is both)."""
+    """Raised when a dict attribute holding Tensors or Modules has a non-str key (MegEngine
+    raises an AssertionError here: this is both, and a TypeError).
+
+    Examples:
+        >>> from engine.module.module import StructureKeyError
+        >>> class Net(M.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.layers = {1: M.Linear(2, 2)}
+        >>> try:
+        ...     list(Net().named_parameters())
+        ... except StructureKeyError as e:
+        ...     print(isinstance(e, AssertionError), e)
+        True Module: keys for Tensor and Module must be str, error key: 1 ...
+    """
 
 
 def _access_structure(obj, key, callback=None):

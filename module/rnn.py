@@ -76,7 +76,27 @@ def _lstm_step(gi, h, c, weight_hh, bias_hh):
 
 
 class RNNCellBase(Module):
-    """Weights of one recurrent cell with `num_chunks` gates (1 for RNN, 4 for LSTM)."""
+    """The base of the one-step recurrent cells (RNNCell, LSTMCell): the weights of one cell
+    with ``num_chunks`` gates (1 for RNN, 4 for LSTM), stacked gate by gate.
+
+    Args:
+        input_size: the number of features of the input x.
+        hidden_size: the number of features of the hidden state h.
+        bias: whether the cell learns the biases bias_ih and bias_hh (else they stay zero).
+        num_chunks: the number of gates.
+
+    Returns:
+        The module; weight_ih (num_chunks * hidden_size, input_size), weight_hh
+        (num_chunks * hidden_size, hidden_size), bias_ih and bias_hh (num_chunks * hidden_size,),
+        each initialised ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)).
+
+    Examples:
+        >>> cell = M.LSTMCell(3, 4)
+        >>> isinstance(cell, M.rnn.RNNCellBase)
+        True
+        >>> cell.weight_ih.shape, cell.weight_hh.shape, cell.bias_ih.shape
+        ((16, 3), (16, 4), (16,))
+    """
 
     def __init__(self, input_size, hidden_size, bias, num_chunks):
         super().__init__()
@@ -210,7 +230,41 @@ class LSTMCell(RNNCellBase):
 
 
 class RNNBase(Module):
-    """Stacked, optionally bidirectional recurrent layers read from `_flatten_weights`."""
+    """The base of the multi-layer recurrent modules (RNN, LSTM): ``num_layers`` stacked,
+    optionally bidirectional layers run over a whole sequence. As MegEngine, forward reads the
+    weights of all layers from one flat Parameter, ``_flatten_weights``; the per-layer
+    ``cells`` are created, initialised and saved but not used by forward.
+
+    Args:
+        input_size: the number of features of the input.
+        hidden_size: the number of features of the hidden state.
+        num_layers: the number of stacked layers. Default: 1
+        bias: whether the cells learn biases. Default: True
+        batch_first: if True, inputs and outputs are (batch, seq, feature) instead of
+            (seq, batch, feature). Default: False
+        dropout: the probability of zeroing each output of every layer but the last, in
+            training. Default: 0
+        bidirectional: if True, each layer also runs the sequence backwards and the two
+            outputs are concatenated. Default: False
+        proj_size: (LSTM) the size the hidden state is projected to, smaller than
+            hidden_size; 0 for none. Default: 0
+
+    Returns:
+        The module; its forward gives the output of the last layer at every step (its last
+        dim hidden_size * num_directions) and the final state(s), each
+        (num_layers * num_directions, batch, hidden_size).
+
+    Examples:
+        >>> rnn = M.LSTM(3, 4, num_layers=2, bidirectional=True)
+        >>> isinstance(rnn, M.rnn.RNNBase)
+        True
+        >>> out, (h, c) = rnn(Tensor(np.zeros((5, 2, 3), "float32")))
+        >>> out.shape, h.shape, c.shape
+        ((5, 2, 8), (4, 2, 4), (4, 2, 4))
+        >>> out, h = M.RNN(3, 4, batch_first=True)(Tensor(np.zeros((2, 5, 3), "float32")))
+        >>> out.shape, h.shape
+        ((2, 5, 4), (1, 2, 4))
+    """
 
     _num_chunks = 1
 

@@ -9,11 +9,39 @@ __all__ = ["LAMB", "LAMBFp16"]
 
 def lamb_update(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_decay, step,
                 bias_correction, always_adapt):
-    """One LAMB step on raw float32 arrays (param, exp_avg, exp_avg_sq written in place).
+    """One LAMB step on raw float32 arrays (param, exp_avg, exp_avg_sq written in place), the
+    formula of :class:`LAMB`.
 
     The norms are float32 sums of squares. MegEngine's CPU kernel accumulates ||p||^2 in an int
     (std::accumulate with the literal 0), which truncates it to 0 for small weights and so
     turns the trust ratio off; engine computes the norm of the formula.
+
+    Args:
+        param: the parameter's numpy (or cupy) array, updated in place.
+        grad: its gradient.
+        exp_avg: the first-moment estimate m, updated in place.
+        exp_avg_sq: the second-moment estimate v, updated in place.
+        lr: the learning rate.
+        beta1: the decay of m.
+        beta2: the decay of v.
+        eps: added to sqrt(v) for numerical stability.
+        weight_decay: the decoupled weight decay added to the update.
+        step: the step count t, from 1 (for the bias corrections).
+        bias_correction: divide m and v by (1 - beta^t).
+        always_adapt: apply the trust ratio even without weight decay.
+
+    Returns:
+        None; the arrays are updated in place.
+
+    Examples:
+        >>> from engine.optimizer.lamb import lamb_update
+        >>> p = np.array([3., 4.], "float32")
+        >>> m, v = np.zeros(2, "float32"), np.zeros(2, "float32")
+        >>> lamb_update(p, np.array([1., -1.], "float32"), m, v, lr=0.1, beta1=0.9,
+        ...             beta2=0.999, eps=1e-6, weight_decay=0.0, step=1, bias_correction=True,
+        ...             always_adapt=True)
+        >>> p, m
+        (array([2.6464467, 4.3535533], dtype=float32), array([ 0.1, -0.1], dtype=float32))
     """
     xp = array_module(param)
     g = grad.astype(xp.float32)

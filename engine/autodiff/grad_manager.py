@@ -37,6 +37,54 @@ def _key(t):
 
 
 class GradManager:
+    """Records the operations on attached tensors and computes their gradients (MegEngine's
+    autograd tape).
+
+    Attach the tensors to differentiate first (:meth:`attach`, usually the model's parameters,
+    once); then, for each step, record inside ``with gm:`` (or :meth:`record` ...
+    :meth:`release`) and call :meth:`backward`, which adds d(y)/d(tensor) to each attached
+    tensor's ``.grad`` and releases the recording. Gradients accumulate across backwards until
+    they are cleared (``opt.clear_grad()`` or ``tensor.grad = None``). A GradManager that is
+    still recording while another one runs backward records that backward pass too, which
+    gives higher-order gradients.
+
+    Examples:
+        >>> from engine.autodiff import GradManager
+        >>> x = mge.Parameter([1., 2., 3.])
+        >>> gm = GradManager().attach(x)
+        >>> with gm:
+        ...     y = (x * x).sum()
+        ...     gm.backward(y)
+        >>> x.grad.numpy()
+        array([2., 4., 6.], dtype=float32)
+        >>> with gm:
+        ...     gm.backward((3 * x).sum())
+        >>> x.grad.numpy()
+        array([5., 7., 9.], dtype=float32)
+
+        A callback rewrites the gradient before it is accumulated:
+
+        >>> x.grad = None
+        >>> gm = GradManager().attach(x, callbacks=lambda tensor, grad: grad * 0.5)
+        >>> with gm:
+        ...     gm.backward((2 * x).sum())
+        >>> x.grad.numpy()
+        array([1., 1., 1.], dtype=float32)
+
+        Nested GradManagers give the second derivative of w ** 3 (6 w):
+
+        >>> w = mge.Parameter([3.])
+        >>> outer, inner = GradManager().attach(w), GradManager().attach(w)
+        >>> with outer:
+        ...     with inner:
+        ...         inner.backward(w ** 3)
+        ...     first = w.grad
+        ...     w.grad = None
+        ...     outer.backward(first)
+        >>> first.numpy(), w.grad.numpy()
+        (array([27.], dtype=float32), array([18.], dtype=float32))
+    """
+
     def __init__(self):
         self._attached = {}     # id(tensor) -> (weakref to tensor, [callbacks], its LeafNode)
         self._recording = False

@@ -59,13 +59,37 @@ class DataLoader:
             of giving each worker whole batches (lower latency per batch for expensive
             transforms).
 
+    Returns:
+        an iterable over the batches; ``len(loader)`` is the number of batches of a
+        map-style dataset.
+
     Examples:
-        >>> import numpy as np
-        >>> from engine.data import ArrayDataset, DataLoader, SequentialSampler
+        >>> from engine.data import DataLoader, SequentialSampler
+        >>> from engine.data.dataset import ArrayDataset
         >>> ds = ArrayDataset(np.arange(6).reshape(3, 2), np.arange(3))
         >>> loader = DataLoader(ds, SequentialSampler(ds, batch_size=2))
+        >>> len(loader)
+        2
+        >>> for data, labels in loader:
+        ...     print(type(data).__name__, data.shape, labels.tolist())
+        ndarray (2, 2) [0, 1]
+        ndarray (1, 2) [2]
+        >>> loader = DataLoader(ds, SequentialSampler(ds, batch_size=2, drop_last=True))
         >>> [labels.tolist() for _, labels in loader]
-        [[0, 1], [2]]
+        [[0, 1]]
+        >>> loader = DataLoader(ds, SequentialSampler(ds, batch_size=2), preload=True)
+        >>> type(next(iter(loader))[0]).__name__
+        'Tensor'
+
+        A transform rewrites each batch of samples before the collator stacks them:
+
+        >>> from engine.data.transform import Compose, Normalize, ToMode
+        >>> images = ArrayDataset(np.arange(12, dtype="float32").reshape(3, 2, 2, 1), np.arange(3))
+        >>> loader = DataLoader(images, SequentialSampler(images, batch_size=3),
+        ...                     transform=Compose([Normalize(mean=1., std=2.), ToMode("CHW")]))
+        >>> imgs, labels = next(iter(loader))
+        >>> imgs.shape, imgs[0].ravel().tolist()
+        ((3, 1, 2, 2), [-0.5, 0.0, 0.5, 1.0])
     """
 
     def __init__(self, dataset, sampler=None, transform=None, collator=None, num_workers=0,

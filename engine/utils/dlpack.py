@@ -61,6 +61,15 @@ def from_dlpack(ext_tensor, stream=None):
     Returns:
         a Tensor on "cpu0" for CPU data, on "gpuN" for CUDA data (CuPy required). A float64 or
         int64 producer is converted (copied) to engine's float32 / int32, as Tensor() does.
+
+    Examples:
+        >>> from engine.utils.dlpack import from_dlpack
+        >>> a = np.arange(3, dtype="float32")
+        >>> t = from_dlpack(a)
+        >>> t.numpy(), t.device
+        (array([0., 1., 2.], dtype=float32), cpu0)
+        >>> from_dlpack(np.arange(3)).dtype
+        dtype('int32')
     """
     obj = ext_tensor
     if type(obj).__name__ == "PyCapsule":

@@ -20,7 +20,23 @@ from ..tensor import Tensor
 
 total_stats = namedtuple("total_stats", ["param_size", "param_dims", "flops", "act_size",
                                          "act_dims"])
+total_stats.__doc__ = """The totals module_stats returns first: param_size (bytes), param_dims
+(elements), flops, act_size (bytes), act_dims (elements).
+
+Examples:
+    >>> from engine.utils.module_stats import total_stats
+    >>> total_stats(param_size=8, param_dims=2, flops=6, act_size=4, act_dims=1).flops
+    6
+"""
 stats_details = namedtuple("module_stats", ["params", "flops", "activations"])
+stats_details.__doc__ = """The per-layer rows module_stats returns second: params, flops and
+activations, each a list of dicts (one per layer).
+
+Examples:
+    >>> from engine.utils.module_stats import stats_details
+    >>> stats_details(params=[], flops=[], activations=[])
+    module_stats(params=[], flops=[], activations=[])
+"""
 
 
 def _M():
@@ -39,12 +55,48 @@ def _kernel_area(module):
 
 
 def flops_conv(module, inputs, outputs):
+    """FLOPs of a convolution layer, as MegEngine counts them: each output element costs
+    in_channels / groups * kernel area multiply-adds, plus one for the bias.
+
+    Args:
+        module: the layer.
+        inputs: its inputs (a list of tensors; the first is used).
+        outputs: its outputs (likewise).
+
+    Returns:
+        the FLOPs, an int.
+
+    Examples:
+        >>> from engine.utils.module_stats import flops_conv
+        >>> conv = M.Conv2d(3, 8, 3, padding=1)
+        >>> x = Tensor(np.zeros((1, 3, 4, 4), "float32"))
+        >>> flops_conv(conv, [x], [conv(x)])
+        3584
+    """
     bias = 1 if getattr(module, "bias", None) is not None else 0
     return _prod(outputs[0].shape) * (module.in_channels // module.groups *
                                       _prod(_as_tuple(module.kernel_size)) + bias)
 
 
 def flops_conv_transpose(module, inputs, outputs):
+    """FLOPs of a transposed convolution layer, as MegEngine counts them: each input element
+    costs out_channels / groups * kernel area, plus one per output element for the bias.
+
+    Args:
+        module: the layer.
+        inputs: its inputs (a list of tensors; the first is used).
+        outputs: its outputs (likewise).
+
+    Returns:
+        the FLOPs, an int.
+
+    Examples:
+        >>> from engine.utils.module_stats import flops_conv_transpose
+        >>> deconv = M.ConvTranspose2d(8, 3, 2, stride=2)
+        >>> x = Tensor(np.zeros((1, 8, 4, 4), "float32"))
+        >>> flops_conv_transpose(deconv, [x], [deconv(x)])
+        1728
+    """
     bias = 1 if getattr(module, "bias", None) is not None else 0
     return (_prod(inputs[0].shape) * (module.out_channels // module.groups *
                                       _prod(_as_tuple(module.kernel_size)))
@@ -52,14 +104,66 @@ def flops_conv_transpose(module, inputs, outputs):
 
 
 def flops_norm(module, inputs, outputs):
+    """FLOPs of a normalization layer, as MegEngine counts them: 7 per input element.
+
+    Args:
+        module: the layer.
+        inputs: its inputs (a list of tensors; the first is used).
+        outputs: its outputs (likewise).
+
+    Returns:
+        the FLOPs, an int.
+
+    Examples:
+        >>> from engine.utils.module_stats import flops_norm
+        >>> bn = M.BatchNorm2d(8)
+        >>> x = Tensor(np.zeros((1, 8, 4, 4), "float32"))
+        >>> flops_norm(bn, [x], [bn(x)])
+        896
+    """
     return _prod(inputs[0].shape) * 7
 
 
 def flops_pool(module, inputs, outputs):
+    """FLOPs of a pooling layer, as MegEngine counts them: the kernel area per output element.
+
+    Args:
+        module: the layer.
+        inputs: its inputs (a list of tensors; the first is used).
+        outputs: its outputs (likewise).
+
+    Returns:
+        the FLOPs, an int.
+
+    Examples:
+        >>> from engine.utils.module_stats import flops_pool
+        >>> pool = M.MaxPool2d(2)
+        >>> x = Tensor(np.zeros((1, 8, 4, 4), "float32"))
+        >>> flops_pool(pool, [x], [pool(x)])
+        128
+    """
     return _prod(outputs[0].shape) * _kernel_area(module)
 
 
 def flops_adaptive_pool(module, inputs, outputs):
+    """FLOPs of an adaptive pooling layer, as MegEngine counts them: per output element, the
+    area of the window ceil(H / OH) x ceil(W / OW).
+
+    Args:
+        module: the layer.
+        inputs: its inputs (a list of tensors; the first is used).
+        outputs: its outputs (likewise).
+
+    Returns:
+        the FLOPs, an int.
+
+    Examples:
+        >>> from engine.utils.module_stats import flops_adaptive_pool
+        >>> pool = M.AdaptiveAvgPool2d(1)
+        >>> x = Tensor(np.zeros((1, 8, 4, 4), "float32"))
+        >>> flops_adaptive_pool(pool, [x], [pool(x)])
+        128
+    """
     # the window an adaptive pool of the same input and output sizes would use
     h, w = inputs[0].shape[2:4]
     oh, ow = outputs[0].shape[2:4]
@@ -67,11 +171,47 @@ def flops_adaptive_pool(module, inputs, outputs):
 
 
 def flops_linear(module, inputs, outputs):
+    """FLOPs of a Linear layer, as MegEngine counts them: in_features per output element,
+    plus out_features once for the bias.
+
+    Args:
+        module: the layer.
+        inputs: its inputs (a list of tensors; the first is used).
+        outputs: its outputs (likewise).
+
+    Returns:
+        the FLOPs, an int.
+
+    Examples:
+        >>> from engine.utils.module_stats import flops_linear
+        >>> linear = M.Linear(4, 2)
+        >>> x = Tensor(np.zeros((3, 4), "float32"))
+        >>> flops_linear(linear, [x], [linear(x)])
+        26
+    """
     bias = module.out_features if module.bias is not None else 0
     return _prod(outputs[0].shape) * module.in_features + bias
 
 
 def flops_batch_matmul(module, inputs, outputs):
+    """FLOPs of a BatchMatMulActivation layer, by MegEngine's formula: for an input
+    (batch, n, p) and a weight whose last dim is m, ``n * (p + bias) * m * batch``.
+
+    Args:
+        module: the layer.
+        inputs: its inputs (a list of tensors; the first is used).
+        outputs: its outputs (likewise).
+
+    Returns:
+        the FLOPs, an int.
+
+    Examples:
+        >>> from engine.utils.module_stats import flops_batch_matmul
+        >>> layer = M.BatchMatMulActivation(2, 4, 5)
+        >>> x = Tensor(np.zeros((2, 4, 5), "float32"))
+        >>> flops_batch_matmul(layer, [x], [layer(x)])
+        192
+    """
     bias = 1 if module.bias is not None else 0
     batch, n, p = inputs[0].shape
     m = module.weight.shape[-1]
@@ -99,7 +239,22 @@ _extra_hook_modules = []
 
 def register_hook_module(module):
     """Also record the activations (and weight/bias) of layers of type `module` (a Module
-    subclass, or a list/tuple of them)."""
+    subclass, or a list/tuple of them) in module_stats.
+
+    Args:
+        module: a Module subclass, or a list or tuple of them.
+
+    Examples:
+        >>> from engine.utils.module_stats import register_hook_module
+        >>> class Scale(M.Module):
+        ...     def forward(self, x):
+        ...         return x * 2
+        >>> register_hook_module(Scale)
+        >>> register_hook_module(3)
+        Traceback (most recent call last):
+            ...
+        TypeError: register_hook_module: expected a Module subclass or a list of them, got 3
+    """
     if isinstance(module, (tuple, list)):
         for m in module:
             register_hook_module(m)
@@ -121,6 +276,21 @@ def _rules():
 
 
 def sizeof_fmt(num, suffix="B"):
+    """A human-readable size: binary prefixes (Ki, Mi, ...) for bytes, decimal ones (K, M, ...)
+    for any other suffix.
+
+    Args:
+        num: the number.
+        suffix: the unit. Default: "B"
+
+    Returns:
+        a str with three decimals.
+
+    Examples:
+        >>> from engine.utils.module_stats import sizeof_fmt
+        >>> sizeof_fmt(1536), sizeof_fmt(2.5e6, suffix="FLOPs")
+        ('1.500 KiB', '2.500 MFLOPs')
+    """
     scale, units = (1024.0, ["", "Ki", "Mi", "Gi", "Ti", "Pi"]) if suffix == "B" else \
         (1000.0, ["", "K", "M", "G", "T", "P"])
     for unit in units:

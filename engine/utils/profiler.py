@@ -227,7 +227,25 @@ def scope(name):
 
 
 def profile(*args, **kwargs):
-    """`@profile` or `@profile(path, ...)`: a Profiler as a decorator."""
+    """`@profile` or `@profile(path, ...)`: a Profiler as a decorator.
+
+    Args:
+        args, kwargs: the function to profile, or the arguments of :class:`Profiler`.
+
+    Returns:
+        the decorated function, or the Profiler to decorate with.
+
+    Examples:
+        >>> import os, tempfile
+        >>> from engine.utils.profiler import profile
+        >>> folder = tempfile.mkdtemp()
+        >>> @profile(folder)
+        ... def step(x):
+        ...     return F.exp(x) + 1
+        >>> _ = step(Tensor([1.0]))
+        >>> [name.endswith(".chrome_timeline.json") for name in os.listdir(folder)]
+        [True]
+    """
     if len(args) == 1 and not kwargs and callable(args[0]):
         return Profiler()(args[0])
     return Profiler(*args, **kwargs)
@@ -235,7 +253,23 @@ def profile(*args, **kwargs):
 
 def merge_trace_events(directory):
     """Merges the <pid>.chrome_timeline.json files of one folder (one per process) into
-    `directory`/merge_trace_events.json, aligned on each file's start time."""
+    `directory`/merge_trace_events.json, aligned on each file's start time.
+
+    Args:
+        directory: the folder the Profilers wrote to.
+
+    Returns:
+        the merged file's path; a ValueError when the folder holds no timeline.
+
+    Examples:
+        >>> import os, tempfile
+        >>> from engine.utils.profiler import Profiler, merge_trace_events
+        >>> folder = tempfile.mkdtemp()
+        >>> with Profiler(folder):
+        ...     _ = F.exp(Tensor([1.0]))
+        >>> os.path.basename(merge_trace_events(folder))
+        'merge_trace_events.json'
+    """
     names = sorted(n for n in os.listdir(directory)
                    if re.fullmatch(r"\d+\.chrome_timeline\.json", n))
     contents = []

@@ -27,7 +27,24 @@ def _check_bgr(image, fn):
 
 
 def to_gray(image):
-    """BGR (H, W, 3) -> gray (H, W, 1), the dtype kept (MegEngine's F.to_gray)."""
+    """Converts a BGR image to gray, ``Y = 0.299 R + 0.587 G + 0.114 B``, as OpenCV's
+    ``cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)`` computes it (MegEngine's F.to_gray).
+
+    Args:
+        image: a BGR numpy image of shape (H, W, 3).
+
+    Returns:
+        the gray image, shape (H, W, 1), of ``image``'s dtype (uint8 rounded as OpenCV).
+
+    Examples:
+        >>> from engine.data.transform.functional import to_gray
+        >>> img = np.array([[[255, 0, 0], [0, 255, 0]], [[0, 0, 255], [10, 20, 30]]], "uint8")
+        >>> to_gray(img)[..., 0]
+        array([[ 29, 150],
+               [ 76,  22]], dtype=uint8)
+        >>> to_gray(np.full((1, 1, 3), 0.5, "float32"))
+        array([[[0.5]]], dtype=float32)
+    """
     image = _check_bgr(image, "to_gray")
     if image.dtype == np.uint8:
         b, g, r = (image[..., i].astype(np.int32) for i in range(3))
@@ -44,7 +61,24 @@ def to_gray(image):
 
 
 def to_bgr(image):
-    """Gray (H, W, 1) or (H, W) -> BGR (H, W, 3) (MegEngine's F.to_bgr)."""
+    """Converts a gray image to BGR by repeating its one channel three times (MegEngine's
+    F.to_bgr). Unlike the wrapped ``engine.data.transform.vision.functional.to_bgr`` (and
+    MegEngine's), this one also takes a 2-D (H, W) image.
+
+    Args:
+        image: a gray numpy image of shape (H, W, 1) or (H, W).
+
+    Returns:
+        the BGR image, shape (H, W, 3), of ``image``'s dtype.
+
+    Examples:
+        >>> from engine.data.transform.functional import to_bgr
+        >>> to_bgr(np.array([[[1], [2]]], "uint8"))
+        array([[[1, 1, 1],
+                [2, 2, 2]]], dtype=uint8)
+        >>> to_bgr(np.zeros((2, 3), "float32")).shape
+        (2, 3, 3)
+    """
     image = np.asarray(image)
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[..., 0]

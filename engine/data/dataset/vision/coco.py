@@ -19,6 +19,21 @@ def _count_visible_keypoints(anno):
 
 
 def has_valid_annotation(anno, order):
+    """Whether an image's annotations are worth a sample (as torchvision's COCO reader and
+    MegEngine): at least one, with boxes when ``order`` asks for boxes, and at least
+    ``min_keypoints_per_image`` (10) visible keypoints when it asks for keypoints.
+
+    Args:
+        anno: the image's list of annotation dicts.
+        order: the fields the dataset produces.
+
+    Examples:
+        >>> from engine.data.dataset.vision.coco import has_valid_annotation
+        >>> has_valid_annotation([{"bbox": [0, 0, 4, 4]}], ("image", "boxes"))
+        True
+        >>> has_valid_annotation([], ("image", "boxes")), has_valid_annotation([{}], ("boxes",))
+        (False, False)
+    """
     if len(anno) == 0:
         return False
     if ("boxes" in order or "boxes_category" in order) and "bbox" not in anno[0]:

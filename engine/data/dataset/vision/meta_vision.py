@@ -59,19 +59,57 @@ class VisionDataset(MapDataset):
 
 
 def is_img(filename):
+    """Whether ``filename`` has an image extension (jpg, png, jpeg, ppm, bmp, pgm, tif, tiff,
+    webp; any case).
+
+    Examples:
+        >>> from engine.data.dataset.vision.meta_vision import is_img
+        >>> is_img("cat.JPG"), is_img("labels.txt")
+        (True, False)
+    """
     return filename.lower().endswith(IMG_EXT)
 
 
 def default_dataset_root():
     """MegEngine's cache directory ($XDG_CACHE_HOME or ~/.cache, then megengine), so datasets
-    MegEngine downloaded are found."""
+    MegEngine downloaded are found.
+
+    Returns:
+        the directory's path, ``~`` expanded (it need not exist).
+
+    Examples:
+        >>> from engine.data.dataset.vision.meta_vision import default_dataset_root
+        >>> default_dataset_root().endswith("megengine")
+        True
+    """
     return os.path.expanduser(os.path.join(os.getenv("XDG_CACHE_HOME", "~/.cache"),
                                            "megengine"))
 
 
 def imread(path, gray=False, fn="dataset"):
     """The image at `path` as cv2.imread gives it: HWC uint8 BGR (IMREAD_COLOR), or (H, W)
-    uint8 with gray=True (IMREAD_GRAYSCALE). OpenCV decodes when it is installed, PIL otherwise."""
+    uint8 with gray=True (IMREAD_GRAYSCALE). OpenCV decodes when it is installed, PIL otherwise.
+
+    Args:
+        path: the image file.
+        gray: read it as one gray channel.
+        fn: the caller's name, for the error message.
+
+    Returns:
+        the uint8 image; a FileNotFoundError naming ``fn`` and ``path`` when it cannot be read.
+
+    Examples:
+        >>> import os, tempfile
+        >>> from PIL import Image
+        >>> from engine.data.dataset.vision.meta_vision import imread
+        >>> path = os.path.join(tempfile.mkdtemp(), "red.png")
+        >>> Image.new("RGB", (3, 2), (255, 0, 0)).save(path)
+        >>> img = imread(path)
+        >>> img.shape, img.dtype, img[0, 0].tolist()
+        ((2, 3, 3), dtype('uint8'), [0, 0, 255])
+        >>> imread(path, gray=True).shape
+        (2, 3)
+    """
     try:
         import cv2
     except ImportError:
@@ -94,6 +132,16 @@ def imread(path, gray=False, fn="dataset"):
 
 
 def md5sum(path):
+    """The md5 hex digest of the file at ``path``, read in 1 MiB blocks.
+
+    Examples:
+        >>> import os, tempfile
+        >>> from engine.data.dataset.vision.meta_vision import md5sum
+        >>> path = os.path.join(tempfile.mkdtemp(), "empty")
+        >>> open(path, "wb").close()
+        >>> md5sum(path)
+        'd41d8cd98f00b204e9800998ecf8427e'
+    """
     digest = hashlib.md5()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -102,6 +150,20 @@ def md5sum(path):
 
 
 def check_md5(path, expected, fn):
+    """Raises a RuntimeError naming ``fn`` and ``path`` when the file's md5 is not
+    ``expected`` (an incomplete or damaged download).
+
+    Examples:
+        >>> import os, tempfile
+        >>> from engine.data.dataset.vision.meta_vision import check_md5
+        >>> path = os.path.join(tempfile.mkdtemp(), "empty")
+        >>> open(path, "wb").close()
+        >>> check_md5(path, "d41d8cd98f00b204e9800998ecf8427e", "MNIST")
+        >>> check_md5(path, "0" * 32, "MNIST")
+        Traceback (most recent call last):
+            ...
+        RuntimeError: MNIST: ... exists but its md5 is d41d8cd98f00b204e9800998ecf8427e, ...
+    """
     got = md5sum(path)
     if got != expected:
         raise RuntimeError(f"{fn}: {path} exists but its md5 is {got}, expected {expected}; "
@@ -109,7 +171,24 @@ def check_md5(path, expected, fn):
 
 
 def download(url, path, md5, fn, timeout=500):
-    """Fetch url to path and check its md5; without a network, a RuntimeError naming both."""
+    """Fetch url to path and check its md5; without a network, a RuntimeError naming both.
+
+    Args:
+        url: what to fetch.
+        path: where to write it (through ``path + ".part"``, renamed when complete).
+        md5: the expected md5 hex digest.
+        fn: the caller's name, for the error message.
+        timeout: seconds to wait for the server.
+
+    Examples:
+        >>> import os, tempfile
+        >>> from engine.data.dataset.vision.meta_vision import download
+        >>> path = os.path.join(tempfile.mkdtemp(), "x.gz")
+        >>> download("file:///no/such/file.gz", path, "0" * 32, "MNIST")
+        Traceback (most recent call last):
+            ...
+        RuntimeError: MNIST: download=True could not fetch file:///no/such/file.gz into ...
+    """
     import urllib.error
     import urllib.request
 
@@ -131,7 +210,20 @@ def download(url, path, md5, fn, timeout=500):
 
 
 def extract(archive, to):
-    """Unpack a tar / tar.gz, refusing members that would land outside `to`."""
+    """Unpack a tar / tar.gz, refusing members that would land outside `to`.
+
+    Examples:
+        >>> import os, tarfile, tempfile
+        >>> from engine.data.dataset.vision.meta_vision import extract
+        >>> work = tempfile.mkdtemp()
+        >>> with open(os.path.join(work, "a.txt"), "w") as f:
+        ...     _ = f.write("hi")
+        >>> with tarfile.open(os.path.join(work, "a.tar.gz"), "w:gz") as tar:
+        ...     tar.add(os.path.join(work, "a.txt"), arcname="data/a.txt")
+        >>> extract(os.path.join(work, "a.tar.gz"), os.path.join(work, "out"))
+        >>> open(os.path.join(work, "out", "data", "a.txt")).read()
+        'hi'
+    """
     import tarfile
 
     with tarfile.open(archive) as tar:

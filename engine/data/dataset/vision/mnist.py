@@ -96,7 +96,21 @@ def _read_idx(path, magic, header):
 
 
 def parse_idx3(path):
-    """(meta, images): a list of (H, W, 1) uint8 images from an idx3 file."""
+    """(meta, images): a list of (H, W, 1) uint8 images from a gzipped idx3 file (MNIST's
+    image format: magic 2051, count, height, width as big-endian int32, then the pixels).
+
+    Examples:
+        >>> import gzip, os, struct, tempfile
+        >>> from engine.data.dataset.vision.mnist import parse_idx3
+        >>> path = os.path.join(tempfile.mkdtemp(), "images-idx3-ubyte.gz")
+        >>> with gzip.open(path, "wb") as f:
+        ...     _ = f.write(struct.pack(">4i", 2051, 2, 2, 3) + bytes(range(12)))
+        >>> meta, images = parse_idx3(path)
+        >>> meta
+        {'magic': 2051, 'imgs': 2, 'height': 2, 'width': 3}
+        >>> len(images), images[1].shape, images[1][..., 0].tolist()
+        (2, (2, 3, 1), [[6, 7, 8], [9, 10, 11]])
+    """
     (magic, count, height, width), pixels = _read_idx(path, _IDX3_MAGIC, 4)
     if pixels.size != count * height * width:
         raise ValueError(f"MNIST: {path} holds {pixels.size} pixels, its header says "
@@ -107,7 +121,18 @@ def parse_idx3(path):
 
 
 def parse_idx1(path):
-    """(meta, labels) from an idx1 file."""
+    """(meta, labels) from a gzipped idx1 file (MNIST's label format: magic 2049 and the
+    count as big-endian int32, then one byte per label); the labels are int64.
+
+    Examples:
+        >>> import gzip, os, struct, tempfile
+        >>> from engine.data.dataset.vision.mnist import parse_idx1
+        >>> path = os.path.join(tempfile.mkdtemp(), "labels-idx1-ubyte.gz")
+        >>> with gzip.open(path, "wb") as f:
+        ...     _ = f.write(struct.pack(">2i", 2049, 3) + bytes([7, 0, 9]))
+        >>> parse_idx1(path)
+        ({'magic': 2049, 'imgs': 3}, array([7, 0, 9]))
+    """
     (magic, count), labels = _read_idx(path, _IDX1_MAGIC, 2)
     if labels.size != count:
         raise ValueError(f"MNIST: {path} holds {labels.size} labels, its header says {count}")

@@ -13,7 +13,28 @@ __all__ = ["to_gray", "to_bgr", "pad", "flip", "resize", "wrap_keepdims"]
 
 
 def wrap_keepdims(func):
-    """Make `func` require an (H, W, C) image and give (H, W, 1) back for a 2-D result."""
+    """Decorates an image function so that it requires an (H, W, C) image and gives a 2-D
+    (H, W) result back as (H, W, 1), keeping the channel axis (as MegEngine's).
+
+    Args:
+        func: a function whose first argument is a numpy image.
+
+    Returns:
+        the wrapped function; it raises ValueError, naming ``func``, for an image without 3
+        dims.
+
+    Examples:
+        >>> from engine.data.transform.vision.functional import wrap_keepdims
+        >>> @wrap_keepdims
+        ... def mean_channel(image):
+        ...     return image.mean(axis=2)
+        >>> mean_channel(np.ones((2, 3, 4))).shape
+        (2, 3, 1)
+        >>> mean_channel(np.ones((2, 3)))
+        Traceback (most recent call last):
+            ...
+        ValueError: mean_channel: image must have 3 dims (H, W, C), but got 2 dims (shape (2, 3))
+    """
 
     @functools.wraps(func)
     def wrapper(image, *args, **kwargs):
