@@ -10,7 +10,7 @@ from engine.ops import indexing as I
 from engine.ops import shape as S
 from engine.tensor import Tensor
 
-from ._utils import as_tensor, norm_axis, one_axis, shape_tuple
+from ._utils import ShapeError, as_tensor, norm_axis, one_axis, shape_tuple
 
 __all__ = [
     "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "eye", "arange",
@@ -220,7 +220,14 @@ def _same_kind(inps, fn, device=None):
     if isinstance(inps, Tensor) or not isinstance(inps, (list, tuple)) or not inps:
         raise TypeError(f"{fn}: expected a non-empty list of tensors")
     ts = [as_tensor(t, fn) for t in inps]
-    dev = _dev.get(device) if device is not None else ts[0].device
+    if device is None:  # as MegEngine: inputs on several devices need an explicit device
+        devs = list(dict.fromkeys(t.device for t in ts))
+        if len(devs) > 1:
+            raise ValueError(f"{fn}: inputs live on different devices {devs}; pass device= to "
+                             "choose where the result goes")
+        dev = devs[0]
+    else:
+        dev = _dev.get(device)
     ts = [t if t.device is dev else S.Copy.apply(t, device=dev) for t in ts]
     dt = ts[0].dtype
     for t in ts[1:]:
@@ -286,7 +293,8 @@ def split(inp, nsplits_or_sections, axis=0):
     else:
         cuts = [int(c) for c in nsplits_or_sections]
         if cuts != sorted(cuts) or (cuts and (cuts[0] < 0 or cuts[-1] > size)):
-            raise ValueError(f"split: sections {cuts} must be increasing within [0, {size}]")
+            # MegEngine's message, which code written for it may compare (its spelling kept)
+            raise ValueError(f"Invalid nsplits_or_secions: {cuts}")
         bounds = [0] + cuts + [size]
     pre = (slice(None),) * axis
     return [I.GetItem.apply(inp, index=pre + (slice(lo, hi),))
@@ -572,7 +580,7 @@ def broadcast_to(inp, shape):
     lead = len(shape) - inp.ndim
     if lead < 0 or builtins.any(
             s != t and s != 1 for s, t in zip(inp.shape, shape[lead:])):
-        raise ValueError(f"broadcast_to: cannot broadcast shape {inp.shape} to {shape}")
+        raise ShapeError(f"broadcast_to: cannot broadcast shape {inp.shape} to {shape}")
     return S.BroadcastTo.apply(inp, shape=shape)
 
 

@@ -17,6 +17,7 @@ Backward ops are ordinary ops: when another GradManager is recording while this 
 backward, the backward pass is itself recorded, which gives higher-order gradients.
 """
 import contextlib
+import itertools
 import weakref
 
 from .. import _dtr
@@ -29,6 +30,18 @@ def _key(t):
     """Identity of a value in the graph: (producing node or LeafNode, output index); None for a
     tensor outside any graph (it can neither receive nor pass on a gradient)."""
     return None if t._node is None else (t._node, t._idx)
+
+
+# Recording GradManagers -> the rank of their recording (its start order). A backward is recorded
+# only by managers that started recording earlier (outer ones, rank lower), as in MegEngine:
+# an inner manager does not see the backward of an outer one, nor members of one group
+# (`with gm1 | gm2:`, one rank) each other's.
+_active = {}
+_ranks = itertools.count()
+
+
+class _AttachDtypeError(TypeError, AssertionError):
+    """attach of a non-float tensor: a TypeError; AssertionError is what MegEngine raises."""
 
 
 class GradManager:
@@ -55,7 +68,7 @@ class GradManager:
             if not isinstance(t, Tensor):
                 raise TypeError(f"GradManager.attach: expected Tensors, got {type(t).__name__}")
             if t.dtype.kind != "f":
-                raise TypeError(f"GradManager.attach: only floating-point tensors have "
+                raise _AttachDtypeError(f"GradManager.attach: only floating-point tensors have "
                                 f"gradients, got a tensor of dtype {t.dtype} and shape {t.shape}")
             entry = self._attached.get(id(t))
             if entry is None or entry[0]() is not t:
@@ -86,11 +99,12 @@ class GradManager:
     def is_recording(self):
         return self._recording
 
-    def record(self):
+    def record(self, _rank=None):
         if self._recording:
             raise RuntimeError("GradManager.record: this GradManager is already recording")
         self._recording = True
         core.recording += 1
+        _active[self] = next(_ranks) if _rank is None else _rank
         # Re-arm attached tensors whose value was replaced outside any graph since (an optimizer
         # step writes a new leaf value): they are leaves of this recording again.
         for ref, _, leaf in self._attached.values():
@@ -103,6 +117,7 @@ class GradManager:
         if self._recording:
             self._recording = False
             core.recording -= 1
+            _active.pop(self, None)
 
     def __enter__(self):
         self.record()
@@ -110,6 +125,10 @@ class GradManager:
 
     def __exit__(self, *exc):
         self.release()
+
+    def __or__(self, other):
+        """``with gm1 | gm2:`` records with both at once; neither records the other's backward."""
+        return GradManagerGroup([self]) | other
 
     # -------------------------------------------------------------- backward
     def backward(self, y=None, dy=None):
@@ -132,8 +151,16 @@ class GradManager:
                                  "output gradients")
         # Released first: the backward ops are recorded only by GradManagers still recording
         # (nested ones), which is what makes higher-order gradients work.
+        rank = _active.get(self)
         self.release()
-        self._accumulate(_run_backward(self, ys, dys))
+        keep_graph = core.recording > 0  # another manager may still backward through the graph
+        outer = any(r < rank for r in _active.values())
+        saved, core.recording = core.recording, core.recording if outer else 0
+        try:
+            grads = _run_backward(self, ys, dys, keep_graph)
+        finally:
+            core.recording = saved
+        self._accumulate(grads)
 
     def _accumulate(self, grads):
         for ref, callbacks, _ in list(self._attached.values()):
@@ -155,6 +182,35 @@ class GradManager:
                 f"recording={self._recording})")
 
 
+class GradManagerGroup:
+    """GradManagers that record together (``gm1 | gm2``): entered and exited as one, with one
+    rank, so that none of them records the backward of another."""
+
+    def __init__(self, managers):
+        self._managers = list(managers)
+
+    def __or__(self, other):
+        if isinstance(other, GradManager):
+            other = [other]
+        elif isinstance(other, GradManagerGroup):
+            other = other._managers
+        else:
+            return NotImplemented
+        return GradManagerGroup(self._managers + [m for m in other if m not in self._managers])
+
+    __ror__ = __or__
+
+    def __enter__(self):
+        rank = next(_ranks)
+        for gm in self._managers:
+            gm.record(_rank=rank)
+        return self
+
+    def __exit__(self, *exc):
+        for gm in self._managers:
+            gm.release()
+
+
 def _as_grad(y, dy):
     if dy is None:
         import engine.functional as F
@@ -168,7 +224,7 @@ def _as_grad(y, dy):
     return dy
 
 
-def _run_backward(gm, ys, dys):
+def _run_backward(gm, ys, dys, keep_graph=False):
     """Reverse-mode sweep from ys; returns {key: grad} for the attached tensors' keys."""
     targets = {}
     for ref, _, _ in gm._attached.values():
@@ -176,12 +232,12 @@ def _run_backward(gm, ys, dys):
         if t is not None and t._node is not None:
             targets[_key(t)] = t
     if not _dtr.active():
-        return _sweep({}, targets, ys, dys, _no_scope)
+        return _sweep({}, targets, ys, dys, _no_scope, keep_graph)
     # DTR: gradients stay resident while they wait for their node, and so does what a node's
     # backward works on until its gradients are stored
     grads = _dtr.PendingGradients()
     try:
-        return _sweep(grads, targets, ys, dys, _dtr.node_backward)
+        return _sweep(grads, targets, ys, dys, _dtr.node_backward, keep_graph)
     finally:
         grads.close()
 
@@ -193,9 +249,11 @@ def _no_scope(node, outs):
     return _NO_SCOPE
 
 
-def _sweep(grads, targets, ys, dys, node_scope):
+def _sweep(grads, targets, ys, dys, node_scope, keep_graph=False):
     """The sweep itself. grads: {key: gradient so far}; node_scope(node, outs): a context around
-    each node's backward and the storing of its gradients."""
+    each node's backward and the storing of its gradients; keep_graph: do not free the nodes'
+    saved activations (another GradManager still records this graph)."""
+    keep_graph = keep_graph or core.recording
     roots = []
     for y, dy in zip(ys, dys):
         if not isinstance(y, Tensor):
@@ -220,7 +278,7 @@ def _sweep(grads, targets, ys, dys, node_scope):
             in_grads = node.op.backward(node, *outs)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
-            if not core.recording:
+            if not keep_graph:
                 node.release()  # its saved activations are done with: free them now, as we go
             for (_, n, i), g, need in zip(edges, in_grads, node.needs_input_grad):
                 if g is None or not need:
@@ -229,7 +287,7 @@ def _sweep(grads, targets, ys, dys, node_scope):
                 g = grads[(n, i)] = g if prev is None else prev + g
                 if (n, i) in targets and g._storage.__class__ is not Storage:
                     g._storage.freeze()  # DTR: a gradient the optimizer reads stays resident
-    if not core.recording:
+    if not keep_graph:
         for node in order:
             node.release()  # (the nodes the sweep skipped: no gradient reached them)
     return {k: grads[k] for k in targets if k in grads}

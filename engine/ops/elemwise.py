@@ -39,6 +39,8 @@ def _to_tensor(x, like):
         return _const(x, dt, like._storage.device)
     if isinstance(x, (np.ndarray, np.generic, list, tuple)):
         return Tensor(x, device=like._storage.device)
+    if x is None:  # MegEngine's message
+        raise TypeError("the operand is None and is not supported.")
     raise TypeError(f"unsupported operand type {type(x).__name__}; expected a Tensor, a Python "
                     "number or a numpy array")
 
