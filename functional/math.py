@@ -200,12 +200,16 @@ def std(inp, axis=None, keepdims=False):
 
 
 def norm(inp, ord=None, axis=None, keepdims=False):
-    """Vector p-norm over `axis` (all elements when None); ord None means 2.
+    """Vector p-norm over `axis`; ord None means 2. As MegEngine, axis None is only for a
+    vector (1-D input); other inputs raise a TypeError.
 
     Dtypes as MegEngine: ord=0 counts the non-zeros (int32), ord=+-inf keeps the input dtype
     (integers stay integers), other orders compute in float32 for integer input.
     """
     inp = as_tensor(inp, "norm")
+    if axis is None and inp.ndim != 1:  # MegEngine's rule and message
+        raise TypeError(f"norm: axis is required unless input is a vector (got shape "
+                        f"{inp.shape})")
     p = 2 if ord is None else ord
     if p == float("inf"):
         return max(abs(inp), axis, keepdims)
@@ -229,7 +233,7 @@ def normalize(inp, ord=None, axis=None, eps=1e-12):
     Args:
         inp: floating-point input tensor.
         ord: the order of the norm, as in :func:`norm` (None means 2).
-        axis: the axis along which to normalize; None normalizes by the norm of all elements.
+        axis: the axis along which to normalize; None only for a vector (as :func:`norm`).
         eps: lower bound of the divisor, which keeps zero vectors finite.
 
     Returns:

@@ -340,7 +340,7 @@ def gather(inp, axis, index):
 
 
 def scatter(inp, axis, index, source):
-    """Writes ``source`` into a copy of ``inp`` along ``axis`` at the positions in ``index``.
+    """Writes ``source`` into ``inp`` along ``axis`` at the positions in ``index``.
 
     For a 2-D input and ``axis=0``, ``out[index[i][j]][j] = source[i][j]``; the other
     elements are those of ``inp``. Where ``index`` names one position twice, which write wins
@@ -353,11 +353,14 @@ def scatter(inp, axis, index, source):
         source: the values to write, of ``index``'s shape (cast to ``inp``'s dtype).
 
     Returns:
-        a new tensor of ``inp``'s shape and dtype.
+        ``inp`` itself, updated in place as MegEngine does (gradients still flow to its value
+        from before the write).
 
     Examples:
         >>> x = Tensor(np.zeros((2, 3), dtype=np.float32))
-        >>> F.scatter(x, 1, Tensor([[2], [0]]), Tensor([[1.], [2.]])).numpy()
+        >>> F.scatter(x, 1, Tensor([[2], [0]]), Tensor([[1.], [2.]])) is x
+        True
+        >>> x.numpy()
         array([[0., 0., 1.],
                [2., 0., 0.]], dtype=float32)
         >>> x = Tensor(np.zeros((2, 3), dtype=np.float32))
@@ -374,7 +377,8 @@ def scatter(inp, axis, index, source):
                          f"shape with inp's ndim ({inp.shape})")
     if source.dtype != inp.dtype:
         source = E.Cast.apply(source, dtype=inp.dtype)
-    return I.Scatter.apply(inp, index, source, axis=axis)
+    inp._reset(I.Scatter.apply(inp, index, source, axis=axis))
+    return inp
 
 
 def cond_take(mask, x):

@@ -136,3 +136,30 @@ def test_batch_norm_with_one_value_per_channel_trains():
     assert np.isnan(bn.running_var.numpy()).all()
     assert np.isfinite(bn.running_mean.numpy()).all()
     mge.functional.batch_norm(Tensor(np.ones((1, 3), "float32")), training=True)
+
+
+def test_float_mod_takes_the_sign_of_the_dividend_and_int_mod_is_floored():
+    x, y = Tensor([-5.5, 5.5, -3.0, 2.0]), Tensor([2.0, -2.0, 2.0, -3.0])
+    np.testing.assert_allclose(F.mod(x, y).numpy(), [-1.5, 1.5, -1.0, 2.0])
+    np.testing.assert_allclose((x % y).numpy(), [-1.5, 1.5, -1.0, 2.0])
+    np.testing.assert_equal(F.mod(Tensor([-5, 5]), Tensor([2, -2])).numpy(), [1, -1])
+    gm = GradManager().attach([x, y])
+    with gm:
+        gm.backward(F.mod(x, y))
+    np.testing.assert_allclose(x.grad.numpy(), [1, 1, 1, 1])
+    np.testing.assert_allclose(y.grad.numpy(), [2, 2, 1, 0])  # -trunc(x / y)
+
+
+def test_scatter_writes_into_its_input_and_returns_it():
+    x = Tensor(np.zeros((2, 3), "float32"))
+    out = F.scatter(x, 1, Tensor([[2], [0]]), Tensor([[1.0], [2.0]]))
+    assert out is x
+    np.testing.assert_equal(x.numpy(), [[0, 0, 1], [2, 0, 0]])
+
+
+def test_norm_without_axis_needs_a_vector():
+    assert F.norm(Tensor([3.0, 4.0])).item() == pytest.approx(5.0)
+    with pytest.raises(TypeError, match="axis is required unless input is a vector"):
+        F.norm(Tensor(np.ones((2, 3), "float32")))
+    np.testing.assert_allclose(F.norm(Tensor(np.ones((2, 3), "float32")), axis=1).numpy(),
+                               [3 ** 0.5] * 2, rtol=1e-6)

@@ -145,12 +145,15 @@ class FloorDiv(Op):
 
 
 class Mod(Op):
+    """MegEngine's MOD: C's fmod for floats (the result has the sign of a), Python's floored
+    modulo for integers."""
+
     def forward(xp, a, b):
-        return xp.mod(a, b)
+        return xp.fmod(a, b) if a.dtype.kind == "f" else xp.mod(a, b)
 
     def backward(ctx, dy):
-        a, b = ctx.inputs
-        return sum_to(dy, a.shape), sum_to(-dy * FloorDiv.apply(a, b), b.shape)
+        a, b = ctx.inputs  # fmod(a, b) = a - trunc(a / b) * b
+        return sum_to(dy, a.shape), sum_to(-dy * Trunc.apply(Div.apply(a, b)), b.shape)
 
 
 class Pow(Op):
