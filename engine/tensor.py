@@ -400,11 +400,16 @@ class Tensor:
         return format(self.item(), spec) if self.size == 1 and spec else repr(self)
 
     def __reduce__(self):
-        return (_rebuild_tensor, (type(self), self._host().copy(), str(self.device), self.name))
+        args = (type(self), self._host().copy(), str(self.device), self.name)
+        if self.format != "default":  # copies and pickles keep the format tag (as MegEngine)
+            args += (None, self.format)
+        return (_rebuild_tensor, args)
 
     def __deepcopy__(self, memo):
         t = type(self)(self, device=self.device)
         t.name = self.name
+        if self.format != "default":
+            t.format = self.format
         memo[id(self)] = t
         return t
 
@@ -859,13 +864,15 @@ _UFUNC_OPERATORS = {
 }
 
 
-def _rebuild_tensor(cls, array, device, name, map_location=None):
+def _rebuild_tensor(cls, array, device, name, map_location=None, format="default"):
     """Unpickling hook: map_location is applied by engine.serialization.load."""
     from .serialization import _current_map_location
 
     loc = _current_map_location(device)
     t = cls(array, dtype=array.dtype, device=loc)
     t.name = "" if name is None else name  # older pickles stored None for no name
+    if format != "default":
+        t.format = format
     return t
 
 

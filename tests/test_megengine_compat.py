@@ -163,3 +163,14 @@ def test_norm_without_axis_needs_a_vector():
         F.norm(Tensor(np.ones((2, 3), "float32")))
     np.testing.assert_allclose(F.norm(Tensor(np.ones((2, 3), "float32")), axis=1).numpy(),
                                [3 ** 0.5] * 2, rtol=1e-6)
+
+
+def test_copies_and_pickles_keep_the_format_tag():
+    import copy
+    import pickle
+
+    x = Tensor(np.zeros((1, 2, 3, 4), "float32"))
+    x.format = "nhwc"
+    for y in (copy.copy(x), copy.deepcopy(x), pickle.loads(pickle.dumps(x))):
+        assert y.format == "nhwc" and y.shape == x.shape
+    assert copy.deepcopy(Tensor([1.0])).format == "default"
