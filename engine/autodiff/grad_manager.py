@@ -13,8 +13,10 @@ cannot recover them, so attach the parameters once, before the loop, and record 
 
 Nothing is kept when no GradManager records: inference allocates no graph. The graph hangs off
 the tensors themselves (each output points at the Node that made it), so it is freed with them.
-Backward ops are ordinary ops: when another GradManager is recording while this one runs
-backward, the backward pass is itself recorded, which gives higher-order gradients.
+Backward ops are ordinary ops: a GradManager that started recording before this one (an outer
+`with`) records this one's backward pass, which gives higher-order gradients. As in MegEngine,
+an inner manager does not record an outer one's backward, nor do the members of one group
+(`with gm1 | gm2:`) record each other's.
 """
 import contextlib
 import itertools
@@ -68,8 +70,9 @@ class GradManager:
             if not isinstance(t, Tensor):
                 raise TypeError(f"GradManager.attach: expected Tensors, got {type(t).__name__}")
             if t.dtype.kind != "f":
-                raise _AttachDtypeError(f"GradManager.attach: only floating-point tensors have "
-                                f"gradients, got a tensor of dtype {t.dtype} and shape {t.shape}")
+                raise _AttachDtypeError(
+                    f"GradManager.attach: only floating-point tensors have gradients, got a "
+                    f"tensor of dtype {t.dtype} and shape {t.shape}")
             entry = self._attached.get(id(t))
             if entry is None or entry[0]() is not t:
                 leaf = t._node if type(t._node) is core.LeafNode else core.LeafNode()
@@ -99,12 +102,12 @@ class GradManager:
     def is_recording(self):
         return self._recording
 
-    def record(self, _rank=None):
+    def record(self):
         if self._recording:
             raise RuntimeError("GradManager.record: this GradManager is already recording")
         self._recording = True
         core.recording += 1
-        _active[self] = next(_ranks) if _rank is None else _rank
+        _active[self] = next(_ranks)
         # Re-arm attached tensors whose value was replaced outside any graph since (an optimizer
         # step writes a new leaf value): they are leaves of this recording again.
         for ref, _, leaf in self._attached.values():
@@ -184,7 +187,22 @@ class GradManager:
 
 class GradManagerGroup:
     """GradManagers that record together (``gm1 | gm2``): entered and exited as one, with one
-    rank, so that none of them records the backward of another."""
+    rank, so that none of them records the backward of another.
+
+    Args:
+        managers: the GradManagers of the group.
+
+    Examples:
+        >>> from engine.autodiff import GradManager
+        >>> x = Tensor([1., 2.])
+        >>> gm1, gm2 = GradManager().attach(x), GradManager().attach(x)
+        >>> with gm1 | gm2:
+        ...     y = x * x
+        ...     gm1.backward(y)
+        ...     gm2.backward(y)
+        >>> x.grad.numpy()
+        array([4., 8.], dtype=float32)
+    """
 
     def __init__(self, managers):
         self._managers = list(managers)
@@ -203,7 +221,8 @@ class GradManagerGroup:
     def __enter__(self):
         rank = next(_ranks)
         for gm in self._managers:
-            gm.record(_rank=rank)
+            gm.record()
+            _active[gm] = rank
         return self
 
     def __exit__(self, *exc):
