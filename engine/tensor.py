@@ -5,6 +5,8 @@ was recording (None otherwise), the output index in that node, and its gradient.
 operators forward to engine.functional / engine.ops so that every computation goes through the
 one op path (DESIGN §2).
 """
+import operator
+
 import numpy as np
 
 from . import device as _dev
@@ -72,7 +74,6 @@ class Tensor:
     # "__dict__" lets a subclass adopt another tensor's extra attributes the way MegEngine code
     # does (BaseDet's Boxes: `self.__dict__ = boxes.__dict__`); the dict is only created when used.
     __slots__ = ("_storage", "_node", "_idx", "grad", "name", "__dict__", "__weakref__")
-    __array_ufunc__ = None  # numpy defers to our reflected operators (ndarray + Tensor)
     _format = "default"     # class default; a tensor created with another format keeps its own
     dmap_callback = None    # MegEngine's device-mapping hook read by load(); engine's load
     #                         takes map_location instead, so this is only kept for code that sets it
@@ -90,7 +91,7 @@ class Tensor:
         self._node = None
         self._idx = 0
         self.grad = None
-        self.name = name
+        self.name = "" if name is None else name  # MegEngine: unnamed is ""
         if format != "default":
             self.format = format
         return self
@@ -286,7 +287,7 @@ class Tensor:
             t._storage = Storage(s.array, s.device, base=s.base or s)
         else:  # DTR: a plain view would keep an evicted buffer alive
             t._storage = s.detached()
-        t._node, t._idx, t.grad, t.name = None, 0, None, None
+        t._node, t._idx, t.grad, t.name = None, 0, None, ""
         return t
 
     def to(self, device, *, _borrow=False):
@@ -399,11 +400,16 @@ class Tensor:
         return format(self.item(), spec) if self.size == 1 and spec else repr(self)
 
     def __reduce__(self):
-        return (_rebuild_tensor, (type(self), self._host().copy(), str(self.device), self.name))
+        args = (type(self), self._host().copy(), str(self.device), self.name)
+        if self.format != "default":  # copies and pickles keep the format tag (as MegEngine)
+            args += (None, self.format)
+        return (_rebuild_tensor, args)
 
     def __deepcopy__(self, memo):
         t = type(self)(self, device=self.device)
         t.name = self.name
+        if self.format != "default":
+            t.format = self.format
         memo[id(self)] = t
         return t
 
@@ -610,6 +616,22 @@ class Tensor:
         return F.argmin(self, axis, keepdims)
 
     # -------------------------------------------------------------- operators
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """numpy ufuncs on Tensors (``np.add(t, a)``, ``ndarray + Tensor``) run the matching
+        engine function and return a Tensor on the tensor's device, as MegEngine does."""
+        if method != "__call__" or kwargs:
+            return NotImplemented  # numpy then raises its TypeError
+        fn = _UFUNCS.get(ufunc.__name__)
+        if fn is not None:
+            return getattr(F, fn)(*inputs)
+        op = _UFUNC_OPERATORS.get(ufunc.__name__)
+        if op is None:
+            return NotImplemented
+        # numpy operands become Tensors first, so that the operator runs Tensor's method
+        # (an ndarray's would call back into this ufunc)
+        return op(*(Tensor(i, device=self.device) if isinstance(i, np.ndarray) else
+                    i.item() if isinstance(i, np.generic) else i for i in inputs))
+
     def __add__(self, o):
         return _ew.binary(_ew.Add, self, o)
 
@@ -822,13 +844,35 @@ tensor = Tensor
 _FORMATS = ("default", "nchw", "nhwc")
 
 
-def _rebuild_tensor(cls, array, device, name, map_location=None):
+# numpy ufunc name -> engine.functional name, for Tensor.__array_ufunc__
+_UFUNCS = {
+    "add": "add", "subtract": "sub", "multiply": "mul", "true_divide": "div", "divide": "div",
+    "floor_divide": "floor_div", "remainder": "mod", "power": "pow", "negative": "neg",
+    "absolute": "abs", "equal": "equal", "not_equal": "not_equal", "less": "less",
+    "less_equal": "less_equal", "greater": "greater", "greater_equal": "greater_equal",
+    "maximum": "maximum", "minimum": "minimum", "exp": "exp", "log": "log", "sqrt": "sqrt",
+    "sin": "sin", "cos": "cos", "tan": "tan", "tanh": "tanh", "floor": "floor", "ceil": "ceil",
+    "logical_and": "logical_and", "logical_or": "logical_or", "logical_xor": "logical_xor",
+    "logical_not": "logical_not", "square": "square", "log1p": "log1p", "expm1": "expm1",
+}
+
+# ufuncs behind Python operators without an engine.functional function of the same meaning
+_UFUNC_OPERATORS = {
+    "matmul": operator.matmul, "bitwise_and": operator.and_, "bitwise_or": operator.or_,
+    "bitwise_xor": operator.xor, "invert": operator.invert, "left_shift": operator.lshift,
+    "right_shift": operator.rshift, "positive": operator.pos,
+}
+
+
+def _rebuild_tensor(cls, array, device, name, map_location=None, format="default"):
     """Unpickling hook: map_location is applied by engine.serialization.load."""
     from .serialization import _current_map_location
 
     loc = _current_map_location(device)
     t = cls(array, dtype=array.dtype, device=loc)
-    t.name = name
+    t.name = "" if name is None else name  # older pickles stored None for no name
+    if format != "default":
+        t.format = format
     return t
 
 

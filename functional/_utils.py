@@ -10,6 +10,11 @@ class ArgumentError(ValueError, AssertionError):
     arguments with `assert`, so code written for it catches AssertionError."""
 
 
+class ShapeError(ValueError, RuntimeError):
+    """Shapes that do not fit. A ValueError, and a RuntimeError too because MegEngine's shape
+    inference raises RuntimeError, so code written for it catches that."""
+
+
 def as_tensor(x, fn, like=None):
     if isinstance(x, Tensor):
         return x

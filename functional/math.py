@@ -227,19 +227,19 @@ def std(inp, axis=None, keepdims=False):
 
 
 def norm(inp, ord=None, axis=None, keepdims=False):
-    """Vector p-norm, ``sum(|x| ** ord) ** (1 / ord)``, over an axis.
+    """Vector p-norm, ``sum(|x| ** ord) ** (1 / ord)``, over an axis. As MegEngine, axis None
+    is only for a vector (1-D input); other inputs raise a TypeError.
 
     ``ord=0`` counts the non-zero elements, ``ord=inf`` is the largest and ``ord=-inf`` the
     smallest absolute value. Dtypes as MegEngine: ord=0 gives int32, ord=+-inf keeps the input
     dtype (integers stay integers), other orders compute in float32 for integer input.
-    (MegEngine requires ``axis`` for an input of more than one dim and takes ord=+-inf over
-    all elements whatever ``axis`` says; engine reduces over all elements when axis is None
-    and honours ``axis`` for every ord.)
+    (MegEngine takes ord=+-inf over all elements whatever ``axis`` says; engine honours
+    ``axis`` for every ord.)
 
     Args:
         inp: input tensor.
         ord: the order of the norm; None means 2.
-        axis: the axis (or axes) to reduce; None reduces over all elements.
+        axis: the axis (or axes) to reduce; None only for a vector (reduces its elements).
         keepdims: if True, the reduced axes stay in the result with size 1.
 
     Returns:
@@ -262,6 +262,9 @@ def norm(inp, ord=None, axis=None, keepdims=False):
         array(4, dtype=int32)
     """
     inp = as_tensor(inp, "norm")
+    if axis is None and inp.ndim != 1:  # MegEngine's rule and message
+        raise TypeError(f"norm: axis is required unless input is a vector (got shape "
+                        f"{inp.shape})")
     p = 2 if ord is None else ord
     if p == float("inf"):
         return max(abs(inp), axis, keepdims)
@@ -285,7 +288,7 @@ def normalize(inp, ord=None, axis=None, eps=1e-12):
     Args:
         inp: floating-point input tensor.
         ord: the order of the norm, as in :func:`norm` (None means 2).
-        axis: the axis along which to normalize; None normalizes by the norm of all elements.
+        axis: the axis along which to normalize; None only for a vector (as :func:`norm`).
         eps: lower bound of the divisor, which keeps zero vectors finite.
 
     Returns:

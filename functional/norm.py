@@ -118,9 +118,6 @@ def batch_norm(inp, running_mean=None, running_var=None, weight=None, bias=None,
         return inp * scale + shift
 
     per_channel = inp.size // c if c else 0
-    if per_channel == 1:
-        raise ValueError(f"{fn}: expected more than 1 value per channel when training, got "
-                         f"input of shape {inp.shape}")
     out, mean, var = N.BatchNorm.apply(inp, w, b, eps=float(eps))
     if running_mean is None and running_var is None:
         return out
@@ -134,7 +131,9 @@ def batch_norm(inp, running_mean=None, running_var=None, weight=None, bias=None,
                         + S.Reshape.apply(mean.detach(), shape=running_mean.shape)
                         * (1 - momentum))
         if running_var is not None:
-            unbiased = var.detach() * (per_channel / (per_channel - 1))
+            # one value per channel: the unbiased variance is 0/0, NaN (as MegEngine)
+            bessel = per_channel / (per_channel - 1) if per_channel > 1 else float("nan")
+            unbiased = var.detach() * bessel
             new_var = (running_var.detach() * momentum
                        + S.Reshape.apply(unbiased, shape=running_var.shape) * (1 - momentum))
     if not inplace:

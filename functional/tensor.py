@@ -10,7 +10,7 @@ from engine.ops import indexing as I
 from engine.ops import shape as S
 from engine.tensor import Tensor
 
-from ._utils import as_tensor, norm_axis, one_axis, shape_tuple
+from ._utils import ShapeError, as_tensor, norm_axis, one_axis, shape_tuple
 
 __all__ = [
     "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "eye", "arange",
@@ -286,7 +286,14 @@ def _same_kind(inps, fn, device=None):
     if isinstance(inps, Tensor) or not isinstance(inps, (list, tuple)) or not inps:
         raise TypeError(f"{fn}: expected a non-empty list of tensors")
     ts = [as_tensor(t, fn) for t in inps]
-    dev = _dev.get(device) if device is not None else ts[0].device
+    if device is None:  # as MegEngine: inputs on several devices need an explicit device
+        devs = list(dict.fromkeys(t.device for t in ts))
+        if len(devs) > 1:
+            raise ValueError(f"{fn}: inputs live on different devices {devs}; pass device= to "
+                             "choose where the result goes")
+        dev = devs[0]
+    else:
+        dev = _dev.get(device)
     ts = [t if t.device is dev else S.Copy.apply(t, device=dev) for t in ts]
     dt = ts[0].dtype
     for t in ts[1:]:
@@ -396,7 +403,8 @@ def split(inp, nsplits_or_sections, axis=0):
     else:
         cuts = [int(c) for c in nsplits_or_sections]
         if cuts != sorted(cuts) or (cuts and (cuts[0] < 0 or cuts[-1] > size)):
-            raise ValueError(f"split: sections {cuts} must be increasing within [0, {size}]")
+            # MegEngine's message, which code written for it may compare (its spelling kept)
+            raise ValueError(f"Invalid nsplits_or_secions: {cuts}")
         bounds = [0] + cuts + [size]
     pre = (slice(None),) * axis
     return [I.GetItem.apply(inp, index=pre + (slice(lo, hi),))
@@ -442,7 +450,7 @@ def gather(inp, axis, index):
 
 
 def scatter(inp, axis, index, source):
-    """Writes ``source`` into a copy of ``inp`` along ``axis`` at the positions in ``index``.
+    """Writes ``source`` into ``inp`` along ``axis`` at the positions in ``index``.
 
     For a 2-D input and ``axis=0``, ``out[index[i][j]][j] = source[i][j]``; the other
     elements are those of ``inp``. Where ``index`` names one position twice, which write wins
@@ -455,11 +463,14 @@ def scatter(inp, axis, index, source):
         source: the values to write, of ``index``'s shape (cast to ``inp``'s dtype).
 
     Returns:
-        a new tensor of ``inp``'s shape and dtype.
+        ``inp`` itself, updated in place as MegEngine does (gradients still flow to its value
+        from before the write).
 
     Examples:
         >>> x = Tensor(np.zeros((2, 3), dtype=np.float32))
-        >>> F.scatter(x, 1, Tensor([[2], [0]]), Tensor([[1.], [2.]])).numpy()
+        >>> F.scatter(x, 1, Tensor([[2], [0]]), Tensor([[1.], [2.]])) is x
+        True
+        >>> x.numpy()
         array([[0., 0., 1.],
                [2., 0., 0.]], dtype=float32)
         >>> x = Tensor(np.zeros((2, 3), dtype=np.float32))
@@ -476,7 +487,8 @@ def scatter(inp, axis, index, source):
                          f"shape with inp's ndim ({inp.shape})")
     if source.dtype != inp.dtype:
         source = E.Cast.apply(source, dtype=inp.dtype)
-    return I.Scatter.apply(inp, index, source, axis=axis)
+    inp._reset(I.Scatter.apply(inp, index, source, axis=axis))
+    return inp
 
 
 def cond_take(mask, x):
@@ -703,7 +715,7 @@ def broadcast_to(inp, shape):
     lead = len(shape) - inp.ndim
     if lead < 0 or builtins.any(
             s != t and s != 1 for s, t in zip(inp.shape, shape[lead:])):
-        raise ValueError(f"broadcast_to: cannot broadcast shape {inp.shape} to {shape}")
+        raise ShapeError(f"broadcast_to: cannot broadcast shape {inp.shape} to {shape}")
     return S.BroadcastTo.apply(inp, shape=shape)
 
 

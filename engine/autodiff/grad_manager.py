@@ -13,10 +13,13 @@ cannot recover them, so attach the parameters once, before the loop, and record 
 
 Nothing is kept when no GradManager records: inference allocates no graph. The graph hangs off
 the tensors themselves (each output points at the Node that made it), so it is freed with them.
-Backward ops are ordinary ops: when another GradManager is recording while this one runs
-backward, the backward pass is itself recorded, which gives higher-order gradients.
+Backward ops are ordinary ops: a GradManager that started recording before this one (an outer
+`with`) records this one's backward pass, which gives higher-order gradients. As in MegEngine,
+an inner manager does not record an outer one's backward, nor do the members of one group
+(`with gm1 | gm2:`) record each other's.
 """
 import contextlib
+import itertools
 import weakref
 
 from .. import _dtr
@@ -34,6 +37,18 @@ def _key(t):
     """Identity of a value in the graph: (producing node or LeafNode, output index); None for a
     tensor outside any graph (it can neither receive nor pass on a gradient)."""
     return None if t._node is None else (t._node, t._idx)
+
+
+# Recording GradManagers -> the rank of their recording (its start order). A backward is recorded
+# only by managers that started recording earlier (outer ones, rank lower), as in MegEngine:
+# an inner manager does not see the backward of an outer one, nor members of one group
+# (`with gm1 | gm2:`, one rank) each other's.
+_active = {}
+_ranks = itertools.count()
+
+
+class _AttachDtypeError(TypeError, AssertionError):
+    """attach of a non-float tensor: a TypeError; AssertionError is what MegEngine raises."""
 
 
 class GradManager:
@@ -108,8 +123,9 @@ class GradManager:
             if not isinstance(t, Tensor):
                 raise TypeError(f"GradManager.attach: expected Tensors, got {type(t).__name__}")
             if not _dt.is_float(t.dtype):
-                raise TypeError(f"GradManager.attach: only floating-point tensors have "
-                                f"gradients, got a tensor of dtype {t.dtype} and shape {t.shape}")
+                raise _AttachDtypeError(
+                    f"GradManager.attach: only floating-point tensors have gradients, got a "
+                    f"tensor of dtype {t.dtype} and shape {t.shape}")
             entry = self._attached.get(id(t))
             if entry is None or entry[0]() is not t:
                 leaf = t._node if type(t._node) is core.LeafNode else core.LeafNode()
@@ -144,6 +160,7 @@ class GradManager:
             raise RuntimeError("GradManager.record: this GradManager is already recording")
         self._recording = True
         core.recording += 1
+        _active[self] = next(_ranks)
         # Re-arm attached tensors whose value was replaced outside any graph since (an optimizer
         # step writes a new leaf value): they are leaves of this recording again.
         for ref, _, leaf in self._attached.values():
@@ -156,6 +173,7 @@ class GradManager:
         if self._recording:
             self._recording = False
             core.recording -= 1
+            _active.pop(self, None)
 
     def __enter__(self):
         self.record()
@@ -163,6 +181,10 @@ class GradManager:
 
     def __exit__(self, *exc):
         self.release()
+
+    def __or__(self, other):
+        """``with gm1 | gm2:`` records with both at once; neither records the other's backward."""
+        return GradManagerGroup([self]) | other
 
     # -------------------------------------------------------------- backward
     def backward(self, y=None, dy=None):
@@ -185,13 +207,18 @@ class GradManager:
                                  "output gradients")
         # Released first: the backward ops are recorded only by GradManagers still recording
         # (nested ones), which is what makes higher-order gradients work.
+        rank = _active.get(self)
         self.release()
         global backward_depth
+        keep_graph = core.recording > 0  # another manager may still backward through the graph
+        outer = any(r < rank for r in _active.values())
+        saved, core.recording = core.recording, core.recording if outer else 0
         backward_depth += 1
         try:
-            grads = _run_backward(self, ys, dys)
+            grads = _run_backward(self, ys, dys, keep_graph)
         finally:
             backward_depth -= 1
+            core.recording = saved
         self._accumulate(grads)
 
     def _accumulate(self, grads):
@@ -214,6 +241,51 @@ class GradManager:
                 f"recording={self._recording})")
 
 
+class GradManagerGroup:
+    """GradManagers that record together (``gm1 | gm2``): entered and exited as one, with one
+    rank, so that none of them records the backward of another.
+
+    Args:
+        managers: the GradManagers of the group.
+
+    Examples:
+        >>> from engine.autodiff import GradManager
+        >>> x = Tensor([1., 2.])
+        >>> gm1, gm2 = GradManager().attach(x), GradManager().attach(x)
+        >>> with gm1 | gm2:
+        ...     y = x * x
+        ...     gm1.backward(y)
+        ...     gm2.backward(y)
+        >>> x.grad.numpy()
+        array([4., 8.], dtype=float32)
+    """
+
+    def __init__(self, managers):
+        self._managers = list(managers)
+
+    def __or__(self, other):
+        if isinstance(other, GradManager):
+            other = [other]
+        elif isinstance(other, GradManagerGroup):
+            other = other._managers
+        else:
+            return NotImplemented
+        return GradManagerGroup(self._managers + [m for m in other if m not in self._managers])
+
+    __ror__ = __or__
+
+    def __enter__(self):
+        rank = next(_ranks)
+        for gm in self._managers:
+            gm.record()
+            _active[gm] = rank
+        return self
+
+    def __exit__(self, *exc):
+        for gm in self._managers:
+            gm.release()
+
+
 def _as_grad(y, dy):
     if dy is None:
         import engine.functional as F
@@ -227,7 +299,7 @@ def _as_grad(y, dy):
     return dy
 
 
-def _run_backward(gm, ys, dys):
+def _run_backward(gm, ys, dys, keep_graph=False):
     """Reverse-mode sweep from ys; returns {key: grad} for the attached tensors' keys."""
     targets = {}
     for ref, _, _ in gm._attached.values():
@@ -235,12 +307,12 @@ def _run_backward(gm, ys, dys):
         if t is not None and t._node is not None:
             targets[_key(t)] = t
     if not _dtr.active():
-        return _sweep({}, targets, ys, dys, _no_scope)
+        return _sweep({}, targets, ys, dys, _no_scope, keep_graph)
     # DTR: gradients stay resident while they wait for their node, and so does what a node's
     # backward works on until its gradients are stored
     grads = _dtr.PendingGradients()
     try:
-        return _sweep(grads, targets, ys, dys, _dtr.node_backward)
+        return _sweep(grads, targets, ys, dys, _dtr.node_backward, keep_graph)
     finally:
         grads.close()
 
@@ -252,9 +324,11 @@ def _no_scope(node, outs):
     return _NO_SCOPE
 
 
-def _sweep(grads, targets, ys, dys, node_scope):
+def _sweep(grads, targets, ys, dys, node_scope, keep_graph=False):
     """The sweep itself. grads: {key: gradient so far}; node_scope(node, outs): a context around
-    each node's backward and the storing of its gradients."""
+    each node's backward and the storing of its gradients; keep_graph: do not free the nodes'
+    saved activations (another GradManager still records this graph)."""
+    keep_graph = keep_graph or core.recording
     roots = []
     for y, dy in zip(ys, dys):
         if not isinstance(y, Tensor):
@@ -279,7 +353,7 @@ def _sweep(grads, targets, ys, dys, node_scope):
             in_grads = node.op.backward(node, *outs)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
-            if not core.recording:
+            if not keep_graph:
                 node.release()  # its saved activations are done with: free them now, as we go
             for (_, n, i), g, need in zip(edges, in_grads, node.needs_input_grad):
                 if g is None or not need:
@@ -288,7 +362,7 @@ def _sweep(grads, targets, ys, dys, node_scope):
                 g = grads[(n, i)] = g if prev is None else prev + g
                 if (n, i) in targets and g._storage.__class__ is not Storage:
                     g._storage.freeze()  # DTR: a gradient the optimizer reads stays resident
-    if not core.recording:
+    if not keep_graph:
         for node in order:
             node.release()  # (the nodes the sweep skipped: no gradient reached them)
     return {k: grads[k] for k in targets if k in grads}

@@ -74,7 +74,7 @@ def _tensor(storage, node=None, idx=0):
     t._node = node
     t._idx = idx
     t.grad = None
-    t.name = None
+    t.name = ""
     return t
 
 
@@ -139,7 +139,7 @@ class Op:
         t._node = node
         t._idx = 0
         t.grad = None
-        t.name = None
+        t.name = ""
         return t
 
     @classmethod

@@ -40,6 +40,8 @@ def _to_tensor(x, like):
         return _const(x, dt, like._storage.device)
     if isinstance(x, (np.ndarray, np.generic, list, tuple)):
         return Tensor(x, device=like._storage.device)
+    if x is None:  # MegEngine's message
+        raise TypeError("the operand is None and is not supported.")
     raise TypeError(f"unsupported operand type {type(x).__name__}; expected a Tensor, a Python "
                     "number or a numpy array")
 
@@ -146,12 +148,15 @@ class FloorDiv(Op):
 
 
 class Mod(Op):
+    """MegEngine's MOD: C's fmod for floats (the result has the sign of a), Python's floored
+    modulo for integers."""
+
     def forward(xp, a, b):
-        return xp.mod(a, b)
+        return xp.fmod(a, b) if a.dtype.kind == "f" else xp.mod(a, b)
 
     def backward(ctx, dy):
-        a, b = ctx.inputs
-        return sum_to(dy, a.shape), sum_to(-dy * FloorDiv.apply(a, b), b.shape)
+        a, b = ctx.inputs  # fmod(a, b) = a - trunc(a / b) * b
+        return sum_to(dy, a.shape), sum_to(-dy * Trunc.apply(Div.apply(a, b)), b.shape)
 
 
 class Pow(Op):

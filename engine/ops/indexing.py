@@ -47,6 +47,8 @@ def _norm_index(x, index):
             used += 1
             continue
         arr = i if hasattr(i, "dtype") and hasattr(i, "shape") else np.asarray(i)
+        if arr.size == 0 and arr.dtype.kind not in "biu":
+            arr = np.zeros(arr.shape, np.int64)  # np.array([]) is float64: no index, any dtype
         if arr.dtype.kind == "b":
             used += arr.ndim
         elif arr.dtype.kind in "iu":

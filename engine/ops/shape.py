@@ -149,6 +149,16 @@ class Copy(Op):
         return Copy.apply(dy, device=ctx.inputs[0]._storage.device)
 
     @classmethod
+    def apply(cls, x, device):
+        out = super().apply(x, device=device)
+        if out._storage.device is not device:
+            # a host copy between CPU devices (cpu0 -> cpu1): the array alone says cpu0
+            from ..allocator import Storage
+
+            out._storage = Storage(out._storage.array, device)
+        return out
+
+    @classmethod
     def _storage(cls, array, device, inputs):
         from .. import device as _dev
         from ..allocator import Storage

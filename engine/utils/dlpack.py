@@ -94,5 +94,5 @@ def from_dlpack(ext_tensor, stream=None):
         return Tensor(arr, dtype=target, device=device)
     t = object.__new__(Tensor)
     t._storage = Storage(arr, device)
-    t._node, t._idx, t.grad, t.name = None, 0, None, None
+    t._node, t._idx, t.grad, t.name = None, 0, None, ""
     return t
