@@ -67,3 +67,14 @@ def test_shapes_cnn_amp_example_learns():
     assert proc.returncode == 0, proc.stdout + proc.stderr
     acc = float(proc.stdout.strip().splitlines()[-1].split("accuracy ")[1].split(" in ")[0])
     assert acc >= 0.8
+
+
+def test_custom_function_example_learns_quantized_weights():
+    script = os.path.join(ROOT, "examples", "custom_function.py")
+    proc = subprocess.run([sys.executable, script, "--steps", "200"], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert lines[0] == "quantized weights [0.5, -1.0, 0.25, 2.0]"
+    assert float(lines[1].split("-> ")[1]) < 1e-3
+    assert float(lines[2].rsplit(" ", 1)[1]) < 1e-5
