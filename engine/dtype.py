@@ -73,6 +73,20 @@ def is_low_precision(dtype):
         return False
 
 
+_NUMBER_SET = frozenset(d for d in SUPPORTED if d != bool_)
+
+
+def is_number(dtype):
+    """True for engine's integer and floating dtypes (bfloat16 included, bool not); any
+    dtype-like. numpy gives bfloat16 kind "V", so `dtype.kind in "iuf"` does not do this."""
+    if dtype in _NUMBER_SET:
+        return True
+    try:
+        return np.dtype(dtype) in _NUMBER_SET
+    except TypeError:
+        return False
+
+
 def is_bfloat16(dtype):
     """True when `dtype` is bfloat16 (MegEngine's core.tensor.dtype.is_bfloat16)."""
     return _ml_dtypes is not None and np.dtype(dtype) == bfloat16

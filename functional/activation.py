@@ -15,7 +15,7 @@ __all__ = ["relu6", "hswish", "hsigmoid", "softplus", "logsigmoid", "logsumexp",
 
 def _floating(x, fn):
     x = as_tensor(x, fn)
-    return x if x.dtype.kind == "f" else E.Cast.apply(x, dtype=_dt.float32)
+    return x if _dt.is_float(x.dtype) else E.Cast.apply(x, dtype=_dt.float32)
 
 
 def relu6(x):

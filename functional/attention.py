@@ -49,7 +49,7 @@ def _additive_mask(mask, name, dtype, fn):
         zero = E._const(0.0, dtype, mask._storage.device)
         ninf = E._const(float("-inf"), dtype, mask._storage.device)
         return E.Where.apply(mask, ninf, zero)
-    if mask.dtype.kind != "f":
+    if not _dt.is_float(mask.dtype):
         raise TypeError(f"{fn}: {name} must be bool or floating point, got {mask.dtype}")
     return mask if mask.dtype == dtype else E.Cast.apply(mask, dtype=dtype)
 
@@ -112,7 +112,7 @@ def multi_head_attention(query, key, value, embed_dim, num_heads, attn_drop, out
         if not ok:
             raise ValueError(f"{fn}: {name} is not supported (as in MegEngine 1.13)")
     query, key, value = (as_tensor(t, fn) for t in (query, key, value))
-    if query.dtype.kind != "f":
+    if not _dt.is_float(query.dtype):
         raise TypeError(f"{fn}: query must be floating point, got {query.dtype}")
     batched = query.ndim == 3
     if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:

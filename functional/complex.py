@@ -13,7 +13,7 @@ __all__ = ["complex", "real", "imag", "polar"]
 def _float32_part(x, fn, name, like=None):
     if not isinstance(x, Tensor):
         x = Tensor(x, device=None if like is None else like.device)
-    if x.dtype.kind != "f":
+    if not _dt.is_float(x.dtype):
         raise TypeError(f"{fn}: {name} must be a float tensor, got {x.dtype}")
     return x if x.dtype == _dt.float32 else E.Cast.apply(x, dtype=_dt.float32)
 

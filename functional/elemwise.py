@@ -83,7 +83,7 @@ def pow(x, y):
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         x = Tensor(x)
     x, y = E.operands(x, y)
-    if x._storage.array.dtype.kind != "f":
+    if not _dt.is_float(x._storage.array.dtype):
         x = E.Cast.apply(x, dtype=_dt.float32)
         y = E.Cast.apply(y, dtype=_dt.float32)
     return E.Pow.apply(x, y)
@@ -343,7 +343,7 @@ def logaddexp(x, y):
         array([  2.3132615, 100.693146 ], dtype=float32)
     """
     x, y = E.operands(*_scalar_pair(x, y))
-    if x.dtype.kind != "f":
+    if not _dt.is_float(x.dtype):
         x, y = _floating(x, "logaddexp"), _floating(y, "logaddexp")
     return E.Maximum.apply(x, y) + E.Log1p.apply(E.Exp.apply(-E.Abs.apply(x - y)))
 

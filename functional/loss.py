@@ -76,7 +76,7 @@ def cross_entropy(pred, label, axis=1, with_logits=True, label_smooth=0, reducti
     if label.shape != want:
         raise ValueError(f"cross_entropy: label shape {label.shape} must be pred shape "
                          f"{pred.shape} without axis {axis}, i.e. {want}")
-    if label.dtype.kind == "f":  # MegEngine truncates float labels to int32 class indices
+    if _dt.is_float(label.dtype):  # MegEngine truncates float labels to int32 class indices
         label = E.Cast.apply(label, dtype=_dt.int32)
     if label.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy: label must be an integer tensor, got {label.dtype}")
@@ -175,9 +175,9 @@ def _numeric_pair(pred, label, fn):
     """As _pair, but integer predictions are allowed (MegEngine's l1/square loss): their
     "none" and "sum" losses stay integer, the mean is float32."""
     pred, label = as_tensor(pred, fn), as_tensor(label, fn, like=pred)
-    if pred.dtype.kind not in "iuf":
+    if not _dt.is_number(pred.dtype):
         raise TypeError(f"{fn}: pred must be a number tensor, got {pred.dtype}")
-    if pred.dtype.kind != "f" and label.dtype.kind == "f":
+    if not _dt.is_float(pred.dtype) and _dt.is_float(label.dtype):
         pred = E.Cast.apply(pred, dtype=label.dtype)
     if pred.shape != label.shape:
         raise ValueError(f"{fn}: pred {pred.shape} and label {label.shape} must have one shape")
@@ -244,7 +244,7 @@ def square_loss(pred, label, reduction="mean"):
         array([4., 0., 9.], dtype=float32)
     """
     pred, label = _numeric_pair(pred, label, "square_loss")
-    if pred.dtype.kind != "f":  # MegEngine squares with pow: float32 even for integers
+    if not _dt.is_float(pred.dtype):  # MegEngine squares with pow: float32 even for integers
         pred = E.Cast.apply(pred, dtype=_dt.float32)
         label = E.Cast.apply(label, dtype=_dt.float32)
     d = pred - label

@@ -623,7 +623,7 @@ def _check_non_finite(inps, scale=1.0):
         raise ValueError("_check_non_finite: expected a non-empty list of tensors")
     found = 0
     for t in inps:
-        if t.dtype.kind == "f" and not found:
+        if _dt.is_float(t.dtype) and not found:
             bad = E.LogicalOr.apply(E.IsNan.apply(t), E.IsInf.apply(t))
             found = int(R.Sum.apply(E.Cast.apply(bad, dtype=_dt.int32), axis=None,
                                     keepdims=False).item() > 0)

@@ -429,4 +429,7 @@ def _batch_norm_eps_max(inp, running_mean, running_var, weight, bias, training, 
                               shape=stat_shape)
     w = S.Reshape.apply(_flat_param(weight, c, "weight", fn, inp, 1.0), shape=stat_shape)
     b = S.Reshape.apply(_flat_param(bias, c, "bias", fn, inp, 0.0), shape=stat_shape)
-    return (inp - mu) * maximum(var, eps) ** -0.5 * w + b
+    # float16/bfloat16 input: the statistics are float32 (F.mean, as MegEngine's reductions),
+    # so the formula computes in float32; the output keeps the input's dtype (as MegEngine's)
+    out = (inp - mu) * maximum(var, eps) ** -0.5 * w + b
+    return out if out.dtype == inp.dtype else out.astype(inp.dtype)

@@ -12,6 +12,7 @@ dilation (pairs).
 """
 import numpy as np
 
+from .. import dtype as _dt
 from .._native import native
 from ._kernels import f32
 from .core import Op
@@ -33,7 +34,7 @@ def windows(xp, x, kernel, stride, padding, dilation):
     """(N, C, H, W) -> (N, C, OH, OW, kh, kw) for any dtype (zero padding)."""
     n, c, h, w = x.shape
     out_hw = _out_hw((h, w), kernel, stride, padding, dilation)
-    if xp is np and x.dtype.kind == "f":
+    if xp is np and _dt.is_float(x.dtype):  # bfloat16 too (numpy gives it kind "V")
         dtype = x.dtype
         col = native().conv_im2col(f32(x), kernel, stride, padding, dilation, 1)   # (1, CT, NP)
         col = col.reshape((c,) + tuple(kernel) + (n,) + out_hw)
@@ -56,7 +57,7 @@ def windows_transpose(xp, cols, out_hw, kernel, stride, padding, dilation):
     n, c, oh, ow = cols.shape[:4]
     (ph, pw), (h, w) = padding, out_hw
     dtype = cols.dtype
-    acc = np.float32 if dtype == np.float16 else dtype                      # float16 sums in f32
+    acc = np.float32 if dtype in _dt._LOW_SET else dtype        # float16/bfloat16 sum in f32
     pad = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), acc)
     for ki, kj, (si, sj) in reversed(list(_tap_slices(kernel, stride, dilation, (oh, ow)))):
         pad[:, :, si, sj] += cols[..., ki, kj]

@@ -12,12 +12,19 @@ import numpy as np
 from . import core
 from ._kernels import cpu_kernels, f32, to_dtype
 from .core import Op
+from .elemwise import Cast
 from .reduce import Sum
 from .shape import BroadcastTo, Reshape
 
 
 def _cast(a, like):
     return None if a is None else a.astype(like.dtype, copy=False)
+
+
+def _as_dtype_of(t, like):
+    """Tensor t in like's dtype: the recorded backward mixes float16/bfloat16 x with the float32
+    statistics, which promotes to float32; a gradient keeps its input's dtype."""
+    return t if t is None or t.dtype == like.dtype else Cast.apply(t, dtype=like.dtype)
 
 
 def _stats_grad(x3, mean, var, dmean, dvar, m):
@@ -66,7 +73,7 @@ class BatchNorm(Op):
         if extra is not None:
             dx = extra if dx is None else dx + extra
         dx = None if dx is None else Reshape.apply(dx, shape=x.shape)
-        return dx, dw, db
+        return _as_dtype_of(dx, x), _as_dtype_of(dw, w), _as_dtype_of(db, w)
 
 
 def _reshape(t, shape):
@@ -138,7 +145,7 @@ class GroupNorm(Op):
         if extra is not None:
             dx = extra if dx is None else dx + extra
         dx = None if dx is None else Reshape.apply(dx, shape=x.shape)
-        return dx, dw, db
+        return _as_dtype_of(dx, x), _as_dtype_of(dw, w), _as_dtype_of(db, w)
 
 
 def _group_norm_grad_ops(x, dy, mean3, var3, w, groups, eps):
