@@ -62,3 +62,30 @@ def shape_tuple(shape, fn):
 def check_float(x, fn):
     if not _dt.is_float(x.dtype):
         raise TypeError(f"{fn}: expected a floating-point tensor, got dtype {x.dtype}")
+
+
+def computes_in_float32(fn=None, *, cast_back=lambda args, kwargs: True):
+    """Decorator for functions whose native kernels are float32 only (warp, remap, correlation,
+    deformable_psroi_pooling, cvt_color, ctc_loss): a float16 / bfloat16 first argument is
+    widened to float32, the float32 results are cast back to its dtype (through Cast, so the
+    gradients come back in that dtype too). `cast_back(args, kwargs)` (the arguments after the
+    first) says whether to narrow the
+    result (ctc_loss's reduction="mean" stays float32, F.mean's rule)."""
+    import functools
+
+    def wrap(f):
+        @functools.wraps(f)
+        def low_precision_aware(inp, *args, **kwargs):
+            low = isinstance(inp, Tensor) and inp.dtype != _dt.float32 and _dt.is_float(inp.dtype)
+            if not low:
+                return f(inp, *args, **kwargs)
+            out = f(inp.astype(_dt.float32), *args, **kwargs)
+            if not cast_back(args, kwargs):
+                return out
+            narrow = (lambda t: t.astype(inp.dtype) if isinstance(t, Tensor)
+                      and t.dtype == _dt.float32 else t)
+            return tuple(narrow(t) for t in out) if isinstance(out, tuple) else narrow(out)
+
+        return low_precision_aware
+
+    return wrap if fn is None else wrap(fn)

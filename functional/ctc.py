@@ -4,7 +4,7 @@ import numpy as np
 from engine.ops import ctc as CT
 from engine.tensor import Tensor
 
-from ._utils import as_tensor
+from ._utils import as_tensor, computes_in_float32
 from .math import mean, sum
 
 __all__ = ["ctc_loss"]
@@ -46,6 +46,9 @@ def _padded_label(label, label_lengths, n, fn, like):
     return lab.astype(np.int32)
 
 
+# reduction="mean" is F.mean, float32 for any input (MegEngine's rule); the others narrow back
+@computes_in_float32(cast_back=lambda args, kwargs: kwargs.get(
+    "reduction", args[4] if len(args) > 4 else "mean") != "mean")
 def ctc_loss(pred, pred_lengths, label, label_lengths, blank=0, reduction="mean"):
     r"""The Connectionist Temporal Classification loss.
 

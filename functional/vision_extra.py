@@ -9,7 +9,7 @@ from engine.ops import deformable_psroi as DP
 from engine.ops import warp as W
 from engine.tensor import Tensor
 
-from ._utils import as_tensor
+from ._utils import as_tensor, computes_in_float32
 from .elemwise import clip, round
 from .tensor import broadcast_to, concat
 from .vision import _float_tensor, _positive_pair
@@ -111,6 +111,7 @@ def _matrices(mat, rows, fn, like):
     return _as_dtype(mat, like.dtype)
 
 
+@computes_in_float32
 def warp_perspective(inp, mat, out_shape, mat_idx=None, border_mode="replicate",
                      border_val=0.0, format="NCHW", interp_mode="linear"):
     r"""Applies perspective transformation to batched 2D images.
@@ -159,6 +160,7 @@ def warp_perspective(inp, mat, out_shape, mat_idx=None, border_mode="replicate",
                     int_dtype)
 
 
+@computes_in_float32
 def warp_affine(inp, mat, out_shape, border_mode="replicate", border_val=0.0, format="NHWC",
                 interp_mode="linear"):
     r"""Batched affine transformation of 2D images: output pixel (h, w) reads the input at
@@ -203,6 +205,7 @@ def warp_affine(inp, mat, out_shape, border_mode="replicate", border_val=0.0, fo
                           border_val, format, fn), int_dtype)
 
 
+@computes_in_float32
 def remap(inp, map_xy, border_mode="replicate", scalar=0.0, interp_mode="linear"):
     r"""Applies remap transformation to batched 2D images: output pixel (h, w) of image n reads
     the input at ``(x, y) = map_xy[n, h, w]`` (x the column, y the row).
@@ -248,6 +251,7 @@ def _nonneg_int(v, fn, name, positive=False):
     return int(v)
 
 
+@computes_in_float32
 def correlation(data1, data2, kernel_size=1, max_displacement=1, stride1=1, stride2=1,
                 pad_size=0, is_multiply=True):
     r"""Applies correlation to inputs (FlowNet's correlation layer).
@@ -300,6 +304,7 @@ def correlation(data1, data2, kernel_size=1, max_displacement=1, stride1=1, stri
     return CR.Correlation.apply(data1, _as_dtype(data2, data1.dtype), **attrs)
 
 
+@computes_in_float32
 def deformable_psroi_pooling(inp, rois, trans, no_trans, part_size, pooled_h, pooled_w,
                              sample_per_part, spatial_scale, trans_std=0.1):
     r"""Deformable PSROI (Position Sensitive Region of Interest) Pooling, as MegEngine's.
@@ -374,6 +379,7 @@ def deformable_psroi_pooling(inp, rois, trans, no_trans, part_size, pooled_h, po
     return out
 
 
+@computes_in_float32
 def cvt_color(inp, mode=""):
     r"""Convert images from one colour format to another (megdnn's coefficients).
 

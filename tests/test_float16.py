@@ -34,6 +34,7 @@ FLOAT32_RESULT = {
     "binary_cross_entropy": "mean", "l1_loss": "mean", "smooth_l1_loss": "mean",
     "focal_loss_binary_mean": "mean",
     "hinge_loss": "reduction='mean' is F.mean (MegEngine 1.13: float32 for float16 input)",
+    "ctc_loss_mean": "reduction='mean' is F.mean (float32 for any input)",
     # MegEngine 1.13's topk_accuracy returns float32 for float16 logits (checked live)
     "topk_accuracy": "a fraction of the batch, float32 as in MegEngine",
     # complex64 is the only complex dtype: its parts are float32 whatever the inputs were

@@ -152,7 +152,7 @@ class Mod(Op):
     modulo for integers."""
 
     def forward(xp, a, b):
-        return xp.fmod(a, b) if a.dtype.kind == "f" else xp.mod(a, b)
+        return xp.mod(a, b) if a.dtype.kind in "iub" else xp.fmod(a, b)  # (bfloat16: kind "V")
 
     def backward(ctx, dy):
         a, b = ctx.inputs  # fmod(a, b) = a - trunc(a / b) * b
