@@ -1,5 +1,12 @@
 """engine.functional (F): the user-facing functions, with MegEngine's names and arguments."""
-from . import elemwise, loss, math, nn, tensor  # noqa: F401
+from . import (  # noqa: F401
+    debug_param,  # noqa: F401
+    elemwise,
+    loss,
+    math,
+    nn,
+    tensor,
+)
 from . import metric as metric  # noqa: F401
 from . import utils as utils  # noqa: F401
 from . import vision as vision  # noqa: F401
@@ -15,4 +22,3 @@ from .metric import *  # noqa: F401,F403
 from .nn import *  # noqa: F401,F403
 from .norm import general_norm, instance_norm, local_response_norm, sync_batch_norm  # noqa: F401
 from .tensor import *  # noqa: F401,F403
-from . import debug_param  # noqa: F401

@@ -82,8 +82,11 @@ def computes_in_float32(fn=None, *, cast_back=lambda args, kwargs: True):
             out = f(inp.astype(_dt.float32), *args, **kwargs)
             if not cast_back(args, kwargs):
                 return out
-            narrow = (lambda t: t.astype(inp.dtype) if isinstance(t, Tensor)
-                      and t.dtype == _dt.float32 else t)
+
+            def narrow(t):
+                return t.astype(inp.dtype) if isinstance(t, Tensor) and \
+                    t.dtype == _dt.float32 else t
+
             return tuple(narrow(t) for t in out) if isinstance(out, tuple) else narrow(out)
 
         return low_precision_aware

@@ -166,7 +166,7 @@ def test_one_autocast_object_reentered():
 def test_exception_inside_restores_the_state():
     with pytest.raises(ZeroDivisionError):
         with amp.autocast():
-            1 / 0
+            _ = 1 / 0
     assert amp.enabled is False and "apply" not in REGISTRY["Matmul"].__dict__
 
 

@@ -13,9 +13,9 @@ MegEngine 1.13's (imperative/src/impl/transformations/dtype_promote.cpp):
 - batch norm: the input in low precision, weight and bias in high precision (output in low);
 - every other op follows the dtypes of its inputs (so relu of a float16 tensor stays float16).
 
-Backward formulas are not cast (engine.autodiff.grad_manager.backward_depth): a gradient has the dtype of
-the value it is the gradient of, and the Cast ops autocast inserted carry it back to the dtype of
-the original tensor (a float32 parameter gets a float32 gradient).
+Backward formulas are not cast (engine.autodiff.grad_manager.backward_depth): a gradient has
+the dtype of the value it is the gradient of, and the Cast ops autocast inserted carry it back
+to the dtype of the original tensor (a float32 parameter gets a float32 gradient).
 """
 from engine import dtype as _dt
 

@@ -1,8 +1,8 @@
 """Linear algebra, sorting and scans: matmul, sort, topk, cumsum."""
 from .core import Op
 from .elemwise import sum_to
-from .reduce import _LOW
 from .indexing import GatherGrad
+from .reduce import _LOW
 from .shape import Flip
 
 

@@ -7,7 +7,7 @@
 The transforms live in .vision (MegEngine's layout: vision.transform, vision.functional);
 .functional holds engine's numpy image kernels (resize, pad, flip, colour conversions).
 """
-from . import vision
+from . import vision  # noqa: F401  (MegEngine's data.transform.vision path)
 from .functional import INTER_AREA, INTER_CUBIC, INTER_LINEAR, INTER_NEAREST
 from .meta_transform import PseudoTransform, Transform
 from .vision.transform import (

@@ -234,5 +234,6 @@ def extract(archive, to):
             for member in tar.getmembers():
                 target = os.path.realpath(os.path.join(to, member.name))
                 if os.path.commonpath([root, target]) != root:
-                    raise RuntimeError(f"{archive}: member {member.name!r} escapes {to}")
+                    raise RuntimeError(
+                        f"{archive}: member {member.name!r} escapes {to}") from None
             tar.extractall(to)

@@ -166,7 +166,8 @@ class RandomCrop(VisionTransform):
         (4, 4, 3)
     """
 
-    def __init__(self, output_size, padding_size=0, padding_value=[0, 0, 0],
+    # padding_value's list default is MegEngine's signature; it is never mutated
+    def __init__(self, output_size, padding_size=0, padding_value=[0, 0, 0],  # noqa: B006
                  padding_maskvalue=0, *, order=None):
         super().__init__(order)
         self.output_size = _pair(output_size, "RandomCrop", "output_size")
