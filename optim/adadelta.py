@@ -60,13 +60,7 @@ class Adadelta(Optimizer):
         rho = float(param_group["rho"])
         eps = float(param_group["eps"])
         weight_decay = float(param_group["weight_decay"])
-        for p in param_group["params"]:
-            grad = self._grad_array(p)
-            if grad is None:
-                continue
-            states = self._state[p]
-            step = self._writable(states["step"])
-            step += 1
+        for p, grad, states, _step in self._stepped_params(param_group):
             param = self._writable(p)
             xp = array_module(param)
             eps32 = xp.float32(eps)

@@ -60,13 +60,7 @@ class Adagrad(Optimizer):
         lr_decay = float(param_group["lr_decay"])
         eps = float(param_group["eps"])
         weight_decay = float(param_group["weight_decay"])
-        for p in param_group["params"]:
-            grad = self._grad_array(p)
-            if grad is None:
-                continue
-            states = self._state[p]
-            step = self._writable(states["step"])
-            step += 1
+        for p, grad, states, step in self._stepped_params(param_group):
             param = self._writable(p)
             xp = array_module(param)
             g = grad.astype(xp.float32)

@@ -131,13 +131,7 @@ class LAMB(Optimizer):
         weight_decay = float(param_group["weight_decay"])
         eps = float(param_group["eps"])
         beta1, beta2 = (float(b) for b in param_group["betas"])
-        for p in param_group["params"]:
-            grad = self._grad_array(p)
-            if grad is None:
-                continue
-            states = self._state[p]
-            step = self._writable(states["step"])
-            step += 1
+        for p, grad, states, step in self._stepped_params(param_group):
             master = self._master(p)
             lamb_update(master, grad, self._writable(states["exp_avg"]),
                         self._writable(states["exp_avg_sq"]), lr, beta1, beta2, eps,

@@ -246,6 +246,19 @@ class Optimizer:
     def _writable(t):
         return writable_array(t)
 
+    def _stepped_params(self, param_group):
+        """(param, gradient array, state dict, step counter) for each parameter of the group
+        that has a gradient, its "step" state advanced by one first (Adam, Adagrad, Adadelta,
+        LAMB count steps per parameter, as MegEngine's do)."""
+        for p in param_group["params"]:
+            grad = self._grad_array(p)
+            if grad is None:
+                continue
+            states = self._state[p]
+            step = self._writable(states["step"])
+            step += 1
+            yield p, grad, states, step
+
     # ------------------------------------------------------------- state dict
     def state_dict(self, keep_var=False):
         """The options and per-parameter state of this optimizer.
