@@ -20,7 +20,6 @@ NAMES = DATA["names"]
 OWED = {
     "megengine.distributed": "issue 12 (distributed)",
     "megengine.functional.distributed": "issue 12 (distributed)",
-    "megengine.functional.nn.sync_batch_norm": None,  # plain batch_norm in one process: here
     "megengine.jit": "issue 14 (jit.trace)",
     "megengine.traced_module": "issue 14 (jit.trace)",
     "megengine.quantization": "issue 16 (quantization)",
