@@ -52,7 +52,12 @@ def uses_in(source):
     return found
 
 
-def resolves(dotted):
+_MISSING = object()
+
+
+def reach(dotted):
+    """The engine object a user reaches by the megengine name `dotted` (attributes first, a
+    submodule import where no attribute has the name), or _MISSING."""
     parts = ["engine"] + dotted.split(".")[1:]
     try:
         obj = importlib.import_module("engine")
@@ -61,11 +66,11 @@ def resolves(dotted):
                 obj = getattr(obj, attr)
                 continue
             if not inspect.ismodule(obj):
-                return False
+                return _MISSING
             obj = importlib.import_module(".".join(parts[: i + 1]))
-        return True
+        return obj
     except Exception:
-        return False
+        return _MISSING
 
 
 def main():
@@ -82,12 +87,12 @@ def main():
     missing = collections.Counter()
     cache = {}
     for name, n in counts.items():
-        ok = cache.setdefault(name, resolves(name))
+        ok = cache.setdefault(name, reach(name)) is not _MISSING
         if not ok:
             # method calls on resolved objects (mge.tensor(x).numpy) are not the API surface
             prefix = name.rsplit(".", 1)[0]
-            if prefix != "megengine" and cache.setdefault(prefix, resolves(prefix)) and \
-                    not inspect.ismodule(_get(prefix)):
+            parent = cache.setdefault(prefix, reach(prefix))
+            if prefix != "megengine" and parent is not _MISSING and not inspect.ismodule(parent):
                 continue
             missing[name] += n
     total = sum(counts.values())
@@ -95,15 +100,6 @@ def main():
           "do not resolve in engine")
     for name, n in missing.most_common(args.show):
         print(f"{n:6d}  {name}")
-
-
-def _get(prefix):
-    parts = ["engine"] + prefix.split(".")[1:]
-    obj = importlib.import_module("engine")
-    for i, attr in enumerate(parts[1:], start=1):
-        obj = getattr(obj, attr) if hasattr(obj, attr) else importlib.import_module(
-            ".".join(parts[: i + 1]))
-    return obj
 
 
 if __name__ == "__main__":
