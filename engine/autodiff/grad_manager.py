@@ -441,7 +441,7 @@ def _needed_nodes(roots, targets):
         while stack:
             node, expanded = stack.pop()
             if expanded:
-                if node.op.remote:  # communicates with a peer: needed whatever it leads to
+                if node.edges and node.op.remote:  # talks to a peer: needed whatever follows
                     order.append(node)
                     order.members.add(node)
                     continue
