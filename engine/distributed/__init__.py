@@ -47,10 +47,8 @@ class _DistributedModule(_types.ModuleType):
     @property
     def backend(self):
         r"""Get or set the backend of collective communication ('nccl', 'mpi', ...; on the
-        CPU the data goes through MPI whatever the name)."""
-        if group._sd is None:
-            raise RuntimeError("dist.backend: please call init_process_group first")
-        return group._sd.backend
+        CPU the data goes through MPI whatever the name). None outside a distributed job."""
+        return None if group._sd is None else group._sd.backend
 
     @backend.setter
     def backend(self, value):

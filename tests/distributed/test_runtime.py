@@ -250,3 +250,66 @@ def test_mpiexec_runs_a_script_with_launcher_and_init_process_group(tmp_path):
     assert out.returncode == 0, out.stderr
     assert sorted(out.stdout.split("\n"))[1:] == ["rank 0 of 2: [3.0, 3.0]",
                                                   "rank 1 of 2: [3.0, 3.0]"]
+
+
+# ---------------------------------------------------------------------------- training pieces
+@needs_mpi
+def test_allreduce_callback_buckets_small_gradients_into_one_message():
+    import engine.module as M
+    from engine.distributed._comm import MPIComm
+
+    def worker(threshold):
+        calls = []
+        original = MPIComm.allreduce
+
+        def counting(self, x, op):
+            calls.append(x.size)
+            return original(self, x, op)
+
+        MPIComm.allreduce = counting
+        r = dist.get_rank()
+        np.random.seed(0)
+        net = M.Sequential(M.Linear(4, 8), M.ReLU(), M.Linear(8, 8), M.Linear(8, 2))
+        cb_mean = dist.make_allreduce_cb("mean")
+        cb_mean._param_pack_thd = threshold
+        gm = GradManager().attach(net.parameters(), callbacks=[cb_mean])
+        x = mge.tensor(np.full((3, 4), r + 1.0, np.float32))
+        with gm:
+            gm.backward(net(x).sum())
+        grads = [p.grad.numpy() for p in net.parameters()]
+        # the same without the callback, to compare
+        for p in net.parameters():
+            p.grad = None
+        gm2 = GradManager().attach(net.parameters())
+        with gm2:
+            gm2.backward(net(x).sum())
+        local = [p.grad.numpy() for p in net.parameters()]
+        return calls, grads, local
+
+    res = run(2, worker, 10 * 1024 * 1024)
+    n_values = sum(g.size for g in res[0][1])
+    assert res[0][0] == [n_values] and res[1][0] == [n_values]  # one message for all six
+    for g0, g1, l0, l1 in zip(res[0][1], res[1][1], res[0][2], res[1][2]):
+        np.testing.assert_allclose(g0, (l0 + l1) / 2, rtol=1e-6, atol=1e-7)
+        assert g0.tobytes() == g1.tobytes()
+    small = run(2, worker, 100)  # 100-byte buckets: several messages, same gradients
+    assert len(small[0][0]) > 1 and sum(small[0][0]) == n_values
+    for a, b in zip(small[0][1], res[0][1]):
+        np.testing.assert_array_equal(a, b)
+
+
+@needs_mpi
+def test_samplers_split_the_data_by_rank():
+    from engine.data import RandomSampler, SequentialSampler
+
+    def worker():
+        rnd = RandomSampler(list(range(10)), batch_size=2)
+        seq = SequentialSampler(list(range(7)), batch_size=2)
+        return [sum(list(rnd), []) for _ in range(2)], sum(list(seq), [])
+
+    res = run(2, worker)
+    for epoch in range(2):
+        seen = res[0][0][epoch] + res[1][0][epoch]
+        assert sorted(seen) == list(range(10))  # every sample once per epoch
+    assert res[0][0][0] != res[0][0][1]  # a new order each epoch
+    assert res[0][1] == [0, 2, 4, 6] and res[1][1] == [1, 3, 5, 0]  # padded by wrapping
