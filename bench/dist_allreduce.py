@@ -34,11 +34,11 @@ def worker(sizes, repeats):
         send, recv = np.ones(count, np.float32), np.empty(count, np.float32)
         iters = max(1, min(200, (8 << 20) // nbytes))
 
-        def engine_step():
+        def engine_step(x=x, iters=iters):
             for _ in range(iters):
                 F.distributed.all_reduce_sum(x)
 
-        def mpi_step():
+        def mpi_step(send=send, recv=recv, iters=iters):
             for _ in range(iters):
                 comm.Allreduce(send, recv)
 

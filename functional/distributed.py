@@ -8,6 +8,7 @@ from engine.distributed.functional import (  # noqa: F401
     all_reduce_sum,
     all_to_all,
     broadcast,
+    collective_comm,
     gather,
     reduce_scatter_sum,
     reduce_sum,
@@ -15,7 +16,6 @@ from engine.distributed.functional import (  # noqa: F401
     remote_send,
     scatter,
 )
-from engine.distributed.functional import collective_comm  # noqa: F401
 
 __all__ = ["all_gather", "all_reduce_max", "all_reduce_min", "all_reduce_sum", "all_to_all",
            "broadcast", "collective_comm", "gather", "reduce_scatter_sum", "reduce_sum",

@@ -110,3 +110,35 @@ def test_n_ranks_match_one_process(n, sync, opt_name):
         if not sync and "running" in k:
             continue
         np.testing.assert_allclose(got[0][k], v, rtol=1e-6, atol=1e-6, err_msg=k)
+
+
+def _dtr_run(threshold):
+    rank = dist.get_rank()
+    net, opt = _make(True, "sgd", seed=0)
+    gm = GradManager().attach(net.parameters(), callbacks=[dist.make_allreduce_cb("mean")])
+    rng = np.random.RandomState(rank)
+    x = rng.randn(16, 3, 32, 32).astype(np.float32)
+    y = rng.randint(0, 3, size=16).astype(np.int32)
+    if threshold:
+        mge.dtr(eviction_threshold=threshold, evictee_minimum_size=0)  # on until disabled
+    try:
+        for _ in range(2):
+            with gm:
+                gm.backward(F.loss.cross_entropy(net(mge.tensor(x)), mge.tensor(y)))
+            opt.step().clear_grad()
+        stats = mge.dtr.stats() if threshold else None
+    finally:
+        if threshold:
+            mge.dtr.disable()
+    return _params(net), stats
+
+
+@needs_mpi
+def test_dtr_with_collectives_is_bit_identical():
+    # SyncBatchNorm's all-reduces run inside the forward: DTR may evict what they consume but
+    # never their own outputs (a recompute on one rank alone would wait for the others)
+    plain = run(2, _dtr_run, None)
+    squeezed = run(2, _dtr_run, "200KB")
+    assert squeezed[0][1]["evictions"] > 0
+    for k, v in plain[0][0].items():
+        assert squeezed[0][0][k].tobytes() == v.tobytes(), k
