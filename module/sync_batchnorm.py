@@ -48,8 +48,10 @@ class SyncBatchNorm(_BatchNorm):
                 or dist.get_world_size() == 1 or group.size == 1):
             return super().forward(inp)
         x = self._as_4d(inp)
+        if x.dtype != "float32":  # statistics in float32: float16 counts and sums overflow
+            x = x.astype("float32")
         axes = (0, 2, 3)
-        count = F.full((1,), x.shape[0] * x.shape[2] * x.shape[3], dtype=x.dtype)
+        count = F.full((1,), x.shape[0] * x.shape[2] * x.shape[3], dtype="float32")
         sums = dist.functional.all_reduce_sum(
             F.concat([x.sum(axis=axes), count]), group)
         total = sums[-1:].reshape(1, 1, 1, 1)
@@ -65,5 +67,6 @@ class SyncBatchNorm(_BatchNorm):
             unbiased = var.detach() * total / F.maximum(total - 1, 1)
             self.running_mean._reset(self.running_mean * m + mean.detach() * (1 - m))
             self.running_var._reset(self.running_var * m + unbiased * (1 - m))
+        out = out.astype(inp.dtype) if out.dtype != inp.dtype else out
         return out if out.ndim == inp.ndim else out.reshape(inp.shape)
 

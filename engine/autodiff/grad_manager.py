@@ -243,6 +243,7 @@ class GradManager:
             grads = _run_backward(self, ys, dys, keep_graph)
             self._accumulate(grads)
         finally:
+            self._after_backward = []  # a failed backward leaves nothing for the next one
             _backwarding.pop()
             backward_depth -= 1
             core.recording = saved

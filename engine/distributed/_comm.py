@@ -80,10 +80,24 @@ _N = len(_FIELDS)
 class Agreement:
     """What the ranks agreed on: the root's (or common) shape, dtype and tracked flag."""
 
-    __slots__ = ("shape", "dtype", "tracked")
+    __slots__ = ("shape", "dtype", "tracked", "ndim")
 
-    def __init__(self, shape, dtype, tracked):
-        self.shape, self.dtype, self.tracked = shape, dtype, tracked
+    def __init__(self, shape, dtype, tracked, ndim):
+        self.shape, self.dtype, self.tracked, self.ndim = shape, dtype, tracked, ndim
+
+
+def _refs(pool, i):
+    return sys.getrefcount(pool[i])
+
+
+# What _refs reports for an array that only its pool holds, measured once on this interpreter
+# rather than assumed (how many references a call adds differs between Python versions)
+_POOL_ONLY = _refs([np.empty(1)], 0)
+
+
+def _unreferenced(pool, i):
+    """True when nothing but `pool` refers to pool[i]: no tensor, storage or view."""
+    return _refs(pool, i) <= _POOL_ONLY
 
 
 class MPIComm:
@@ -111,10 +125,10 @@ class MPIComm:
 
     def _empty(self, shape, dtype):
         pool = self._outputs
-        for i, arr in enumerate(pool):
-            # 3 references: the pool's list, `arr` here, getrefcount's argument
-            if arr.shape == shape and arr.dtype == dtype and sys.getrefcount(arr) == 3:
-                pool.append(pool.pop(i))
+        for i in range(len(pool)):
+            if pool[i].shape == shape and pool[i].dtype == dtype and _unreferenced(pool, i):
+                arr = pool.pop(i)
+                pool.append(arr)
                 return arr
         arr = np.empty(shape, dtype=dtype)
         if arr.nbytes <= self._POOL_MAX_BYTES:
@@ -145,7 +159,7 @@ class MPIComm:
             shape_out = tuple(hi[_F["d0"]:_F["d0"] + ndim])
         code = hi[_F["dtype"]]
         return Agreement(shape_out, None if code == _WILD else _dtype_name(code),
-                         hi[_F["tracked"]] not in (_WILD, 0))
+                         hi[_F["tracked"]] not in (_WILD, 0), None if ndim == _WILD else ndim)
 
     def _disagree(self, op, rec):
         allrecs = np.empty((self.size, _N), dtype=np.int64)
@@ -216,7 +230,10 @@ class MPIComm:
         return None if out is None else out.reshape((self.size * x.shape[0],) + x.shape[1:])
 
     def broadcast(self, x, root=0):
-        out = np.ascontiguousarray(x).copy() if self.rank == root else x
+        # a fresh contiguous buffer on every rank: receiving into a view of a non-contiguous
+        # input would fill a temporary copy and leave the input as it was
+        out = np.ascontiguousarray(x).copy() if self.rank == root else \
+            np.empty(x.shape, dtype=x.dtype)
         self.comm.Bcast(out.reshape(-1).view(np.uint8), root=root)
         return out
 
@@ -236,7 +253,8 @@ class MPIComm:
     # point to point: a small record (shape, dtype, tracked) on `tag`, then the data on tag + 1
     def send(self, x, dest, meta, tag):
         self.comm.Send(np.asarray(meta, dtype=np.int64), dest=dest, tag=tag)
-        self.comm.Send(self._bytes(x)[0], dest=dest, tag=tag + 1)
+        if x is not None:  # None: the record alone ("no gradient will come")
+            self.comm.Send(self._bytes(x)[0], dest=dest, tag=tag + 1)
 
     def recv_meta(self, src, tag):
         meta = np.empty(len(_FIELDS), dtype=np.int64)
@@ -257,6 +275,17 @@ class MPIComm:
 
 def p2p_meta(shape, dtype, tracked):
     return np.asarray(_record("remote_send", tuple(shape), dtype, None, tracked), dtype=np.int64)
+
+
+def no_grad_meta():
+    """The record a receiver that does not record gradients sends back at once."""
+    rec = _record("remote_send", (), None, None, False)
+    rec[_F["ndim"]] = -1
+    return np.asarray(rec, dtype=np.int64)
+
+
+def is_no_grad(meta):
+    return int(meta[_F["ndim"]]) == -1
 
 
 def parse_meta(meta):
@@ -308,7 +337,7 @@ class HostStaged:
         return self._up(self.host.alltoall(self.cp.asnumpy(x)))
 
     def send(self, x, dest, meta, tag):
-        self.host.send(self.cp.asnumpy(x), dest, meta, tag)
+        self.host.send(None if x is None else self.cp.asnumpy(x), dest, meta, tag)
 
     def recv(self, src, shape, dtype, tag):
         return self._up(self.host.recv(src, shape, dtype, tag))

@@ -182,7 +182,6 @@ class WorkerLink:
         env = json.loads(msg)
         names = [k for k in _FD_VARS if k in env]
         for name, fd in zip(names, fds):
-            os.set_inheritable(fd, True)
             env[name] = str(fd)
         os.environ.update(env)
         self._reported = False

@@ -96,7 +96,8 @@ class NCCLComm:
         return out.reshape((self.size * x.shape[0],) + x.shape[1:])
 
     def broadcast(self, x, root=0):
-        out = self.cp.ascontiguousarray(x).copy() if self.rank == root else x
+        out = self.cp.ascontiguousarray(x).copy() if self.rank == root else \
+            self.cp.empty(x.shape, dtype=x.dtype)
         raw = out.reshape(-1).view(np.uint8)
         self.comm.broadcast(raw.data.ptr, raw.data.ptr, raw.size, self.nccl.NCCL_UINT8, root,
                             self._stream)
@@ -148,7 +149,8 @@ class NCCLComm:
     # ------------------------------------------------------------------ point to point
     def send(self, x, dest, meta, tag):
         self.host.comm.Send(np.asarray(meta, dtype=np.int64), dest=dest, tag=tag)
-        self._exchange([(dest, self._bytes(x)[0])], [])
+        if x is not None:
+            self._exchange([(dest, self._bytes(x)[0])], [])
 
     def recv_meta(self, src, tag):
         return self.host.recv_meta(src, tag)

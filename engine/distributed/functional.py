@@ -19,7 +19,7 @@ from ..autodiff.function import Function
 from ..ops import core
 from ..tensor import Tensor
 from . import group as _group
-from ._comm import p2p_meta, parse_meta
+from ._comm import is_no_grad, no_grad_meta, p2p_meta, parse_meta
 from .group import WORLD, Group, get_rank
 
 __all__ = ["reduce_sum", "broadcast", "all_gather", "reduce_scatter_sum", "all_reduce_sum",
@@ -66,7 +66,9 @@ def _tracked(x):
 
 
 def _wrap(array, dev):
-    """A collective's result as a Tensor of its own (a plain Storage: never evicted)."""
+    """A collective's result as a Tensor of its own. `Storage` is the plain class, bound at
+    import: DTR swaps the class that ops allocate with, so these storages have no producer
+    record and are never evicted (a recompute on one rank alone would wait forever)."""
     if isinstance(array, np.generic):
         array = np.asarray(array)
     return core._tensor(Storage(array, dev))
@@ -282,7 +284,9 @@ def _from_axis0(out, axis, n, final_shape):
     return out.reshape([n, first // n] + rest).transpose(order).reshape(final_shape)
 
 
-def _symmetric(inp, group, name):
+def _symmetric(inp, group, name, min_ndim=0):
+    """Agree on a collective whose inputs have one shape on every rank; (comm, device), group.
+    Checks that depend on the shape run after the agreement, so every rank raises alike."""
     _check_tensor(inp, name)
     group = _as_group(group, name)
     if _single(group):
@@ -290,6 +294,9 @@ def _symmetric(inp, group, name):
     dev = inp._storage.device
     comm = _comm_for(group, dev)
     comm.agree(name, inp.shape, inp.dtype, tracked=_tracked(inp))
+    if inp.ndim < min_ndim:
+        raise ValueError(f"{name}: needs a tensor of at least {min_ndim} dim, got shape "
+                         f"{inp.shape} (reshape a scalar to (1,) first)")
     return (comm, dev), group
 
 
@@ -312,7 +319,7 @@ def all_gather(inp, group=WORLD, device=None, axis=0):
         array([1.], dtype=float32)
     """
     name = "all_gather"
-    state, group = _symmetric(inp, group, name)
+    state, group = _symmetric(inp, group, name, min_ndim=1)
     if state is None:
         return _to(inp, device)
     axis = _axis(axis, inp.ndim, name)
@@ -345,7 +352,7 @@ def reduce_scatter_sum(inp, group=WORLD, device=None, axis=0):
         array([1., 2.], dtype=float32)
     """
     name = "reduce_scatter_sum"
-    state, group = _symmetric(inp, group, name)
+    state, group = _symmetric(inp, group, name, min_ndim=1)
     if state is None:
         return _to(inp, device)
     axis = _axis(axis, inp.ndim, name)
@@ -381,7 +388,7 @@ def all_to_all(inp, group=WORLD, device=None, split_axis=0, concat_axis=0):
         array([1., 2.], dtype=float32)
     """
     name = "all_to_all"
-    state, group = _symmetric(inp, group, name)
+    state, group = _symmetric(inp, group, name, min_ndim=1)
     if state is None:
         return _to(inp, device)
     split_axis = _axis(split_axis, inp.ndim, name)
@@ -509,6 +516,7 @@ def broadcast(inp, group=WORLD, device=None):
     root = group.rank == 0
     agreed = comm.agree(name, inp.shape if root else None, inp.dtype if root else None,
                         tracked=_tracked(inp) if root else None)
+    _check_agreed_ndim(agreed, name)
     if not root:
         inp = _dummy(agreed.shape, agreed.dtype, dev, agreed.tracked)
     fn = _Broadcast(group, comm, dev)
@@ -537,7 +545,7 @@ def gather(inp, group=WORLD, device=None, axis=0):
         array([1.], dtype=float32)
     """
     name = "gather"
-    state, group = _symmetric(inp, group, name)
+    state, group = _symmetric(inp, group, name, min_ndim=1)
     if state is None:
         return _to(inp, device)
     axis = _axis(axis, inp.ndim, name)
@@ -582,20 +590,30 @@ def scatter(inp, group=WORLD, device=None, axis=0):
     comm = _comm_for(group, dev)
     root = group.rank == 0
     n = group.size
-    if root:
-        axis = _axis(axis, inp.ndim, name)
-        if inp.shape[axis] % n:
-            raise ValueError(f"{name}: axis {axis} of shape {inp.shape} is not divisible by the "
-                             f"group size {n}")
-        inp = _to_axis0(inp, axis, n)
+    # the root's shape comes with the agreement; every rank then checks it alike
     agreed = comm.agree(name, inp.shape if root else None, inp.dtype if root else None,
-                        root=None, tracked=_tracked(inp) if root else None)
-    if not root:
-        inp = _dummy(agreed.shape, agreed.dtype, dev, agreed.tracked)
+                        tracked=_tracked(inp) if root else None)
+    _check_agreed_ndim(agreed, name)
+    shape = agreed.shape
+    axis = _axis(axis, max(len(shape), 1), name)
+    if not shape or shape[axis] % n:
+        raise ValueError(f"{name}: axis {axis} of the root's shape {shape} is not divisible by "
+                         f"the group size {n}")
+    stacked = list(shape)
+    stacked[axis] //= n
+    stacked[0] *= n
+    inp = _to_axis0(inp, axis, n) if root else \
+        _dummy(tuple(stacked), agreed.dtype, dev, agreed.tracked)
     fn = _Scatter(group, comm, dev)
-    fn.full_shape = agreed.shape
-    fn.out_sd = ((agreed.shape[0] // n,) + tuple(agreed.shape[1:]), inp.dtype)
+    fn.full_shape = tuple(stacked)
+    fn.out_sd = ((stacked[0] // n,) + tuple(stacked[1:]), inp.dtype)
     return _to(fn(inp), device)
+
+
+def _check_agreed_ndim(agreed, name):
+    if agreed.ndim is not None and agreed.shape is None:
+        raise ValueError(f"{name}: the root's tensor has {agreed.ndim} dims; at most 8 can be "
+                         "sent to ranks that do not know its shape")
 
 
 # ---------------------------------------------------------------------------- point to point
@@ -612,6 +630,8 @@ class _RemoteSend(_Collective):
 
     def backward(self, dy):
         meta = self.comm.recv_meta(self.dest, _BWD_TAG)
+        if is_no_grad(meta):  # the receiver records no gradient: none comes back
+            return None
         shape, dtype, _ = parse_meta(meta)
         return _wrap(self.comm.recv(self.dest, shape, _np_dtype(dtype), _BWD_TAG), self.dev)
 
@@ -707,9 +727,14 @@ def remote_recv(src_rank, device=None, inp=None):
     comm = _comm_for(WORLD, dev)
     shape, dtype, tracked = parse_meta(comm.recv_meta(src, _FWD_TAG))
     array = comm.recv(src, shape, _np_dtype(dtype), _FWD_TAG)
-    if not (tracked and core.recording):
+    if not tracked:
         return _wrap(array, dev)
-    return _RemoteRecv(comm, dev, src, array)(_dummy((1,), dtype, dev, True))
+    if not core.recording:  # the sender waits for a gradient in its backward: say none comes
+        comm.send(None, src, no_grad_meta(), _BWD_TAG)
+        return _wrap(array, dev)
+    out = _RemoteRecv(comm, dev, src, array)(_dummy((1,), dtype, dev, True))
+    _gm._keep_for_backward(out)  # its backward answers the sender even if out goes unused
+    return out
 
 
 def _remote_send_nobackward(inp, dest_rank):
@@ -720,7 +745,8 @@ def _remote_send_nobackward(inp, dest_rank):
 
 def _remote_recv_nobackward(src_rank, device=None, inp=None, shape=None, dtype=None):
     src = _p2p_comm(src_rank, "remote_recv")
-    dev = _device.get(device) if device is not None else _device.get_default_device_obj()
+    dev = _device.get(device.split(":")[0]) if isinstance(device, str) else (
+        _device.get(device) if device is not None else _device.get_default_device_obj())
     comm = _comm_for(WORLD, dev)
     got_shape, got_dtype, _ = parse_meta(comm.recv_meta(src, 31))
     return _wrap(comm.recv(src, got_shape, _np_dtype(got_dtype), 31), dev)

@@ -39,9 +39,32 @@ def synchronized(func):
 
 
 def get_device_count_by_fork(device_type):
-    r"""The number of devices of ``device_type`` (MegEngine's deprecated name of
-    :func:`engine.get_device_count`)."""
-    return _device.get_device_count(device_type)
+    r"""The number of devices of ``device_type``, counted in a forked child when this process
+    has not touched CUDA yet: a process that initialised CUDA cannot fork workers that use it,
+    so the launcher must not initialise it just to count the GPUs (MegEngine forks for the same
+    reason)."""
+    if device_type not in ("gpu", "cuda", "xpu") or _device._cupy_checked:
+        return _device.get_device_count(device_type)
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    parent_end, child_end = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_count_in_child, args=(child_end, device_type), daemon=True)
+    proc.start()
+    child_end.close()
+    try:
+        count = parent_end.recv() if parent_end.poll(60) else 0
+    except EOFError:
+        count = 0
+    proc.join(10)
+    return count
+
+
+def _count_in_child(conn, device_type):
+    try:
+        conn.send(_device.get_device_count(device_type))
+    finally:
+        conn.close()
 
 
 def bcast_list_(inps, group=WORLD):
@@ -109,7 +132,8 @@ def pack_allreduce_split(pack_list, shapes, group, reduce_method):
 
 
 class TensorFuture:
-    """A gradient that the bucketed all-reduce delivers after the backward."""
+    """A gradient that the bucketed all-reduce delivers after the backward (``ack``: MegEngine's
+    argument, no effect)."""
 
     __slots__ = ("_value", "_set")
 
@@ -151,7 +175,6 @@ class AllreduceCallback:
         self._reduce_method = reduce_method.lower()
         self._group = group
         self._backend = backend
-        self._marked = set()
         self._reset()
 
     def _reset(self):
@@ -164,9 +187,10 @@ class AllreduceCallback:
         gm = _gm.get_backwarding_grad_manager()
         if gm is None:  # called outside a backward: reduce at once
             return self._reduce_now([grad])[0]
-        if id(gm) not in self._marked:
-            self._marked.add(id(gm))
-            gm._register_after_backward_callback(functools.partial(self._flush, id(gm)))
+        if self._flush not in gm._after_backward:
+            # first gradient of this backward: what a failed backward left is dropped
+            self._reset()
+            gm._register_after_backward_callback(self._flush)
         future = TensorFuture()
         key = grad.dtype.name if hasattr(grad.dtype, "name") else str(grad.dtype)
         self._pending[key].append((future, grad))
@@ -199,8 +223,7 @@ class AllreduceCallback:
             offset += a.size
         return out
 
-    def _flush(self, gm_id):
-        self._marked.discard(gm_id)
+    def _flush(self):
         for key in sorted(self._pending):
             self._pack(key)
         self._reset()

@@ -18,9 +18,9 @@ import time
 import traceback
 from multiprocessing.connection import wait
 
-from .. import device as _device
 from . import _mpi_job, group
 from .group import group_barrier, init_process_group
+from .helper import get_device_count_by_fork
 from .server import Server
 
 __all__ = ["launcher"]
@@ -127,7 +127,7 @@ class launcher:
         self.func = func
         self.device_type = device_type
         if n_gpus is None:
-            n_gpus = _device.get_device_count("gpu" if _physical(device_type) == "gpu"
+            n_gpus = get_device_count_by_fork("gpu" if _physical(device_type) == "gpu"
                                               else "cpu")
         if not isinstance(n_gpus, int) or n_gpus < 1:
             raise ValueError(f"launcher: n_gpus must be an int >= 1, got {n_gpus!r}"
@@ -142,7 +142,8 @@ class launcher:
     # ------------------------------------------------------------------ in place (mpiexec)
     def _run_in_place(self, rank, size, args, kwargs):
         if not group.is_distributed():
-            local = int(os.environ.get("MPI_LOCALRANKID", rank % self.n_gpus))
+            local = int(os.environ.get("MPI_LOCALRANKID", os.environ.get(
+                "OMPI_COMM_WORLD_LOCAL_RANK", rank % self.n_gpus)))
             init_process_group(self.master_ip, self.port, size, rank, local, self.backend,
                                self.device_type)
         ret = self.func(*args, **kwargs)
@@ -170,7 +171,9 @@ class launcher:
     # ------------------------------------------------------------------ forked workers
     def _fork_workers(self, args, kwargs):
         n = self.n_gpus
-        server = Server(self.port) if n > 1 else None
+        # the launcher's job is on this host: its Server listens on the loopback only
+        server = Server(self.port, _host=self.master_ip if self.master_ip != "localhost"
+                        else "127.0.0.1") if n > 1 else None
         port = server.py_server_port if server is not None else 0
         ctx = mp.get_context("fork")
         procs, conns = [], []
@@ -191,8 +194,7 @@ class launcher:
             for c in conns:
                 c.close()
             if server is not None:
-                server.proc.terminate()
-                server.proc.join(5)
+                server.close()
 
     def _collect(self, procs, conns):
         results = [None] * len(procs)
@@ -239,8 +241,9 @@ def _receive(conn):
 
 
 def _physical(device_type):
+    # counted in a child: the launching process must not initialise CUDA before it forks
     if device_type == "xpu":
-        return "gpu" if _device.is_cuda_available() else "cpu"
+        return "gpu" if get_device_count_by_fork("gpu") > 0 else "cpu"
     return "gpu" if device_type == "cuda" else device_type
 
 

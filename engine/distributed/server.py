@@ -19,6 +19,9 @@ from xmlrpc.server import SimpleXMLRPCServer
 __all__ = ["Server", "Client"]
 
 
+_NONE = pickle.dumps(None)
+
+
 def _pack(value):
     return xmlrpc.client.Binary(pickle.dumps(value))
 
@@ -71,9 +74,10 @@ class _Methods:
             return self._user.pop(key)
 
     def bcast_val(self, val, key, size):
-        # the root passes a value (any picklable), the others pass None and get it
+        # the root passes a value (any picklable), the others pass None and get it; the server
+        # compares bytes and never unpickles what clients send
         with self._lock:
-            if _unpack(val) is not None:
+            if val.data != _NONE:
                 self._bcast[key] = [val, size - 1]
                 self._lock.notify_all()
                 while self._bcast[key][1] > 0:
@@ -99,16 +103,24 @@ class _Methods:
                                  f"the job this server started ({self._broker.world_size})")
             return self._broker.path
 
+    def shutdown(self):
+        """Stop this host's MPI job (its relays and mpiexec) and remove its socket."""
+        with self._lock:
+            if self._broker is not None:
+                self._broker.close()
+                self._broker = None
+        return True
+
 
 class _ThreadingServer(ThreadingMixIn, SimpleXMLRPCServer):
     daemon_threads = True
 
 
-def _serve(port, queue):
+def _serve(host, port, queue):
     from ._mpi_job import die_with_parent
 
     die_with_parent()
-    server = _ThreadingServer(("0.0.0.0", port), logRequests=False, allow_none=True)
+    server = _ThreadingServer((host, port), logRequests=False, allow_none=True)
     server.register_instance(_Methods())
     queue.put(server.server_address[1])
     server.serve_forever()
@@ -130,17 +142,29 @@ class Server:
         42
     """
 
-    def __init__(self, port=0):
+    def __init__(self, port=0, _host="0.0.0.0"):
         if not isinstance(port, int) or isinstance(port, bool) or port < 0:
             raise TypeError(f"Server: port must be an int >= 0, got {port!r}")
         ctx = mp.get_context("fork")
         queue = ctx.Queue(1)
-        self.proc = ctx.Process(target=_serve, args=(port, queue), daemon=True)
+        self.proc = ctx.Process(target=_serve, args=(_host, port, queue), daemon=True)
         self.proc.start()
         self._owner = os.getpid()  # forked children inherit this object, not the process
+        self._address = "127.0.0.1" if _host == "0.0.0.0" else _host
         self.py_server_port = queue.get(timeout=30)
         # MegEngine keeps a second (C++) server for its collectives; engine has none
         self.mm_server_port = None
+
+    def close(self):
+        """Stop the server (and the MPI job it started for this host's processes)."""
+        if getattr(self, "_owner", None) != os.getpid() or not self.proc.is_alive():
+            return
+        try:
+            xmlrpc.client.ServerProxy(f"http://{self._address}:{self.py_server_port}").shutdown()
+        except (OSError, xmlrpc.client.Error):
+            pass
+        self.proc.terminate()
+        self.proc.join(5)
 
     def __del__(self):
         proc = getattr(self, "proc", None)

@@ -316,3 +316,75 @@ def test_samplers_split_the_data_by_rank():
         assert sorted(seen) == list(range(10))  # every sample once per epoch
     assert res[0][0][0] != res[0][0][1]  # a new order each epoch
     assert res[0][1] == [0, 2, 4, 6] and res[1][1] == [1, 3, 5, 0]  # padded by wrapping
+
+
+# ---------------------------------------------------------------------------- edge cases
+@needs_mpi
+def test_bcast_list_writes_non_contiguous_parameters():
+    def worker():
+        r = dist.get_rank()
+        p = mge.Parameter(np.arange(6, dtype=np.float32).reshape(2, 3).T * (r + 1))
+        assert not p._storage.array.flags.c_contiguous
+        dist.bcast_list_([p])
+        return p.numpy()
+
+    for got in run(2, worker):
+        np.testing.assert_array_equal(got, np.arange(6, dtype=np.float32).reshape(2, 3).T)
+
+
+@needs_mpi
+def test_outputs_reuse_a_buffer_only_when_nothing_refers_to_it():
+    def worker():
+        x = mge.tensor(np.ones(1 << 16, np.float32))
+        ptr = lambda t: t._storage.array.__array_interface__["data"][0]  # noqa: E731
+        first = ptr(F.distributed.all_reduce_sum(x))   # dropped at once
+        second = F.distributed.all_reduce_sum(x)        # may reuse the first's buffer
+        third = F.distributed.all_reduce_sum(x)         # the second is alive: a new buffer
+        view = third[:10]
+        del third
+        fourth = F.distributed.all_reduce_sum(x)        # a view keeps the third's buffer
+        np.testing.assert_array_equal(view.numpy(), 2.0)
+        return first == ptr(second), ptr(second) != ptr(fourth), float(view.numpy()[0])
+
+    assert run(2, worker) == [(True, True, 2.0)] * 2
+
+
+@needs_mpi
+def test_root_only_argument_errors_reach_every_rank():
+    def worker(case):
+        if case == "scatter":
+            F.distributed.scatter(mge.tensor(np.ones(3, np.float32)))  # 3 rows for 2 ranks
+        else:
+            F.distributed.all_gather(mge.tensor(1.0))
+
+    with pytest.raises(ValueError, match=r"scatter: axis 0 of the root's shape \(3,\) is not "
+                                         r"divisible by the group size 2"):
+        run(2, worker, "scatter")
+    with pytest.raises(ValueError, match=r"all_gather: needs a tensor of at least 1 dim"):
+        run(2, worker, "gather")
+
+
+@needs_mpi
+def test_remote_send_to_a_receiver_that_records_nothing():
+    def worker():
+        w = mge.Parameter(np.ones(3, np.float32))
+        if dist.get_rank() == 0:
+            gm = GradManager().attach(w)
+            with gm:
+                F.distributed.remote_send(w * 2, 1)
+                gm.backward()  # the receiver answers at once that no gradient comes
+            return w.grad
+        return F.distributed.remote_recv(0).numpy().tolist()
+
+    assert run(2, worker) == [None, [2.0, 2.0, 2.0]]
+
+
+@needs_mpi
+def test_the_launcher_leaves_no_mpi_job_behind():
+    import glob
+    import tempfile
+
+    pattern = os.path.join(tempfile.gettempdir(), "engine-mpi-*")
+    before = set(glob.glob(pattern))
+    run(2, dist.get_rank)
+    assert set(glob.glob(pattern)) <= before
