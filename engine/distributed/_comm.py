@@ -121,7 +121,7 @@ class MPIComm:
     # ms into a reused buffer, 2.7 ms into a fresh one). So the outputs of the last few calls
     # are kept and one is reused when no tensor, view or storage refers to it any more (in
     # training: last step's gradient buckets, after clear_grad).
-    _POOL_ENTRIES, _POOL_MAX_BYTES = 8, 32 << 20
+    _POOL_ENTRIES, _POOL_BYTES = 8, 256 << 20   # at most 8 buffers, 256 MB in all
 
     def _empty(self, shape, dtype):
         pool = self._outputs
@@ -131,10 +131,11 @@ class MPIComm:
                 pool.append(arr)
                 return arr
         arr = np.empty(shape, dtype=dtype)
-        if arr.nbytes <= self._POOL_MAX_BYTES:
+        if arr.nbytes <= self._POOL_BYTES:
             pool.append(arr)
-            if len(pool) > self._POOL_ENTRIES:
-                pool.pop(0)
+            total = sum(a.nbytes for a in pool)
+            while len(pool) > self._POOL_ENTRIES or total > self._POOL_BYTES:
+                total -= pool.pop(0).nbytes  # the oldest goes first
         return arr
 
     # ------------------------------------------------------------------ agreement
