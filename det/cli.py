@@ -21,6 +21,7 @@ from det.config import (
     get_config,
     resolve_num_classes,
 )
+from det.registry import ConfigBuildError
 from det.utils import get_logger, seed_all, setup_logger
 
 __all__ = ["main", "build_parser", "train", "test", "demo", "train_main", "test_main",
@@ -114,6 +115,19 @@ def _check_classes(cfg, dataset, split):
     return n
 
 
+def _check_evaluator(cfg):
+    """The evaluator is built at the first evaluation; a typo in test.evaluator should stop the
+    run now, not after training. Configs that build their own evaluator are left alone."""
+    from det.config.base import EVALUATOR_CONTEXT, BaseConfig, _import_if_needed, _name_of
+    from det.registry import EVALUATORS, check_config_spec
+
+    if type(cfg).build_evaluator is not BaseConfig.build_evaluator:
+        return
+    spec = cfg.evaluator_spec()
+    _import_if_needed("det.evaluation", _name_of(spec), EVALUATORS)
+    check_config_spec(EVALUATORS, spec, "test.evaluator", EVALUATOR_CONTEXT)
+
+
 def _class_names(cfg, dataset=None):
     return cfg.data.get("class_names") or getattr(dataset, "class_names", None)
 
@@ -148,6 +162,7 @@ def _train(args, cfg, log):
     path = dump_config(cfg, cfg.output_dir)
     log.info(f"Config written to {path}")
     model = cfg.build_model()
+    _check_evaluator(cfg)
     optimizer = build_optimizer(cfg, model)
     trainer = Trainer(model, optimizer, loader, max_iter=cfg.train.max_iter)
     meta = {"num_classes": cfg.model.num_classes,
@@ -250,7 +265,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         _COMMANDS[args.command](args)
-    except UsageError as e:
+    except (UsageError, ConfigBuildError) as e:
         print(f"det {args.command}: error: {e}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as e:

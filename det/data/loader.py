@@ -18,13 +18,14 @@ import warnings
 
 import numpy as np
 
+from det.registry import DATASETS, build_from_config
 from engine.data import DataLoader, Sampler, SequentialSampler
 
-from .coco import COCODataset
 from .collate import DetCollator
 from .transforms import build_transforms
 
-__all__ = ["InfiniteTrainSampler", "TrainLoader", "build_train_loader", "build_test_loader"]
+__all__ = ["InfiniteTrainSampler", "TrainLoader", "build_dataset", "build_train_loader",
+           "build_test_loader"]
 
 
 class InfiniteTrainSampler(Sampler):
@@ -128,29 +129,47 @@ def _data(cfg):
     return data
 
 
-def build_train_loader(cfg):
-    """TrainLoader over COCODataset(data.train_json, data.train_images, training=True) with
-    ResizeShortestEdge + RandomFlip, batches of train.batch_size from an InfiniteTrainSampler
-    seeded by cfg.seed, data.num_workers workers, padding to data.size_divisibility.
-    Images without boxes are dropped unless data.filter_empty is False."""
+def build_dataset(cfg, training, json_path=None, image_root=None):
+    """The dataset data.train_dataset (training) or data.test_dataset names: a dict for
+    det.registry.DATASETS, e.g. dict(name="ShapesDataset", root="/data/shapes", split="val"),
+    built with the transforms of build_transforms and `training` offered (passed when its
+    constructor takes them). None (the default): COCODataset over data.train_json /
+    data.train_images (or val_json / val_images, or the paths given here), dropping images
+    without boxes when training unless data.filter_empty is False."""
     data = _data(cfg)
-    dataset = COCODataset(data["train_json"], data["train_images"],
-                          build_transforms(cfg, training=True), training=True,
-                          filter_empty=data.get("filter_empty", True))
+    key = "train_dataset" if training else "test_dataset"
+    spec = data.get(key) if json_path is None and image_root is None else None
+    if spec is None:
+        split = "train" if training else "val"
+        spec = {"name": "COCODataset", "json_path": json_path or data[f"{split}_json"],
+                "image_root": image_root or data[f"{split}_images"]}
+        if training:
+            spec["filter_empty"] = data.get("filter_empty", True)
+    context = {"transforms": build_transforms(cfg, training=training), "training": training}
+    return build_from_config(DATASETS, spec, f"data.{key}", context)
+
+
+def build_train_loader(cfg):
+    """TrainLoader over build_dataset(cfg, training=True) (by default COCODataset over
+    data.train_json with ResizeShortestEdge + RandomFlip), batches of train.batch_size from an
+    InfiniteTrainSampler seeded by cfg.seed, data.num_workers workers, padding to
+    data.size_divisibility."""
+    data = _data(cfg)
+    dataset = build_dataset(cfg, training=True)
     if len(dataset) == 0:
-        raise ValueError(f"build_train_loader: {data['train_json']} has no images with boxes "
-                         "to train on")
+        source = data.get("train_dataset") or data["train_json"]
+        raise ValueError(f"build_train_loader: {source} has no images with boxes to train on")
     sampler = InfiniteTrainSampler(len(dataset), cfg.train["batch_size"], seed=cfg.seed)
     return TrainLoader(dataset, sampler, DetCollator(data["size_divisibility"]),
                        num_workers=data["num_workers"])
 
 
 def build_test_loader(cfg, json_path=None, image_root=None):
-    """DataLoader over COCODataset(data.val_json, data.val_images) (or the given paths) in
-    order, test.batch_size per batch, every image kept, test-time resize only."""
+    """DataLoader over build_dataset(cfg, training=False) (by default COCODataset over
+    data.val_json, or the given paths) in order, test.batch_size per batch, every image kept,
+    test-time resize only."""
     data = _data(cfg)
-    dataset = COCODataset(json_path or data["val_json"], image_root or data["val_images"],
-                          build_transforms(cfg, training=False), training=False)
+    dataset = build_dataset(cfg, training=False, json_path=json_path, image_root=image_root)
     sampler = SequentialSampler(dataset, batch_size=cfg.test["batch_size"], drop_last=False)
     return DataLoader(dataset, sampler=sampler, collator=DetCollator(data["size_divisibility"]),
                       num_workers=data["num_workers"])
