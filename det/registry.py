@@ -20,8 +20,8 @@ import inspect
 from collections.abc import Mapping
 
 __all__ = [
-    "Registry", "ConfigBuildError", "build_from_config", "check_config_spec", "MODELS",
-    "BACKBONES", "NECKS", "HEADS", "DATASETS", "TRANSFORMS", "HOOKS", "EVALUATORS",
+    "Registry", "ConfigBuildError", "build_from_config", "check_config_spec", "check_registered",
+    "MODELS", "BACKBONES", "NECKS", "HEADS", "DATASETS", "TRANSFORMS", "HOOKS", "EVALUATORS",
 ]
 
 
@@ -139,16 +139,21 @@ def check_config_spec(registry, spec, key, context_keys=()):
     _resolve(registry, spec, key, dict.fromkeys(context_keys))
 
 
+def check_registered(registry, name, key):
+    """ConfigBuildError naming `key` and the registered names unless `name` is registered."""
+    if not isinstance(name, str) or name not in registry:
+        registered = ", ".join(registry) or "none"
+        raise ConfigBuildError(f"{key}: no {registry.name} entry named {name!r}; registered: "
+                               f"{registered}")
+
+
 def _resolve(registry, spec, key, context):
     """(the registered object, the keyword arguments to call it with), checked."""
     if not isinstance(spec, Mapping) or "name" not in spec:
         raise ConfigBuildError(f"{key}: expected a dict with a 'name' key naming an entry of "
                                f"Registry({registry.name!r}) (e.g. dict(name=...)), got {spec!r}")
     name = spec["name"]
-    if not isinstance(name, str) or name not in registry:
-        registered = ", ".join(registry) or "none"
-        raise ConfigBuildError(f"{key}: no {registry.name} entry named {name!r}; registered: "
-                               f"{registered}")
+    check_registered(registry, name, key)
     obj = registry.get(name)
     kwargs = {k: v for k, v in spec.items() if k != "name"}
     params = _parameters(obj)

@@ -214,3 +214,39 @@ def test_evaluator_typo_stops_before_training(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "test.evaluator: no evaluators entry named 'COCOEvaluatr'; registered: " in err
     assert "COCOEvaluator" in err and not (out / "model_0000002.pkl").exists()
+
+
+def test_user_head_is_built_by_name_with_the_offered_arguments():
+    import numpy as np
+
+    import det.models  # noqa: F401  (registers FCOS and its parts)
+    from det.models.heads.fcos import FCOSHead
+    from det.registry import HEADS, MODELS
+
+    @HEADS.register()
+    class CountingFCOSHead(FCOSHead):
+        """The built-in head with one extra argument; counts its forward calls."""
+
+        def __init__(self, num_classes, in_channels, num_levels, tag):
+            super().__init__(num_classes, in_channels, num_levels, num_convs=1, norm="GN")
+            self.tag = tag
+
+        def forward(self, feats):
+            CALLS[self.tag] = CALLS.get(self.tag, 0) + 1
+            return super().forward(feats)
+
+    model = MODELS.build({"name": "FCOS", "num_classes": 3,
+                          "backbone": {"depth": 18, "width": 8},
+                          "neck": {"out_channels": 16},
+                          "head": {"name": "CountingFCOSHead", "tag": "head_calls"}})
+    assert type(model.head) is CountingFCOSHead and model.head.num_classes == 3
+    rng = np.random.RandomState(0)
+    batch = {"images": rng.randint(0, 256, (1, 3, 64, 64)).astype(np.uint8),
+             "image_sizes": np.array([[64, 64]], np.int32),
+             "boxes": [np.array([[4, 4, 40, 40]], np.float32)],
+             "labels": [np.array([1], np.int32)]}
+    losses = model(batch, mode="loss")
+    assert CALLS["head_calls"] == 1 and np.isfinite(losses["loss_cls"].item())
+    with pytest.raises(ConfigBuildError, match=r"^model\.head: no heads entry named 'NoHead'"):
+        MODELS.build({"name": "FCOS", "num_classes": 3, "backbone": {"depth": 18, "width": 8},
+                      "head": {"name": "NoHead"}})

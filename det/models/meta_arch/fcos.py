@@ -7,7 +7,7 @@ from ..fcos_targets import DEFAULT_SIZE_RANGES, FCOSTargets
 from ..heads.fcos import FCOSHead
 from ..losses import centerness_loss, centerness_target, focal_loss, giou_loss
 from ..postprocess import topk_candidates
-from .base import DenseDetector, section
+from .base import DenseDetector, build_head, split_head_section
 
 __all__ = ["FCOS"]
 
@@ -32,17 +32,16 @@ class FCOS(DenseDetector):
 
     def __init__(self, num_classes, backbone=None, neck=None, head=None, test=None, **kwargs):
         # head keys are checked before the (slow to build) backbone
-        h = section(head, "head", _HEAD_DEFAULTS)
-        unknown = sorted(set(h) - set(_HEAD_DEFAULTS))
-        if unknown:
-            raise KeyError(f"FCOS: unknown head keys {unknown}; known: {sorted(_HEAD_DEFAULTS)}")
+        name, h, extra = split_head_section(head, _HEAD_DEFAULTS, "FCOSHead", "FCOS")
         super().__init__(num_classes, backbone=backbone, neck=neck, test=test, **kwargs)
         num_levels = len(self.strides)
         if len(h["size_ranges"]) != num_levels:
             raise ValueError(f"FCOS: head.size_ranges has {len(h['size_ranges'])} entries for "
                              f"{num_levels} FPN levels (strides {self.strides})")
-        self.head = FCOSHead(self.num_classes, self.neck.out_channels, num_levels,
-                             h["num_convs"], h["norm"], h["prior_prob"])
+        self.head = build_head(name, FCOSHead, extra, num_classes=self.num_classes,
+                               in_channels=self.neck.out_channels, num_levels=num_levels,
+                               num_convs=h["num_convs"], norm=h["norm"],
+                               prior_prob=h["prior_prob"])
         self.targets = FCOSTargets(self.strides, h["size_ranges"], h["center_sampling_radius"])
         self.focal_alpha, self.focal_gamma = h["focal_alpha"], h["focal_gamma"]
 
