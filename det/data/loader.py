@@ -13,12 +13,14 @@ Two ways to resume, both exact: `loader.state_dict()` / `loader.load_state_dict(
 position of the batches the caller has consumed, not of those the workers prefetched), or
 advancing the sampler: `for _ in range(k): next(loader.sampler)` before `iter(loader)` (the
 sampler is its own iterator, like engine.data.Infinite).
+Several ranks share one stream, each taking its slice of every step (InfiniteTrainSampler).
 """
 import warnings
 
 import numpy as np
 
 from det.registry import DATASETS, build_from_config
+from det.utils import comm
 from engine.data import DataLoader, Sampler, SequentialSampler
 
 from .collate import DetCollator
@@ -31,21 +33,37 @@ __all__ = ["InfiniteTrainSampler", "TrainLoader", "build_dataset", "build_train_
 class InfiniteTrainSampler(Sampler):
     """Yields batches of (index, sample_seed) pairs forever (see the module docstring).
 
+    With several ranks the stream is split by rank: step k of rank r takes stream positions
+    k * B * W + r * B ... + B - 1 (B = batch_size per rank, W = world_size), so the W ranks'
+    batches of a step are together one process's batch of B * W, each sample with the same
+    sample seed, and every sample comes once per epoch of the stream. `position` counts the
+    samples of all ranks (the same number on every rank), so resuming needs nothing per rank.
+
     Args:
         num_items: dataset length.
-        batch_size: pairs per batch.
+        batch_size: pairs per batch, on each rank.
         seed: the stream's seed (cfg.seed).
+        world_size: ranks sharing the stream; None: engine.distributed's (1 without a job).
+        rank: this rank, in [0, world_size); None: engine.distributed's.
     """
 
-    def __init__(self, num_items, batch_size, seed=0):
-        for name, value in (("num_items", num_items), ("batch_size", batch_size)):
+    def __init__(self, num_items, batch_size, seed=0, world_size=None, rank=None):
+        world_size = comm.get_world_size() if world_size is None else world_size
+        rank = comm.get_rank() if rank is None else rank
+        for name, value in (("num_items", num_items), ("batch_size", batch_size),
+                            ("world_size", world_size)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"InfiniteTrainSampler: {name} must be a positive int, got "
                                  f"{value!r}")
+        if isinstance(rank, bool) or not isinstance(rank, (int, np.integer)) or \
+                not 0 <= rank < world_size:
+            raise ValueError(f"InfiniteTrainSampler: rank must be an int in [0, {world_size}), "
+                             f"got {rank!r}")
         self.num_items = int(num_items)
         self.batch_size = int(batch_size)
         self.seed = int(seed)
-        self.position = 0  # samples handed out so far
+        self.world_size, self.rank = int(world_size), int(rank)
+        self.position = 0  # samples handed out so far, by all ranks
         self._epoch = None
         self._order = None
 
@@ -66,8 +84,8 @@ class InfiniteTrainSampler(Sampler):
         return self
 
     def __next__(self):
-        start = self.position
-        self.position += self.batch_size
+        start = self.position + self.rank * self.batch_size
+        self.position += self.batch_size * self.world_size
         return [self.sample_at(g) for g in range(start, start + self.batch_size)]
 
     def __len__(self):
@@ -99,11 +117,11 @@ class TrainLoader(DataLoader):
         start = self.sampler.position
         self._consumed = start
         inner = super().__iter__()
-        batch_size = self.sampler.batch_size
+        step = self.sampler.batch_size * self.sampler.world_size  # samples of all ranks
 
         def counted():
             for batch in inner:
-                self._consumed += batch_size
+                self._consumed += step
                 yield batch
 
         return counted()

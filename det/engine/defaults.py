@@ -3,6 +3,7 @@ import os
 import time
 
 from det.registry import HOOKS, ConfigBuildError, build_from_config
+from det.utils import comm
 from det.utils.logger import get_logger
 from det.utils.progress import format_eta, progress_bar
 
@@ -32,9 +33,9 @@ def build_optimizer(cfg, model):
 def default_hooks(cfg, trainer, checkpointer, eval_function=None):
     """detectron2's order: IterationTimer, LRScheduler, [EMAHook], PeriodicCheckpointer,
     [EvalHook], the hooks train.hooks names, PeriodicWriter (console, metrics.json,
-    TensorBoard when installed). The EMA sits before the checkpointer so that each checkpoint
-    holds the EMA of its own step; the user's hooks sit before the writer so that the scalars
-    they put are written with their iteration."""
+    TensorBoard when installed; on rank 0 only). The EMA sits before the checkpointer so that
+    each checkpoint holds the EMA of its own step; the user's hooks sit before the writer so
+    that the scalars they put are written with their iteration."""
     t = cfg.train
     hooks = [IterationTimer(), LRScheduler(build_lr_scheduler(trainer.optimizer, t))]
     ema = EMAHook(trainer.model, t.get("ema_decay", 0.9998)) if t.get("ema") else None
@@ -44,11 +45,12 @@ def default_hooks(cfg, trainer, checkpointer, eval_function=None):
     if eval_function is not None:
         hooks.append(EvalHook(t.eval_period, eval_function, ema=ema))
     hooks.extend(build_hooks(cfg))
-    writers = [ConsoleWriter(trainer, window=t.get("log_period", 20)),
-               JSONWriter(trainer, os.path.join(cfg.output_dir, "metrics.json"))]
-    if tensorboard_available():
-        writers.append(TensorboardWriter(trainer, cfg.output_dir))
-    hooks.append(PeriodicWriter(writers, period=t.get("log_period", 20)))
+    if comm.is_main_process():  # one console, metrics.json and event file per job
+        writers = [ConsoleWriter(trainer, window=t.get("log_period", 20)),
+                   JSONWriter(trainer, os.path.join(cfg.output_dir, "metrics.json"))]
+        if tensorboard_available():
+            writers.append(TensorboardWriter(trainer, cfg.output_dir))
+        hooks.append(PeriodicWriter(writers, period=t.get("log_period", 20)))
     return hooks
 
 
@@ -67,7 +69,11 @@ def build_hooks(cfg):
 
 def inference_on_dataset(model, loader, evaluator):
     """evaluator.reset(); per batch evaluator.process(model(batch, mode="predict"), batch);
-    returns evaluator.evaluate(). The model runs in eval mode and is put back as it was."""
+    returns evaluator.evaluate(). The model runs in eval mode and is put back as it was.
+
+    With several processes every rank runs this on its share of the loader (the test sampler
+    splits the images by rank) and evaluate() is called on every rank: gathering the ranks'
+    detections is the evaluator's job (COCOEvaluator does it)."""
     log = get_logger()
     was_training = model.training
     model.eval()
@@ -75,7 +81,7 @@ def inference_on_dataset(model, loader, evaluator):
     start = time.perf_counter()
     n = 0
     try:
-        for batch in progress_bar(loader, desc="inference"):
+        for batch in progress_bar(loader, desc="inference", disable=not comm.is_main_process()):
             outputs = model(batch, mode="predict")
             evaluator.process(outputs, batch)
             n += len(outputs)

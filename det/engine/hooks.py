@@ -8,6 +8,7 @@ import time
 import numpy as np
 
 from det.registry import HOOKS
+from det.utils import comm
 from det.utils.logger import get_logger
 from det.utils.progress import format_eta
 from det.utils.rng import get_rng_state, set_rng_state
@@ -148,7 +149,7 @@ class PeriodicCheckpointer(HookBase):
             self._prune()
 
     def _prune(self):
-        if self.max_to_keep is None:
+        if self.max_to_keep is None or not comm.is_main_process():  # rank 0 owns the files
             return
         folder = self.checkpointer.save_dir
         periodic = sorted(f for f in os.listdir(folder) if _PERIODIC.match(f))

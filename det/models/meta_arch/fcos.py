@@ -1,6 +1,8 @@
 """FCOS (Tian et al. 2019): anchor-free one-stage detector on ResNet + FPN P3-P7."""
 import numpy as np
 
+from det.utils.comm import reduce_mean
+
 from ..anchors import grid_points
 from ..box_ops import boxes_from_ltrb
 from ..fcos_targets import DEFAULT_SIZE_RANGES, FCOSTargets
@@ -60,7 +62,11 @@ class FCOS(DenseDetector):
         gt_labels = np.concatenate([a[1] for a in assigned])  # (N * P,)
         gt_ltrb = np.concatenate([a[2] for a in assigned])  # (N * P, 4)
         pos = np.flatnonzero(gt_labels >= 0)
-        num_pos = max(pos.size, 1)
+        ctr_target = centerness_target(gt_ltrb[pos])  # (K,)
+        # normalisers averaged over the ranks (detectron2's rule): the mean of the ranks'
+        # gradients is then the gradient of one process over the whole batch
+        num_pos, ctr_sum = reduce_mean([pos.size, ctr_target.sum()])
+        num_pos = max(num_pos, 1.0)
 
         cls_target = np.zeros((n * p, c), np.float32)
         cls_target[pos, gt_labels[pos]] = 1.0
@@ -75,9 +81,8 @@ class FCOS(DenseDetector):
         pred_ltrb = reg.reshape(n * p, 4)[pos] * strides[pos % p][:, None]  # (K, 4) pixels
         pred_boxes = (pos_points[:, [0, 1, 0, 1]] +
                       pred_ltrb * np.array([-1, -1, 1, 1], np.float32))
-        ctr_target = centerness_target(pos_ltrb)  # (K,)
         loss_box = giou_loss(pred_boxes, boxes_from_ltrb(pos_points, pos_ltrb),
-                             ctr_target) / max(float(ctr_target.sum()), 1e-6)
+                             ctr_target) / max(ctr_sum, 1e-6)
         loss_ctr = centerness_loss(ctr.reshape(n * p)[pos], ctr_target) / num_pos
         return {"loss_cls": loss_cls, "loss_box": loss_box, "loss_ctr": loss_ctr}
 

@@ -2,6 +2,7 @@
 import numpy as np
 
 import engine.functional as F
+from det.utils.comm import reduce_mean
 from engine import Tensor
 
 from ..anchors import AnchorGenerator
@@ -107,7 +108,8 @@ class RetinaNet(DenseDetector):
         gt_boxes = np.concatenate(gt_boxes)  # (N * R, 4)
         fg = np.flatnonzero(gt_cls >= 0)
         valid = np.flatnonzero(gt_cls >= -1)
-        num_fg = max(fg.size, 1)
+        # averaged over the ranks, so that the ranks' mean gradient is one process's gradient
+        num_fg = max(reduce_mean([fg.size])[0], 1.0)
 
         cls_target = np.zeros((n * r, c), np.float32)
         cls_target[fg, gt_cls[fg]] = 1.0
