@@ -222,12 +222,13 @@ class Optimizer:
                                   "(gm.backward(loss))")
 
     def bcast_param(self):
-        """Broadcast every parameter from rank 0 so all workers start from the same values.
-
-        engine runs in one process (distributed training is not there yet), where rank 0 is the
-        only worker: the broadcast leaves every parameter as it is. Returns None.
+        """Broadcast every parameter from rank 0 so all workers start from the same values
+        (in place; outside a distributed job it leaves them as they are). Returns None.
         """
-        return None
+        from engine.distributed import bcast_list_
+
+        for group in self.param_groups:
+            bcast_list_(group["params"])
 
     def _grad_array(self, param):
         """The raw gradient of `param` (None when it has none), checked against its shape."""

@@ -18,8 +18,6 @@ NAMES = DATA["names"]
 
 # Path prefixes another issue builds.
 OWED = {
-    "megengine.distributed": "issue 12 (distributed)",
-    "megengine.functional.distributed": "issue 12 (distributed)",
     "megengine.jit": "issue 14 (jit.trace)",
     "megengine.traced_module": "issue 14 (jit.trace)",
     "megengine.quantization": "issue 16 (quantization)",

@@ -103,13 +103,15 @@ class Function:
 class _FunctionOp:
     """What the tape node of one Function call runs: the user's backward, checked."""
 
-    __slots__ = ("fn", "shapes")
+    __slots__ = ("fn", "shapes", "remote")
     differentiable = True
     save_outputs = False
 
     def __init__(self, fn, args):
         self.fn = fn
         self.shapes = tuple(a.shape for a in args)
+        # engine.distributed's collectives: a peer waits for this backward's message
+        self.remote = getattr(fn, "_remote_backward", False)
 
     @property
     def __name__(self):

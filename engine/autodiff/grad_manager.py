@@ -45,6 +45,19 @@ def _key(t):
 # (`with gm1 | gm2:`, one rank) each other's.
 _active = {}
 _ranks = itertools.count()
+_backwarding = []   # GradManagers whose backward is running, innermost last
+
+
+def get_backwarding_grad_manager():
+    """The GradManager whose backward is running now (its gradient callbacks run inside)."""
+    return _backwarding[-1] if _backwarding else None
+
+
+def _keep_for_backward(t):
+    """Make `t` (an output that left this process) a root of the recording managers' next
+    backward: its gradient arrives from a peer (engine.distributed)."""
+    for gm in _active:
+        gm._remote_roots.append(t)
 
 
 class _AttachDtypeError(TypeError, AssertionError):
@@ -103,6 +116,10 @@ class GradManager:
     def __init__(self):
         self._attached = {}     # id(tensor) -> (weakref to tensor, [callbacks], its LeafNode)
         self._recording = False
+        # outputs whose value left this process (engine.distributed: remote_send, a reduce or
+        # gather on a non-root rank): extra roots of backward, whose gradient comes from a peer
+        self._remote_roots = []
+        self._after_backward = []   # callables run once the gradients are all computed
 
     # ------------------------------------------------------------- attaching
     def attach(self, tensors, callbacks=None):
@@ -174,6 +191,7 @@ class GradManager:
             self._recording = False
             core.recording -= 1
             _active.pop(self, None)
+        self._remote_roots = []
 
     def __enter__(self):
         self.record()
@@ -207,6 +225,12 @@ class GradManager:
                                  "output gradients")
         # Released first: the backward ops are recorded only by GradManagers still recording
         # (nested ones), which is what makes higher-order gradients work.
+        remote = self._remote_roots
+        if remote:
+            import engine.functional as F
+
+            ys = ys + remote
+            dys = dys + [F.zeros_like(t) for t in remote]
         rank = _active.get(self)
         self.release()
         global backward_depth
@@ -214,14 +238,23 @@ class GradManager:
         outer = any(r < rank for r in _active.values())
         saved, core.recording = core.recording, core.recording if outer else 0
         backward_depth += 1
+        _backwarding.append(self)
         try:
             grads = _run_backward(self, ys, dys, keep_graph)
+            self._accumulate(grads)
         finally:
+            _backwarding.pop()
             backward_depth -= 1
             core.recording = saved
-        self._accumulate(grads)
+
+    def _register_after_backward_callback(self, callback):
+        """Run `callback()` after this backward's gradient callbacks, before the gradients
+        are accumulated (MegEngine's hook; the distributed all-reduce flushes its buckets)."""
+        self._after_backward.append(callback)
+        return self
 
     def _accumulate(self, grads):
+        deferred = []
         for ref, callbacks, _ in list(self._attached.values()):
             t = ref()
             if t is None or t._node is None:
@@ -232,7 +265,24 @@ class GradManager:
             # One gradient Tensor may reach several inputs (the backward of a + b hands dy to
             # both); each parameter gets its own object so in-place changes stay its own.
             g = core._tensor(g._storage, g._node, g._idx)
-            for cb in callbacks:
+            deferred.append((t, g, callbacks))
+        # callbacks in attach order; one returning a future (the bucketed all-reduce) resumes
+        # once the after-backward callbacks have resolved it
+        waiting = []
+        for t, g, callbacks in deferred:
+            for i, cb in enumerate(callbacks):
+                g = cb(t, g)
+                if not isinstance(g, Tensor) and hasattr(g, "get"):
+                    waiting.append((t, g, callbacks[i + 1:]))
+                    break
+            else:
+                t.grad = g if t.grad is None else t.grad + g
+        after, self._after_backward = self._after_backward, []
+        for callback in after:
+            callback()
+        for t, future, rest in waiting:
+            g = future.get()
+            for cb in rest:
                 g = cb(t, g)
             t.grad = g if t.grad is None else t.grad + g
 
@@ -344,8 +394,8 @@ def _sweep(grads, targets, ys, dys, node_scope, keep_graph=False):
     for node in reversed(order):
         outs = [grads.get((node, i)) if (node, i) in targets else grads.pop((node, i), None)
                 for i in range(node.n_outputs)]
-        if all(g is None for g in outs):
-            continue
+        if all(g is None for g in outs) and not node.op.remote:
+            continue  # (a communication node runs anyway: a peer waits for its message)
         edges = node.edges
         node.needs_input_grad = tuple(
             n is not None and (n in order.members or (n, i) in targets) for _, n, i in edges)
@@ -391,6 +441,10 @@ def _needed_nodes(roots, targets):
         while stack:
             node, expanded = stack.pop()
             if expanded:
+                if node.edges and node.op.remote:  # talks to a peer: needed whatever follows
+                    order.append(node)
+                    order.members.add(node)
+                    continue
                 for _, n, i in node.edges:
                     if n is not None and ((n, i) in targets or n in order.members):
                         order.append(node)

@@ -42,7 +42,7 @@ def _is_positive_int(value):
 
 
 def _distributed_defaults():
-    # engine.distributed is a later capability; until it exists a process is rank 0 of 1.
+    # imported late: engine.distributed builds on engine.data's neighbours (autodiff, ops)
     try:
         dist = importlib.import_module("engine.distributed")
     except ImportError:

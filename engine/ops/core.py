@@ -86,6 +86,7 @@ class Op:
     differentiable = True
     save_outputs = False   # backward reads ctx.outputs
     view = False           # forward may return a view of inputs[0]
+    remote = False         # backward talks to another process (autodiff runs it regardless)
 
     @staticmethod
     def forward(xp, *arrays, **attrs):

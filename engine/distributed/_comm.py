@@ -1,0 +1,230 @@
+"""Communicators: one per Group, moving raw arrays (numpy through MPI, CuPy through NCCL).
+
+Before every collective the ranks of the group agree on what they are doing: one small
+MPI Allreduce of a fixed record (which collective, dtype, shape, root, whether gradients are
+recorded). A rank that calls another collective, or passes another shape or dtype, makes every
+rank raise the same clear error naming the ranks and their arguments, instead of a hang or a
+silent wrong result. Fields a rank cannot know (the shape a broadcast will deliver) are sent as
+wildcards, so the same Allreduce also tells those ranks the root's shape and dtype.
+"""
+import numpy as np
+
+_WILD = np.iinfo(np.int64).min
+_MAX_DIMS = 8
+_DTYPES = ["float32", "float64", "float16", "bfloat16", "int8", "uint8", "int16", "uint16",
+           "int32", "uint32", "int64", "uint64", "bool", "complex64", "complex128"]
+_FIELDS = (["op", "dtype", "ndim"] + [f"d{i}" for i in range(_MAX_DIMS)]
+           + ["tail", "root", "tracked"])
+_F = {name: i for i, name in enumerate(_FIELDS)}
+# dtypes MPI reduces natively (mpi4py maps them from the buffer's format)
+_MPI_REDUCIBLE = {"float32", "float64", "int8", "uint8", "int16", "uint16", "int32", "uint32",
+                  "int64", "uint64", "complex64", "complex128"}
+
+
+def _dtype_code(dtype):
+    name = np.dtype(dtype).name
+    try:
+        return _DTYPES.index(name)
+    except ValueError:
+        return 100 + sum(name.encode()) % 10000
+
+
+def _dtype_name(code):
+    return _DTYPES[code] if 0 <= code < len(_DTYPES) else f"dtype#{code}"
+
+
+def _record(op, shape, dtype, root, tracked):
+    rec = np.full(len(_FIELDS), _WILD, dtype=np.int64)
+    rec[_F["op"]] = OPS.index(op)
+    if dtype is not None:
+        rec[_F["dtype"]] = _dtype_code(dtype)
+    if shape is not None:
+        rec[_F["ndim"]] = len(shape)
+        rec[_F["d0"]:_F["d0"] + min(len(shape), _MAX_DIMS)] = shape[:_MAX_DIMS]
+        rec[_F["tail"]] = hash(tuple(shape[_MAX_DIMS:])) & 0x7FFFFFFF
+    if root is not None:
+        rec[_F["root"]] = root
+    if tracked is not None:
+        rec[_F["tracked"]] = int(tracked)
+    return rec
+
+
+def _describe(rec):
+    parts = [OPS[rec[_F["op"]]]]
+    if rec[_F["dtype"]] != _WILD:
+        parts.append(_dtype_name(int(rec[_F["dtype"]])))
+    if rec[_F["ndim"]] != _WILD:
+        n = int(rec[_F["ndim"]])
+        parts.append("shape " + str(tuple(int(d) for d in rec[_F["d0"]:_F["d0"] + min(n, 8)])))
+    if rec[_F["root"]] != _WILD:
+        parts.append(f"root {int(rec[_F['root']])}")
+    if rec[_F["tracked"]] != _WILD:
+        parts.append("recording gradients" if rec[_F["tracked"]] else "not recording")
+    return ", ".join(parts)
+
+
+OPS = ["all_reduce_sum", "all_reduce_max", "all_reduce_min", "all_gather", "reduce_sum",
+       "broadcast", "reduce_scatter_sum", "gather", "scatter", "all_to_all", "barrier",
+       "remote_send", "remote_recv", "all_gather_object"]
+
+
+class Agreement:
+    """What the ranks agreed on: the root's (or common) shape, dtype and tracked flag."""
+
+    __slots__ = ("shape", "dtype", "tracked")
+
+    def __init__(self, shape, dtype, tracked):
+        self.shape, self.dtype, self.tracked = shape, dtype, tracked
+
+
+class MPIComm:
+    """A group's MPI communicator (mpi4py), for numpy arrays."""
+
+    def __init__(self, mpi_comm, group_ranks):
+        from mpi4py import MPI
+
+        self.MPI = MPI
+        self.comm = mpi_comm
+        self.ranks = group_ranks      # global ranks, in group order
+        self.rank = mpi_comm.Get_rank()
+        self.size = mpi_comm.Get_size()
+        self._ops = {"sum": MPI.SUM, "max": MPI.MAX, "min": MPI.MIN}
+
+    # ------------------------------------------------------------------ agreement
+    def agree(self, op, shape=None, dtype=None, root=None, tracked=None):
+        """Check that every rank is in the same collective with compatible arguments.
+
+        Raises RuntimeError (on every rank) naming each rank's arguments when they disagree.
+        """
+        rec = _record(op, shape, dtype, root, tracked)
+        both = np.concatenate([rec, np.where(rec == _WILD, _WILD, -rec)])
+        out = np.empty_like(both)
+        self.comm.Allreduce(both, out, op=self.MPI.MAX)
+        hi, neg_lo = out[:len(rec)], out[len(rec):]
+        known = hi != _WILD
+        if np.any(known & (hi != -neg_lo)):
+            self._disagree(op, rec)
+        shape_out = None
+        if hi[_F["ndim"]] != _WILD:
+            n = int(hi[_F["ndim"]])
+            shape_out = tuple(int(d) for d in hi[_F["d0"]:_F["d0"] + n]) if n <= _MAX_DIMS \
+                else None
+        dtype_out = _dtype_name(int(hi[_F["dtype"]])) if hi[_F["dtype"]] != _WILD else None
+        tracked_out = bool(hi[_F["tracked"]]) if hi[_F["tracked"]] != _WILD else False
+        return Agreement(shape_out, dtype_out, tracked_out)
+
+    def _disagree(self, op, rec):
+        allrecs = np.empty((self.size, len(rec)), dtype=np.int64)
+        self.comm.Allgather(rec, allrecs)
+        lines = [f"group rank {r} (global rank {self.ranks[r]}): {_describe(allrecs[r])}"
+                 for r in range(self.size)]
+        diff = [f for i, f in enumerate(_FIELDS)
+                if len({int(v) for v in allrecs[:, i] if v != _WILD}) > 1]
+        what = ("different collectives" if "op" in diff else
+                "different dtypes" if "dtype" in diff else
+                "different shapes" if any(f.startswith("d") or f in ("ndim", "tail")
+                                          for f in diff) else
+                "different roots" if "root" in diff else
+                "inputs that record gradients on some ranks only")
+        raise RuntimeError(f"{op} (rank {self.ranks[self.rank]}): the ranks of the group called "
+                           f"it with {what}, so it cannot run:\n  " + "\n  ".join(lines)
+                           + "\nEvery rank must call the same collectives in the same order "
+                           "with the same shapes and dtypes (gradients recorded on all or none)")
+
+    # ------------------------------------------------------------------ data
+    @staticmethod
+    def _reducible(x):
+        """(array MPI can reduce, dtype to cast the result back to or None)."""
+        name = x.dtype.name
+        if name in _MPI_REDUCIBLE:
+            return np.ascontiguousarray(x), None
+        if name == "bool":
+            return np.ascontiguousarray(x, dtype=np.uint8), x.dtype
+        # float16 / bfloat16: reduce in float32 (MPI has no such types), then round once
+        return np.ascontiguousarray(x, dtype=np.float32), x.dtype
+
+    @staticmethod
+    def _bytes(x):
+        x = np.ascontiguousarray(x)
+        return x.reshape(-1).view(np.uint8), x
+
+    def allreduce(self, x, op):
+        buf, back = self._reducible(x)
+        out = np.empty_like(buf)
+        self.comm.Allreduce(buf, out, op=self._ops[op])
+        return out if back is None else out.astype(back)
+
+    def reduce(self, x, op, root=0):
+        buf, back = self._reducible(x)
+        out = np.empty_like(buf) if self.rank == root else None
+        self.comm.Reduce(buf, out, op=self._ops[op], root=root)
+        if out is None:
+            return None
+        return out if back is None else out.astype(back)
+
+    def reduce_scatter(self, x, op):
+        buf, back = self._reducible(x)
+        out = np.empty((buf.shape[0] // self.size,) + buf.shape[1:], dtype=buf.dtype)
+        self.comm.Reduce_scatter_block(buf, out, op=self._ops[op])
+        return out if back is None else out.astype(back)
+
+    def allgather(self, x):
+        raw, x = self._bytes(x)
+        out = np.empty((self.size,) + x.shape, dtype=x.dtype)
+        self.comm.Allgather(raw, out.reshape(-1).view(np.uint8))
+        return out.reshape((self.size * x.shape[0],) + x.shape[1:])
+
+    def gather(self, x, root=0):
+        raw, x = self._bytes(x)
+        out = np.empty((self.size,) + x.shape, dtype=x.dtype) if self.rank == root else None
+        self.comm.Gather(raw, None if out is None else out.reshape(-1).view(np.uint8), root=root)
+        return None if out is None else out.reshape((self.size * x.shape[0],) + x.shape[1:])
+
+    def broadcast(self, x, root=0):
+        out = np.ascontiguousarray(x).copy() if self.rank == root else x
+        self.comm.Bcast(out.reshape(-1).view(np.uint8), root=root)
+        return out
+
+    def scatter(self, x, shape, dtype, root=0):
+        n = shape[0] // self.size
+        out = np.empty((n,) + tuple(shape[1:]), dtype=dtype)
+        send = self._bytes(x)[0] if self.rank == root else None
+        self.comm.Scatter(send, out.reshape(-1).view(np.uint8), root=root)
+        return out
+
+    def alltoall(self, x):
+        raw, x = self._bytes(x)
+        out = np.empty_like(x)
+        self.comm.Alltoall(raw, out.reshape(-1).view(np.uint8))
+        return out
+
+    # point to point: a small record (shape, dtype, tracked) on `tag`, then the data on tag + 1
+    def send(self, x, dest, meta, tag):
+        self.comm.Send(np.asarray(meta, dtype=np.int64), dest=dest, tag=tag)
+        self.comm.Send(self._bytes(x)[0], dest=dest, tag=tag + 1)
+
+    def recv_meta(self, src, tag):
+        meta = np.empty(len(_FIELDS), dtype=np.int64)
+        self.comm.Recv(meta, source=src, tag=tag)
+        return meta
+
+    def recv(self, src, shape, dtype, tag):
+        out = np.empty(shape, dtype=dtype)
+        self.comm.Recv(out.reshape(-1).view(np.uint8), source=src, tag=tag + 1)
+        return out
+
+    def barrier(self):
+        self.comm.Barrier()
+
+    def allgather_object(self, obj):
+        return self.comm.allgather(obj)
+
+
+def p2p_meta(shape, dtype, tracked):
+    return _record("remote_send", tuple(shape), dtype, None, tracked)
+
+
+def parse_meta(meta):
+    n = int(meta[_F["ndim"]])
+    shape = tuple(int(d) for d in meta[_F["d0"]:_F["d0"] + n])
+    return shape, _dtype_name(int(meta[_F["dtype"]])), bool(meta[_F["tracked"]])

@@ -1,0 +1,315 @@
+"""The job around the collectives: one process without MPI, the launcher, errors and faults,
+point-to-point with gradients, dtypes, groups, the Server, and mpiexec."""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+import engine as mge
+import engine.distributed as dist
+import engine.functional as F
+from engine.autodiff import GradManager
+
+from .common import needs_mpi, run
+
+
+# ---------------------------------------------------------------------------- one process
+def test_one_process_is_rank_0_of_1_and_collectives_are_identities():
+    assert (dist.get_rank(), dist.get_world_size(), dist.is_distributed()) == (0, 1, False)
+    assert dist.get_backend() is None
+    x = mge.tensor([1.0, 2.0])
+    for fn in (F.distributed.all_reduce_sum, F.distributed.all_reduce_max,
+               F.distributed.all_gather, F.distributed.broadcast, F.distributed.reduce_sum,
+               F.distributed.gather, F.distributed.scatter, F.distributed.all_to_all,
+               F.distributed.reduce_scatter_sum):
+        np.testing.assert_array_equal(fn(x).numpy(), [1.0, 2.0])
+    dist.group_barrier()
+    assert dist.all_gather_object("a") == ["a"]
+    dist.bcast_list_([x])
+    np.testing.assert_array_equal(x.numpy(), [1.0, 2.0])
+    cb = dist.make_allreduce_cb("mean")
+    assert cb(x, x) is x
+    with pytest.raises(RuntimeError, match="remote_send: there is no other process"):
+        F.distributed.remote_send(x, 1)
+
+
+def test_launcher_arguments_are_checked():
+    with pytest.raises(ValueError, match="n_gpus must be an int >= 1"):
+        dist.launcher(n_gpus=0, device_type="cpu")(print)
+    with pytest.raises(ValueError, match="mpiexec"):
+        dist.launcher(n_gpus=2, world_size=4, device_type="cpu")(print)()
+    with pytest.raises(ValueError, match="reduce_method should be 'sum' or 'mean'"):
+        dist.make_allreduce_cb("avg")
+
+
+def test_launcher_with_one_process_needs_no_mpi():
+    def worker(a):
+        return dist.get_rank(), dist.get_world_size(), a
+
+    assert run(1, worker, 5) == [(0, 1, 5)]
+
+
+def test_server_and_client():
+    server = dist.Server(0)
+    client = dist.Client("localhost", server.py_server_port)
+    client.user_set("k", {"lr": [0.1]})
+    assert client.user_get("k") == {"lr": [0.1]}
+    assert client.user_pop("k") == {"lr": [0.1]}
+    client.group_barrier("solo", 1)
+
+
+# ---------------------------------------------------------------------------- the launcher
+@needs_mpi
+def test_launcher_returns_rank_ordered_results_and_closures_work():
+    captured = {"base": 10}
+
+    def worker(scale):
+        return captured["base"] + scale * dist.get_rank(), dist.get_world_size(), \
+            dist.get_backend()
+
+    assert run(3, worker, 2) == [(10, 3, "mpi"), (12, 3, "mpi"), (14, 3, "mpi")]
+
+
+@needs_mpi
+def test_a_raising_worker_is_reraised_with_its_rank_and_traceback():
+    def worker():
+        if dist.get_rank() == 1:
+            raise KeyError("missing-piece")
+        F.distributed.all_reduce_sum(mge.tensor([1.0]))  # rank 0 waits for rank 1 forever
+        return "never"
+
+    start = time.monotonic()
+    with pytest.raises(KeyError, match="rank 1 raised KeyError") as info:
+        run(2, worker)
+    assert "missing-piece" in str(info.value) and "traceback of rank 1" in str(info.value)
+    assert time.monotonic() - start < 60
+
+
+@needs_mpi
+def test_a_killed_worker_ends_the_job_naming_its_rank():
+    def worker():
+        if dist.get_rank() == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+        F.distributed.all_reduce_sum(mge.tensor([1.0]))
+        return "never"
+
+    start = time.monotonic()
+    with pytest.raises(RuntimeError, match="rank 2 was killed by signal 9"):
+        run(3, worker)
+    assert time.monotonic() - start < 60
+
+
+@needs_mpi
+@pytest.mark.parametrize("case, message", [
+    ("shape", r"all_reduce_sum \(rank \d\): the ranks of the group called it with different "
+              r"shapes(.|\n)*global rank 1\): all_reduce_sum, float32, shape \(3,\)"),
+    ("dtype", r"different dtypes(.|\n)*global rank 1\): all_gather, int32"),
+    ("op", r"different collectives(.|\n)*global rank 0\): all_reduce_sum(.|\n)*"
+           r"global rank 1\): broadcast"),
+    ("tracked", r"record gradients on some ranks only"),
+])
+def test_mismatched_calls_are_errors_naming_ranks_never_hangs(case, message):
+    def worker():
+        r = dist.get_rank()
+        if case == "shape":
+            F.distributed.all_reduce_sum(mge.tensor(np.ones(2 + r, np.float32)))
+        elif case == "dtype":
+            F.distributed.all_gather(mge.tensor(np.ones(2, np.float32 if r == 0 else np.int32)))
+        elif case == "op":
+            x = mge.tensor([1.0])
+            (F.distributed.all_reduce_sum if r == 0 else F.distributed.broadcast)(x)
+        else:
+            x = mge.tensor([1.0])
+            gm = GradManager()
+            if r == 0:
+                gm.attach(x)
+            with gm:
+                F.distributed.all_reduce_sum(x * 2)
+
+    with pytest.raises(RuntimeError, match=message):
+        run(2, worker)
+
+
+# ---------------------------------------------------------------------------- data
+@needs_mpi
+def test_dtypes_and_bitwise_identical_results_on_every_rank():
+    def worker():
+        r = dist.get_rank()
+        out = {}
+        for dtype in ("float32", "float16", "int32", "int8", "uint8", "bool"):
+            x = mge.tensor((np.arange(6) * (r + 1) % 5).astype(dtype))
+            out[dtype] = (F.distributed.all_reduce_max(x).numpy(),
+                          F.distributed.all_gather(x).numpy())
+        rng = np.random.RandomState(r)
+        big = mge.tensor(rng.randn(100_000).astype(np.float32))
+        out["sum"] = F.distributed.all_reduce_sum(big).numpy()
+        return out
+
+    res = run(3, worker)
+    for dtype in ("float32", "float16", "int32", "int8", "uint8", "bool"):
+        xs = [(np.arange(6) * (r + 1) % 5).astype(dtype) for r in range(3)]
+        for r in range(3):
+            mx, gathered = res[r][dtype]
+            assert mx.dtype == np.dtype(dtype) and gathered.dtype == np.dtype(dtype)
+            np.testing.assert_array_equal(mx, np.max(xs, axis=0))
+            np.testing.assert_array_equal(gathered, np.concatenate(xs))
+    expect = sum(np.random.RandomState(r).randn(100_000).astype(np.float64) for r in range(3))
+    np.testing.assert_allclose(res[0]["sum"], expect, rtol=1e-5, atol=1e-5)
+    assert res[0]["sum"].tobytes() == res[1]["sum"].tobytes() == res[2]["sum"].tobytes()
+
+
+@needs_mpi
+def test_subgroups_and_group_barrier():
+    def worker():
+        r = dist.get_rank()
+        evens = dist.new_group([0, 2]) if r in (0, 2) else dist.new_group([3, 1])
+        s = F.distributed.all_reduce_sum(mge.tensor([float(r)]), evens).numpy()
+        dist.group_barrier(evens)
+        dist.group_barrier()
+        lst = F.distributed.all_reduce_sum(mge.tensor([float(r)]), [0, 1, 2, 3]).numpy()
+        return float(s[0]), evens.rank, evens.size, float(lst[0])
+
+    assert run(4, worker) == [(2.0, 0, 2, 6.0), (4.0, 1, 2, 6.0), (2.0, 1, 2, 6.0),
+                              (4.0, 0, 2, 6.0)]
+
+
+@needs_mpi
+def test_pipeline_with_remote_send_and_recv_gradients():
+    # rank k: x -> linear_k -> send to k + 1; the last rank takes the mean. Each rank's weight
+    # gradient must equal the one-process gradient of the whole chain.
+    rng = np.random.RandomState(0)
+    weights = [rng.randn(3, 3).astype(np.float32) for _ in range(3)]
+    x0 = rng.randn(2, 3).astype(np.float32)
+
+    def worker():
+        r, n = dist.get_rank(), dist.get_world_size()
+        w = mge.Parameter(weights[r])
+        gm = GradManager().attach(w)
+        with gm:
+            x = mge.tensor(x0) if r == 0 else F.distributed.remote_recv(r - 1)
+            y = F.matmul(x, w)
+            if r != n - 1:
+                assert F.distributed.remote_send(y, r + 1) is None
+                gm.backward()
+            else:
+                gm.backward(y.mean())
+        return w.grad.numpy()
+
+    got = run(3, worker)
+    ws = [mge.Parameter(w) for w in weights]
+    gm = GradManager().attach(ws)
+    with gm:
+        y = mge.tensor(x0)
+        for w in ws:
+            y = F.matmul(y, w)
+        gm.backward(y.mean())
+    for r in range(3):
+        np.testing.assert_allclose(got[r], ws[r].grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@needs_mpi
+def test_server_values_reach_every_rank():
+    def worker():
+        client = dist.get_client()
+        if dist.get_rank() == 0:
+            client.user_set("plan", "a")
+        val = client.bcast_val({"seed": 3} if dist.get_rank() == 0 else None, "k", 2)
+        dist.group_barrier()
+        return val, client.user_get("plan")
+
+    assert run(2, worker) == [({"seed": 3}, "a")] * 2
+
+
+# ---------------------------------------------------------------------------- mpiexec
+@needs_mpi
+def test_mpiexec_runs_a_script_with_launcher_and_init_process_group(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent("""
+        import numpy as np
+        import engine as mge
+        import engine.distributed as dist
+        import engine.functional as F
+
+        @dist.launcher(n_gpus=2, device_type="cpu")
+        def main():
+            x = mge.tensor([float(dist.get_rank() + 1)])
+            return float(F.distributed.all_reduce_sum(x).numpy()[0])
+
+        results = main()
+        print(f"rank {dist.get_rank()} of {dist.get_world_size()}: {results}", flush=True)
+    """))
+    from engine.distributed._mpi_job import find_mpiexec
+
+    out = subprocess.run([find_mpiexec(), "-n", "2", sys.executable, str(script)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert sorted(out.stdout.split("\n"))[1:] == ["rank 0 of 2: [3.0, 3.0]",
+                                                  "rank 1 of 2: [3.0, 3.0]"]
+
+
+# ---------------------------------------------------------------------------- training pieces
+@needs_mpi
+def test_allreduce_callback_buckets_small_gradients_into_one_message():
+    import engine.module as M
+    from engine.distributed._comm import MPIComm
+
+    def worker(threshold):
+        calls = []
+        original = MPIComm.allreduce
+
+        def counting(self, x, op):
+            calls.append(x.size)
+            return original(self, x, op)
+
+        MPIComm.allreduce = counting
+        r = dist.get_rank()
+        np.random.seed(0)
+        net = M.Sequential(M.Linear(4, 8), M.ReLU(), M.Linear(8, 8), M.Linear(8, 2))
+        cb_mean = dist.make_allreduce_cb("mean")
+        cb_mean._param_pack_thd = threshold
+        gm = GradManager().attach(net.parameters(), callbacks=[cb_mean])
+        x = mge.tensor(np.full((3, 4), r + 1.0, np.float32))
+        with gm:
+            gm.backward(net(x).sum())
+        grads = [p.grad.numpy() for p in net.parameters()]
+        # the same without the callback, to compare
+        for p in net.parameters():
+            p.grad = None
+        gm2 = GradManager().attach(net.parameters())
+        with gm2:
+            gm2.backward(net(x).sum())
+        local = [p.grad.numpy() for p in net.parameters()]
+        return calls, grads, local
+
+    res = run(2, worker, 10 * 1024 * 1024)
+    n_values = sum(g.size for g in res[0][1])
+    assert res[0][0] == [n_values] and res[1][0] == [n_values]  # one message for all six
+    for g0, g1, l0, l1 in zip(res[0][1], res[1][1], res[0][2], res[1][2]):
+        np.testing.assert_allclose(g0, (l0 + l1) / 2, rtol=1e-6, atol=1e-7)
+        assert g0.tobytes() == g1.tobytes()
+    small = run(2, worker, 100)  # 100-byte buckets: several messages, same gradients
+    assert len(small[0][0]) > 1 and sum(small[0][0]) == n_values
+    for a, b in zip(small[0][1], res[0][1]):
+        np.testing.assert_array_equal(a, b)
+
+
+@needs_mpi
+def test_samplers_split_the_data_by_rank():
+    from engine.data import RandomSampler, SequentialSampler
+
+    def worker():
+        rnd = RandomSampler(list(range(10)), batch_size=2)
+        seq = SequentialSampler(list(range(7)), batch_size=2)
+        return [sum(list(rnd), []) for _ in range(2)], sum(list(seq), [])
+
+    res = run(2, worker)
+    for epoch in range(2):
+        seen = res[0][0][epoch] + res[1][0][epoch]
+        assert sorted(seen) == list(range(10))  # every sample once per epoch
+    assert res[0][0][0] != res[0][0][1]  # a new order each epoch
+    assert res[0][1] == [0, 2, 4, 6] and res[1][1] == [1, 3, 5, 0]  # padded by wrapping
