@@ -241,7 +241,8 @@ def _forever(loader, skip, logger):
     if skip:
         logger.info(f"Resume: the loader's sampler cannot skip ahead; loading and dropping "
                     f"{skip} batches")
-        for _ in progress_bar(range(skip), desc="skipping consumed batches"):
+        for _ in progress_bar(range(skip), desc="skipping consumed batches",
+                              disable=not comm.is_main_process()):
             it = _next_batch(loader, it)[1]
     return _batches(loader, it)
 
