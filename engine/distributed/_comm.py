@@ -9,7 +9,7 @@ wildcards, so the same Allreduce also tells those ranks the root's shape and dty
 """
 import numpy as np
 
-_WILD = np.iinfo(np.int64).min
+_WILD = int(np.iinfo(np.int64).min)
 _MAX_DIMS = 8
 _DTYPES = ["float32", "float64", "float16", "bfloat16", "int8", "uint8", "int16", "uint16",
            "int32", "uint32", "int64", "uint64", "bool", "complex64", "complex128"]
@@ -17,16 +17,21 @@ _FIELDS = (["op", "dtype", "ndim"] + [f"d{i}" for i in range(_MAX_DIMS)]
            + ["tail", "root", "tracked"])
 _F = {name: i for i, name in enumerate(_FIELDS)}
 # dtypes MPI reduces natively (mpi4py maps them from the buffer's format)
-_MPI_REDUCIBLE = {"float32", "float64", "int8", "uint8", "int16", "uint16", "int32", "uint32",
-                  "int64", "uint64", "complex64", "complex128"}
+_MPI_REDUCIBLE = {np.dtype(t) for t in ("float32", "float64", "int8", "uint8", "int16", "uint16",
+                                         "int32", "uint32", "int64", "uint64", "complex64",
+                                         "complex128")}
+
+
+_codes = {}
 
 
 def _dtype_code(dtype):
-    name = np.dtype(dtype).name
-    try:
-        return _DTYPES.index(name)
-    except ValueError:
-        return 100 + sum(name.encode()) % 10000
+    code = _codes.get(dtype)
+    if code is None:
+        name = np.dtype(dtype).name
+        code = _DTYPES.index(name) if name in _DTYPES else 100 + sum(name.encode()) % 10000
+        _codes[dtype] = code
+    return code
 
 
 def _dtype_name(code):
@@ -34,30 +39,30 @@ def _dtype_name(code):
 
 
 def _record(op, shape, dtype, root, tracked):
-    rec = np.full(len(_FIELDS), _WILD, dtype=np.int64)
-    rec[_F["op"]] = OPS.index(op)
-    if dtype is not None:
-        rec[_F["dtype"]] = _dtype_code(dtype)
-    if shape is not None:
-        rec[_F["ndim"]] = len(shape)
-        rec[_F["d0"]:_F["d0"] + min(len(shape), _MAX_DIMS)] = shape[:_MAX_DIMS]
-        rec[_F["tail"]] = hash(tuple(shape[_MAX_DIMS:])) & 0x7FFFFFFF
-    if root is not None:
-        rec[_F["root"]] = root
-    if tracked is not None:
-        rec[_F["tracked"]] = int(tracked)
+    """The agreement record as a list of ints (_WILD where this rank does not know)."""
+    rec = [_OP_CODES[op], _WILD if dtype is None else _dtype_code(dtype)]
+    if shape is None:
+        rec += [_WILD] * (2 + _MAX_DIMS)
+    else:
+        dims = list(shape[:_MAX_DIMS])
+        rec.append(len(shape))
+        rec += dims + [0] * (_MAX_DIMS - len(dims))
+        rec.append(hash(tuple(shape[_MAX_DIMS:])) & 0x7FFFFFFF)
+    rec.append(_WILD if root is None else root)
+    rec.append(_WILD if tracked is None else int(tracked))
     return rec
 
 
 def _describe(rec):
+    rec = [int(v) for v in rec]
     parts = [OPS[rec[_F["op"]]]]
     if rec[_F["dtype"]] != _WILD:
-        parts.append(_dtype_name(int(rec[_F["dtype"]])))
+        parts.append(_dtype_name(rec[_F["dtype"]]))
     if rec[_F["ndim"]] != _WILD:
-        n = int(rec[_F["ndim"]])
-        parts.append("shape " + str(tuple(int(d) for d in rec[_F["d0"]:_F["d0"] + min(n, 8)])))
+        n = rec[_F["ndim"]]
+        parts.append("shape " + str(tuple(rec[_F["d0"]:_F["d0"] + min(n, _MAX_DIMS)])))
     if rec[_F["root"]] != _WILD:
-        parts.append(f"root {int(rec[_F['root']])}")
+        parts.append(f"root {rec[_F['root']]}")
     if rec[_F["tracked"]] != _WILD:
         parts.append("recording gradients" if rec[_F["tracked"]] else "not recording")
     return ", ".join(parts)
@@ -66,6 +71,8 @@ def _describe(rec):
 OPS = ["all_reduce_sum", "all_reduce_max", "all_reduce_min", "all_gather", "reduce_sum",
        "broadcast", "reduce_scatter_sum", "gather", "scatter", "all_to_all", "barrier",
        "remote_send", "remote_recv", "all_gather_object"]
+_OP_CODES = {name: i for i, name in enumerate(OPS)}
+_N = len(_FIELDS)
 
 
 class Agreement:
@@ -89,33 +96,36 @@ class MPIComm:
         self.rank = mpi_comm.Get_rank()
         self.size = mpi_comm.Get_size()
         self._ops = {"sum": MPI.SUM, "max": MPI.MAX, "min": MPI.MIN}
+        self._send = np.empty(2 * _N, dtype=np.int64)   # agreement buffers, reused
+        self._recv = np.empty(2 * _N, dtype=np.int64)
 
     # ------------------------------------------------------------------ agreement
     def agree(self, op, shape=None, dtype=None, root=None, tracked=None):
         """Check that every rank is in the same collective with compatible arguments.
 
         Raises RuntimeError (on every rank) naming each rank's arguments when they disagree.
+        Kept lean (one preallocated buffer, plain lists): it runs before every collective.
         """
         rec = _record(op, shape, dtype, root, tracked)
-        both = np.concatenate([rec, np.where(rec == _WILD, _WILD, -rec)])
-        out = np.empty_like(both)
-        self.comm.Allreduce(both, out, op=self.MPI.MAX)
-        hi, neg_lo = out[:len(rec)], out[len(rec):]
-        known = hi != _WILD
-        if np.any(known & (hi != -neg_lo)):
-            self._disagree(op, rec)
+        # one MAX all-reduce gives each field's max and (negated) min; wildcards stay minimal
+        self._send[:] = rec + [v if v == _WILD else -v for v in rec]
+        self.comm.Allreduce(self._send, self._recv, op=self.MPI.MAX)
+        out = self._recv.tolist()
+        hi, neg_lo = out[:_N], out[_N:]
+        for a, b in zip(hi, neg_lo):
+            if a != _WILD and a != -b:
+                self._disagree(op, rec)
+        ndim = hi[_F["ndim"]]
         shape_out = None
-        if hi[_F["ndim"]] != _WILD:
-            n = int(hi[_F["ndim"]])
-            shape_out = tuple(int(d) for d in hi[_F["d0"]:_F["d0"] + n]) if n <= _MAX_DIMS \
-                else None
-        dtype_out = _dtype_name(int(hi[_F["dtype"]])) if hi[_F["dtype"]] != _WILD else None
-        tracked_out = bool(hi[_F["tracked"]]) if hi[_F["tracked"]] != _WILD else False
-        return Agreement(shape_out, dtype_out, tracked_out)
+        if ndim != _WILD and ndim <= _MAX_DIMS:
+            shape_out = tuple(hi[_F["d0"]:_F["d0"] + ndim])
+        code = hi[_F["dtype"]]
+        return Agreement(shape_out, None if code == _WILD else _dtype_name(code),
+                         hi[_F["tracked"]] not in (_WILD, 0))
 
     def _disagree(self, op, rec):
-        allrecs = np.empty((self.size, len(rec)), dtype=np.int64)
-        self.comm.Allgather(rec, allrecs)
+        allrecs = np.empty((self.size, _N), dtype=np.int64)
+        self.comm.Allgather(np.asarray(rec, dtype=np.int64), allrecs)
         lines = [f"group rank {r} (global rank {self.ranks[r]}): {_describe(allrecs[r])}"
                  for r in range(self.size)]
         diff = [f for i, f in enumerate(_FIELDS)
@@ -135,10 +145,9 @@ class MPIComm:
     @staticmethod
     def _reducible(x):
         """(array MPI can reduce, dtype to cast the result back to or None)."""
-        name = x.dtype.name
-        if name in _MPI_REDUCIBLE:
-            return np.ascontiguousarray(x), None
-        if name == "bool":
+        if x.dtype in _MPI_REDUCIBLE:
+            return (x if x.flags.c_contiguous else np.ascontiguousarray(x)), None
+        if x.dtype == np.bool_:
             return np.ascontiguousarray(x, dtype=np.uint8), x.dtype
         # float16 / bfloat16: reduce in float32 (MPI has no such types), then round once
         return np.ascontiguousarray(x, dtype=np.float32), x.dtype
@@ -221,10 +230,11 @@ class MPIComm:
 
 
 def p2p_meta(shape, dtype, tracked):
-    return _record("remote_send", tuple(shape), dtype, None, tracked)
+    return np.asarray(_record("remote_send", tuple(shape), dtype, None, tracked), dtype=np.int64)
 
 
 def parse_meta(meta):
-    n = int(meta[_F["ndim"]])
-    shape = tuple(int(d) for d in meta[_F["d0"]:_F["d0"] + n])
-    return shape, _dtype_name(int(meta[_F["dtype"]])), bool(meta[_F["tracked"]])
+    meta = meta.tolist()
+    n = meta[_F["ndim"]]
+    return tuple(meta[_F["d0"]:_F["d0"] + n]), _dtype_name(meta[_F["dtype"]]), \
+        bool(meta[_F["tracked"]])
