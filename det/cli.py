@@ -126,19 +126,6 @@ def _check_classes(cfg, dataset, split):
     return n
 
 
-def _check_evaluator(cfg):
-    """The evaluator is built at the first evaluation; a typo in test.evaluator should stop the
-    run now, not after training. Configs that build their own evaluator are left alone."""
-    from det.config.base import EVALUATOR_CONTEXT, BaseConfig, _import_if_needed, _name_of
-    from det.registry import EVALUATORS, check_config_spec
-
-    if type(cfg).build_evaluator is not BaseConfig.build_evaluator:
-        return
-    spec = cfg.evaluator_spec()
-    _import_if_needed("det.evaluation", _name_of(spec), EVALUATORS)
-    check_config_spec(EVALUATORS, spec, "test.evaluator", EVALUATOR_CONTEXT)
-
-
 def _class_names(cfg, dataset=None):
     return cfg.data.get("class_names") or getattr(dataset, "class_names", None)
 
@@ -148,7 +135,7 @@ def train(args):
     """Build everything from the config and train. Returns the Trainer with one process, or
     with several (--num-procs, --num-gpus, mpiexec) the list of each rank's final
     evaluation results."""
-    from det.engine.launch import launch, mpiexec_world_size
+    from det.engine.launch import LaunchError, launch, mpiexec_world_size
 
     cfg = _load_config(args.config_file, args.opts)  # config errors stop here, once
     num_procs = getattr(args, "num_procs", None)
@@ -161,10 +148,8 @@ def train(args):
     try:
         return launch(_train_worker, num_procs=num_gpus or num_procs,
                       device_type="gpu" if num_gpus else "cpu", args=(args, cfg))
-    except ValueError as e:
-        if "mpiexec started" in str(e):
-            raise UsageError(str(e)) from e
-        raise
+    except LaunchError as e:
+        raise UsageError(str(e)) from e
 
 
 def _train_worker(args, cfg):
@@ -204,7 +189,7 @@ def _train(args, cfg, log):
     )
     from det.utils import comm
 
-    seed_all(cfg.seed)  # the same on every rank: the weights start equal, as rank 0 checks
+    seed_all(cfg.seed)  # the same seed on every rank (rank 0's weights are broadcast anyway)
     log.info(f"Training on {comm.get_world_size()} process(es): {cfg.train.batch_size} images "
              f"per process, {cfg.train.batch_size * comm.get_world_size()} per iteration")
     # rank 0 generates the shapes dataset; the others only check it once rank 0 is done
@@ -219,7 +204,7 @@ def _train(args, cfg, log):
         path = dump_config(cfg, cfg.output_dir)
         log.info(f"Config written to {path}")
     model = cfg.build_model()
-    _check_evaluator(cfg)
+    cfg.check_evaluator()  # built at the first evaluation: a typo must stop the run now
     optimizer = build_optimizer(cfg, model)
     trainer = Trainer(model, optimizer, loader, max_iter=cfg.train.max_iter)
     meta = {"num_classes": cfg.model.num_classes,

@@ -156,29 +156,33 @@ def _resolve(registry, spec, key, context):
     check_registered(registry, name, key)
     obj = registry.get(name)
     kwargs = {k: v for k, v in spec.items() if k != "name"}
-    params = _parameters(obj)
+    sig = _signature(obj)
     for k, v in (context or {}).items():
-        if k not in kwargs and (params is None or k in params):
+        if k not in kwargs and _takes(sig, k):
             kwargs[k] = v
-    if params is not None:
+    if sig is not None:
         try:
-            inspect.signature(obj).bind(**kwargs)
+            sig.bind(**kwargs)
         except TypeError as e:
             raise ConfigBuildError(f"{key}: the arguments ({', '.join(sorted(kwargs))}) do not "
-                                   f"fit {name}{inspect.signature(obj)}: {e}") from None
+                                   f"fit {name}{sig}: {e}") from None
     return obj, kwargs
 
 
-def _parameters(obj):
-    """Names of obj's keyword parameters, or None when it takes **kwargs or has no signature."""
+def _signature(obj):
     try:
-        sig = inspect.signature(obj)
-    except (TypeError, ValueError):
+        return inspect.signature(obj)
+    except (TypeError, ValueError):  # some builtins have none
         return None
-    if any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
-        return None
-    return {n for n, p in sig.parameters.items()
-            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+
+def _takes(sig, name):
+    """Whether a callable of signature `sig` (None: unknown) accepts keyword `name`."""
+    if sig is None:
+        return True
+    params = sig.parameters.values()
+    return any(p.kind is p.VAR_KEYWORD for p in params) or any(
+        p.name == name and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in params)
 
 
 def _qualname(obj):

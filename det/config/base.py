@@ -203,6 +203,18 @@ class BaseConfig:
         context = dict(zip(EVALUATOR_CONTEXT, (coco_gt, output_dir, names, dataset)))
         return build_from_config(EVALUATORS, spec, "test.evaluator", context)
 
+    def check_evaluator(self):
+        """Raise det.registry.ConfigBuildError now if test.evaluator cannot be built (unknown
+        name, arguments its constructor does not take), without building it; configs that
+        override build_evaluator are theirs to check."""
+        from det.registry import EVALUATORS, check_config_spec
+
+        if type(self).build_evaluator is not BaseConfig.build_evaluator:
+            return
+        spec = self.evaluator_spec()
+        _import_if_needed("det.evaluation", _name_of(spec), EVALUATORS)
+        check_config_spec(EVALUATORS, spec, "test.evaluator", EVALUATOR_CONTEXT)
+
     def evaluator_spec(self):
         """test.evaluator, or COCOEvaluator for a config (or a file) without that key."""
         spec = self.test.get("evaluator")

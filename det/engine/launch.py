@@ -10,10 +10,14 @@ here, in this process (on engine's default device), with no MPI at all.
 """
 import os
 
-__all__ = ["launch", "mpiexec_world_size"]
+__all__ = ["launch", "mpiexec_world_size", "LaunchError"]
 
 # what mpiexec / mpirun put in each process's environment: MPICH's hydra (PMI), Open MPI
 _MPIEXEC_SIZE_VARS = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE")
+
+
+class LaunchError(ValueError):
+    """The process count asked for cannot be run (not positive, or not mpiexec's count)."""
 
 
 def mpiexec_world_size():
@@ -37,18 +41,18 @@ def launch(main_func, num_procs=1, device_type="cpu", args=()):
         [main_func's return value on rank 0, on rank 1, ...].
 
     Raises:
-        ValueError: num_procs disagrees with mpiexec's process count.
+        LaunchError: num_procs is not positive or disagrees with mpiexec's process count.
         The exception of a rank that failed, naming that rank (dist.launcher's rule: the other
         ranks are stopped).
     """
     started = mpiexec_world_size()
     if started is not None and num_procs is not None and num_procs != started:
-        raise ValueError(f"{num_procs} processes were asked for, but mpiexec started "
+        raise LaunchError(f"{num_procs} processes were asked for, but mpiexec started "
                          f"{started}; give mpiexec -n {num_procs}, or leave the count out")
     n = num_procs if started is None else started
     n = 1 if n is None else n
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"the number of processes must be a positive int, got {n!r}")
+        raise LaunchError(f"the number of processes must be a positive int, got {n!r}")
     if n == 1 and started is None:
         return [main_func(*args)]
     import engine.distributed as dist

@@ -140,6 +140,14 @@ def test_context_is_offered_only_to_parameters_that_take_it():
     assert build_from_config(reg, {"name": "Plain", "a": 1}, "k", {"a": 3}).a == 1  # config wins
     assert build_from_config(reg, {"name": "Greedy"}, "k", {"b": 2}).kwargs == {"b": 2}
 
+    @reg.register()
+    class Needy:
+        def __init__(self, a, **kwargs):
+            pass
+
+    with pytest.raises(ConfigBuildError, match=r"^k: the arguments \(b\) do not fit Needy"):
+        build_from_config(reg, {"name": "Needy"}, "k", {"b": 2})  # **kwargs still needs a
+
 
 @pytest.mark.parametrize("spec, message", [
     ({"name": "Nope"}, r"^x\.y\[0\]: no things entry named 'Nope'; registered: Box$"),
