@@ -4,18 +4,14 @@
 With one process (no launcher, no mpiexec) every function here is the single-process identity:
 rank 0 of 1, gathers return [obj], barriers return at once.
 """
-import importlib
-
 __all__ = ["get_rank", "get_world_size", "is_main_process", "synchronize", "all_gather",
            "reduce_mean", "broadcast_object", "broadcast_module", "allreduce_callbacks"]
 
 
 def _dist():
     """engine.distributed once a job is running, else None (one process needs no MPI)."""
-    try:
-        dist = importlib.import_module("engine.distributed")
-    except ImportError:  # an engine without engine.distributed can still train on one process
-        return None
+    import engine.distributed as dist
+
     return dist if dist.is_distributed() else None
 
 
