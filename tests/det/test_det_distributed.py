@@ -22,13 +22,14 @@ SMALL = ["data.shapes.num_train=16", "data.shapes.num_val=5", "data.shapes.image
          "train.steps=(15,)", "test.batch_size=2", "model.backbone.norm=SyncBN",
          "model.backbone.width=8", "model.neck.out_channels=16", "train.base_lr=0.01",
          "model.test.score_thresh=0.001"]
-RUN_TIMEOUT = 60  # seconds per command; a run here takes 5-15 s
+RUN_TIMEOUT = 120  # seconds per command; a run takes 5-15 s here (2 cores), more under load
+FAILURE_TIMEOUT = 60  # a rank's failure must end the whole job within this
 
 
-def det(args, cache, prefix=(), check=True):
+def det(args, cache, prefix=(), check=True, timeout=RUN_TIMEOUT):
     env = dict(os.environ, DET_CACHE_DIR=str(cache))
     proc = subprocess.run([*prefix, sys.executable, "-m", "det", *args], capture_output=True,
-                          text=True, env=env, timeout=RUN_TIMEOUT)
+                          text=True, env=env, timeout=timeout)
     if check:
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc
@@ -106,7 +107,7 @@ from det.utils import comm
 
 @HOOKS.register()
 class FailOnRank(HookBase):
-    """Raises on `rank` once `after` iterations are done (and checkpointed: the ranks meet
+    """Raises on `rank` once `after` iterations are done and checkpointed (the ranks meet
     first, so rank 0 has saved)."""
 
     def __init__(self, rank, after):
@@ -135,7 +136,7 @@ def test_rank_failure_names_the_rank_and_resume_continues_exactly(runs, tmp_path
     cut = tmp_path / "cut"
     failed = det([*common, f"output_dir={cut}",
                   "train.hooks=[{'name': 'FailOnRank', 'rank': 1, 'after': 3}]"],
-                 runs["cache"], check=False)
+                 runs["cache"], check=False, timeout=FAILURE_TIMEOUT)
     assert failed.returncode != 0
     assert "rank 1 raised RuntimeError: injected failure after iteration 3" in failed.stderr
     assert (cut / "last_checkpoint").read_text() == "model_0000003.pkl"
