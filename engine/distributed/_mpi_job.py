@@ -62,6 +62,21 @@ def find_mpiexec():
     return found
 
 
+def die_with_parent():
+    """Linux: this process gets SIGKILL when its parent dies, so that a killed launcher leaves
+    no rank spinning in a collective that will never complete."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def mpi_available():
     try:
         import mpi4py  # noqa: F401  (the package only; mpi4py.MPI would initialise MPI)
@@ -88,7 +103,9 @@ class Broker:
         env = dict(os.environ, HYDRA_LAUNCHER="fork")
         self._job = subprocess.Popen(
             [find_mpiexec(), "-n", str(world_size), sys.executable, "-c", _RELAY, self.path],
-            env=env, stdin=subprocess.DEVNULL)
+            # stdout: hydra's "BAD TERMINATION" banner when a rank fails; the launcher names
+            # the rank itself
+            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         self._slots = {}
         self._listener.settimeout(timeout)
         try:

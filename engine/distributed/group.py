@@ -129,15 +129,20 @@ def _make_comm(group, xp_name):
     else:
         mpi = world.Create_group(world.Get_group().Incl(group.proc_ranks))
     host = MPIComm(mpi, group.proc_ranks)
-    if xp_name == "numpy" or _effective_backend() == "mpi":
+    if xp_name == "numpy":
         return host
+    if _effective_backend() == "mpi":
+        from ._comm import HostStaged
+
+        return HostStaged(host)
     from ._nccl import NCCLComm
 
     return NCCLComm(host, _sd.device)
 
 
 def _effective_backend():
-    """What really moves the data: MPI on the CPU, NCCL on GPUs unless "mpi" was asked for."""
+    """What really moves the data: MPI on the CPU, NCCL on GPUs unless "mpi" was asked for
+    (then GPU arrays go through host memory)."""
     if _sd.device_type == "cpu" or _sd.backend == "mpi":
         return "mpi"
     return "nccl"
@@ -207,6 +212,8 @@ def _join_mpi_job(master_ip, port, world_size, rank):
                            "with `pip install -e .[dist]` (mpi4py and the mpich wheel)")
     link = None
     launched = _mpi_job.launched_by_mpiexec()
+    if launched is not None:
+        _share_cpu_threads()
     if launched is None:
         if "mpi4py.MPI" in sys.modules:
             raise RuntimeError("init_process_group: mpi4py.MPI was imported before the process "
@@ -225,6 +232,18 @@ def _join_mpi_job(master_ip, port, world_size, rank):
                            f"this process is rank {world.Get_rank()} of {world.Get_size()} in "
                            "its MPI job (mpiexec -n)")
     return world, link
+
+
+def _share_cpu_threads():
+    """Ranks that mpiexec started on one host share its cores: each gets cores // local ranks
+    kernel threads (instead of all cores each, which oversubscribes the machine), unless
+    OMP_NUM_THREADS says otherwise."""
+    from .._native import _C
+
+    local = int(os.environ.get("MPI_LOCALNRANKS", os.environ.get(
+        "OMPI_COMM_WORLD_LOCAL_SIZE", "1")))
+    if _C is not None and local > 1 and "OMP_NUM_THREADS" not in os.environ:
+        _C.set_num_threads(max(1, (os.cpu_count() or 1) // local))
 
 
 def _set_machine_ranks(ranks):

@@ -32,6 +32,8 @@ def _run_worker(conn, func, args, kwargs, rank, world_size, dev, master_ip, port
                 backend, machine_ranks):
     code = 1
     try:
+        _mpi_job.die_with_parent()
+        _single_threaded_kernels()
         init_process_group(master_ip=master_ip, port=port, world_size=world_size, rank=rank,
                            device=dev, backend=backend, device_type=device_type)
         group._set_machine_ranks(machine_ranks)
@@ -59,6 +61,18 @@ def _run_worker(conn, func, args, kwargs, rank, world_size, dev, master_ip, port
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+
+
+def _single_threaded_kernels():
+    """A forked rank runs native kernels on one thread: GNU OpenMP does not survive fork (once
+    the parent has run a parallel region, a child's next one waits forever for threads that
+    were not copied), as engine.data's workers know too. One thread per rank is the usual
+    data-parallel layout on a CPU anyway; ranks started by mpiexec are fresh processes and
+    get their share of the cores (init_process_group)."""
+    from engine._native import _C
+
+    if _C is not None:
+        _C.set_num_threads(1)
 
 
 def _finalize_mpi():
@@ -185,36 +199,43 @@ class launcher:
         pending = {c: rank for rank, c in enumerate(conns)}
         alive = {p.sentinel: rank for rank, p in enumerate(procs)}
         while pending or alive:
-            ready = wait(list(pending) + list(alive), timeout=1.0)
-            for obj in ready:
+            for obj in wait(list(pending) + list(alive), timeout=1.0):
                 if obj in pending:
                     rank = pending.pop(obj)
-                    try:
-                        msg = pickle.loads(obj.recv_bytes())
-                    except (EOFError, OSError):
+                    msg = _receive(obj)
+                    if msg is None:
                         continue  # died before reporting: its exit code tells
                     if msg[0] == "error":
                         _stop(procs)
                         _reraise(rank, msg[1], msg[2])
                     results[rank] = msg[1] if msg[0] == "ok" else None
-                else:
+                elif obj in alive:
                     rank = alive.pop(obj)
                     procs[rank].join()
                     code = procs[rank].exitcode
-                    if code != 0 and not _reported_error(obj, conns[rank], pending):
-                        _stop(procs)
-                        how = (f"was killed by signal {-code}" if code < 0
-                               else f"exited with code {code}")
-                        raise RuntimeError(f"dist.launcher: rank {rank} {how} before finishing; "
-                                           "the other ranks were stopped")
+                    if code == 0:
+                        continue
+                    # a worker that raised sends its traceback before it exits
+                    msg = _receive(conns[rank]) if pending.pop(conns[rank], None) is not None \
+                        else None
+                    _stop(procs)
+                    if msg is not None and msg[0] == "error":
+                        _reraise(rank, msg[1], msg[2])
+                    how = (f"was killed by signal {-code}" if code < 0
+                           else f"exited with code {code}")
+                    raise RuntimeError(f"dist.launcher: rank {rank} {how} before finishing; "
+                                       "the other ranks were stopped")
         return results
 
 
-def _reported_error(sentinel, conn, pending):
-    # a worker that raised sends its traceback first; read it if it is still waiting
-    if conn in pending and conn.poll(0):
-        return True
-    return False
+def _receive(conn):
+    """The worker's message, or None when it closed its end without one."""
+    try:
+        if not conn.poll(0):
+            return None
+        return pickle.loads(conn.recv_bytes())
+    except (EOFError, OSError):
+        return None
 
 
 def _physical(device_type):

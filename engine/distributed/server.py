@@ -8,6 +8,7 @@ Tensors never travel through it: collectives go through MPI or NCCL.
     client.user_set("lr", 0.1); client.user_get("lr")
 """
 import multiprocessing as mp
+import os
 import pickle
 import threading
 import time
@@ -104,6 +105,9 @@ class _ThreadingServer(ThreadingMixIn, SimpleXMLRPCServer):
 
 
 def _serve(port, queue):
+    from ._mpi_job import die_with_parent
+
+    die_with_parent()
     server = _ThreadingServer(("0.0.0.0", port), logRequests=False, allow_none=True)
     server.register_instance(_Methods())
     queue.put(server.server_address[1])
@@ -133,13 +137,14 @@ class Server:
         queue = ctx.Queue(1)
         self.proc = ctx.Process(target=_serve, args=(port, queue), daemon=True)
         self.proc.start()
+        self._owner = os.getpid()  # forked children inherit this object, not the process
         self.py_server_port = queue.get(timeout=30)
         # MegEngine keeps a second (C++) server for its collectives; engine has none
         self.mm_server_port = None
 
     def __del__(self):
         proc = getattr(self, "proc", None)
-        if proc is not None and proc.is_alive():
+        if proc is not None and getattr(self, "_owner", None) == os.getpid() and proc.is_alive():
             proc.terminate()
 
 

@@ -80,13 +80,13 @@ def _f32(a):
     return a.astype(np.float32).astype(np.float64)
 
 
-def _worker(xs, weights_by_case):
+def _worker(xs, weights_by_case, device="cpu0"):
     n = dist.get_world_size()
     r = dist.get_rank()
     group = dist.new_group(list(range(n))[::-1])
     out = {}
     for name, (call, _) in _cases(n).items():
-        x = mge.tensor(xs[r].astype(np.float32))
+        x = mge.tensor(xs[r].astype(np.float32), device=device)
         gm = GradManager().attach(x)
         with gm:
             y = call(x, group)
@@ -94,7 +94,7 @@ def _worker(xs, weights_by_case):
             if y is None:
                 gm.backward()
             else:
-                gm.backward((y * mge.tensor(w.astype(np.float32))).sum())
+                gm.backward((y * mge.tensor(w.astype(np.float32), device=device)).sum())
         out[name] = (None if y is None else y.numpy(),
                      None if x.grad is None else x.grad.numpy())
     return out
@@ -108,10 +108,7 @@ def results(request):
     return n, xs, weights, run(n, _worker, xs, weights)
 
 
-@needs_mpi
-@pytest.mark.parametrize("name", list(_cases(2)))
-def test_forward_and_gradient(results, name):
-    n, xs, weights, got = results
+def check_case(n, xs, weights, got, name):
     ref = _cases(n)[name][1]
     expect = ref(xs)
     w = weights[name]
@@ -132,3 +129,9 @@ def test_forward_and_gradient(results, name):
             continue
         np.testing.assert_allclose(g, expect_grads[r], rtol=1e-5, atol=1e-5,
                                    err_msg=f"{name}: gradient on rank {r}")
+
+
+@needs_mpi
+@pytest.mark.parametrize("name", list(_cases(2)))
+def test_forward_and_gradient(results, name):
+    check_case(*results, name)
