@@ -99,6 +99,9 @@ def test_mpiexec_runs_det_train_in_place(runs):
 
 
 FAIL_CONFIG = '''
+import os
+import signal
+
 from det.config.fcos_r18_shapes import Config as Base
 from det.engine import HookBase
 from det.registry import HOOKS
@@ -107,16 +110,18 @@ from det.utils import comm
 
 @HOOKS.register()
 class FailOnRank(HookBase):
-    """Raises on `rank` once `after` iterations are done and checkpointed (the ranks meet
-    first, so rank 0 has saved)."""
+    """Raises on `rank` (or kills it, kill=True) once `after` iterations are done and
+    checkpointed (the ranks meet first, so rank 0 has saved)."""
 
-    def __init__(self, rank, after):
-        self.rank, self.after = rank, after
+    def __init__(self, rank, after, kill=False):
+        self.rank, self.after, self.kill = rank, after, kill
 
     def after_step(self):
         if self.trainer.iter + 1 == self.after:
             comm.synchronize()
             if comm.get_rank() == self.rank:
+                if self.kill:
+                    os.kill(os.getpid(), signal.SIGKILL)
                 raise RuntimeError(f"injected failure after iteration {self.after}")
 
 
@@ -149,6 +154,18 @@ def test_rank_failure_names_the_rank_and_resume_continues_exactly(runs, tmp_path
     strip = ("time", "data_time")
     assert [{k: v for k, v in r.items() if k not in strip} for r in rows] == \
         [{k: v for k, v in r.items() if k not in strip} for r in metrics(whole)]
+
+
+def test_a_killed_rank_ends_the_job_naming_it(runs, tmp_path):
+    cfg = tmp_path / "fail_config.py"
+    cfg.write_text(FAIL_CONFIG)
+    failed = det(["train", "-f", str(cfg), "--num-procs", "2", "train.batch_size=2",
+                  "train.max_iter=4", "train.checkpoint_period=100", f"output_dir={tmp_path}",
+                  "train.hooks=[{'name': 'FailOnRank', 'rank': 1, 'after': 2, 'kill': True}]",
+                  *SMALL], runs["cache"], check=False, timeout=FAILURE_TIMEOUT)
+    assert failed.returncode != 0
+    assert "rank 1 was killed by signal 9" in failed.stderr, failed.stderr[-2000:]
+    assert not (tmp_path / "model_final.pkl").exists()
 
 
 # ------------------------------------------------------------------------ in-process pieces
