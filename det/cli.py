@@ -1,13 +1,17 @@
 """Command line: `python -m det train|test|demo` (also the det-train, det-test, det-demo scripts).
 
     python -m det train [-f CONFIG] [-w WEIGHTS] [--resume] [--dtr] [--dtr-threshold SIZE]
-                        [KEY=VALUE ...]
+                        [--num-procs N | --num-gpus N] [KEY=VALUE ...]
     python -m det test  [-f CONFIG] -w CHECKPOINT [KEY=VALUE ...]
     python -m det demo  [-f CONFIG] -w CHECKPOINT IMAGE... [--out DIR] [KEY=VALUE ...]
 
 CONFIG is a built-in name (det.config.BUILTIN_CONFIGS; default fcos_r18_shapes) or the path of
 a Python config file. Problems with the config, paths or the dataset stop the command with one
 line naming what is wrong (exit status 2); errors while training keep their traceback.
+
+Several processes: `--num-procs N` (CPU processes over MPI), `--num-gpus N` (one process per
+GPU, NCCL), or `mpiexec -n N python -m det train ...`. train.batch_size is per process: the
+total batch of an iteration is N * train.batch_size.
 """
 import argparse
 import os
@@ -21,6 +25,7 @@ from det.config import (
     get_config,
     resolve_num_classes,
 )
+from det.registry import ConfigBuildError
 from det.utils import get_logger, seed_all, setup_logger
 
 __all__ = ["main", "build_parser", "train", "test", "demo", "train_main", "test_main",
@@ -49,6 +54,13 @@ def build_parser():
     p.add_argument("--dtr-threshold", default=None, metavar="SIZE",
                    help="DTR's eviction_threshold, e.g. 2GB (implies --dtr; default: evict only "
                         "when an allocation fails)")
+    procs = p.add_mutually_exclusive_group()
+    procs.add_argument("--num-procs", type=int, default=None, metavar="N",
+                       help="train data-parallel on N CPU processes (MPI); train.batch_size "
+                            "is per process, so the total batch is N * train.batch_size")
+    procs.add_argument("--num-gpus", type=int, default=None, metavar="N",
+                       help="train data-parallel on N GPUs, one process each (NCCL); "
+                            "train.batch_size is per GPU (total batch N * train.batch_size)")
     p.add_argument("opts", nargs="*", metavar="KEY=VALUE", help=opts_help)
 
     p = sub.add_parser("test", help="evaluate a checkpoint on the validation set")
@@ -120,16 +132,51 @@ def _class_names(cfg, dataset=None):
 
 # ------------------------------------------------------------------------------ commands
 def train(args):
-    """Build everything from the config and train; returns the Trainer."""
+    """Build everything from the config and train. Returns the Trainer with one process, or
+    with several (--num-procs, --num-gpus, mpiexec) the list of each rank's final
+    evaluation results."""
+    from det.engine.launch import LaunchError, launch, mpiexec_world_size
 
-    cfg = _load_config(args.config_file, args.opts)
-    log = setup_logger(cfg.output_dir)
+    cfg = _load_config(args.config_file, args.opts)  # config errors stop here, once
+    num_procs = getattr(args, "num_procs", None)
+    num_gpus = getattr(args, "num_gpus", None)
+    for flag, n in (("--num-procs", num_procs), ("--num-gpus", num_gpus)):
+        if n is not None and n < 1:
+            raise UsageError(f"{flag} must be at least 1, got {n}")
+    if num_procs is None and num_gpus is None and mpiexec_world_size() in (None, 1):
+        return _train_in_process(args, cfg)
+    try:
+        return launch(_train_worker, num_procs=num_gpus or num_procs,
+                      device_type="gpu" if num_gpus else "cpu", args=(args, cfg))
+    except LaunchError as e:
+        raise UsageError(str(e)) from e
+
+
+def _train_worker(args, cfg):
+    """One rank of a data-parallel run: returns its final evaluation results (picklable)."""
+    return _train_in_process(args, cfg).eval_results
+
+
+def _train_in_process(args, cfg):
+    log = _setup_rank_logger(cfg.output_dir)
     if args.dtr or args.dtr_threshold:
         _enable_dtr(args.dtr_threshold)
     try:
         return _train(args, cfg, log)
     finally:
         _disable_dtr()
+
+
+def _setup_rank_logger(output_dir):
+    """Rank 0 logs as one process does (console and output_dir/log.txt); the other ranks
+    only warnings and errors, on the console."""
+    import logging
+
+    from det.utils import comm
+
+    if comm.is_main_process():
+        return setup_logger(output_dir)
+    return setup_logger(None, level=logging.WARNING)
 
 
 def _train(args, cfg, log):
@@ -140,14 +187,24 @@ def _train(args, cfg, log):
         default_hooks,
         inference_on_dataset,
     )
+    from det.utils import comm
 
-    seed_all(cfg.seed)
-    _prepare(cfg, train=True)
+    seed_all(cfg.seed)  # the same seed on every rank (rank 0's weights are broadcast anyway)
+    log.info(f"Training on {comm.get_world_size()} process(es): {cfg.train.batch_size} images "
+             f"per process, {cfg.train.batch_size * comm.get_world_size()} per iteration")
+    # rank 0 generates the shapes dataset; the others only check it once rank 0 is done
+    if comm.is_main_process():
+        _prepare(cfg, train=True)
+    comm.synchronize()
+    if not comm.is_main_process():
+        _prepare(cfg, train=True)
     loader = cfg.build_train_loader()
     _check_classes(cfg, loader.dataset, "train")
-    path = dump_config(cfg, cfg.output_dir)
-    log.info(f"Config written to {path}")
+    if comm.is_main_process():
+        path = dump_config(cfg, cfg.output_dir)
+        log.info(f"Config written to {path}")
     model = cfg.build_model()
+    cfg.check_evaluator()  # built at the first evaluation: a typo must stop the run now
     optimizer = build_optimizer(cfg, model)
     trainer = Trainer(model, optimizer, loader, max_iter=cfg.train.max_iter)
     meta = {"num_classes": cfg.model.num_classes,
@@ -250,8 +307,10 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         _COMMANDS[args.command](args)
-    except UsageError as e:
-        print(f"det {args.command}: error: {e}", file=sys.stderr)
+    except (UsageError, ConfigBuildError) as e:
+        # one line: a rank's error comes back from dist.launcher with its traceback appended
+        first_line = (str(e).splitlines() or [""])[0]
+        print(f"det {args.command}: error: {first_line}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as e:
         if not (e.name or "").startswith("det."):

@@ -84,8 +84,10 @@ class BaseConfig:
     data.max_size, model (a dict for MODELS.build; model.num_classes None = the dataset's
     category count), train.max_iter, train.batch_size, train.base_lr, train.momentum,
     train.weight_decay, train.warmup_iters, train.lr_schedule ("multistep" | "cosine"),
-    train.steps, train.checkpoint_period, train.eval_period, train.log_period, test.batch_size,
-    output_dir, seed.
+    train.steps, train.checkpoint_period, train.eval_period, train.log_period, train.hooks,
+    test.batch_size, test.evaluator, output_dir, seed. Registry entries (by name, det.registry):
+    data.train_dataset, data.test_dataset, data.train_transforms, data.test_transforms,
+    train.hooks, test.evaluator, model.
     """
 
     def __init__(self):
@@ -100,6 +102,12 @@ class BaseConfig:
             # dict(root=..., num_train=..., num_val=..., image_size=..., seed=...): generate the
             # shapes dataset there on first use (det.data.shapes.ensure_shapes_dataset)
             shapes=None,
+            # registry entries (det.registry); None: COCODataset over the json/images above
+            # and the standard transforms (det.data.build_dataset, build_transforms)
+            train_dataset=None,  # e.g. dict(name="ShapesDataset", root=..., split="train")
+            test_dataset=None,
+            train_transforms=None,  # e.g. [dict(name="RandomFlip", prob=0.5), ...]
+            test_transforms=None,
         )
         self.model = dict(name=None, num_classes=None)
         self.train = dict(
@@ -119,8 +127,13 @@ class BaseConfig:
             log_period=20,
             ema=False,  # evaluate with an exponential moving average of the weights
             ema_decay=0.9998,
+            # extra hooks, dicts for det.registry.HOOKS (e.g. dict(name="MyHook", period=5)),
+            # run in this order after the default ones and before the writer
+            hooks=[],
         )
-        self.test = dict(batch_size=8)
+        # evaluator: a dict for det.registry.EVALUATORS (build_evaluator offers it coco_gt,
+        # output_dir, class_names and dataset)
+        self.test = dict(batch_size=8, evaluator=dict(name="COCOEvaluator"))
         self.output_dir = "./outputs/det"
         self.seed = 0
 
@@ -177,10 +190,42 @@ class BaseConfig:
         return build_test_loader(self)
 
     def build_evaluator(self, output_dir=None, dataset=None):
-        from det.evaluation import COCOEvaluator
+        """The evaluator test.evaluator names (default COCOEvaluator), offered
+        EVALUATOR_CONTEXT: coco_gt (the test dataset's json, else data.val_json), output_dir,
+        class_names (data.class_names, else the dataset's) and dataset; a constructor gets
+        those it has parameters for."""
+        from det.registry import EVALUATORS, build_from_config
 
+        spec = self.evaluator_spec()
+        _import_if_needed("det.evaluation", _name_of(spec), EVALUATORS)
         names = self.data.get("class_names") or getattr(dataset, "class_names", None)
-        return COCOEvaluator(self.data.val_json, output_dir=output_dir, class_names=names)
+        coco_gt = getattr(dataset, "json_path", None) or self.data.get("val_json")
+        context = dict(zip(EVALUATOR_CONTEXT, (coco_gt, output_dir, names, dataset)))
+        return build_from_config(EVALUATORS, spec, "test.evaluator", context)
+
+    def check_evaluator(self):
+        """Raise det.registry.ConfigBuildError now if test.evaluator cannot be built (unknown
+        name, arguments its constructor does not take), without building it; configs that
+        override build_evaluator are theirs to check."""
+        from det.registry import EVALUATORS, check_config_spec
+
+        if type(self).build_evaluator is not BaseConfig.build_evaluator:
+            return
+        spec = self.evaluator_spec()
+        _import_if_needed("det.evaluation", _name_of(spec), EVALUATORS)
+        check_config_spec(EVALUATORS, spec, "test.evaluator", EVALUATOR_CONTEXT)
+
+    def evaluator_spec(self):
+        """test.evaluator, or COCOEvaluator for a config (or a file) without that key."""
+        spec = self.test.get("evaluator")
+        return dict(name="COCOEvaluator") if spec is None else spec
+
+
+EVALUATOR_CONTEXT = ("coco_gt", "output_dir", "class_names", "dataset")
+
+
+def _name_of(spec):
+    return spec.get("name") if isinstance(spec, dict) else None
 
 
 def _import_if_needed(package, name, registry):

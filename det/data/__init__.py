@@ -8,11 +8,15 @@
 Registered (det.registry): datasets "COCODataset", "ShapesDataset"; transforms
 "ResizeShortestEdge", "RandomFlip".
 """
-from det.registry import DATASETS, TRANSFORMS
-
 from .coco import COCODataset, contiguous_category_ids, load_coco_json
 from .collate import DetCollator, pad_images
-from .loader import InfiniteTrainSampler, TrainLoader, build_test_loader, build_train_loader
+from .loader import (
+    InfiniteTrainSampler,
+    TrainLoader,
+    build_dataset,
+    build_test_loader,
+    build_train_loader,
+)
 from .preprocessor import DataPreprocessor
 from .shapes import ShapesDataset, ensure_shapes_dataset
 from .transforms import Compose, RandomFlip, ResizeShortestEdge, build_transforms
@@ -20,12 +24,7 @@ from .transforms import Compose, RandomFlip, ResizeShortestEdge, build_transform
 __all__ = [
     "COCODataset", "ShapesDataset", "ensure_shapes_dataset", "load_coco_json",
     "contiguous_category_ids", "ResizeShortestEdge", "RandomFlip", "Compose", "build_transforms",
-    "DetCollator", "pad_images", "InfiniteTrainSampler", "TrainLoader", "build_train_loader",
-    "build_test_loader", "DataPreprocessor",
+    "DetCollator", "pad_images", "InfiniteTrainSampler", "TrainLoader", "build_dataset",
+    "build_train_loader", "build_test_loader", "DataPreprocessor",
 ]
 
-
-DATASETS.register("COCODataset")(COCODataset)
-DATASETS.register("ShapesDataset")(ShapesDataset)
-TRANSFORMS.register("ResizeShortestEdge")(ResizeShortestEdge)
-TRANSFORMS.register("RandomFlip")(RandomFlip)

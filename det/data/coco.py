@@ -23,6 +23,7 @@ import warnings
 import numpy as np
 from PIL import Image
 
+from det.registry import DATASETS
 from engine.data import MapDataset
 
 __all__ = ["COCODataset", "load_coco_json", "contiguous_category_ids"]
@@ -106,6 +107,7 @@ def contiguous_category_ids(coco):
     return sorted(coco.getCatIds())
 
 
+@DATASETS.register()
 class COCODataset(MapDataset):
     """A COCO detection dataset yielding the contract's item dicts.
 

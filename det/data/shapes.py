@@ -21,6 +21,8 @@ import tempfile
 import numpy as np
 from PIL import Image, ImageDraw
 
+from det.registry import DATASETS
+
 __all__ = ["ensure_shapes_dataset", "shapes_paths", "render_image", "CATEGORIES",
            "ShapesDataset"]
 
@@ -183,6 +185,7 @@ def ensure_shapes_dataset(root, num_train=2000, num_val=100, image_size=128, see
     return shapes_paths(root)
 
 
+@DATASETS.register()
 def ShapesDataset(root, split="train", transforms=None, training=None, num_train=2000,
                   num_val=100, image_size=128, seed=0, filter_empty=True):
     """A COCODataset over the shapes dataset at root (generated first if needed).

@@ -11,6 +11,8 @@ import numbers
 import numpy as np
 from PIL import Image
 
+from det.registry import TRANSFORMS, ConfigBuildError, build_from_config
+
 __all__ = ["ResizeShortestEdge", "RandomFlip", "Compose", "build_transforms"]
 
 
@@ -20,6 +22,7 @@ def _check_positive_int(owner, name, value):
     return int(value)
 
 
+@TRANSFORMS.register()
 class ResizeShortestEdge:
     """Resize (bilinear) so that the shorter edge is `min_size`, unless that makes the longer
     edge exceed `max_size`, in which case the longer edge is `max_size` (detectron2's rule).
@@ -68,6 +71,7 @@ class ResizeShortestEdge:
         return out
 
 
+@TRANSFORMS.register()
 class RandomFlip:
     """Horizontal flip with probability `prob`; boxes become (W - x2, y1, W - x1, y2) and
     item["flipped"] is toggled."""
@@ -115,15 +119,30 @@ class Compose:
 
 
 def build_transforms(cfg, training):
-    """The standard pipeline from cfg.data: ResizeShortestEdge(min_size, max_size), plus
+    """Compose of the transforms that data.train_transforms / data.test_transforms list (dicts
+    for det.registry.TRANSFORMS, e.g. [dict(name="ResizeShortestEdge", min_size=800,
+    max_size=1333), dict(name="RandomFlip", prob=0.5)]). None (the default) is the standard
+    pipeline from cfg.data: ResizeShortestEdge(min_size, max_size), plus
     RandomFlip(data.flip_prob, default 0.5) when training. At test time a tuple min_size
     (multi-scale training) gives its largest entry, unless data.min_size_test is set."""
     data = cfg.data
+    key = "train_transforms" if training else "test_transforms"
+    specs = data.get(key)
+    if specs is None:
+        specs = _default_transforms(data, training)
+    elif not isinstance(specs, (list, tuple)):
+        raise ConfigBuildError(f"data.{key}: expected a list of dicts such as "
+                               f"[dict(name='RandomFlip', prob=0.5)], got {specs!r}")
+    return Compose([build_from_config(TRANSFORMS, spec, f"data.{key}[{i}]")
+                    for i, spec in enumerate(specs)])
+
+
+def _default_transforms(data, training):
     min_size, max_size = data["min_size"], data["max_size"]
     if not training:
         test_size = data.get("min_size_test")
         if test_size is None:
             test_size = max(min_size) if isinstance(min_size, (tuple, list)) else min_size
-        return Compose([ResizeShortestEdge(test_size, max_size)])
-    return Compose([ResizeShortestEdge(min_size, max_size),
-                    RandomFlip(data.get("flip_prob", 0.5))])
+        return [dict(name="ResizeShortestEdge", min_size=test_size, max_size=max_size)]
+    return [dict(name="ResizeShortestEdge", min_size=min_size, max_size=max_size),
+            dict(name="RandomFlip", prob=data.get("flip_prob", 0.5))]

@@ -8,6 +8,7 @@ the checkpoint itself is complete.
 """
 import os
 
+from det.utils import comm
 from det.utils.logger import get_logger
 
 __all__ = ["Checkpointer", "load_model_weights"]
@@ -31,9 +32,13 @@ class Checkpointer:
         self.meta = dict(meta or {})
 
     def save(self, name):
-        """Write save_dir/name.pkl and point last_checkpoint at it; returns the path."""
+        """Write save_dir/name.pkl and point last_checkpoint at it; returns the path. With
+        several processes only rank 0 writes (the ranks hold the same weights) and the others
+        return None."""
         import engine as mge
 
+        if not comm.is_main_process():
+            return None
         os.makedirs(self.save_dir, exist_ok=True)
         data = {"model": self.model.state_dict(), "meta": self.meta}
         if self.optimizer is not None:

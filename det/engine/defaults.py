@@ -2,6 +2,8 @@
 import os
 import time
 
+from det.registry import HOOKS, ConfigBuildError, build_from_config
+from det.utils import comm
 from det.utils.logger import get_logger
 from det.utils.progress import format_eta, progress_bar
 
@@ -16,7 +18,7 @@ from .hooks import (
     build_lr_scheduler,
 )
 
-__all__ = ["build_optimizer", "default_hooks", "inference_on_dataset"]
+__all__ = ["build_optimizer", "default_hooks", "build_hooks", "inference_on_dataset"]
 
 
 def build_optimizer(cfg, model):
@@ -30,8 +32,10 @@ def build_optimizer(cfg, model):
 
 def default_hooks(cfg, trainer, checkpointer, eval_function=None):
     """detectron2's order: IterationTimer, LRScheduler, [EMAHook], PeriodicCheckpointer,
-    [EvalHook], PeriodicWriter (console, metrics.json, TensorBoard when installed). The EMA
-    sits before the checkpointer so that each checkpoint holds the EMA of its own step."""
+    [EvalHook], the hooks train.hooks names, PeriodicWriter (console, metrics.json,
+    TensorBoard when installed; on rank 0 only). The EMA sits before the checkpointer so that
+    each checkpoint holds the EMA of its own step; the user's hooks sit before the writer so
+    that the scalars they put are written with their iteration."""
     t = cfg.train
     hooks = [IterationTimer(), LRScheduler(build_lr_scheduler(trainer.optimizer, t))]
     ema = EMAHook(trainer.model, t.get("ema_decay", 0.9998)) if t.get("ema") else None
@@ -40,17 +44,36 @@ def default_hooks(cfg, trainer, checkpointer, eval_function=None):
                                       max_to_keep=t.get("max_to_keep")))
     if eval_function is not None:
         hooks.append(EvalHook(t.eval_period, eval_function, ema=ema))
-    writers = [ConsoleWriter(trainer, window=t.get("log_period", 20)),
-               JSONWriter(trainer, os.path.join(cfg.output_dir, "metrics.json"))]
-    if tensorboard_available():
-        writers.append(TensorboardWriter(trainer, cfg.output_dir))
-    hooks.append(PeriodicWriter(writers, period=t.get("log_period", 20)))
+    hooks.extend(build_hooks(cfg))
+    if comm.is_main_process():  # one console, metrics.json and event file per job
+        writers = [ConsoleWriter(trainer, window=t.get("log_period", 20)),
+                   JSONWriter(trainer, os.path.join(cfg.output_dir, "metrics.json"))]
+        if tensorboard_available():
+            writers.append(TensorboardWriter(trainer, cfg.output_dir))
+        hooks.append(PeriodicWriter(writers, period=t.get("log_period", 20)))
     return hooks
+
+
+def build_hooks(cfg):
+    """The hooks train.hooks lists, each a dict for det.registry.HOOKS (dict(name="MyHook",
+    period=5) -> MyHook(period=5)); a hook's constructor may also take `output_dir`
+    (cfg.output_dir). Returns a list of hooks (empty without train.hooks)."""
+    specs = cfg.train.get("hooks") or []
+    if not isinstance(specs, (list, tuple)):
+        raise ConfigBuildError(f"train.hooks: expected a list of dicts such as "
+                               f"[dict(name='MyHook', period=5)], got {specs!r}")
+    return [build_from_config(HOOKS, spec, f"train.hooks[{i}]",
+                              context={"output_dir": cfg.output_dir})
+            for i, spec in enumerate(specs)]
 
 
 def inference_on_dataset(model, loader, evaluator):
     """evaluator.reset(); per batch evaluator.process(model(batch, mode="predict"), batch);
-    returns evaluator.evaluate(). The model runs in eval mode and is put back as it was."""
+    returns evaluator.evaluate(). The model runs in eval mode and is put back as it was.
+
+    With several processes every rank runs this on its share of the loader (the test sampler
+    splits the images by rank) and evaluate() is called on every rank: gathering the ranks'
+    detections is the evaluator's job (COCOEvaluator does it)."""
     log = get_logger()
     was_training = model.training
     model.eval()
@@ -58,7 +81,7 @@ def inference_on_dataset(model, loader, evaluator):
     start = time.perf_counter()
     n = 0
     try:
-        for batch in progress_bar(loader, desc="inference"):
+        for batch in progress_bar(loader, desc="inference", disable=not comm.is_main_process()):
             outputs = model(batch, mode="predict")
             evaluator.process(outputs, batch)
             n += len(outputs)

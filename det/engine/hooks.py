@@ -8,6 +8,7 @@ import time
 import numpy as np
 
 from det.registry import HOOKS
+from det.utils import comm
 from det.utils.logger import get_logger
 from det.utils.progress import format_eta
 from det.utils.rng import get_rng_state, set_rng_state
@@ -148,7 +149,7 @@ class PeriodicCheckpointer(HookBase):
             self._prune()
 
     def _prune(self):
-        if self.max_to_keep is None:
+        if self.max_to_keep is None or not comm.is_main_process():  # rank 0 owns the files
             return
         folder = self.checkpointer.save_dir
         periodic = sorted(f for f in os.listdir(folder) if _PERIODIC.match(f))
@@ -196,19 +197,46 @@ class EvalHook(HookBase):
 
 @HOOKS.register()
 class PeriodicWriter(HookBase):
-    """Runs each writer's write() every `period` iterations and at the last one; closes them
-    after training."""
+    """Runs each writer's write() every `period` iterations and at the last one. After
+    training it writes once more when iterations finished since the last write (a run ended
+    early by an error or Ctrl-C, or by a hook between steps), then closes the writers.
+
+    Args:
+        writers: objects with write() and close() (ConsoleWriter, JSONWriter, ...).
+        period: iterations between writes.
+    """
 
     def __init__(self, writers, period=20):
+        if isinstance(period, bool) or not isinstance(period, int) or period <= 0:
+            raise ValueError(f"PeriodicWriter: period must be a positive int, got {period!r}")
         self.writers = list(writers)
         self.period = period
+        self._done = self._written = 0  # iterations finished / finished at the last write
+
+    def before_train(self):
+        self._done = self._written = self.trainer.start_iter
 
     def after_step(self):
-        done = self.trainer.iter + 1
-        if done % self.period == 0 or done >= self.trainer.max_iter:
-            for w in self.writers:
-                w.write()
+        self._done = self.trainer.iter + 1
+        if self._done % self.period == 0 or self._done >= self.trainer.max_iter:
+            self._write()
+
+    def _write(self):
+        for w in self.writers:
+            w.write()
+        self._written = self._done
 
     def after_train(self):
-        for w in self.writers:
-            w.close()
+        try:
+            if self._done > self._written:
+                # writers read trainer.iter as the iteration of after_step; show them the last
+                # finished one (after_train sees max_iter, or the iteration that failed)
+                t = self.trainer
+                current, t.iter = t.iter, self._done - 1
+                try:
+                    self._write()
+                finally:
+                    t.iter = current
+        finally:
+            for w in self.writers:
+                w.close()

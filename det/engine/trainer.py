@@ -13,6 +13,7 @@ import math
 import time
 import weakref
 
+from det.utils import comm
 from det.utils.logger import get_logger
 from det.utils.progress import progress_bar
 from det.utils.rng import get_rng_state, set_rng_state
@@ -73,7 +74,13 @@ class Trainer:
             sampler is an iterator (engine.data.Infinite), a resumed run skips the consumed
             batches' indices without loading them.
         max_iter: iterations of the whole run.
-        gm: the GradManager (default: one attached to model.parameters()).
+        gm: the GradManager (default: one attached to model.parameters(), averaging the
+            gradients over the ranks when several processes train together).
+
+    With several processes (dist.launcher, mpiexec) every rank runs this loop on its share of
+    each batch: train() first copies rank 0's weights to every rank, the gradients are
+    averaged over the ranks during backward, and the logged losses are the ranks' means (what
+    one process would log for the whole batch).
     """
 
     def __init__(self, model, optimizer, data_loader, *, max_iter, gm=None):
@@ -84,7 +91,8 @@ class Trainer:
         self.model = model
         self.optimizer = optimizer
         self.data_loader = data_loader
-        self.gm = gm if gm is not None else GradManager().attach(model.parameters())
+        self.gm = gm if gm is not None else GradManager().attach(
+            model.parameters(), callbacks=comm.allreduce_callbacks())
         self.max_iter = max_iter
         self.start_iter = 0
         self.iter = 0
@@ -121,6 +129,7 @@ class Trainer:
         self.logger.info(f"Starting training from iteration {self.start_iter} to {self.max_iter}")
         self.iter = self.start_iter
         self.model.train()
+        comm.broadcast_module(self.model)
         try:
             self._call("before_train")
             self._data_iter = _forever(self.data_loader, self.start_iter, self.logger)
@@ -147,6 +156,8 @@ class Trainer:
             total = self._total_loss(losses)
             self.gm.backward(total)
         values = {k: float(v.item()) for k, v in losses.items()}
+        # the ranks' mean, the same on every rank (so the NaN guard below stops all of them)
+        values = dict(zip(values, comm.reduce_mean(list(values.values()))))
         # the NaN guard: stop before the optimizer writes non-finite values into the weights
         if not all(math.isfinite(v) for v in values.values()):
             self.optimizer.clear_grad()
@@ -230,7 +241,8 @@ def _forever(loader, skip, logger):
     if skip:
         logger.info(f"Resume: the loader's sampler cannot skip ahead; loading and dropping "
                     f"{skip} batches")
-        for _ in progress_bar(range(skip), desc="skipping consumed batches"):
+        for _ in progress_bar(range(skip), desc="skipping consumed batches",
+                              disable=not comm.is_main_process()):
             it = _next_batch(loader, it)[1]
     return _batches(loader, it)
 

@@ -21,6 +21,7 @@ import os
 import numpy as np
 
 from det.data.coco import contiguous_category_ids, load_coco_json
+from det.utils import comm
 
 __all__ = ["COCOEvaluator"]
 
@@ -81,8 +82,9 @@ class COCOEvaluator:
         self.reset()
 
     def reset(self):
-        self._rows = []  # per image: (M, 7) [image_id, x, y, w, h, score, category_id]
-        self._image_ids = set()
+        # json image id -> (M, 7) [image_id, x, y, w, h, score, category_id]; keyed by image,
+        # so an image seen twice (a sampler padding its ranks' shares) counts once
+        self._results = {}
 
     def process(self, outputs, batch):
         """outputs: list of N {"boxes": (M, 4) x1y1x2y2 in original coordinates, "scores": (M,),
@@ -97,7 +99,6 @@ class COCOEvaluator:
             if image_id not in self.coco_gt.imgs:
                 raise KeyError(f"COCOEvaluator.process: image id {image_id} is not in the ground "
                                f"truth")
-            self._image_ids.add(image_id)
             boxes = np.asarray(_numpy(out["boxes"]), np.float64).reshape(-1, 4)  # (M, 4)
             scores = np.asarray(_numpy(out["scores"]), np.float64).reshape(-1)  # (M,)
             labels = np.asarray(_numpy(out["labels"]), np.int64).reshape(-1)  # (M,)
@@ -107,39 +108,50 @@ class COCOEvaluator:
             if len(labels) and (labels.min() < 0 or labels.max() >= num_classes):
                 raise ValueError(f"COCOEvaluator.process: image {image_id} has labels outside "
                                  f"[0, {num_classes}): {np.unique(labels).tolist()}")
-            if not len(boxes):
-                continue
             rows = np.empty((len(boxes), 7), np.float64)
             rows[:, 0] = image_id
             rows[:, 1:3] = boxes[:, :2]
             rows[:, 3:5] = boxes[:, 2:] - boxes[:, :2]  # x1y1x2y2 -> xywh
             rows[:, 5] = scores
             rows[:, 6] = self.label_to_cat_id[labels]
-            self._rows.append(rows)
+            self._results[image_id] = rows
 
     def evaluate(self):
-        """Runs COCOeval (bbox) over the processed images; returns the flat metrics dict."""
+        """Runs COCOeval (bbox) over the processed images; returns the flat metrics dict.
+
+        With several processes, call it on every rank: the ranks' detections are gathered,
+        rank 0 evaluates them (and writes eval_results.json) and every rank returns its
+        metrics."""
+        results = {}
+        for part in comm.all_gather(self._results):  # rank order; duplicates are equal
+            results.update(part)
+        if not results:
+            raise RuntimeError("COCOEvaluator.evaluate: no images were processed")
+        metrics = self._evaluate(results) if comm.is_main_process() else None
+        return comm.broadcast_object(metrics)
+
+    def _evaluate(self, results):
         from pycocotools.cocoeval import COCOeval
 
         names = ["AP", "AP50", "AP75", "APs", "APm", "APl"]
-        if not self._image_ids:
-            raise RuntimeError("COCOEvaluator.evaluate: no images were processed")
-        if not self._rows:
+        image_ids = sorted(results)
+        rows = [results[i] for i in image_ids if len(results[i])]
+        if not rows:
             _emit("COCOEvaluator: no detections at all; every AP is 0")
             metrics = {k: 0.0 for k in names}
             metrics.update({f"AP-{c}": 0.0 for c in self.class_names})
             self._write(metrics)
             return metrics
-        rows = np.concatenate(self._rows)
+        rows = np.concatenate(rows)
         with contextlib.redirect_stdout(io.StringIO()):  # COCOeval prints its progress
             coco_dt = self.coco_gt.loadRes(rows)
             coco_eval = COCOeval(self.coco_gt, coco_dt, "bbox")
-            coco_eval.params.imgIds = sorted(self._image_ids)
+            coco_eval.params.imgIds = image_ids
             coco_eval.evaluate()
             coco_eval.accumulate()
             coco_eval.summarize()
         stats = [_percent(s) for s in coco_eval.stats]
-        lines = [f"COCO bbox evaluation on {len(self._image_ids)} images:"]
+        lines = [f"COCO bbox evaluation on {len(image_ids)} images:"]
         lines += [f"  {n:<6} {t:<50} {v:6.2f}" for n, t, v in zip(_STAT_NAMES, _STAT_TITLES,
                                                                   stats)]
         metrics = dict(zip(names, stats[:6]))

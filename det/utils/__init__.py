@@ -1,4 +1,4 @@
-"""det.utils: logging, progress bar, RNG state."""
+"""det.utils: logging, progress bar, RNG state; det.utils.comm: ranks and gathers."""
 from .logger import get_logger, setup_logger
 from .progress import format_eta, progress_bar
 from .rng import get_rng_state, seed_all, set_rng_state

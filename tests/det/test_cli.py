@@ -194,3 +194,23 @@ def test_weights_for_another_model_exit_2(cfg_file, tmp_path, capsys):
     mge.save({"model": {"fc1.weight": np.zeros((2, 2), np.float32)}}, str(bad))
     assert main(["train", "-f", cfg_file, "-w", str(bad), f"output_dir={tmp_path}"]) == 2
     assert "fc1.weight: expected (8, 3), got (2, 2)" in capsys.readouterr().err
+
+
+def test_launch_runs_one_process_here_and_checks_the_count(monkeypatch):
+    from det.engine import launch
+    from det.engine.launch import LaunchError
+
+    monkeypatch.delenv("PMI_SIZE", raising=False)
+    monkeypatch.delenv("OMPI_COMM_WORLD_SIZE", raising=False)
+    assert launch(os.getpid) == [os.getpid()]  # no fork, no MPI
+    assert launch(os.getpid, num_procs=None) == [os.getpid()]
+    with pytest.raises(LaunchError, match="a positive int, got 0"):
+        launch(os.getpid, num_procs=0)
+    monkeypatch.setenv("PMI_SIZE", "3")  # as mpiexec -n 3 sets it
+    with pytest.raises(LaunchError, match="2 processes were asked for, but mpiexec started 3"):
+        launch(os.getpid, num_procs=2)
+
+
+def test_num_procs_below_one_exit_2(cfg_file, tmp_path, capsys):
+    assert main(["train", "-f", cfg_file, "--num-procs", "0", f"output_dir={tmp_path}"]) == 2
+    assert "det train: error: --num-procs must be at least 1, got 0" in capsys.readouterr().err

@@ -13,6 +13,7 @@ from det.engine import (
     Checkpointer,
     EMAHook,
     HookBase,
+    PeriodicWriter,
     Trainer,
     build_lr_scheduler,
     build_optimizer,
@@ -325,3 +326,57 @@ def test_progress_bar_fallback_and_eta(monkeypatch):
     assert list(progress_bar(range(4), desc="work", file=out)) == [0, 1, 2, 3]
     text = out.getvalue()
     assert "work: 4/4 [" in text and "ETA 0:00:00" in text and text.endswith("\n")
+
+
+def _metrics_iterations(tmp_path):
+    return [json.loads(s)["iteration"] for s in (tmp_path / "metrics.json").read_text()
+            .splitlines()]
+
+
+def test_periodic_writer_writes_the_last_iteration_once(tmp_path, capsys):
+    cfg = ToyConfig()
+    cfg.train.update(max_iter=5, log_period=2)  # 5 is not a multiple of the period
+    trainer, _ = make_trainer(tmp_path, cfg)
+    trainer.train()
+    lines = capsys.readouterr().out.splitlines()
+    assert [s.split("iter: ")[1].split()[0] for s in lines if "iter: " in s] == [
+        "2/5", "4/5", "5/5"]  # after_train adds no duplicate of 5/5
+    assert _metrics_iterations(tmp_path) == [1, 2, 3, 4, 5]
+
+
+def test_periodic_writer_flushes_an_interrupted_run_before_closing(tmp_path, capsys):
+    cfg = ToyConfig()
+    cfg.train.update(max_iter=8, log_period=4, checkpoint_period=100)
+    trainer, _ = make_trainer(tmp_path, cfg, extra_hooks=[CrashAfter(6)])
+    with pytest.raises(Crash):
+        trainer.train()
+    # iterations 5 and 6 finished after the write at 4; the crash came in after_step of 6,
+    # after the writer's own after_step (it runs before CrashAfter), so 6 is written by
+    # after_train
+    lines = capsys.readouterr().out.splitlines()
+    assert [s.split("iter: ")[1].split()[0] for s in lines if "iter: " in s] == ["4/8", "6/8"]
+    assert _metrics_iterations(tmp_path) == [1, 2, 3, 4, 5, 6]
+    assert trainer.hooks[-2].writers[1]._file.closed  # JSONWriter closed after the flush
+
+
+def test_periodic_writer_flushes_after_a_failing_step(tmp_path):
+    cfg = ToyConfig()
+    cfg.train.update(max_iter=8, log_period=4, checkpoint_period=100)
+    trainer, _ = make_trainer(tmp_path, cfg)
+    real_step = trainer.run_step
+
+    def failing_step():
+        if trainer.iter == 5:  # 0-based: iterations 1..5 are done
+            raise RuntimeError("data loader died")
+        real_step()
+
+    trainer.run_step = failing_step
+    with pytest.raises(RuntimeError, match="data loader died"):
+        trainer.train()
+    assert _metrics_iterations(tmp_path) == [1, 2, 3, 4, 5]
+    assert trainer.iter == 5  # restored after the writers saw iteration 5 as the last one
+
+
+def test_periodic_writer_rejects_a_bad_period():
+    with pytest.raises(ValueError, match="period must be a positive int, got 0"):
+        PeriodicWriter([], period=0)

@@ -16,12 +16,15 @@ __all__ = ["ResNet", "BasicBlock", "Bottleneck", "RESNET_SPECS"]
 # depth -> (block type, blocks per stage layer1..layer4)
 RESNET_SPECS = {18: ("basic", (2, 2, 2, 2)), 34: ("basic", (3, 4, 6, 3)),
                 50: ("bottleneck", (3, 4, 6, 3)), 101: ("bottleneck", (3, 4, 23, 3))}
-_NORMS = ("BN", "FrozenBN")
+_NORMS = ("BN", "SyncBN", "FrozenBN")
 
 
 def _norm(channels, norm):
     # FrozenBN: a fixed affine map from the (pretrained) running statistics, no gradients: the
-    # usual choice with small per-device batches.
+    # usual choice with small per-device batches. SyncBN: the statistics of all ranks' batch
+    # (BN with one process), so N processes train as one process on the whole batch.
+    if norm == "SyncBN":
+        return M.SyncBatchNorm(channels)
     return M.BatchNorm2d(channels, freeze=(norm == "FrozenBN"))
 
 
@@ -83,7 +86,8 @@ class ResNet(M.Module):
         depth: 18, 34, 50 or 101.
         width: channels of the stem and of layer1's planes (64 is torchvision's ResNet; smaller
             values give narrow, fast models that cannot load ImageNet weights).
-        norm: "BN" (trained batch norm), "FrozenBN" (running statistics fixed) or None: FrozenBN
+        norm: "BN" (trained batch norm, per process), "SyncBN" (batch norm over the batch of
+            all processes), "FrozenBN" (running statistics fixed) or None: FrozenBN
             with pretrained weights (their statistics are worth keeping), BN from scratch (a
             frozen BN at its initial statistics would normalise nothing).
         freeze_at: number of leading stages kept fixed (0: none, 1: stem, 2: stem + layer1,

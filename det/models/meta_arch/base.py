@@ -17,7 +17,7 @@ from ..backbones.resnet import ResNet
 from ..necks.fpn import FPN
 from ..postprocess import empty_detections, nms_and_limit, to_original_coords
 
-__all__ = ["DenseDetector", "section"]
+__all__ = ["DenseDetector", "section", "split_head_section", "build_head"]
 
 _MODES = ("loss", "predict")
 _TEST_DEFAULTS = {"score_thresh": 0.05, "topk_per_level": 1000, "nms_thresh": 0.6,
@@ -55,6 +55,36 @@ def build_part(cfg, default_cls, registry_name, what, **extra):
         return cls(**cfg)
     except TypeError as e:
         raise TypeError(f"{what} {name!r}: bad config keys {sorted(cfg)}: {e}") from None
+
+
+def split_head_section(head, defaults, default_name, who):
+    """The head section as (head name, the detector's keys over `defaults`, the other keys).
+
+    head.name (default `default_name`) picks the head module from det.registry.HEADS; keys
+    outside `defaults` are an error for the built-in head and the constructor arguments of a
+    user's head. Checked before the (slow to build) backbone."""
+    h = section(head, "head", defaults)
+    name = h.pop("name", default_name)
+    extra = {k: h.pop(k) for k in sorted(set(h) - set(defaults))}
+    if extra and name == default_name:
+        raise KeyError(f"{who}: unknown head keys {sorted(extra)}; known: {sorted(defaults)} "
+                       f"(and 'name', a head registered in det.registry.HEADS)")
+    if name != default_name:
+        from det.registry import HEADS, check_registered
+
+        check_registered(HEADS, name, "model.head")
+    return name, h, extra
+
+
+def build_head(name, default_cls, extra, **args):
+    """default_cls(**args), or the HEADS entry `name` with `extra` and those of `args`
+    (num_classes, in_channels, num_convs, ...) its constructor takes. A user's head returns
+    what the built-in one does, so the detector's losses and inference work unchanged."""
+    if name == default_cls.__name__:
+        return default_cls(**args)
+    from det.registry import HEADS, build_from_config
+
+    return build_from_config(HEADS, {"name": name, **extra}, "model.head", context=args)
 
 
 def _check_test_cfg(t, who):

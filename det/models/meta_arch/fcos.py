@@ -1,13 +1,15 @@
 """FCOS (Tian et al. 2019): anchor-free one-stage detector on ResNet + FPN P3-P7."""
 import numpy as np
 
+from det.utils.comm import reduce_mean
+
 from ..anchors import grid_points
 from ..box_ops import boxes_from_ltrb
 from ..fcos_targets import DEFAULT_SIZE_RANGES, FCOSTargets
 from ..heads.fcos import FCOSHead
 from ..losses import centerness_loss, centerness_target, focal_loss, giou_loss
 from ..postprocess import topk_candidates
-from .base import DenseDetector, section
+from .base import DenseDetector, build_head, split_head_section
 
 __all__ = ["FCOS"]
 
@@ -32,17 +34,16 @@ class FCOS(DenseDetector):
 
     def __init__(self, num_classes, backbone=None, neck=None, head=None, test=None, **kwargs):
         # head keys are checked before the (slow to build) backbone
-        h = section(head, "head", _HEAD_DEFAULTS)
-        unknown = sorted(set(h) - set(_HEAD_DEFAULTS))
-        if unknown:
-            raise KeyError(f"FCOS: unknown head keys {unknown}; known: {sorted(_HEAD_DEFAULTS)}")
+        name, h, extra = split_head_section(head, _HEAD_DEFAULTS, "FCOSHead", "FCOS")
         super().__init__(num_classes, backbone=backbone, neck=neck, test=test, **kwargs)
         num_levels = len(self.strides)
         if len(h["size_ranges"]) != num_levels:
             raise ValueError(f"FCOS: head.size_ranges has {len(h['size_ranges'])} entries for "
                              f"{num_levels} FPN levels (strides {self.strides})")
-        self.head = FCOSHead(self.num_classes, self.neck.out_channels, num_levels,
-                             h["num_convs"], h["norm"], h["prior_prob"])
+        self.head = build_head(name, FCOSHead, extra, num_classes=self.num_classes,
+                               in_channels=self.neck.out_channels, num_levels=num_levels,
+                               num_convs=h["num_convs"], norm=h["norm"],
+                               prior_prob=h["prior_prob"])
         self.targets = FCOSTargets(self.strides, h["size_ranges"], h["center_sampling_radius"])
         self.focal_alpha, self.focal_gamma = h["focal_alpha"], h["focal_gamma"]
 
@@ -61,7 +62,11 @@ class FCOS(DenseDetector):
         gt_labels = np.concatenate([a[1] for a in assigned])  # (N * P,)
         gt_ltrb = np.concatenate([a[2] for a in assigned])  # (N * P, 4)
         pos = np.flatnonzero(gt_labels >= 0)
-        num_pos = max(pos.size, 1)
+        ctr_target = centerness_target(gt_ltrb[pos])  # (K,)
+        # normalisers averaged over the ranks (detectron2's rule): the mean of the ranks'
+        # gradients is then the gradient of one process over the whole batch
+        num_pos, ctr_sum = reduce_mean([pos.size, ctr_target.sum()])
+        num_pos = max(num_pos, 1.0)
 
         cls_target = np.zeros((n * p, c), np.float32)
         cls_target[pos, gt_labels[pos]] = 1.0
@@ -76,9 +81,8 @@ class FCOS(DenseDetector):
         pred_ltrb = reg.reshape(n * p, 4)[pos] * strides[pos % p][:, None]  # (K, 4) pixels
         pred_boxes = (pos_points[:, [0, 1, 0, 1]] +
                       pred_ltrb * np.array([-1, -1, 1, 1], np.float32))
-        ctr_target = centerness_target(pos_ltrb)  # (K,)
         loss_box = giou_loss(pred_boxes, boxes_from_ltrb(pos_points, pos_ltrb),
-                             ctr_target) / max(float(ctr_target.sum()), 1e-6)
+                             ctr_target) / max(ctr_sum, 1e-6)
         loss_ctr = centerness_loss(ctr.reshape(n * p)[pos], ctr_target) / num_pos
         return {"loss_cls": loss_cls, "loss_box": loss_box, "loss_ctr": loss_ctr}
 

@@ -2,6 +2,7 @@
 import numpy as np
 
 import engine.functional as F
+from det.utils.comm import reduce_mean
 from engine import Tensor
 
 from ..anchors import AnchorGenerator
@@ -9,7 +10,7 @@ from ..box_coder import BoxCoder
 from ..heads.retinanet import RetinaNetHead
 from ..losses import focal_loss, giou_loss, smooth_l1_loss
 from ..postprocess import topk_candidates
-from .base import DenseDetector, section
+from .base import DenseDetector, build_head, section, split_head_section
 
 __all__ = ["RetinaNet", "match_anchors"]
 
@@ -63,11 +64,7 @@ class RetinaNet(DenseDetector):
     def __init__(self, num_classes, backbone=None, neck=None, head=None, test=None, **kwargs):
         test = section(test, "test", {"nms_thresh": 0.5})
         # head keys are checked before the (slow to build) backbone
-        h = section(head, "head", _HEAD_DEFAULTS)
-        unknown = sorted(set(h) - set(_HEAD_DEFAULTS))
-        if unknown:
-            raise KeyError(f"RetinaNet: unknown head keys {unknown}; known: "
-                           f"{sorted(_HEAD_DEFAULTS)}")
+        name, h, extra = split_head_section(head, _HEAD_DEFAULTS, "RetinaNetHead", "RetinaNet")
         if h["box_loss"] not in _BOX_LOSSES:
             raise ValueError(f"RetinaNet: head.box_loss must be one of {_BOX_LOSSES}, got "
                              f"{h['box_loss']!r}")
@@ -78,9 +75,11 @@ class RetinaNet(DenseDetector):
         self.anchor_generator = AnchorGenerator(h["anchor_sizes"], h["anchor_scales"],
                                                 h["anchor_ratios"])
         self.box_coder = BoxCoder(h["box_weights"])
-        self.head = RetinaNetHead(self.num_classes, self.neck.out_channels,
-                                  self.anchor_generator.num_anchors, h["num_convs"], h["norm"],
-                                  h["prior_prob"])
+        self.head = build_head(name, RetinaNetHead, extra, num_classes=self.num_classes,
+                               in_channels=self.neck.out_channels,
+                               num_anchors=self.anchor_generator.num_anchors,
+                               num_convs=h["num_convs"], norm=h["norm"],
+                               prior_prob=h["prior_prob"])
         self.bg_thresh, self.fg_thresh = h["iou_thresholds"]
         self.allow_low_quality = h["allow_low_quality"]
         self.box_loss, self.beta = h["box_loss"], h["smooth_l1_beta"]
@@ -109,7 +108,8 @@ class RetinaNet(DenseDetector):
         gt_boxes = np.concatenate(gt_boxes)  # (N * R, 4)
         fg = np.flatnonzero(gt_cls >= 0)
         valid = np.flatnonzero(gt_cls >= -1)
-        num_fg = max(fg.size, 1)
+        # averaged over the ranks, so that the ranks' mean gradient is one process's gradient
+        num_fg = max(reduce_mean([fg.size])[0], 1.0)
 
         cls_target = np.zeros((n * r, c), np.float32)
         cls_target[fg, gt_cls[fg]] = 1.0
