@@ -23,6 +23,7 @@ from .nn import *  # noqa: F401,F403
 from .norm import general_norm, instance_norm, local_response_norm, sync_batch_norm  # noqa: F401
 from .tensor import *  # noqa: F401,F403
 
+# isort: split
 # F.distributed: the collectives (engine.distributed.functional), imported last because
 # engine.distributed builds on the rest of engine
 from . import distributed as distributed  # noqa: E402,F401

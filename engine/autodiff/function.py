@@ -103,15 +103,17 @@ class Function:
 class _FunctionOp:
     """What the tape node of one Function call runs: the user's backward, checked."""
 
-    __slots__ = ("fn", "shapes", "remote")
+    __slots__ = ("fn", "shapes", "remote", "seq")
     differentiable = True
     save_outputs = False
 
     def __init__(self, fn, args):
         self.fn = fn
         self.shapes = tuple(a.shape for a in args)
-        # engine.distributed's collectives: a peer waits for this backward's message
+        # engine.distributed's collectives: a peer waits for this backward's message, and
+        # backward runs them in the reverse of their forward order (seq) on every rank
         self.remote = getattr(fn, "_remote_backward", False)
+        self.seq = getattr(fn, "_seq", 0)
 
     @property
     def __name__(self):

@@ -19,6 +19,7 @@ an inner manager does not record an outer one's backward, nor do the members of 
 (`with gm1 | gm2:`) record each other's.
 """
 import contextlib
+import heapq
 import itertools
 import weakref
 
@@ -391,7 +392,7 @@ def _sweep(grads, targets, ys, dys, node_scope, keep_graph=False):
         grads[k] = g if k not in grads else grads[k] + g
         roots.append(y._node)
 
-    order = _needed_nodes(roots, targets)
+    order = _communication_order(_needed_nodes(roots, targets))
     for node in reversed(order):
         outs = [grads.get((node, i)) if (node, i) in targets else grads.pop((node, i), None)
                 for i in range(node.n_outputs)]
@@ -417,6 +418,45 @@ def _sweep(grads, targets, ys, dys, node_scope, keep_graph=False):
         for node in order:
             node.release()  # (the nodes the sweep skipped: no gradient reached them)
     return {k: grads[k] for k in targets if k in grads}
+
+
+def _communication_order(order):
+    """`order` rearranged so that its communication nodes come in their forward order.
+
+    The sweep runs nodes in reverse of `order`. Two ranks whose graphs differ (a rank whose loss
+    skips a collective's output, which is then a remote root) would otherwise meet their
+    backward collectives in different orders. Running them in the exact reverse of the forward
+    order (each collective's seq) is what the peers agree on. Kahn's algorithm, plain nodes
+    first, a communication node only when it is the next in forward order: that node's
+    ancestors hold only earlier communication nodes, so the order always completes.
+    """
+    remote = [n for n in order if n.op.remote]
+    if len(remote) < 2 or all(a.op.seq < b.op.seq for a, b in zip(remote, remote[1:])):
+        return order
+    position = {n: i for i, n in enumerate(order)}
+    waiting = dict.fromkeys(order, 0)
+    users = {n: [] for n in order}
+    for node in order:
+        for _, n, _ in node.edges:
+            if n in waiting:
+                waiting[node] += 1
+                users[n].append(node)
+    plain, comm = [], []
+    for n in order:
+        if waiting[n] == 0:
+            heapq.heappush(comm if n.op.remote else plain,
+                           (n.op.seq if n.op.remote else position[n], position[n], n))
+    out = _Order()
+    while plain or comm:
+        _, _, node = heapq.heappop(plain if plain else comm)
+        out.append(node)
+        out.members.add(node)
+        for u in users[node]:
+            waiting[u] -= 1
+            if waiting[u] == 0:
+                heapq.heappush(comm if u.op.remote else plain,
+                               (u.op.seq if u.op.remote else position[u], position[u], u))
+    return out
 
 
 class _Order(list):

@@ -10,6 +10,8 @@ call first checks that the ranks agree (see _comm), so a mismatch is an error on
 never a hang. A collective's output is made by the group together: DTR never evicts it (a
 recompute on one rank alone would wait for the others forever).
 """
+import itertools
+
 import numpy as np
 
 from .. import device as _device
@@ -27,6 +29,7 @@ __all__ = ["reduce_sum", "broadcast", "all_gather", "reduce_scatter_sum", "all_r
            "remote_send", "remote_recv"]
 
 _FWD_TAG, _BWD_TAG = 11, 21
+_forward_order = itertools.count(1)
 
 
 # ---------------------------------------------------------------------------- plumbing
@@ -114,6 +117,7 @@ class _Collective(Function):
 
     def __init__(self, group, comm, dev):
         self.group, self.comm, self.dev = group, comm, dev
+        self._seq = next(_forward_order)  # backward runs collectives in reverse of this
 
 
 # ---------------------------------------------------------------------------- all-reduce

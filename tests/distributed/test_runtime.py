@@ -388,3 +388,41 @@ def test_the_launcher_leaves_no_mpi_job_behind():
     before = set(glob.glob(pattern))
     run(2, dist.get_rank)
     assert set(glob.glob(pattern)) <= before
+
+
+@needs_mpi
+def test_backward_runs_collectives_in_reverse_forward_order_on_every_rank():
+    # rank 0's loss uses both collectives, rank 1's only the second one (its reduce output is
+    # a remote root): both must run the all-reduce's gradient first, then the reduce's
+    def worker():
+        r = dist.get_rank()
+        a = mge.Parameter(np.full(2, r + 1.0, np.float32))
+        b = mge.Parameter(np.full(2, r + 1.0, np.float32))
+        gm = GradManager().attach([a, b])
+        with gm:
+            red = F.distributed.reduce_sum(a * 1.0)
+            total = F.distributed.all_reduce_sum(b * 1.0).sum()
+            gm.backward(red.sum() + total if r == 0 else total)
+        return a.grad.numpy().tolist(), b.grad.numpy().tolist()
+
+    # d(sum of losses)/da = 1 on each rank (through reduce); /db = 2 (both losses use it)
+    assert run(2, worker) == [([1.0, 1.0], [2.0, 2.0])] * 2
+
+
+@needs_mpi
+def test_sync_batchnorm_on_a_subgroup_normalises_the_subgroup_batch():
+    import engine.module as M
+
+    rng = np.random.RandomState(0)
+    xs = [rng.randn(2, 3, 4, 4).astype(np.float32) * (r + 1) for r in range(4)]
+
+    def worker():
+        r = dist.get_rank()
+        pair = dist.new_group([0, 1] if r < 2 else [2, 3])
+        return M.SyncBatchNorm(3, group=pair)(mge.tensor(xs[r])).numpy()
+
+    got = run(4, worker)
+    for lo in (0, 2):
+        expect = M.BatchNorm2d(3)(mge.tensor(np.concatenate(xs[lo:lo + 2]))).numpy()
+        np.testing.assert_allclose(np.concatenate(got[lo:lo + 2]), expect, rtol=1e-5,
+                                   atol=1e-5)
