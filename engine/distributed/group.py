@@ -214,6 +214,7 @@ def _join_mpi_job(master_ip, port, world_size, rank):
     launched = _mpi_job.launched_by_mpiexec()
     if launched is not None:
         _share_cpu_threads()
+        _abort_job_on_uncaught_error(rank, world_size)
     if launched is None:
         if "mpi4py.MPI" in sys.modules:
             raise RuntimeError("init_process_group: mpi4py.MPI was imported before the process "
@@ -244,6 +245,24 @@ def _share_cpu_threads():
         "OMPI_COMM_WORLD_LOCAL_SIZE", "1")))
     if _C is not None and local > 1 and "OMP_NUM_THREADS" not in os.environ:
         _C.set_num_threads(max(1, (os.cpu_count() or 1) // local))
+
+
+def _abort_job_on_uncaught_error(rank, world_size):
+    """Under mpiexec an exception that ends one rank would leave the others waiting in their
+    next collective: print it with the rank's name and abort the whole job (mpi4py's `-m mpi4py`
+    does the same)."""
+    previous = sys.excepthook
+
+    def hook(kind, value, tb):
+        print(f"engine.distributed: rank {rank} of {world_size} raised {kind.__name__}; "
+              "aborting the MPI job", file=sys.stderr, flush=True)
+        previous(kind, value, tb)
+        sys.stderr.flush()
+        from mpi4py import MPI
+
+        MPI.COMM_WORLD.Abort(1)
+
+    sys.excepthook = hook
 
 
 def _set_machine_ranks(ranks):

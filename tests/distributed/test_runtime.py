@@ -426,3 +426,32 @@ def test_sync_batchnorm_on_a_subgroup_normalises_the_subgroup_batch():
         expect = M.BatchNorm2d(3)(mge.tensor(np.concatenate(xs[lo:lo + 2]))).numpy()
         np.testing.assert_allclose(np.concatenate(got[lo:lo + 2]), expect, rtol=1e-5,
                                    atol=1e-5)
+
+
+@needs_mpi
+@pytest.mark.parametrize("fault", ["raise", "kill"])
+def test_a_failing_rank_under_mpiexec_ends_the_job(tmp_path, fault):
+    script = tmp_path / "fail.py"
+    script.write_text(textwrap.dedent(f"""
+        import os, signal
+        import engine as mge
+        import engine.distributed as dist
+        import engine.functional as F
+        from mpi4py import MPI
+
+        dist.init_process_group("localhost", 0, 2, MPI.COMM_WORLD.Get_rank(), 0,
+                                device_type="cpu")
+        if dist.get_rank() == 1:
+            if "{fault}" == "raise":
+                raise ValueError("bad batch")
+            os.kill(os.getpid(), signal.SIGKILL)
+        F.distributed.all_reduce_sum(mge.tensor([1.0]))  # rank 0 would wait forever
+    """))
+    from engine.distributed._mpi_job import find_mpiexec
+
+    start = time.monotonic()
+    out = subprocess.run([find_mpiexec(), "-n", "2", sys.executable, str(script)],
+                         capture_output=True, text=True, timeout=90)
+    assert out.returncode != 0 and time.monotonic() - start < 60
+    if fault == "raise":
+        assert "rank 1 of 2 raised ValueError" in out.stderr and "bad batch" in out.stderr
