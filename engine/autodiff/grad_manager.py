@@ -54,11 +54,32 @@ def get_backwarding_grad_manager():
     return _backwarding[-1] if _backwarding else None
 
 
-def _keep_for_backward(t):
+def _keep_for_backward(t, only_if_attached=True):
     """Make `t` (an output that left this process) a root of the recording managers' next
-    backward: its gradient arrives from a peer (engine.distributed)."""
+    backward: its gradient arrives from a peer (engine.distributed).
+
+    only_if_attached: only the managers whose attached tensors `t` was computed from (MegEngine
+    asks `_is_attached_to`): another recording manager's backward must not run the peer's
+    exchange a second time. False for a received tensor, which every recording manager keeps
+    so that its backward answers the sender.
+    """
     for gm in _active:
-        gm._remote_roots.append(t)
+        if not only_if_attached or _computed_from_attached(t, gm):
+            gm._remote_roots.append(t)
+
+
+def _computed_from_attached(t, gm):
+    leaves = {entry[2] for entry in gm._attached.values()}
+    stack, seen = [t._node], set()
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        if node in leaves:
+            return True
+        seen.add(node)
+        stack.extend(n for _, n, _ in node.edges)
+    return False
 
 
 class _AttachDtypeError(TypeError, AssertionError):

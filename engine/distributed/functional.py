@@ -737,7 +737,8 @@ def remote_recv(src_rank, device=None, inp=None):
         comm.send(None, src, no_grad_meta(), _BWD_TAG)
         return _wrap(array, dev)
     out = _RemoteRecv(comm, dev, src, array)(_dummy((1,), dtype, dev, True))
-    _gm._keep_for_backward(out)  # its backward answers the sender even if out goes unused
+    # its backward answers the sender even if out goes unused
+    _gm._keep_for_backward(out, only_if_attached=False)
     return out
 
 

@@ -455,3 +455,25 @@ def test_a_failing_rank_under_mpiexec_ends_the_job(tmp_path, fault):
     assert out.returncode != 0 and time.monotonic() - start < 60
     if fault == "raise":
         assert "rank 1 of 2 raised ValueError" in out.stderr and "bad batch" in out.stderr
+
+
+@needs_mpi
+def test_a_remote_root_belongs_to_the_managers_it_was_computed_for():
+    # rank 1 records with two managers; only gm_a's tensor goes into the reduce, so only
+    # gm_a's backward may run the reduce's gradient (a second run would wait for rank 0)
+    def worker():
+        r = dist.get_rank()
+        a = mge.Parameter(np.ones(2, np.float32))
+        other = mge.Parameter(np.ones(2, np.float32))
+        gm_a, gm_other = GradManager().attach(a), GradManager().attach(other)
+        with gm_other:
+            with gm_a:
+                red = F.distributed.reduce_sum(a * 3.0)
+                if r == 0:
+                    gm_a.backward(red.sum())
+                else:
+                    gm_a.backward()
+            gm_other.backward((other * 2).sum())
+        return a.grad.numpy().tolist(), other.grad.numpy().tolist()
+
+    assert run(2, worker) == [([3.0, 3.0], [2.0, 2.0])] * 2
