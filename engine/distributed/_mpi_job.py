@@ -17,6 +17,7 @@ Nothing here imports mpi4py: MPI must be initialised only in the worker, after t
 """
 import json
 import os
+import select
 import shutil
 import socket
 import subprocess
@@ -140,7 +141,11 @@ class Broker:
             socket.send_fds(conn, [json.dumps(env).encode()], fds)
             for fd in fds:
                 os.close(fd)
-            code = conn.recv(16)  # blocks while the worker runs
+            # wait for the worker's exit code, or for hydra to end its relay (another rank
+            # failed and mpiexec is tearing the job down): then closing the worker's
+            # connection tells it the job is over (WorkerLink's watcher)
+            ready, _, _ = select.select([conn, relay], [], [])
+            code = conn.recv(16) if conn in ready else b""
             code = code if code.strip().lstrip(b"-").isdigit() else b"1"
         except (OSError, ValueError, KeyError):
             code = b"1"
@@ -171,6 +176,14 @@ class Broker:
         shutil.rmtree(self._dir, ignore_errors=True)
 
 
+def _mpi_finalized():
+    mpi = sys.modules.get("mpi4py.MPI")
+    try:
+        return mpi is not None and mpi.Is_finalized()
+    except Exception:
+        return True  # the interpreter is shutting down
+
+
 class WorkerLink:
     """A worker's end of the broker: joins rank `rank`'s PMI slot, reports the exit code."""
 
@@ -185,6 +198,23 @@ class WorkerLink:
             env[name] = str(fd)
         os.environ.update(env)
         self._reported = False
+        self._finishing = False  # set before MPI_Finalize: hydra may end the relay after it
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def finishing(self):
+        self._finishing = True
+
+    def _watch(self):
+        """The broker closes this connection when the MPI job ends under us (another rank
+        failed): this rank would wait in its next collective forever, so it leaves."""
+        try:
+            self._sock.recv(1)
+        except OSError:
+            pass
+        if not self._reported and not self._finishing and not _mpi_finalized():
+            print(f"engine.distributed: rank {os.environ.get('PMI_RANK', '?')}: the MPI job "
+                  "ended (another rank failed); exiting", file=sys.stderr, flush=True)
+            os._exit(1)
 
     def report_exit(self, code):
         if not self._reported:

@@ -355,6 +355,12 @@ def group_barrier(group=WORLD):
     comm.barrier()
 
 
+def _finishing():
+    """This worker is about to finalize MPI: the end of its job is expected from now on."""
+    if _sd is not None and _sd.link is not None:
+        _sd.link.finishing()
+
+
 def _exit_code(code):
     """Tell the MPI job this worker ends with `code` (when the Server started the job)."""
     if _sd is not None and _sd.link is not None:

@@ -43,6 +43,7 @@ def _run_worker(conn, func, args, kwargs, rank, world_size, dev, master_ip, port
         except Exception as e:  # a result that cannot travel back is still a success
             payload = pickle.dumps(("ok-unpicklable", f"{type(e).__name__}: {e}"))
         group_barrier()  # every rank done before any rank leaves the job
+        group._finishing()
         _finalize_mpi()
         conn.send_bytes(payload)
         code = 0

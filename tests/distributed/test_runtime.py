@@ -477,3 +477,36 @@ def test_a_remote_root_belongs_to_the_managers_it_was_computed_for():
         return a.grad.numpy().tolist(), other.grad.numpy().tolist()
 
     assert run(2, worker) == [([3.0, 3.0], [2.0, 2.0])] * 2
+
+
+@needs_mpi
+def test_processes_joined_by_hand_end_when_one_dies(tmp_path):
+    # no launcher: two processes call init_process_group with the Server's port themselves
+    server = dist.Server(0)
+    script = tmp_path / "by_hand.py"
+    script.write_text(textwrap.dedent(f"""
+        import os, signal, sys
+        import engine as mge
+        import engine.distributed as dist
+        import engine.functional as F
+
+        rank = int(sys.argv[1])
+        dist.init_process_group("localhost", {server.py_server_port}, 2, rank, 0,
+                                device_type="cpu")
+        F.distributed.all_reduce_sum(mge.tensor([1.0]))   # both ranks are in the job
+        if rank == 1:
+            os.kill(os.getpid(), signal.SIGKILL)
+        F.distributed.all_reduce_sum(mge.tensor([1.0]))   # rank 0 would wait forever
+    """))
+    start = time.monotonic()
+    procs = [subprocess.Popen([sys.executable, str(script), str(r)], stderr=subprocess.PIPE,
+                              text=True) for r in range(2)]
+    try:
+        codes = [p.wait(timeout=90) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+        server.close()
+    assert codes[1] == -signal.SIGKILL and codes[0] != 0
+    assert time.monotonic() - start < 60
+    assert "the MPI job ended (another rank failed)" in procs[0].stderr.read()
