@@ -16,7 +16,8 @@ from .. import device as _device
 from ..autodiff import grad_manager as _gm
 from ..tensor import Tensor
 from . import group as _group
-from .functional import _bcast_param, _single, _wrap, all_reduce_sum
+from ._plumbing import _single, _wrap
+from .functional import _bcast_param, all_reduce_sum
 from .group import WORLD, group_barrier, is_distributed
 
 __all__ = ["bcast_list_", "make_allreduce_cb", "AllreduceCallback", "synchronized",
@@ -87,7 +88,7 @@ def all_gather_object(obj, group=WORLD):
         >>> dist.all_gather_object({"ap": 0.5})   # one process
         [{'ap': 0.5}]
     """
-    from .functional import _as_group
+    from ._plumbing import _as_group
 
     group = _as_group(group, "all_gather_object")
     if _single(group):
