@@ -121,10 +121,11 @@ def remote_recv(src_rank, device=None, inp=None):
     Examples:
         .. code-block:: python
 
-            if rank == 0:
-                F.distributed.remote_send(mge.tensor(1), 1)
-            else:
-                data = F.distributed.remote_recv(0)   # Tensor(1)
+            # a pipeline stage: take the previous stage's activation, hand on this one's
+            with gm:
+                x = F.distributed.remote_recv(rank - 1)
+                F.distributed.remote_send(stage(x), rank + 1)
+                gm.backward()      # the gradient of x goes back to rank - 1
     """
     name = "remote_recv"
     src = _p2p_comm(src_rank, name)
