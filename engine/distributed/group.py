@@ -251,13 +251,16 @@ def _abort_job_on_uncaught_error(rank, world_size):
     """Under mpiexec an exception that ends one rank would leave the others waiting in their
     next collective: print it with the rank's name and abort the whole job (mpi4py's `-m mpi4py`
     does the same)."""
-    previous = sys.excepthook
+    import time
+    import traceback
 
     def hook(kind, value, tb):
-        print(f"engine.distributed: rank {rank} of {world_size} raised {kind.__name__}; "
-              "aborting the MPI job", file=sys.stderr, flush=True)
-        previous(kind, value, tb)
+        # one write, then a moment for mpiexec to forward it before the abort tears down
+        sys.stderr.write(f"engine.distributed: rank {rank} of {world_size} raised "
+                         f"{kind.__name__}; aborting the MPI job\n"
+                         + "".join(traceback.format_exception(kind, value, tb)))
         sys.stderr.flush()
+        time.sleep(0.2)
         from mpi4py import MPI
 
         MPI.COMM_WORLD.Abort(1)
@@ -306,9 +309,10 @@ def get_world_size():
 
 
 def get_backend():
-    r"""Get the backend that moves the data: 'mpi' on the CPU, 'nccl' on GPUs (None outside a
-    distributed job)."""
-    return None if _sd is None else _effective_backend()
+    r"""Get the backend str given to init_process_group or the launcher, as MegEngine does
+    (None outside a distributed job). On the CPU the data goes through MPI whatever the name;
+    on GPUs through NCCL unless it is 'mpi'."""
+    return None if _sd is None else _sd.backend
 
 
 def get_py_server_addr():

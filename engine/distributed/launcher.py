@@ -47,6 +47,17 @@ def _run_worker(conn, func, args, kwargs, rank, world_size, dev, master_ip, port
         _finalize_mpi()
         conn.send_bytes(payload)
         code = 0
+    except SystemExit as e:
+        if e.code not in (None, 0):
+            payload = pickle.dumps(("error", e, traceback.format_exc()))
+        else:  # exit(0) in the function: a rank that ends early returns None (MegEngine's)
+            code = 0
+            group._finishing()
+            payload = pickle.dumps(("ok", None))
+        try:
+            conn.send_bytes(payload)
+        except OSError:
+            pass
     except BaseException as e:  # noqa: B036 - everything goes back to the launcher
         tb = traceback.format_exc()
         try:
