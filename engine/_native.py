@@ -21,6 +21,15 @@ def native():
     return _C
 
 
+def single_threaded_after_fork():
+    """Run native kernels on one thread in a forked child. GNU OpenMP does not survive fork:
+    once the parent has run a parallel region, the child's next one waits forever for threads
+    that were not copied. Forked workers (engine.data's loader, dist.launcher's ranks) call
+    this first; their parallelism is the processes themselves, as in PyTorch."""
+    if _C is not None:
+        _C.set_num_threads(1)
+
+
 def stream_ptr(xp):
     """CuPy's current stream, as the integer our CUDA launchers take."""
     return xp.cuda.get_current_stream().ptr

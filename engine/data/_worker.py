@@ -23,6 +23,8 @@ import traceback
 
 import numpy as np
 
+from engine._native import single_threaded_after_fork
+
 # seconds between checks that the main process still wants us (done event, parent alive)
 WORKER_POLL_S = 0.5
 
@@ -120,22 +122,12 @@ def _run_task(dataset, transform, collator, kind, payload, collate, state):
     return collator.apply(samples) if collate else list(samples)
 
 
-def _single_threaded_kernels():
-    """A forked child inherits the parent's OpenMP state but not its thread pool: the first
-    parallel region would wait for threads that do not exist. Workers run engine kernels on one
-    thread (the loader's parallelism is the workers), as PyTorch does."""
-    from engine._native import _C
-
-    if _C is not None:
-        _C.set_num_threads(1)
-
-
 def worker_loop(worker_id, num_workers, dataset, transform, collator, collate, task_queue,
                 result_queue, done_event, seed, parent_pid):
     global _worker_info
     # Ctrl-C reaches the whole process group; the main process decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _single_threaded_kernels()
+    single_threaded_after_fork()
     seed_worker(seed)
     _worker_info = WorkerInfo(worker_id, num_workers, seed, dataset)
     stream_state = {}

@@ -18,6 +18,7 @@ from ._plumbing import (
     _np_dtype,
     _tracked,
     _wrap,
+    _zeros,
 )
 from .group import WORLD
 
@@ -33,7 +34,7 @@ class _RemoteSend(_Collective):
         a = x._storage.array
         self.comm.send(a, self.dest, p2p_meta(a.shape, a.dtype, True), _FWD_TAG)
         self.in_sd = (a.shape, a.dtype)
-        return _wrap(self.dev.xp.zeros((1,), a.dtype), self.dev)
+        return _zeros((1,), a.dtype, self.dev)
 
     def backward(self, dy):
         meta = self.comm.recv_meta(self.dest, _BWD_TAG)

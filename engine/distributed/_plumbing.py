@@ -60,11 +60,17 @@ def _wrap(array, dev):
     return core._tensor(Storage(array, dev))
 
 
+def _zeros(shape, dtype, dev):
+    """Zeros as a collective's tensor: a placeholder input or output, or a missing gradient
+    (a peer still takes part in the exchange)."""
+    return _wrap(dev.xp.zeros(shape, dtype=dtype), dev)
+
+
 def _dummy(shape, dtype, dev, tracked):
     """A placeholder input on a rank that has no data of its own (broadcast, scatter, recv).
     When the peer records gradients it is made part of the graph, so that this rank's
     backward runs the collective's gradient too (MegEngine broadcasts the tracer state)."""
-    t = _wrap(dev.xp.zeros(shape, dtype=_np_dtype(dtype)), dev)
+    t = _zeros(shape, _np_dtype(dtype), dev)
     if tracked and core.recording:
         t._node = core.LeafNode()
     return t
@@ -101,8 +107,7 @@ class _Collective(Function):
 def _grad_or_zeros(dy, dev, shape_dtype):
     if dy is not None:
         return dy
-    shape, dtype = shape_dtype
-    return _wrap(dev.xp.zeros(shape, dtype=dtype), dev)
+    return _zeros(*shape_dtype, dev)
 
 
 def _axis(axis, ndim, name):
@@ -147,6 +152,13 @@ def _symmetric(inp, group, name, min_ndim=0):
         raise ValueError(f"{name}: needs a tensor of at least {min_ndim} dim, got shape "
                          f"{inp.shape} (reshape a scalar to (1,) first)")
     return (comm, dev), group
+
+
+def _check_divisible(name, label, axis, shape, n, whose=""):
+    """Raise unless `shape` splits in `n` along `axis` (after the agreement: on every rank)."""
+    if not shape or shape[axis] % n:
+        raise ValueError(f"{name}: {label} {axis} of {whose}shape {shape} is not divisible by "
+                         f"the group size {n}")
 
 
 def _check_agreed_ndim(agreed, name):

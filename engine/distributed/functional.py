@@ -21,6 +21,7 @@ from ._plumbing import (
     _as_group,
     _axis,
     _check_agreed_ndim,
+    _check_divisible,
     _check_tensor,
     _Collective,
     _comm_for,
@@ -33,6 +34,7 @@ from ._plumbing import (
     _to_axis0,
     _tracked,
     _wrap,
+    _zeros,
 )
 from .group import WORLD
 
@@ -230,9 +232,7 @@ def reduce_scatter_sum(inp, group=WORLD, device=None, axis=0):
         return _to(inp, device)
     axis = _axis(axis, inp.ndim, name)
     n = group.size
-    if inp.shape[axis] % n:
-        raise ValueError(f"{name}: axis {axis} of shape {inp.shape} is not divisible by the "
-                         f"group size {n}")
+    _check_divisible(name, "axis", axis, inp.shape, n)
     comm, dev = state
     x = _to_axis0(inp, axis, n)
     fn = _ReduceScatter(group, comm, dev)
@@ -267,9 +267,7 @@ def all_to_all(inp, group=WORLD, device=None, split_axis=0, concat_axis=0):
     split_axis = _axis(split_axis, inp.ndim, name)
     concat_axis = _axis(concat_axis, inp.ndim, name)
     n = group.size
-    if inp.shape[split_axis] % n:
-        raise ValueError(f"{name}: split_axis {split_axis} of shape {inp.shape} is not "
-                         f"divisible by the group size {n}")
+    _check_divisible(name, "split_axis", split_axis, inp.shape, n)
     comm, dev = state
     x = _to_axis0(inp, split_axis, n)
     fn = _AllToAll(group, comm, dev)
@@ -288,12 +286,12 @@ class _ReduceSum(_Collective):
     def forward(self, x):
         out = self.comm.reduce(x._storage.array, "sum", root=0)
         # non-root ranks get a one-element placeholder (MegEngine's shape {1})
-        return _wrap(out if out is not None else self.dev.xp.zeros((1,), x.dtype), self.dev)
+        return _wrap(out, self.dev) if out is not None else _zeros((1,), x.dtype, self.dev)
 
     def backward(self, dy):
         if self.group.rank == 0:
             return broadcast(_grad_or_zeros(dy, self.dev, self.in_sd), self.group)
-        return broadcast(_wrap(self.dev.xp.zeros((1,), self.in_sd[1]), self.dev), self.group)
+        return broadcast(_zeros((1,), self.in_sd[1], self.dev), self.group)
 
 
 class _Broadcast(_Collective):
@@ -308,13 +306,13 @@ class _Broadcast(_Collective):
 class _Gather(_Collective):
     def forward(self, x):
         out = self.comm.gather(x._storage.array, root=0)
-        return _wrap(out if out is not None else self.dev.xp.zeros((1,), x.dtype), self.dev)
+        return _wrap(out, self.dev) if out is not None else _zeros((1,), x.dtype, self.dev)
 
     def backward(self, dy):
         full_shape = ((self.in_sd[0][0] * self.group.size,) + tuple(self.in_sd[0][1:]),
                       self.in_sd[1])
         src = _grad_or_zeros(dy, self.dev, full_shape) if self.group.rank == 0 else \
-            _wrap(self.dev.xp.zeros((1,), self.in_sd[1]), self.dev)
+            _zeros((1,), self.in_sd[1], self.dev)
         return scatter(src, self.group)
 
 
@@ -469,9 +467,7 @@ def scatter(inp, group=WORLD, device=None, axis=0):
     _check_agreed_ndim(agreed, name)
     shape = agreed.shape
     axis = _axis(axis, max(len(shape), 1), name)
-    if not shape or shape[axis] % n:
-        raise ValueError(f"{name}: axis {axis} of the root's shape {shape} is not divisible by "
-                         f"the group size {n}")
+    _check_divisible(name, "axis", axis, shape, n, whose="the root's ")
     stacked = list(shape)
     stacked[axis] //= n
     stacked[0] *= n

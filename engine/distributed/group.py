@@ -148,9 +148,11 @@ def _effective_backend():
     return "nccl"
 
 
-def _physical_device_type(device_type):
+def _physical_device_type(device_type, gpu_count=_device.get_device_count):
+    """'gpu' or 'cpu' for MegEngine's device types ('xpu': a GPU when there is one). The
+    launcher passes a count that forks, so that it never initialises CUDA itself."""
     if device_type == "xpu":
-        return "gpu" if _device.is_cuda_available() else "cpu"
+        return "gpu" if gpu_count("gpu") > 0 else "cpu"
     return "gpu" if device_type == "cuda" else device_type
 
 

@@ -16,7 +16,7 @@ from .. import device as _device
 from ..autodiff import grad_manager as _gm
 from ..tensor import Tensor
 from . import group as _group
-from ._plumbing import _single, _wrap
+from ._plumbing import _single
 from .functional import _bcast_param, all_reduce_sum
 from .group import WORLD, group_barrier, is_distributed
 
@@ -210,19 +210,8 @@ class AllreduceCallback:
 
     def _reduce_now(self, grads):
         """One all-reduce for all of `grads` (same dtype and device): pack, reduce, split."""
-        dev = grads[0]._storage.device
-        xp = dev.xp
-        arrays = [g._storage.array for g in grads]
-        flat = xp.concatenate([a.reshape(-1) for a in arrays]) if len(arrays) > 1 \
-            else arrays[0].reshape(-1)
-        total = all_reduce_sum(_wrap(flat, dev), self._group)._storage.array
-        if self._reduce_method == "mean":
-            total = total / xp.asarray(self._group.size, dtype=total.dtype)
-        out, offset = [], 0
-        for a in arrays:
-            out.append(_wrap(total[offset:offset + a.size].reshape(a.shape), dev))
-            offset += a.size
-        return out
+        return pack_allreduce_split(grads, [g.shape for g in grads], self._group,
+                                    self._reduce_method)
 
     def _flush(self):
         for key in sorted(self._pending):

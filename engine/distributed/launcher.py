@@ -18,6 +18,7 @@ import time
 import traceback
 from multiprocessing.connection import wait
 
+from .._native import single_threaded_after_fork
 from . import _mpi_job, group
 from .group import group_barrier, init_process_group
 from .helper import get_device_count_by_fork
@@ -33,7 +34,7 @@ def _run_worker(conn, func, args, kwargs, rank, world_size, dev, master_ip, port
     code = 1
     try:
         _mpi_job.die_with_parent()
-        _single_threaded_kernels()
+        single_threaded_after_fork()  # one thread per rank; mpiexec ranks share the cores
         init_process_group(master_ip=master_ip, port=port, world_size=world_size, rank=rank,
                            device=dev, backend=backend, device_type=device_type)
         group._set_machine_ranks(machine_ranks)
@@ -73,18 +74,6 @@ def _run_worker(conn, func, args, kwargs, rank, world_size, dev, master_ip, port
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
-
-
-def _single_threaded_kernels():
-    """A forked rank runs native kernels on one thread: GNU OpenMP does not survive fork (once
-    the parent has run a parallel region, a child's next one waits forever for threads that
-    were not copied), as engine.data's workers know too. One thread per rank is the usual
-    data-parallel layout on a CPU anyway; ranks started by mpiexec are fresh processes and
-    get their share of the cores (init_process_group)."""
-    from engine._native import _C
-
-    if _C is not None:
-        _C.set_num_threads(1)
 
 
 def _finalize_mpi():
@@ -139,8 +128,9 @@ class launcher:
         self.func = func
         self.device_type = device_type
         if n_gpus is None:
-            n_gpus = get_device_count_by_fork("gpu" if _physical(device_type) == "gpu"
-                                              else "cpu")
+            # counted in a child: the launching process must not initialise CUDA before it forks
+            physical = group._physical_device_type(device_type, get_device_count_by_fork)
+            n_gpus = get_device_count_by_fork(physical)
         if not isinstance(n_gpus, int) or n_gpus < 1:
             raise ValueError(f"launcher: n_gpus must be an int >= 1, got {n_gpus!r}"
                              + (" (no GPU found: pass device_type='cpu')" if n_gpus == 0 else ""))
@@ -250,13 +240,6 @@ def _receive(conn):
         return pickle.loads(conn.recv_bytes())
     except (EOFError, OSError):
         return None
-
-
-def _physical(device_type):
-    # counted in a child: the launching process must not initialise CUDA before it forks
-    if device_type == "xpu":
-        return "gpu" if get_device_count_by_fork("gpu") > 0 else "cpu"
-    return "gpu" if device_type == "cuda" else device_type
 
 
 def _stop(procs):
