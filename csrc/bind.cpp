@@ -2,7 +2,10 @@
 // csrc/bind/<family>.cpp (see bind/registry.h); this file only runs them.
 #include <pybind11/pybind11.h>
 
+#include <string>
+
 #include "bind/registry.h"
+#include "common/cpu_isa.h"
 #include "cpu/ops.h"
 
 namespace py = pybind11;
@@ -25,6 +28,22 @@ PYBIND11_MODULE(_C, m) {
         "Threads used by the CPU kernels (1 when built without OpenMP).");
   m.def("set_num_threads", &engine::cpu::set_num_threads, py::arg("n"),
         "Set the number of threads used by the CPU kernels (no-op without OpenMP).");
+
+  m.def(
+      "cpu_isa", []() { return std::string(engine::cpu::isa_name(engine::cpu::cpu_isa())); },
+      "The SIMD path the CPU kernels take now: 'avx512', 'avx2' or 'portable'.");
+  m.def(
+      "detected_cpu_isa",
+      []() { return std::string(engine::cpu::isa_name(engine::cpu::detected_isa())); },
+      "The best SIMD path this CPU supports.");
+  m.def(
+      "set_cpu_isa",
+      [](const std::string& name) {
+        engine::cpu::set_cpu_isa(engine::cpu::isa_from_name(name.c_str()));
+      },
+      py::arg("name"),
+      "Force the SIMD path ('avx512', 'avx2', 'portable'; not above detected_cpu_isa()), for "
+      "tests and benchmarks.");
 
   for (engine::Binder bind : engine::binders()) bind(m);
 }

@@ -7,6 +7,7 @@ from .allocator import get_allocated_memory, get_max_allocated_memory, reset_max
 from .device import get_default_device, get_device_count, is_cuda_available, set_default_device
 from .serialization import load, save
 from ._dtr import dtr
+from ._threads import get_num_threads, set_num_threads
 from . import config, logger, version
 from .logger import enable_debug_log, get_logger, set_log_file, set_log_level
 from .version import __version__
@@ -23,6 +24,7 @@ __all__ = [
     "Parameter", "Tensor", "tensor", "autodiff", "dtype", "random", "functional",
     "get_allocated_memory", "get_max_allocated_memory", "reset_max_memory_stats",
     "get_default_device", "get_device_count", "is_cuda_available", "set_default_device",
+    "get_num_threads", "set_num_threads",
     "load", "save", "dtr",
     "config", "logger", "version", "enable_debug_log", "get_logger", "set_log_file",
     "set_log_level", "__version__", "check_misc", "coalesce_free_memory",

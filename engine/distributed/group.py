@@ -240,13 +240,14 @@ def _join_mpi_job(master_ip, port, world_size, rank):
 def _share_cpu_threads():
     """Ranks that mpiexec started on one host share its cores: each gets cores // local ranks
     kernel threads (instead of all cores each, which oversubscribes the machine), unless
-    OMP_NUM_THREADS says otherwise."""
-    from .._native import _C
+    ENGINE_NUM_THREADS / OMP_NUM_THREADS say otherwise."""
+    from .._threads import set_num_threads, usable_cores
 
     local = int(os.environ.get("MPI_LOCALNRANKS", os.environ.get(
         "OMPI_COMM_WORLD_LOCAL_SIZE", "1")))
-    if _C is not None and local > 1 and "OMP_NUM_THREADS" not in os.environ:
-        _C.set_num_threads(max(1, (os.cpu_count() or 1) // local))
+    explicit = any(os.environ.get(k) for k in ("ENGINE_NUM_THREADS", "OMP_NUM_THREADS"))
+    if local > 1 and not explicit:
+        set_num_threads(max(1, usable_cores() // local))
 
 
 def _abort_job_on_uncaught_error(rank, world_size):
