@@ -1,0 +1,40 @@
+// engine's own single-precision GEMM (cpu/gemm.cpp): C = alpha * op(A) op(B) + beta * C with
+// any element strides for A and B (so transposes and non-contiguous views are free), row-major C,
+// and strided batches. Packed and cache-blocked (cpu/gemm_driver.h), with the micro-kernel of the
+// best ISA the CPU has (kernels/gemm.h). Runs on engine's OpenMP team; no BLAS involved.
+#pragma once
+
+#include <cstdint>
+
+namespace engine {
+namespace cpu {
+
+// A matrix of floats: element (i, j) at data[i * rs + j * cs].
+struct MatView {
+  const float* data;
+  int64_t rs, cs;
+};
+
+struct GemmBatch {
+  int64_t count = 1;
+  int64_t stride_a = 0, stride_b = 0, stride_c = 0;  // elements between items (0 broadcasts)
+};
+
+// C (m x n, row stride ldc) = alpha * A (m x k) B (k x n) + beta * C, per batch item.
+// beta == 0 writes C without reading it.
+void sgemm(int64_t m, int64_t n, int64_t k, float alpha, MatView a, MatView b, float beta,
+           float* c, int64_t ldc, const GemmBatch& batch = GemmBatch());
+
+// The blocking the driver uses on this CPU (from the cache sizes read at run time), for tests
+// and benchmarks: mr, nr (micro-tile), kc, mc, nc.
+struct GemmBlocking {
+  int64_t mr, nr, kc, mc, nc;
+};
+GemmBlocking gemm_blocking();
+
+// GFLOP/s of the current ISA's FMA peak loop on `threads` threads (all running it at once) over
+// about `seconds`: the machine's limit that the GEMM is measured against.
+double fma_peak_gflops(int threads, double seconds);
+
+}  // namespace cpu
+}  // namespace engine

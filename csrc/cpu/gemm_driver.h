@@ -1,0 +1,329 @@
+// The blocked GEMM driver (GotoBLAS / BLIS loop nest), generic over the micro-kernel and over
+// where A, B and C live, so that the same loops run a dense strided GEMM and a convolution whose
+// B panel is packed straight from the NCHW image (cpu/conv_gemm.h).
+//
+//   for jc in N by NC                  B panel  (KC x NC)  shared by the team, L3-resident
+//     for pc in K by KC                packed cooperatively, then a barrier
+//       for ic in my rows by MC        A block  (MC x KC)  per thread, L2-resident
+//         for jr in my columns by NR   B sliver (KC x NR)  stays in L1 across the ir loop
+//           for ir in MC by MR         micro-kernel on an MR x NR tile of C
+//
+// The team splits C into tm x tn parts (rows when M has enough micro-tiles, else columns), so
+// every thread runs whole micro-tiles and nothing is written by two threads.
+//
+// Each ISA's file defines ENGINE_GEMM_NS before including this header: everything here then
+// lives in a namespace of that ISA, and code compiled with -mavx512f can never be picked by the
+// linker for a call from a baseline file (inline functions of one name in files compiled with
+// different flags would be an ODR trap).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+
+#include "cpu/gemm.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#ifndef ENGINE_GEMM_NS
+#error "define ENGINE_GEMM_NS (the ISA's namespace) before including cpu/gemm_driver.h"
+#endif
+
+namespace engine {
+namespace cpu {
+namespace ENGINE_GEMM_NS {
+
+struct Blocking {
+  int64_t kc, mc, nc;
+};
+
+// A 64-byte aligned scratch buffer that grows and is kept for later calls on its thread.
+class Scratch {
+ public:
+  float* get(int64_t count) {
+    if (count > capacity_) {
+      storage_.reset(new float[count + 16]);
+      capacity_ = count;
+    }
+    const auto addr = reinterpret_cast<uintptr_t>(storage_.get());
+    return reinterpret_cast<float*>((addr + 63) & ~uintptr_t(63));
+  }
+
+ private:
+  std::unique_ptr<float[]> storage_;
+  int64_t capacity_ = 0;
+};
+
+inline Scratch& a_scratch() {
+  static thread_local Scratch s;
+  return s;
+}
+inline Scratch& b_scratch() {
+  static thread_local Scratch s;
+  return s;
+}
+
+// [lo, hi) of `count` items for part `part` of `parts` (the first count % parts parts get one more).
+inline void split_range(int64_t count, int64_t parts, int64_t part, int64_t* lo, int64_t* hi) {
+  const int64_t base = count / parts, extra = count % parts;
+  *lo = part * base + std::min(part, extra);
+  *hi = *lo + base + (part < extra ? 1 : 0);
+}
+
+// ---- packers for a dense strided matrix ----------------------------------------------------
+
+// Rows [i0, i0 + mc) x columns [p0, p0 + kc) of A into MR-row slivers: dst[s][p][i].
+template <int MR>
+struct DenseA {
+  MatView a;
+  void pack(int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) const {
+    for (int64_t s = 0; s < mc; s += MR, dst += kc * MR) {
+      const int64_t rows = std::min<int64_t>(MR, mc - s);
+      const float* src = a.data + (i0 + s) * a.rs + p0 * a.cs;
+      if (a.rs == 1) {  // A stored column-major (a transposed row-major matrix): copy runs
+        for (int64_t p = 0; p < kc; ++p) {
+          const float* col = src + p * a.cs;
+          float* d = dst + p * MR;
+          int64_t i = 0;
+          for (; i < rows; ++i) d[i] = col[i];
+          for (; i < MR; ++i) d[i] = 0.f;
+        }
+      } else if (rows == MR) {
+        // p outer: each step writes one contiguous MR-float line and reads MR rows in step
+        // (12 sequential streams the prefetcher follows); i outer wrote at a 48-byte stride.
+        for (int64_t p = 0; p < kc; ++p) {
+          float* d = dst + p * MR;
+          const float* col = src + p * a.cs;
+#pragma GCC unroll 16
+          for (int i = 0; i < MR; ++i) d[i] = col[i * a.rs];
+        }
+      } else {
+        for (int64_t i = 0; i < rows; ++i) {
+          const float* row = src + i * a.rs;
+          for (int64_t p = 0; p < kc; ++p) dst[p * MR + i] = row[p * a.cs];
+        }
+        for (int64_t i = rows; i < MR; ++i)
+          for (int64_t p = 0; p < kc; ++p) dst[p * MR + i] = 0.f;
+      }
+    }
+  }
+};
+
+// Rows [p0, p0 + kc) x columns [j0, j0 + nc) of B into NR-column slivers: dst[s][p][j].
+template <int NR>
+struct DenseB {
+  MatView b;
+  void pack(int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* dst) const {
+    for (int64_t s = 0; s < nc; s += NR, dst += kc * NR) {
+      const int64_t cols = std::min<int64_t>(NR, nc - s);
+      const float* src = b.data + p0 * b.rs + (j0 + s) * b.cs;
+      if (b.cs == 1) {
+        for (int64_t p = 0; p < kc; ++p) {
+          const float* row = src + p * b.rs;
+          float* d = dst + p * NR;
+          if (cols == NR) {
+            std::memcpy(d, row, NR * sizeof(float));
+          } else {
+            int64_t j = 0;
+            for (; j < cols; ++j) d[j] = row[j];
+            for (; j < NR; ++j) d[j] = 0.f;
+          }
+        }
+      } else {
+        for (int64_t j = 0; j < cols; ++j) {
+          const float* col = src + j * b.cs;
+          for (int64_t p = 0; p < kc; ++p) dst[p * NR + j] = col[p * b.rs];
+        }
+        for (int64_t j = cols; j < NR; ++j)
+          for (int64_t p = 0; p < kc; ++p) dst[p * NR + j] = 0.f;
+      }
+    }
+  }
+};
+
+// ---- C writers -------------------------------------------------------------------------------
+
+// A row-major C (row stride ldc): full tiles are written in place by the micro-kernel.
+struct DenseC {
+  float* c;
+  int64_t ldc;
+  float* direct(int64_t i, int64_t j) const { return c + i * ldc + j; }
+  int64_t ld() const { return ldc; }
+  void merge(int64_t i0, int64_t j0, int64_t rows, int64_t cols, const float* tile, int64_t ldt,
+             float alpha, float beta) const {
+    for (int64_t i = 0; i < rows; ++i) {
+      float* dst = c + (i0 + i) * ldc + j0;
+      const float* t = tile + i * ldt;
+      if (beta == 0.f) {
+        for (int64_t j = 0; j < cols; ++j) dst[j] = alpha * t[j];
+      } else {
+        for (int64_t j = 0; j < cols; ++j) dst[j] = alpha * t[j] + beta * dst[j];
+      }
+    }
+  }
+  void finish(int64_t, int64_t, int64_t, int64_t) const {}
+};
+
+// ---- the loop nest ---------------------------------------------------------------------------
+
+// Team split of an m x n product: tm parts along M and tn along N (tm * tn = team).
+template <int MR>
+inline void choose_split(int64_t m, int team, int* tm, int* tn) {
+  const int64_t row_tiles = (m + MR - 1) / MR;
+  *tm = 1;
+  for (int d = team; d >= 1; --d) {
+    if (team % d == 0 && row_tiles >= 2 * d) {
+      *tm = d;
+      break;
+    }
+  }
+  *tn = team / *tm;
+}
+
+// One GEMM, run by the calling OpenMP team (all threads of the team must call it). `bpack` is
+// the team's shared B panel (kc * roundup(nc, NR) floats).
+template <class Kernel, class PA, class PB, class SC>
+void gemm_team(int64_t m, int64_t n, int64_t k, float alpha, float beta, const PA& pa,
+               const PB& pb, const SC& sc, const Blocking& blk, float* bpack, int tid, int team) {
+  constexpr int MR = Kernel::kMR, NR = Kernel::kNR;
+  int tm, tn;
+  choose_split<MR>(m, team, &tm, &tn);
+  const int ti = tid / tn, tj = tid % tn;
+  int64_t s0, s1;
+  split_range((m + MR - 1) / MR, tm, ti, &s0, &s1);
+  const int64_t r0 = s0 * MR, r1 = std::min(m, s1 * MR);
+  float* apack = a_scratch().get(blk.mc * blk.kc);
+  alignas(64) float tile[MR * NR];
+
+  for (int64_t jc = 0; jc < n; jc += blk.nc) {
+    const int64_t nc = std::min(blk.nc, n - jc);
+    const int64_t slivers = (nc + NR - 1) / NR;
+    for (int64_t pc = 0; pc < k; pc += blk.kc) {
+      const int64_t kc = std::min(blk.kc, k - pc);
+      const float beta_here = pc == 0 ? beta : 1.0f;
+      const bool last = pc + kc >= k;
+      int64_t b0, b1;
+      split_range(slivers, team, tid, &b0, &b1);
+      if (b1 > b0)
+        pb.pack(pc, kc, jc + b0 * NR, std::min(nc, b1 * NR) - b0 * NR, bpack + b0 * kc * NR);
+      if (team > 1) {
+#pragma omp barrier
+      }
+      int64_t q0, q1;
+      split_range(slivers, tn, tj, &q0, &q1);
+      if (q1 > q0) {
+        for (int64_t ic = r0; ic < r1; ic += blk.mc) {
+          const int64_t mc = std::min(blk.mc, r1 - ic);
+          pa.pack(ic, mc, pc, kc, apack);
+          for (int64_t q = q0; q < q1; ++q) {
+            const int64_t j = jc + q * NR;
+            const int64_t cols = std::min<int64_t>(NR, n - j);
+            const float* bs = bpack + q * kc * NR;
+            for (int64_t s = 0; s < mc; s += MR) {
+              const int64_t i = ic + s;
+              const int64_t rows = std::min<int64_t>(MR, mc - s);
+              const float* as = apack + s * kc;
+              float* cp = (rows == MR && cols == NR) ? sc.direct(i, j) : nullptr;
+              if (cp != nullptr) {
+                Kernel::run(kc, as, bs, cp, sc.ld(), alpha, beta_here);
+              } else {
+                Kernel::run(kc, as, bs, tile, NR, 1.0f, 0.0f);
+                sc.merge(i, j, rows, cols, tile, NR, alpha, beta_here);
+              }
+              if (last) sc.finish(i, j, rows, cols);
+            }
+          }
+        }
+      }
+      if (team > 1) {
+#pragma omp barrier
+      }
+    }
+  }
+}
+
+inline int team_thread() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+inline int team_size() {
+#ifdef _OPENMP
+  return omp_get_num_threads();
+#else
+  return 1;
+#endif
+}
+
+// Work below this many multiply-adds runs on one thread: waking the team costs more.
+constexpr int64_t kParallelFlops = int64_t(1) << 18;
+
+// `count` GEMMs item(b) -> (PA, PB, SC) on engine's thread pool: large items one after another,
+// each split over the team; many small ones spread over the team, one thread each.
+template <class Kernel, class Items>
+void gemm_items(int64_t count, int64_t m, int64_t n, int64_t k, float alpha, float beta,
+                const Items& item, const Blocking& blk, int threads) {
+  constexpr int NR = Kernel::kNR;
+  const int64_t work = m * n * k;
+  if (count == 0 || m == 0 || n == 0) return;
+  int team = (work * count < kParallelFlops) ? 1 : threads;
+  const bool per_item_threads = work >= 4 * kParallelFlops || count < team;
+  const int64_t panel = blk.kc * ((std::min(blk.nc, n) + NR - 1) / NR) * NR;
+  if (team <= 1) {
+    float* bpack = b_scratch().get(panel);
+    for (int64_t b = 0; b < count; ++b) {
+      const auto parts = item(b);
+      gemm_team<Kernel>(m, n, k, alpha, beta, parts.a, parts.b, parts.c, blk, bpack, 0, 1);
+    }
+    return;
+  }
+  if (per_item_threads) {
+    float* bpack = b_scratch().get(panel);
+#pragma omp parallel num_threads(team)
+    {
+      const int tid = team_thread(), size = team_size();
+      for (int64_t b = 0; b < count; ++b) {
+        const auto parts = item(b);
+        gemm_team<Kernel>(m, n, k, alpha, beta, parts.a, parts.b, parts.c, blk, bpack, tid,
+                          size);
+      }
+    }
+  } else {
+#pragma omp parallel for schedule(static) num_threads(team)
+    for (int64_t b = 0; b < count; ++b) {
+      float* bpack = b_scratch().get(panel);
+      const auto parts = item(b);
+      gemm_team<Kernel>(m, n, k, alpha, beta, parts.a, parts.b, parts.c, blk, bpack, 0, 1);
+    }
+  }
+}
+
+template <class PA, class PB, class SC>
+struct GemmParts {
+  PA a;
+  PB b;
+  SC c;
+};
+
+// The dense strided (batched) GEMM of cpu/gemm.h on this ISA's micro-kernel.
+template <class Kernel>
+void dense_sgemm(int64_t m, int64_t n, int64_t k, float alpha, MatView a, MatView b, float beta,
+                 float* c, int64_t ldc, const GemmBatch& batch, const Blocking& blk,
+                 int threads) {
+  using Parts = GemmParts<DenseA<Kernel::kMR>, DenseB<Kernel::kNR>, DenseC>;
+  const auto item = [&](int64_t i) {
+    return Parts{{{a.data + i * batch.stride_a, a.rs, a.cs}},
+                 {{b.data + i * batch.stride_b, b.rs, b.cs}},
+                 {c + i * batch.stride_c, ldc}};
+  };
+  gemm_items<Kernel>(batch.count, m, n, k, alpha, beta, item, blk, threads);
+}
+
+}  // namespace ENGINE_GEMM_NS
+}  // namespace cpu
+}  // namespace engine

@@ -1,0 +1,30 @@
+// The GEMM entry of each instruction set (cpu/gemm_<isa>.cpp); cpu/gemm.cpp picks one by
+// cpu_isa(). Each ISA's file instantiates the driver (cpu/gemm_driver.h) with its micro-kernel.
+#pragma once
+
+#include <cstdint>
+
+#include "cpu/gemm.h"
+
+namespace engine {
+namespace cpu {
+
+struct GemmIsaBlocking {
+  int64_t kc, mc, nc;
+};
+
+struct GemmIsa {
+  int mr, nr;  // micro-tile of the ISA's kernel
+  void (*sgemm)(int64_t m, int64_t n, int64_t k, float alpha, MatView a, MatView b, float beta,
+                float* c, int64_t ldc, const GemmBatch& batch, const GemmIsaBlocking& blk,
+                int threads);
+  // One thread's FMA peak loop (kernels::fma_peak_loop); returns the flops it did.
+  double (*fma_peak)(int64_t iters, float* sink);
+};
+
+const GemmIsa& gemm_isa_avx512();
+const GemmIsa& gemm_isa_avx2();
+const GemmIsa& gemm_isa_portable();
+
+}  // namespace cpu
+}  // namespace engine
