@@ -8,19 +8,15 @@ torch's op or, where torch has none, the same computation written with torch ops
     python bench/conv_cpu.py [--repeats R] [--batch N] [--threads T] [--profile]
                              [--section all|resnet|extra]
 
---threads sets the threads of all three pools (torch, numpy's OpenBLAS, engine's OpenMP); on a
-shared machine --threads 1 gives the steadiest ratio.
+--threads sets the threads of both peers (torch's pool, engine's OpenMP team, which runs engine's
+own GEMM); on a shared machine --threads 1 gives the steadiest ratio.
 
---omp-wait-policy (default passive) sets OMP_WAIT_POLICY before any library loads. Why: engine's
-loops run on OpenMP (libgomp) and its GEMMs on numpy's OpenBLAS, a second thread pool. With
-libgomp's default (spin a few ms after each parallel region) the idle OpenMP workers spin on the
-cores the next GEMM needs, and a conv step measured 5-10x slower than single-threaded on 2 cores;
-with "passive" they sleep at once. torch shares the same libgomp in this process, so both peers
-run under the same policy. "default" leaves the variable alone.
+--omp-wait-policy (default passive, what engine sets when imported first) sets OMP_WAIT_POLICY
+before any library loads; torch shares the same libgomp in this process, so both peers run under
+the same policy. "default" leaves the variable alone.
 
---profile also splits engine's time into its stages (im2col, GEMM, reorders, col2im): one pass
-of each building block over the whole batch at once (engine itself works in cache-sized chunks of
-samples, see engine/ops/conv_impl.py), to show roughly where the time goes.
+--profile also times engine's three kernels alone (forward, data gradient, filter gradient; see
+engine/ops/conv_impl.py) to show where the time goes.
 """
 import argparse
 import importlib
@@ -85,34 +81,22 @@ def seconds(fn, inner=3):
 
 
 def profile(x, w, dy, stride, padding):
-    """Milliseconds per stage of engine's forward + backward, from conv_impl's building blocks."""
+    """Milliseconds of each of engine's three conv kernels (forward, data gradient, filter
+    gradient), called directly on arrays, to show where the step's time goes."""
     import numpy as np
 
-    from engine._native import native
-    from engine.ops.conv_impl import ConvParams
+    from engine.ops import conv_impl
 
-    C = native()
-    p = ConvParams((stride,) * 2, (padding,) * 2, (1, 1), 1)
-    kernel, n, o = w.shape[2:], x.shape[0], w.shape[0]
-    stages = {}
-
-    def timed(name, f):
-        t0 = time.perf_counter()
-        out = f()
-        stages[name] = stages.get(name, 0.0) + (time.perf_counter() - t0) * 1e3
-        return out
-
-    w2 = w.reshape(1, o, -1)
-    for _ in range(2):  # forward im2col, backward-filter im2col
-        col = timed("im2col", lambda: C.conv_im2col(x, **p.window(kernel)))
-    y = timed("gemm", lambda: np.matmul(w2, col))
-    timed("reorder", lambda: C.conv_to_batch_major(y, n, None))
-    dyg = timed("reorder", lambda: C.conv_to_group_major(dy.reshape(n, o, -1), 1))
-    timed("reorder", lambda: C.conv_to_group_major(dy.reshape(n, o, -1), 1))
-    timed("gemm", lambda: np.matmul(dyg, col.transpose(0, 2, 1)))
-    dcol = timed("gemm", lambda: np.matmul(w2.transpose(0, 2, 1), dyg))
-    timed("col2im", lambda: C.conv_col2im(dcol, x.shape, **p.window(kernel)))
-    return stages
+    p = conv_impl.ConvParams((stride,) * 2, (padding,) * 2, (1, 1), 1)
+    kernel = w.shape[2:]
+    stages = {"fwd": lambda: conv_impl.forward(np, x, w, None, p),
+              "data": lambda: conv_impl.backward_data(np, dy, w, x.shape[2:], p),
+              "filter": lambda: conv_impl.backward_filter(np, x, dy, kernel, p)}
+    out = {}
+    for name, f in stages.items():
+        f()
+        out[name] = min(seconds(f, inner=1) for _ in range(3)) * 1e3
+    return out
 
 
 def main():

@@ -11,6 +11,7 @@ machine's cores go to the work, not to spinning.
 """
 import math
 import os
+import warnings
 
 from ._native import _C
 
@@ -48,15 +49,19 @@ def usable_cores():
 
 
 def _from_env(name):
+    """A positive thread count from an environment variable, or None (unset, or not a positive
+    integer: then a warning, and the next rule decides)."""
     value = os.environ.get(name, "").strip()
     if not value:
         return None
     try:
         n = int(value.split(",")[0])  # OMP_NUM_THREADS may list per-level counts
     except ValueError:
-        raise ValueError(f"{name}={value!r}: expected a positive integer number of threads")
+        n = 0
     if n < 1:
-        raise ValueError(f"{name}={value!r}: expected a positive integer number of threads")
+        warnings.warn(f"{name}={value!r} is not a positive number of threads; ignored",
+                      RuntimeWarning, stacklevel=2)
+        return None
     return n
 
 

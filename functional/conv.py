@@ -216,7 +216,14 @@ def conv2d(inp, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
         >>> F.conv2d(x, Tensor(np.ones((2, 2, 1, 3, 3), "float32")), groups=2).shape
         (1, 4, 3, 3)
     """
-    fn = "conv2d"
+    return _conv2d("conv2d", inp, weight, bias, stride, padding, dilation, groups, conv_mode,
+                   compute_mode)
+
+
+def _conv2d(fn, inp, weight, bias, stride, padding, dilation, groups, conv_mode, compute_mode,
+            relu=False):
+    """conv2d's checks and op; relu=True applies max(., 0) in the conv's own output pass
+    (M.ConvRelu2d): one op, whose saved output also serves the ReLU's gradient."""
     mode = _check_modes(fn, conv_mode, compute_mode)
     inp, weight = _inputs(fn, inp, weight, groups)
     w = _flat_weight(fn, weight, groups, "(G, O/G, C/G, kh, kw)")
@@ -240,9 +247,10 @@ def conv2d(inp, weight, bias=None, stride=1, padding=0, dilation=1, groups=1,
     if mode == "convolution":
         w = S.Flip.apply(w, axis=(2, 3))
     win = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    op = K.Conv2dRelu if relu else K.Conv2d
     if bias is None:
-        return K.Conv2d.apply(inp, w, **win)
-    return K.Conv2d.apply(inp, w, _add_bias(fn, inp, bias, o), **win)
+        return op.apply(inp, w, **win)
+    return op.apply(inp, w, _add_bias(fn, inp, bias, o), **win)
 
 
 def conv_transpose2d(inp, weight, bias=None, stride=1, padding=0, output_padding=0, dilation=1,

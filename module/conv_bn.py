@@ -4,6 +4,7 @@ them so state_dicts load), and ConvRelu2d, ConvTransposeRelu2d (a convolution wi
 the convolution's own parameters). In float mode each computes exactly its parts in sequence;
 MegEngine's quantize_qat would swap them for fused QAT versions (not in engine yet)."""
 import engine.functional as F
+from engine.functional.conv import _conv2d
 
 from .batchnorm import BatchNorm2d
 from .conv import Conv2d, ConvTranspose2d
@@ -31,7 +32,12 @@ class ConvRelu2d(Conv2d):
     """
 
     def forward(self, inp):
-        return F.relu(super().forward(inp))
+        if self.padding_mode != "zeros":
+            return F.relu(super().forward(inp))
+        # one op: the conv's kernel applies the ReLU as it writes its output
+        return _conv2d("ConvRelu2d", inp, self.weight, self.bias, self.stride, self.padding,
+                       self.dilation, self.groups, "cross_correlation", self.compute_mode,
+                       relu=True)
 
 
 class ConvTransposeRelu2d(ConvTranspose2d):

@@ -10,6 +10,7 @@ import engine as mge
 import engine.functional as F
 from engine._native import native
 from engine.autodiff import GradManager
+from engine.functional.conv import _conv2d
 from engine.ops import conv_impl
 
 
@@ -74,6 +75,12 @@ CASES = [
     Case("conv2d_stride_over_kernel", gens(U(1, 2, 9, 8), U(3, 2, 2, 2)),
          lambda x, w: F.conv2d(x, w, stride=3), lambda x, w: conv_ref(x, w, stride=3),
          ALL_CONV_OPS, grad=(0, 1), atol=1e-5),
+    Case("conv2d_relu_fused", gens(U(2, 3, 5, 6), U(4, 3, 3, 3), U(1, 4, 1, 1)),
+         lambda x, w, b: _conv2d("t", x, w, b, 1, 1, 1, 1, "cross_correlation", "default",
+                                 relu=True),
+         lambda x, w, b: np.maximum(conv_ref(x, w, b, 1, 1), 0),
+         ("Conv2dRelu", "Conv2dBackwardData", "Conv2dBackwardFilter"), grad=(0, 1, 2),
+         atol=1e-5),
     Case("conv_transpose2d", gens(U(2, 4, 3, 4), U(4, 3, 3, 2), U(1, 3, 1, 1)),
          lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1),
          lambda x, w, b: conv_transpose_ref(x, w, b, 2, 1, 1), ALL_CONV_OPS, grad=(0, 1, 2),

@@ -4,10 +4,12 @@
 #include <pybind11/stl.h>
 
 #include <cstdint>
+#include <algorithm>
 #include <utility>
 
 #include "bind/arrays.h"
 #include "bind/registry.h"
+#include "cpu/gemm.h"
 #include "cpu/im2col.h"
 
 namespace engine {
@@ -157,6 +159,68 @@ FloatArray to_group_major(const py::object& y_in, int64_t groups, const py::obje
   return out;
 }
 
+// y = conv(x, w) (+ bias) (then ReLU) as an implicit GEMM: x (N, C, H, W), w (O, C/G, kh, kw).
+FloatArray gemm_forward(const py::object& x_in, const py::object& w_in, const py::object& bias_in,
+                        Pair stride, Pair pad, Pair dil, int64_t groups, bool relu,
+                        const py::object& out) {
+  FloatArray x = as_float32(x_in, "conv2d_gemm_forward", "x");
+  FloatArray w = as_float32(w_in, "conv2d_gemm_forward", "w");
+  ENGINE_CHECK(w.ndim() == 4, "conv2d_gemm_forward: expected a weight (O, C/G, kh, kw), got shape "
+                                  << shape_str(w));
+  const ConvGeometry g = make_geometry("conv2d_gemm_forward", shape_of(x),
+                                       {w.shape(2), w.shape(3)}, stride, pad, dil, groups);
+  const int64_t o = w.shape(0);
+  ENGINE_CHECK(w.shape(1) * groups == g.channels && o % groups == 0,
+               "conv2d_gemm_forward: weight " << shape_str(w) << " does not fit input "
+                                              << shape_str(x) << " with groups=" << groups);
+  FloatArray bias;
+  const float* bp = nullptr;
+  if (!bias_in.is_none()) {
+    bias = as_float32(bias_in, "conv2d_gemm_forward", "bias");
+    ENGINE_CHECK(bias.size() == o, "conv2d_gemm_forward: bias of shape "
+                                       << shape_str(bias) << " needs " << o << " values");
+    bp = bias.data();
+  }
+  const int64_t batch = x.shape(0);
+  FloatArray y = result_array("conv2d_gemm_forward", out, {batch, o, g.out_h, g.out_w});
+  const float* xp = x.data();
+  const float* wp = w.data();
+  float* yp = y.mutable_data();
+  if (batch > 0) {
+    py::gil_scoped_release release;
+    cpu::conv2d_forward_gemm(xp, wp, bp, relu, yp, batch, o, g);
+  }
+  return y;
+}
+
+// dw (O, C/G, kh, kw) of y = conv(x, w) for dy (N, O, OH, OW), as an implicit GEMM.
+FloatArray gemm_backward_filter(const py::object& x_in, const py::object& dy_in, Pair kernel,
+                                Pair stride, Pair pad, Pair dil, int64_t groups) {
+  FloatArray x = as_float32(x_in, "conv2d_gemm_backward_filter", "x");
+  FloatArray dy = as_float32(dy_in, "conv2d_gemm_backward_filter", "dy");
+  const ConvGeometry g = make_geometry("conv2d_gemm_backward_filter", shape_of(x), kernel, stride,
+                                       pad, dil, groups);
+  ENGINE_CHECK(dy.ndim() == 4 && dy.shape(0) == x.shape(0) && dy.shape(2) == g.out_h &&
+                   dy.shape(3) == g.out_w && dy.shape(1) % groups == 0,
+               "conv2d_gemm_backward_filter: dy of shape "
+                   << shape_str(dy) << " does not match input " << shape_str(x)
+                   << " and the window (expected (N, O, " << g.out_h << ", " << g.out_w << "))");
+  const int64_t o = dy.shape(1);
+  FloatArray dw({o, g.channels / groups, g.kernel_h, g.kernel_w});
+  const float* xp = x.data();
+  const float* dyp = dy.data();
+  float* dwp = dw.mutable_data();
+  {
+    py::gil_scoped_release release;
+    if (x.shape(0) == 0) {
+      std::fill(dwp, dwp + dw.size(), 0.f);
+    } else {
+      cpu::conv2d_backward_filter_gemm(xp, dyp, dwp, 0.f, x.shape(0), o, g);
+    }
+  }
+  return dw;
+}
+
 }  // namespace
 }  // namespace engine
 
@@ -172,6 +236,14 @@ ENGINE_BINDINGS(conv) {
         "Adjoint of conv_im2col: sums the column buffer back into an array of input_shape.");
   m.def("conv_to_batch_major", &engine::to_batch_major, arg("y"), arg("batch"), arg("bias") = none,
         arg("out") = none, "(G, R, N*P) -> (N, G*R, P), adding bias (G*R values) when given.");
+  m.def("conv2d_gemm_forward", &engine::gemm_forward, arg("x"), arg("w"), arg("bias"),
+        arg("stride"), arg("padding"), arg("dilation"), arg("groups"), arg("relu") = false,
+        arg("out") = none,
+        "y = conv2d(x, w) + bias (then ReLU when relu) for float32 NCHW x, as an implicit GEMM on "
+        "engine's GEMM (no column buffer); bias is None or O values.");
+  m.def("conv2d_gemm_backward_filter", &engine::gemm_backward_filter, arg("x"), arg("dy"),
+        arg("kernel"), arg("stride"), arg("padding"), arg("dilation"), arg("groups"),
+        "dw (O, C/G, kh, kw) of y = conv2d(x, w) for dy (N, O, OH, OW), as an implicit GEMM.");
   m.def("conv_to_group_major", &engine::to_group_major, arg("y"), arg("groups"), arg("out") = none,
         "(N, G*R, P) -> (G, R, N*P).");
 }

@@ -50,9 +50,10 @@ const Caches& caches() {
 int64_t round_down(int64_t v, int64_t m) { return std::max(m, v / m * m); }
 
 // KC: a KC x NR sliver of B the size of L1 (Goto's rule says most of L1; a little more measured
-// better here, because each KC step also costs a pass over the C block). MC and NC keep the MC x NC block of C, which every KC step reads and
-// writes again, inside L2 with an MC x KC block of A beside it: measured on a 2 MB L2, C blocks
-// spilling to L3 cost 10-15% of the peak (MC=900: 78%, MC=240 x NC=2048: 91%).
+// better here, because each KC step also costs a pass over the C block). MC and NC keep the
+// MC x NC block of C, which every KC step reads and writes again, inside L2 with an MC x KC block
+// of A beside it: measured on a 2 MB L2, C blocks spilling to L3 cost 10-15% of the peak
+// (MC=900: 78%, MC=240 x NC=2048: 91%).
 GemmIsaBlocking blocking_for(const GemmIsa& isa) {
   const Caches& c = caches();
   GemmIsaBlocking b;
@@ -101,6 +102,21 @@ void sgemm(int64_t m, int64_t n, int64_t k, float alpha, MatView a, MatView b, f
   }
   const GemmIsa& isa = current_isa();
   isa.sgemm(m, n, k, alpha, a, b, beta, c, ldc, batch, blocking_for(isa), get_num_threads());
+}
+
+void conv2d_forward_gemm(const float* x, const float* w, const float* bias, bool relu, float* y,
+                         int64_t batch, int64_t out_channels, const kernels::ConvGeometry& g) {
+  const GemmIsa& isa = current_isa();
+  isa.conv_forward(x, w, bias, relu, y, batch, out_channels, g, blocking_for(isa),
+                   get_num_threads());
+}
+
+void conv2d_backward_filter_gemm(const float* x, const float* dy, float* dw, float beta,
+                                 int64_t batch, int64_t out_channels,
+                                 const kernels::ConvGeometry& g) {
+  const GemmIsa& isa = current_isa();
+  isa.conv_backward_filter(x, dy, dw, beta, batch, out_channels, g, blocking_for(isa),
+                           get_num_threads());
 }
 
 GemmBlocking gemm_blocking() {

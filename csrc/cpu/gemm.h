@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "kernels/im2col.h"
+
 namespace engine {
 namespace cpu {
 
@@ -24,6 +26,16 @@ struct GemmBatch {
 // beta == 0 writes C without reading it.
 void sgemm(int64_t m, int64_t n, int64_t k, float alpha, MatView a, MatView b, float beta,
            float* c, int64_t ldc, const GemmBatch& batch = GemmBatch());
+
+// Convolutions as implicit GEMMs (cpu/conv_gemm.h): no column buffer. x (N, C, H, W),
+// w (O, C/G, kh, kw), y / dy (N, O, OH, OW), all dense; geometry g describes x and the window.
+// Forward: y = conv(x, w) + bias (O values or nullptr), then max(., 0) when relu.
+void conv2d_forward_gemm(const float* x, const float* w, const float* bias, bool relu, float* y,
+                         int64_t batch, int64_t out_channels, const kernels::ConvGeometry& g);
+// Filter gradient: dw = beta * dw + dW(x, dy).
+void conv2d_backward_filter_gemm(const float* x, const float* dy, float* dw, float beta,
+                                 int64_t batch, int64_t out_channels,
+                                 const kernels::ConvGeometry& g);
 
 // The blocking the driver uses on this CPU (from the cache sizes read at run time), for tests
 // and benchmarks: mr, nr (micro-tile), kc, mc, nc.

@@ -66,7 +66,7 @@ inline Scratch& b_scratch() {
   return s;
 }
 
-// [lo, hi) of `count` items for part `part` of `parts` (the first count % parts parts get one more).
+// [lo, hi) of `count` items for part `part` of `parts` (the first count % parts get one more).
 inline void split_range(int64_t count, int64_t parts, int64_t part, int64_t* lo, int64_t* hi) {
   const int64_t base = count / parts, extra = count % parts;
   *lo = part * base + std::min(part, extra);

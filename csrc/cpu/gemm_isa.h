@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "cpu/gemm.h"
+#include "kernels/im2col.h"
 
 namespace engine {
 namespace cpu {
@@ -18,6 +19,14 @@ struct GemmIsa {
   void (*sgemm)(int64_t m, int64_t n, int64_t k, float alpha, MatView a, MatView b, float beta,
                 float* c, int64_t ldc, const GemmBatch& batch, const GemmIsaBlocking& blk,
                 int threads);
+  // cpu/conv_gemm.h's implicit-GEMM convolutions (see cpu/conv.h for the arguments).
+  void (*conv_forward)(const float* x, const float* w, const float* bias, bool relu, float* y,
+                       int64_t batch, int64_t out_channels, const kernels::ConvGeometry& g,
+                       const GemmIsaBlocking& blk, int threads);
+  void (*conv_backward_filter)(const float* x, const float* dy, float* dw, float beta,
+                               int64_t batch, int64_t out_channels,
+                               const kernels::ConvGeometry& g, const GemmIsaBlocking& blk,
+                               int threads);
   // One thread's FMA peak loop (kernels::fma_peak_loop); returns the flops it did.
   double (*fma_peak)(int64_t iters, float* sink);
 };

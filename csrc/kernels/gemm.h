@@ -7,7 +7,7 @@
 // instantiates it with its register width and tile shape, so the compiler emits zmm, ymm or
 // xmm FMAs from the same source. The MR x NR/W accumulators live in registers for the whole
 // k loop: MR * NR/W + NR/W + 1 vector registers must fit the ISA's register file (AVX-512:
-// 12 x 2 + 3 = 27 of 32 zmm; AVX2: 6 x 2 + 3 = 15 of 16 ymm).
+// 8 x 3 + 4 = 28 of 32 zmm; AVX2: 6 x 2 + 3 = 15 of 16 ymm).
 //
 // Packed layouts (zero-padded to full slivers by the packers, so the kernel never branches):
 //   A sliver: a[k * MR + i]      B sliver: b[k * NR + j]

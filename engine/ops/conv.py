@@ -11,6 +11,7 @@ stride, padding, dilation (pairs) and groups; the array work lives in conv_impl.
 """
 from . import conv_impl
 from .core import Op
+from .nn import ReluGrad
 from .reduce import Sum
 from .shape import Reshape
 
@@ -32,18 +33,36 @@ class Conv2d(Op):
         return conv_impl.forward(xp, x, w, bias[0] if bias else None, p)
 
     def backward(ctx, dy):
-        x, w = ctx.inputs[:2]
-        need = ctx.needs_input_grad
-        win = _window(ctx.attrs)
-        dx = Conv2dBackwardData.apply(dy, w, in_hw=x.shape[2:], **win) if need[0] else None
-        dw = Conv2dBackwardFilter.apply(x, dy, kernel=w.shape[2:], **win) if need[1] else None
-        if len(ctx.inputs) == 2:
-            return dx, dw
-        b = ctx.inputs[2]
-        db = None
-        if need[2]:
-            db = Reshape.apply(Sum.apply(dy, axis=(0, 2, 3), keepdims=False), shape=b.shape)
-        return dx, dw, db
+        return _conv_backward(ctx, dy)
+
+
+def _conv_backward(ctx, dy):
+    """Gradients of x, w (and b) of a Conv2d(-like) node given the gradient dy of conv + b."""
+    x, w = ctx.inputs[:2]
+    need = ctx.needs_input_grad
+    win = _window(ctx.attrs)
+    dx = Conv2dBackwardData.apply(dy, w, in_hw=x.shape[2:], **win) if need[0] else None
+    dw = Conv2dBackwardFilter.apply(x, dy, kernel=w.shape[2:], **win) if need[1] else None
+    if len(ctx.inputs) == 2:
+        return dx, dw
+    b = ctx.inputs[2]
+    db = None
+    if need[2]:
+        db = Reshape.apply(Sum.apply(dy, axis=(0, 2, 3), keepdims=False), shape=b.shape)
+    return dx, dw, db
+
+
+class Conv2dRelu(Op):
+    """z = max(conv(x, w) + b, 0), the ReLU applied in the conv's output pass (M.ConvRelu2d)."""
+
+    save_outputs = True
+
+    def forward(xp, x, w, *bias, stride, padding, dilation, groups):
+        p = conv_impl.ConvParams(stride, padding, dilation, groups)
+        return conv_impl.forward(xp, x, w, bias[0] if bias else None, p, relu=True)
+
+    def backward(ctx, dz):
+        return _conv_backward(ctx, ReluGrad.apply(dz, ctx.outputs[0]))
 
 
 class Conv2dBackwardData(Op):

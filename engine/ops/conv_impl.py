@@ -3,12 +3,17 @@
 Notation (shapes): x (N, C, H, W), weight (O, C/G, kh, kw), y (N, O, OH, OW), G groups,
 Og = O/G output channels and K = C/G*kh*kw column rows per group, P = OH*OW output positions.
 
-On the CPU the column buffer comes from our kernels (csrc/cpu/im2col.cpp) in the "group-major"
-layout (G, K, m*P) for a chunk of m samples, so each group's GEMM is one large product through
-numpy's BLAS rather than m small ones; csrc also reorders (G, Og, m*P) <-> (m, O, P),
-fusing the bias add. A 1x1, stride-1, unpadded conv needs no im2col: x itself is the column
-buffer. Other array modules (CuPy) take a generic path of strided slices; it computes the same
-thing and the tests compare the two.
+On the CPU everything runs on engine's own GEMM (csrc/cpu/gemm*, csrc/cpu/conv_gemm.h):
+- forward and filter gradient are implicit GEMMs: the GEMM's packers read the NCHW image and
+  gradient directly (no column buffer), and the forward writes (N, O, OH, OW) with the bias
+  added in the same pass;
+- the data gradient of a stride-1 conv is the forward conv of dy with the flipped, transposed
+  filter (again an implicit GEMM); for strided convs the column gradient W^T dY is made a few
+  samples at a time and summed back by col2im (csrc/cpu/im2col.cpp);
+- depthwise convs (one input channel per group) have too little work per group for a GEMM tile
+  and keep the column path.
+Other array modules (CuPy) take a generic path of strided slices; it computes the same thing and
+the tests compare the two.
 """
 import math
 import threading
@@ -31,19 +36,24 @@ class ConvParams:
         return tuple((i + 2 * p - d * (k - 1) - 1) // s + 1 for i, k, s, p, d in
                      zip(in_hw, kernel, self.stride, self.padding, self.dilation))
 
-    def is_pointwise(self, kernel):
-        """1x1, stride 1, no padding: the input is already the column buffer."""
-        return kernel == (1, 1) and self.stride == (1, 1) and self.padding == (0, 0)
-
     def window(self, kernel):
         return dict(kernel=kernel, stride=self.stride, padding=self.padding,
                     dilation=self.dilation, groups=self.groups)
 
+    def gemm_window(self):
+        return dict(stride=self.stride, padding=self.padding, dilation=self.dilation,
+                    groups=self.groups)
 
-# Column buffers are made and consumed a few samples at a time: a chunk of about CHUNK_BYTES
-# stays in cache between im2col and its GEMM (or the GEMM and col2im), and the per-thread
-# workspaces below are reused across calls instead of page-faulting in fresh buffers each time.
-# (1 to 4 MB measured equally fast on a Zen 3 core; 16 MB and unchunked were 1.5x slower.)
+
+def _depthwise(c, p):
+    return p.groups > 1 and p.groups == c
+
+
+# Column buffers (strided data gradient, depthwise convs) are made and consumed a few samples at
+# a time: a chunk of about CHUNK_BYTES stays in cache between im2col and its GEMM (or the GEMM and
+# col2im), and the per-thread workspaces below are reused across calls instead of page-faulting in
+# fresh buffers each time. (1 to 4 MB measured equally fast on a Zen 3 core; 16 MB and unchunked
+# were 1.5x slower.)
 CHUNK_BYTES = 4 << 20
 # A single sample's buffer can exceed CHUNK_BYTES (large images); up to this size it is still
 # kept for reuse, beyond it allocated per call so that an odd huge conv does not pin memory.
@@ -77,34 +87,39 @@ def _column_chunks(p, c, kernel, out_hw, n):
         yield a, b, _workspace("col", (g, k, (b - a) * positions))
 
 
-def forward(xp, x, w, bias, p):
-    """y = conv(x, w) + bias; bias is None or holds O values."""
+def forward(xp, x, w, bias, p, relu=False):
+    """y = conv(x, w) + bias (then max(y, 0) when relu); bias is None or holds O values."""
     if xp is not np:
-        return _generic_forward(xp, x, w, bias, p)
+        y = _generic_forward(xp, x, w, bias, p)
+        return xp.maximum(y, 0) if relu else y
     n, c = x.shape[:2]
     o, kernel, g = w.shape[0], w.shape[2:], p.groups
     out_hw = p.out_hw(x.shape[2:], kernel)
     dtype = x.dtype
-    x, w = f32(x), f32(w)
-    bias = None if bias is None else f32(bias).reshape(-1)
-    y = np.empty((n, o) + out_hw, np.float32)
-    if n == 0:
-        pass
-    elif p.is_pointwise(kernel):
-        # (G, Og, C/G) @ (N, G, C/G, HW) -> (N, G, Og, HW): already NCHW
-        np.matmul(w.reshape(g, o // g, c // g), x.reshape(n, g, c // g, -1),
-                  out=y.reshape(n, g, o // g, -1))
-        if bias is not None:
-            y += bias.reshape(1, o, 1, 1)
+    x, w = np.ascontiguousarray(f32(x)), np.ascontiguousarray(f32(w))
+    bias = None if bias is None else np.ascontiguousarray(f32(bias).reshape(-1))
+    C = native()
+    if not _depthwise(c, p):
+        y = C.conv2d_gemm_forward(x, w, bias, relu=relu, **p.gemm_window())
     else:
-        C = native()
+        y = np.empty((n, o) + out_hw, np.float32)
         w = w.reshape(g, o // g, -1)                                          # (G, Og, K)
         y3 = y.reshape(n, o, -1)
         for a, b, col in _column_chunks(p, c, kernel, out_hw, n):
             C.conv_im2col(x[a:b], out=col, **p.window(kernel))                # (G, K, m*P)
-            yg = np.matmul(w, col, out=_workspace("rows", (g, o // g, col.shape[2])))
+            yg = C.gemm(w, col, out=_workspace("rows", (g, o // g, col.shape[2])))
             C.conv_to_batch_major(yg, b - a, bias, out=y3[a:b])               # (m, O, P)
+        if relu:
+            np.maximum(y, 0, out=y)
     return y if dtype == np.float32 else to_dtype(y, dtype)
+
+
+def _flipped_transposed(w, g):
+    """The filter of a stride-1 conv's data gradient: (C, O/G, kh, kw) with
+    w'[g*Cg + c, o] = w[g*Og + o, c] rotated by 180 degrees."""
+    o, cg, kh, kw = w.shape
+    wt = w.reshape(g, o // g, cg, kh, kw).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
+    return np.ascontiguousarray(wt).reshape(g * cg, o // g, kh, kw)
 
 
 def backward_data(xp, dy, w, in_hw, p):
@@ -115,21 +130,25 @@ def backward_data(xp, dy, w, in_hw, p):
     g, kernel = p.groups, w.shape[2:]
     c, in_hw = w.shape[1] * g, tuple(in_hw)
     dtype = dy.dtype
-    dy, w = f32(dy), f32(w)
+    dy, w = np.ascontiguousarray(f32(dy)), f32(w)
+    C = native()
+    # stride 1: dx = conv(dy, flipped w^T) with padding d*(k-1) - p, exact when that is >= 0 and
+    # the conv's output covers in_hw (it always does for stride 1)
+    pad_t = tuple(d * (k - 1) - pd for d, k, pd in zip(p.dilation, kernel, p.padding))
+    if p.stride == (1, 1) and min(pad_t) >= 0 and not _depthwise(c, p) and n > 0:
+        dx = C.conv2d_gemm_forward(dy, _flipped_transposed(w, g), None, stride=(1, 1),
+                                   padding=pad_t, dilation=p.dilation, groups=g)
+        assert dx.shape[2:] == in_hw, (dx.shape, in_hw)
+        return dx if dtype == np.float32 else to_dtype(dx, dtype)
     wt = w.reshape(g, o // g, -1).transpose(0, 2, 1)                            # (G, K, Og)
     dx = np.empty((n, c) + in_hw, np.float32)
-    if n == 0:
-        pass
-    elif p.is_pointwise(kernel):
-        np.matmul(wt, dy.reshape(n, g, o // g, -1), out=dx.reshape(n, g, c // g, -1))
-    else:
-        C = native()
+    if n:
         out_hw = dy.shape[2:]
         dy3 = dy.reshape(n, o, -1)
         for a, b, dcol in _column_chunks(p, c, kernel, out_hw, n):
             dyg = C.conv_to_group_major(dy3[a:b], g, out=_workspace(
                 "rows", (g, o // g, dcol.shape[2])))                            # (G, Og, m*P)
-            np.matmul(wt, dyg, out=dcol)                                      # (G, K, m*P)
+            C.gemm(wt, dyg, out=dcol)                                         # (G, K, m*P)
             C.conv_col2im(dcol, (b - a, c) + in_hw, out=dx[a:b], **p.window(kernel))
     return dx if dtype == np.float32 else to_dtype(dx, dtype)
 
@@ -141,25 +160,20 @@ def backward_filter(xp, x, dy, kernel, p):
     n, c = x.shape[:2]
     o, g, kernel = dy.shape[1], p.groups, tuple(kernel)
     dtype = x.dtype
-    x, dy = f32(x), f32(dy)
+    x, dy = np.ascontiguousarray(f32(x)), np.ascontiguousarray(f32(dy))
+    C = native()
+    if not _depthwise(c, p):
+        dw = C.conv2d_gemm_backward_filter(x, dy, kernel, **p.gemm_window())
+        return dw if dtype == np.float32 else to_dtype(dw, dtype)
     dw = np.zeros((g, o // g, c // g * kernel[0] * kernel[1]), np.float32)    # (G, Og, K)
-    if n == 0:
-        pass
-    elif p.is_pointwise(kernel):
-        # per sample (Og, HW) @ (HW, C/G), summed over samples
-        per_sample = np.matmul(dy.reshape(n, g, o // g, -1),
-                               x.reshape(n, g, c // g, -1).transpose(0, 1, 3, 2))
-        np.sum(per_sample, axis=0, out=dw)
-    else:
-        C = native()
+    if n:
         out_hw = dy.shape[2:]
         dy3 = dy.reshape(n, o, -1)
-        partial = np.empty_like(dw)
         for a, b, col in _column_chunks(p, c, kernel, out_hw, n):
             C.conv_im2col(x[a:b], out=col, **p.window(kernel))                # (G, K, m*P)
             dyg = C.conv_to_group_major(dy3[a:b], g, out=_workspace(
                 "rows", (g, o // g, col.shape[2])))                             # (G, Og, m*P)
-            dw += np.matmul(dyg, col.transpose(0, 2, 1), out=partial)
+            C.gemm(dyg, col.transpose(0, 2, 1), out=dw, beta=1.0)
     dw = dw.reshape((o, c // g) + kernel)
     return dw if dtype == np.float32 else to_dtype(dw, dtype)
 

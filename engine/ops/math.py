@@ -1,4 +1,5 @@
 """Linear algebra, sorting and scans: matmul, sort, topk, cumsum."""
+from . import _gemm
 from .core import Op
 from .elemwise import sum_to
 from .indexing import GatherGrad
@@ -18,6 +19,8 @@ class Matmul(Op):
             # float32 accumulation (MegEngine's compute_mode="float32"); numpy has no fast
             # float16 GEMM either
             return xp.matmul(a.astype("float32"), b.astype("float32")).astype(a.dtype)
+        if _gemm.usable(xp, a, b):
+            return _gemm.matmul(a, b)  # engine's GEMM, whatever BLAS numpy has
         return xp.matmul(a, b)
 
     def backward(ctx, dy):

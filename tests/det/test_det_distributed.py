@@ -59,18 +59,22 @@ def test_two_processes_match_one_process_on_the_doubled_batch(runs):
     # rank's partial sums, then the all-reduce; SyncBN's statistics in two stages): ~1e-7
     for k in terms:
         assert two[0][k] == pytest.approx(one[0][k], rel=1e-6), k
-    # iteration 20: those rounding differences go through 19 SGD steps at lr 0.01, which
-    # amplify them (measured: at most 4e-4 relative over the run); a real mismatch (a missing
-    # gradient average or normaliser reduction, a sampler taking other images) changes the
-    # losses by percents from the first iterations on
-    for k in terms:
-        assert two[19][k] == pytest.approx(one[19][k], rel=2e-3), k
+    # the next iterations: those rounding differences go through SGD steps at lr 0.01 and stay
+    # ~1e-7 until a discrete event (a location changing its FCOS assignment, a ReLU flipping)
+    # amplifies one of them; measured: within 1e-7 up to iteration 9, then 1e-5 .. 1e-1 from
+    # iteration 10 on, depending on the GEMM's blocking. A real mismatch (a missing gradient
+    # average or normaliser reduction, a sampler taking other images) changes the losses by
+    # percents from the first iterations on.
+    for i in range(8):
+        for k in terms:
+            assert two[i][k] == pytest.approx(one[i][k], rel=1e-5), (i + 1, k)
     ap_one = json.loads((runs["root"] / "one" / "eval_results.json").read_text())
     ap_two = json.loads((runs["root"] / "two" / "eval_results.json").read_text())
-    assert ap_one["AP"] > 0 and ap_one["AP50"] > 0  # not a comparison of zeros
-    # AP (in percent) of nearly equal weights on the same 5 images: measured 0.001 apart
-    for k in ("AP", "AP50", "AP75"):
-        assert ap_two[k] == pytest.approx(ap_one[k], abs=0.05), k
+    # both runs learn; their AP is not compared: the weights part after iteration 10 (above),
+    # and AP on 5 images after 20 iterations swings with them (the gathered evaluation itself
+    # is checked by test_coco_evaluation_gathers_the_ranks_detections)
+    for ap in (ap_one, ap_two):
+        assert ap["AP"] > 0 and ap["AP50"] > 0
 
 
 def test_rank_zero_logs_and_writes_alone(runs):
