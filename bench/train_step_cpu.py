@@ -1,9 +1,12 @@
 """One ResNet training step on the CPU, engine against torch in the same run. Not a test.
 
 ResNet with basic blocks 2-2-2-2, widths 32-64-128-256, batch 16, 64x64 input, SGD with
-momentum; prints the median of the step times and the ratio engine/torch (target <= 1.5x).
+momentum; prints the median of the step times and the ratio engine/torch (goal <= 1.0x).
+--background N measures again with N busy processes beside the step (a shared machine) and
+prints each peer's slowdown; --profile shows where engine's step spends its time.
 
-    python bench/train_step_cpu.py [--steps 8] [--warmup 2] [--threads N]
+    python bench/train_step_cpu.py [--steps 8] [--warmup 2] [--threads N] [--background N]
+                                   [--profile]
 """
 import argparse
 
@@ -129,6 +132,9 @@ def main():
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: its default)")
+    ap.add_argument("--background", type=int, default=0,
+                    help="also measure with N busy processes beside the step")
+    ap.add_argument("--profile", action="store_true", help="cProfile engine's step instead")
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     x = rng.standard_normal((args.batch, 3, 64, 64)).astype("float32")
@@ -143,11 +149,59 @@ def main():
         steps["torch"] = torch_step_fn(x, y)
     except ImportError:
         print("torch not installed: no peer ratio")
+    if args.profile:
+        profile_engine(steps["engine"])
+        return
+    quiet = report(steps, args, "quiet machine")
+    if args.background:
+        busy = start_busy(args.background)
+        try:
+            loaded = report(steps, args, f"{args.background} busy process(es) beside it")
+        finally:
+            for p in busy:
+                p.terminate()
+        print("slowdown under load: " + ", ".join(
+            f"{k} {loaded[k] / quiet[k]:.2f}x" for k in quiet)
+            + "   (goal: engine's no worse than torch's + 20%)")
+
+
+def report(steps, args, label):
     med = interleaved_median_ms(steps, args.steps, warmup=args.warmup)
+    print(f"-- {label}")
     for name, ms in med.items():
         ratio = f"   engine/{name} = {med['engine'] / ms:.2f}x" if name != "engine" else ""
         print(f"{name:8s} {ms:8.1f} ms per training step (median of {args.steps}){ratio}")
-    print("target: engine <= 1.5x torch (goal 1.0x)")
+    print("goal: engine <= 1.0x torch")
+    return med
+
+
+def _spin():
+    while True:
+        pass
+
+
+def start_busy(n):
+    """n processes that each keep one core busy, as other work on a shared machine does."""
+    import multiprocessing as mp
+
+    procs = [mp.get_context("spawn").Process(target=_spin, daemon=True) for _ in range(n)]
+    for p in procs:
+        p.start()
+    return procs
+
+
+def profile_engine(step, top=25):
+    """Where engine's step spends its time: cProfile of a few steps, by own time."""
+    import cProfile
+    import pstats
+
+    step()
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(3):
+        step()
+    prof.disable()
+    pstats.Stats(prof).sort_stats("tottime").print_stats(top)
 
 
 if __name__ == "__main__":

@@ -144,8 +144,26 @@ def _compare(got, want):
         np.testing.assert_allclose(g, tg, rtol=1e-4, atol=1e-5 * scale, err_msg=f"grad {i}")
 
 
+_ISAS = [i for i in ("avx512", "avx2", "portable")
+         if ("portable", "avx2", "avx512").index(i)
+         <= ("portable", "avx2", "avx512").index(native().detected_cpu_isa())]
+
+
+@pytest.fixture(params=[(isa, path) for isa in _ISAS for path in ("flat", "implicit")],
+                ids=lambda p: "-".join(p))
+def gemm_path(request):
+    """Every ISA's micro-kernel and both layouts of the stride-1 conv GEMM."""
+    C = native()
+    isa, path = C.cpu_isa(), C.conv_path()
+    C.set_cpu_isa(request.param[0])
+    C.set_conv_path(request.param[1])
+    yield request.param
+    C.set_cpu_isa(isa)
+    C.set_conv_path(path)
+
+
 @pytest.mark.parametrize("xs,ws,bias,stride,padding,dilation,groups", TORCH_CONV)
-def test_conv2d_matches_torch(xs, ws, bias, stride, padding, dilation, groups):
+def test_conv2d_matches_torch(xs, ws, bias, stride, padding, dilation, groups, gemm_path):
     rng = np.random.default_rng(1)
     x, w = rng.standard_normal(xs, np.float32), rng.standard_normal(ws, np.float32)
     b = rng.standard_normal((1, ws[0], 1, 1), np.float32) if bias else None

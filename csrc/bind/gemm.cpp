@@ -113,6 +113,21 @@ ENGINE_BINDINGS(gemm) {
       },
       "The GEMM's micro-tile and cache blocking on this CPU and ISA path.");
   m.def(
+      "set_conv_path",
+      [](const std::string& name) {
+        engine::cpu::set_conv_path(engine::cpu::conv_path_from_name(name));
+      },
+      arg("name"),
+      "Force the layout of stride-1 conv GEMMs: 'auto' (per shape), 'flat' (padded flat image) "
+      "or 'implicit' (im2col packer); for tests and benchmarks.");
+  m.def(
+      "conv_path",
+      []() {
+        static const char* names[] = {"auto", "flat", "implicit"};
+        return std::string(names[static_cast<int>(engine::cpu::conv_path())]);
+      },
+      "The conv layout setting now ('auto', 'flat' or 'implicit').");
+  m.def(
       "fma_peak_gflops",
       [](int threads, double seconds) {
         py::gil_scoped_release release;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "kernels/im2col.h"
 
@@ -36,6 +37,13 @@ void conv2d_forward_gemm(const float* x, const float* w, const float* bias, bool
 void conv2d_backward_filter_gemm(const float* x, const float* dy, float* dw, float beta,
                                  int64_t batch, int64_t out_channels,
                                  const kernels::ConvGeometry& g);
+
+// Which forward layout stride-1 convs use: auto (by the shape's measured rule), the padded flat
+// image, or the implicit im2col packer. For tests and benchmarks; ENGINE_CONV_PATH sets it too.
+enum class ConvPath { kAuto = 0, kFlat = 1, kImplicit = 2 };
+ConvPath conv_path_from_name(const std::string& name);
+void set_conv_path(ConvPath path);
+ConvPath conv_path();
 
 // The blocking the driver uses on this CPU (from the cache sizes read at run time), for tests
 // and benchmarks: mr, nr (micro-tile), kc, mc, nc.

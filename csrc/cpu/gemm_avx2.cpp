@@ -17,7 +17,7 @@ const GemmIsa& gemm_isa_avx2() {
 }
 #else
 const GemmIsa& gemm_isa_avx2() {
-  static const GemmIsa none{0, 0, nullptr, nullptr, nullptr, nullptr};  // not built for this CPU
+  static const GemmIsa none{0, 0, nullptr, nullptr, nullptr, nullptr, nullptr};  // not built for this CPU
   return none;
 }
 #endif

@@ -19,7 +19,7 @@ const GemmIsa& gemm_isa_avx512() {
 }
 #else
 const GemmIsa& gemm_isa_avx512() {
-  static const GemmIsa none{0, 0, nullptr, nullptr, nullptr, nullptr};  // not built for this CPU
+  static const GemmIsa none{0, 0, nullptr, nullptr, nullptr, nullptr, nullptr};  // not built for this CPU
   return none;
 }
 #endif

@@ -12,6 +12,7 @@ namespace cpu {
 
 struct GemmIsaBlocking {
   int64_t kc, mc, nc;
+  int64_t l1;  // bytes of L1 data cache
 };
 
 struct GemmIsa {
@@ -23,6 +24,10 @@ struct GemmIsa {
   void (*conv_forward)(const float* x, const float* w, const float* bias, bool relu, float* y,
                        int64_t batch, int64_t out_channels, const kernels::ConvGeometry& g,
                        const GemmIsaBlocking& blk, int threads);
+  void (*conv_forward_flat)(const float* x, const float* w, const float* bias, bool relu,
+                            float* y, int64_t batch, int64_t out_channels,
+                            const kernels::ConvGeometry& g, const GemmIsaBlocking& blk,
+                            int threads);
   void (*conv_backward_filter)(const float* x, const float* dy, float* dw, float beta,
                                int64_t batch, int64_t out_channels,
                                const kernels::ConvGeometry& g, const GemmIsaBlocking& blk,

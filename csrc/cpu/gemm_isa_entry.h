@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cpu/conv_gemm.h"
+#include "cpu/conv_gemm_flat.h"
 #include "cpu/gemm_driver.h"
 #include "cpu/gemm_isa.h"
 #include "kernels/gemm.h"
@@ -11,7 +12,7 @@ namespace engine {
 namespace cpu {
 namespace ENGINE_GEMM_NS {
 
-inline Blocking to_blocking(const GemmIsaBlocking& b) { return {b.kc, b.mc, b.nc}; }
+inline Blocking to_blocking(const GemmIsaBlocking& b) { return {b.kc, b.mc, b.nc, b.l1}; }
 
 template <class Kernel, typename Vec, int PeakChains>
 struct IsaEntry {
@@ -26,6 +27,13 @@ struct IsaEntry {
     conv_forward<Kernel>(x, w, bias, relu, y, batch, out_channels, g, to_blocking(blk),
                          threads);
   }
+  static void conv_fwd_flat(const float* x, const float* w, const float* bias, bool relu,
+                            float* y, int64_t batch, int64_t out_channels,
+                            const kernels::ConvGeometry& g, const GemmIsaBlocking& blk,
+                            int threads) {
+    conv_forward_flat<Kernel>(x, w, bias, relu, y, batch, out_channels, g, to_blocking(blk),
+                              threads);
+  }
   static void conv_bwd_filter(const float* x, const float* dy, float* dw, float beta,
                               int64_t batch, int64_t out_channels,
                               const kernels::ConvGeometry& g, const GemmIsaBlocking& blk,
@@ -38,8 +46,8 @@ struct IsaEntry {
     return 2.0 * iters * PeakChains * (sizeof(Vec) / sizeof(float));
   }
   static const GemmIsa& table() {
-    static const GemmIsa isa{Kernel::kMR, Kernel::kNR, &sgemm, &conv_fwd, &conv_bwd_filter,
-                             &fma_peak};
+    static const GemmIsa isa{Kernel::kMR, Kernel::kNR,      &sgemm,   &conv_fwd,
+                             &conv_fwd_flat, &conv_bwd_filter, &fma_peak};
     return isa;
   }
 };

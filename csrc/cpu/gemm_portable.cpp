@@ -19,7 +19,7 @@ const GemmIsa& gemm_isa_portable() {
 }
 #else
 const GemmIsa& gemm_isa_portable() {
-  static const GemmIsa none{0, 0, nullptr, nullptr, nullptr, nullptr};  // not built for this CPU
+  static const GemmIsa none{0, 0, nullptr, nullptr, nullptr, nullptr, nullptr};  // not built for this CPU
   return none;
 }
 #endif

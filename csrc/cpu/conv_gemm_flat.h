@@ -1,0 +1,181 @@
+// Stride-1 convolution as a GEMM over the zero-padded image flattened to one row per channel,
+// so that packing B is a plain copy (cpu/conv_gemm.h's packer decodes (image, row, column) and
+// the padding edges for every element; at 32-64 output channels the GEMM does only 2*O flops per
+// packed element, so that decoding cost as much as the multiply-adds).
+//
+// With the input padded to Hp x Wp (Wp = W + 2*pw) and flattened, output position (oh, ow) of
+// tap (ki, kj) reads flat index q + ki*dh*Wp + kj*dw with q = oh*Wp + ow. Taking q over the whole
+// "padded output grid" OH x Wp makes every run of NR consecutive q a contiguous slice of the
+// input for every tap: B's row k = (c, ki, kj) is the input shifted by off[k]. The columns
+// ow >= OW of that grid are computed and dropped (Wp/OW - 1 extra work: 3% at 64 columns, 25% at
+// 8), which is why cpu/gemm.cpp takes this path only for wide enough images.
+//
+// Included by each ISA's file inside its ENGINE_GEMM_NS namespace (after gemm_driver.h).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "cpu/gemm_driver.h"
+#include "kernels/im2col.h"
+
+namespace engine {
+namespace cpu {
+namespace ENGINE_GEMM_NS {
+
+// The padded, flattened input of one group: image n, channel c at xpad + n*image + c*plane.
+struct FlatImage {
+  const float* xpad;
+  int64_t image, plane;  // strides in floats
+  int64_t wp;            // padded row width
+  int64_t qimg;          // columns of the padded output grid per image: OH * Wp
+};
+
+// B (K x N*qimg): row k is the flat input at off[k], column n = img * qimg + q.
+template <int NR>
+struct FlatColumnsB {
+  FlatImage f;
+  const int64_t* off;  // per k = (c, ki, kj): c*plane + ki*dh*Wp + kj*dw
+  int64_t columns;     // N * qimg
+  void pack(int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* dst) const {
+    for (int64_t s = 0; s < nc; s += NR, dst += kc * NR) {
+      const int64_t n = j0 + s, img = n / f.qimg, q = n % f.qimg;
+      const int64_t cols = std::min<int64_t>(NR, nc - s);
+      if (cols == NR && q + NR <= f.qimg) {  // one image: NR floats straight from each row
+        const float* base = f.xpad + img * f.image + q;
+        for (int64_t p = 0; p < kc; ++p)
+          std::memcpy(dst + p * NR, base + off[p0 + p], NR * sizeof(float));
+        continue;
+      }
+      for (int64_t p = 0; p < kc; ++p) {  // a sliver across images, or the last one
+        float* d = dst + p * NR;
+        for (int64_t j = 0; j < NR; ++j) {
+          const int64_t nj = n + j;
+          d[j] = (j < cols && nj < columns)
+                     ? f.xpad[(nj / f.qimg) * f.image + nj % f.qimg + off[p0 + p]]
+                     : 0.f;
+        }
+      }
+    }
+  }
+};
+
+// C: y (N, O, OH, OW) from the padded output grid, dropping the columns ow >= OW; bias and ReLU
+// once a tile is complete.
+template <int NR>
+struct FlatOutputC {
+  float* y;  // output channel g*Og, image 0
+  int64_t image_stride, plane, out_w, wp, qimg;
+  const float* bias;
+  bool relu;
+  float* direct(int64_t i, int64_t j) const {
+    const int64_t img = j / qimg, q = j % qimg, oh = q / wp, ow = q % wp;
+    return ow + NR > out_w ? nullptr : y + img * image_stride + i * plane + oh * out_w + ow;
+  }
+  int64_t ld() const { return plane; }
+  // f(j, len, pointer to row 0's output) for each run of valid columns of [j0, j0 + cols).
+  template <class F>
+  void for_each_valid_run(int64_t j0, int64_t cols, F&& f) const {
+    for (int64_t j = 0; j < cols;) {
+      const int64_t n = j0 + j, img = n / qimg, q = n % qimg, oh = q / wp, ow = q % wp;
+      const int64_t in_row = std::min(cols - j, wp - ow);
+      if (ow < out_w) {
+        const int64_t len = std::min(in_row, out_w - ow);
+        f(j, len, y + img * image_stride + oh * out_w + ow);
+      }
+      j += in_row;
+    }
+  }
+  void merge(int64_t i0, int64_t j0, int64_t rows, int64_t cols, const float* tile, int64_t ldt,
+             float alpha, float beta) const {
+    for_each_valid_run(j0, cols, [&](int64_t j, int64_t len, float* base) {
+      for (int64_t i = 0; i < rows; ++i) {
+        float* dst = base + (i0 + i) * plane;
+        const float* t = tile + i * ldt + j;
+        if (beta == 0.f) {
+          for (int64_t q = 0; q < len; ++q) dst[q] = alpha * t[q];
+        } else {
+          for (int64_t q = 0; q < len; ++q) dst[q] = alpha * t[q] + beta * dst[q];
+        }
+      }
+    });
+  }
+  void finish(int64_t i0, int64_t j0, int64_t rows, int64_t cols) const {
+    if (bias == nullptr && !relu) return;
+    for_each_valid_run(j0, cols, [&](int64_t, int64_t len, float* base) {
+      for (int64_t i = 0; i < rows; ++i) {
+        float* dst = base + (i0 + i) * plane;
+        const float b = bias != nullptr ? bias[i0 + i] : 0.f;
+        if (relu) {
+          for (int64_t q = 0; q < len; ++q) dst[q] = std::max(dst[q] + b, 0.f);
+        } else {
+          for (int64_t q = 0; q < len; ++q) dst[q] += b;
+        }
+      }
+    });
+  }
+};
+
+// x (N, C, H, W) zero-padded into rows of Wp = W + 2*pw, each image's planes followed by
+// `slack` zeros (the last tile's garbage columns read up to (kw-1)*dw + NR past the end).
+inline void pad_flat(const float* x, float* xpad, int64_t batch, const kernels::ConvGeometry& g,
+                     int64_t slack) {
+  const int64_t hp = g.height + 2 * g.pad_h, wp = g.width + 2 * g.pad_w;
+  const int64_t plane = hp * wp, image = g.channels * plane + slack;
+#pragma omp parallel for schedule(static) if (batch * g.channels * plane >= (1 << 16))
+  for (int64_t t = 0; t < batch * g.channels; ++t) {
+    const int64_t n = t / g.channels, c = t % g.channels;
+    float* dst = xpad + n * image + c * plane;
+    const float* src = x + t * g.height * g.width;
+    std::memset(dst, 0, g.pad_h * wp * sizeof(float));
+    for (int64_t h = 0; h < g.height; ++h) {
+      float* row = dst + (g.pad_h + h) * wp;
+      std::memset(row, 0, g.pad_w * sizeof(float));
+      std::memcpy(row + g.pad_w, src + h * g.width, g.width * sizeof(float));
+      std::memset(row + g.pad_w + g.width, 0, g.pad_w * sizeof(float));
+    }
+    std::memset(dst + (g.pad_h + g.height) * wp, 0, g.pad_h * wp * sizeof(float));
+    if (c == g.channels - 1) std::memset(dst + plane, 0, slack * sizeof(float));
+  }
+}
+
+// y = conv(x, w) (+ bias, then ReLU) for a stride-1 conv, through the padded flat image.
+template <class Kernel>
+void conv_forward_flat(const float* x, const float* w, const float* bias, bool relu, float* y,
+                       int64_t batch, int64_t out_channels, const kernels::ConvGeometry& g,
+                       const Blocking& blk, int threads) {
+  constexpr int MR = Kernel::kMR, NR = Kernel::kNR;
+  const int64_t hp = g.height + 2 * g.pad_h, wp = g.width + 2 * g.pad_w;
+  const int64_t plane = hp * wp, slack = (g.kernel_w - 1) * g.dil_w + NR;
+  const int64_t image = g.channels * plane + slack;
+  // Reused by later calls on this thread up to 64 MB; a larger one is freed after the call.
+  static thread_local std::vector<float> kept;
+  std::vector<float> once;
+  std::vector<float>& padded = batch * image <= (int64_t(16) << 20) ? kept : once;
+  padded.resize(batch * image);
+  pad_flat(x, padded.data(), batch, g, slack);
+
+  const int64_t cg = g.channels / g.groups, og = out_channels / g.groups;
+  const int64_t taps = g.kernel_h * g.kernel_w, k = cg * taps;
+  std::vector<int64_t> off(k);
+  for (int64_t kk = 0; kk < k; ++kk) {
+    const int64_t c = kk / taps, ki = (kk % taps) / g.kernel_w, kj = kk % g.kernel_w;
+    off[kk] = c * plane + ki * g.dil_h * wp + kj * g.dil_w;
+  }
+  const int64_t qimg = g.out_h * wp, out_plane = g.out_h * g.out_w;
+  using Parts = GemmParts<DenseA<MR>, FlatColumnsB<NR>, FlatOutputC<NR>>;
+  const auto item = [&](int64_t grp) {
+    const FlatImage f{padded.data() + grp * cg * plane, image, plane, wp, qimg};
+    return Parts{{{w + grp * og * k, k, 1}},
+                 {f, off.data(), batch * qimg},
+                 {y + grp * og * out_plane, out_channels * out_plane, out_plane, g.out_w, wp,
+                  qimg, bias != nullptr ? bias + grp * og : nullptr, relu}};
+  };
+  gemm_items<Kernel>(g.groups, og, batch * qimg, k, 1.0f, 0.0f, item, blk, threads);
+}
+
+}  // namespace ENGINE_GEMM_NS
+}  // namespace cpu
+}  // namespace engine
