@@ -142,6 +142,27 @@ def test_thread_counts_agree(isa, threads):
     np.testing.assert_array_equal(one, many)
 
 
+@pytest.mark.parametrize("m", [20, 300])  # 20 rows: the team splits columns, 300: rows
+def test_threads_across_column_blocks_agree(isa, m):
+    # N past several NC blocks, with a short last one, and K past several KC steps: the places
+    # where threads hand B slivers over between blocks
+    blk = C.gemm_blocking()
+    n, k = 2 * blk["nc"] + 37, 2 * blk["kc"] + 11
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((m, k), dtype=np.float32)
+    b = rng.standard_normal((k, n), dtype=np.float32)
+    before = C.get_num_threads()
+    try:
+        C.set_num_threads(1)
+        one = C.gemm(a, b)
+        C.set_num_threads(2)
+        for _ in range(3):
+            np.testing.assert_array_equal(C.gemm(a, b), one)
+    finally:
+        C.set_num_threads(before)
+    _close(one, _ref(a, b), k)
+
+
 def test_errors_name_the_problem():
     f = np.ones((3, 4), np.float32)
     with pytest.raises(ValueError, match=r"gemm: a of shape \(3, 4\) and b of shape \(3, 4\)"):

@@ -229,15 +229,21 @@ void gemm_team(int64_t m, int64_t n, int64_t k, float alpha, float beta, const P
       const int64_t kc = std::min(kc_step, k - pc);
       const float beta_here = pc == 0 ? beta : 1.0f;
       const bool last = pc + kc >= k;
+      // Sliver q lives at a fixed place (stride kc_step * NR) and, without shared_b, belongs to
+      // the same thread in every block: split over a full block's slivers even in the last,
+      // shorter one, so no thread overwrites a sliver another is still reading.
+      const int64_t split_over = n > blk.nc ? (blk.nc + NR - 1) / NR : slivers;
       int64_t b0, b1;
-      split_range(slivers, team, tid, &b0, &b1);
-      if (b1 > b0)
-        pb.pack(pc, kc, jc + b0 * NR, std::min(nc, b1 * NR) - b0 * NR, bpack + b0 * kc * NR);
+      split_range(split_over, team, tid, &b0, &b1);
+      for (int64_t q = b0; q < std::min(b1, slivers); ++q)
+        pb.pack(pc, kc, jc + q * NR, std::min<int64_t>(NR, nc - q * NR),
+                bpack + q * kc_step * NR);
       if (shared_b) {
 #pragma omp barrier
       }
       int64_t q0, q1;
-      split_range(slivers, tn, tj, &q0, &q1);
+      split_range(split_over, tn, tj, &q0, &q1);
+      q1 = std::min(q1, slivers);
       if (q1 > q0) {
         for (int64_t ic = r0; ic < r1; ic += blk.mc) {
           const int64_t mc = std::min(blk.mc, r1 - ic);
@@ -245,7 +251,7 @@ void gemm_team(int64_t m, int64_t n, int64_t k, float alpha, float beta, const P
           for (int64_t q = q0; q < q1; ++q) {
             const int64_t j = jc + q * NR;
             const int64_t cols = std::min<int64_t>(NR, n - j);
-            const float* bs = bpack + q * kc * NR;
+            const float* bs = bpack + q * kc_step * NR;
             for (int64_t s = 0; s < mc; s += MR) {
               const int64_t i = ic + s;
               const int64_t rows = std::min<int64_t>(MR, mc - s);
