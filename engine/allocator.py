@@ -35,7 +35,13 @@ def _root(array):
 
 def storage_for_view(array, device, parent):
     """Storage for an op result that may be a view of `parent`'s array."""
-    if array.base is not None and _root(array) is _root(parent.array):
+    base = array.base
+    if base is None:
+        return Storage(array, device)
+    p = parent.array
+    if base is p or base is p.base:  # numpy points a view at the owner of the memory: no walk
+        return Storage(array, device, base=parent.base or parent)
+    if _root(array) is _root(p):
         return Storage(array, device, base=parent.base or parent)
     return Storage(array, device)
 

@@ -52,7 +52,7 @@ def shape_tuple(shape, fn):
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
     try:
-        shape = tuple(int(s) for s in shape)
+        shape = tuple(map(int, shape))
     except TypeError:
         raise TypeError(f"{fn}: shape must be an int or a sequence of ints, "
                         f"got {shape!r}") from None

@@ -2,6 +2,7 @@
 from engine import dtype as _dt
 from engine.ops import bitwise as B
 from engine.ops import elemwise as E
+from engine.ops.core import apply1
 from engine.tensor import Tensor
 
 from ._utils import as_tensor
@@ -24,7 +25,7 @@ def _floating(x, fn):
 
 def _unary_float(op, fn):
     def f(x):
-        return op.apply(_floating(x, fn))
+        return apply1(op, _floating(x, fn))
 
     f.__name__ = fn
     f.__doc__ = f"Elementwise {fn}; integer input computes in float32."
@@ -33,7 +34,7 @@ def _unary_float(op, fn):
 
 def _unary(op, fn):
     def f(x):
-        return op.apply(as_tensor(x, fn))
+        return apply1(op, as_tensor(x, fn))
 
     f.__name__ = fn
     f.__doc__ = f"Elementwise {fn}."

@@ -9,6 +9,7 @@ from engine.ops import elemwise as E
 from engine.ops import nn as N
 from engine.ops import shape as S
 from engine.ops import softmax as SM
+from engine.ops.core import apply1
 from engine.tensor import Tensor
 
 from ._utils import as_tensor, check_float, one_axis
@@ -75,7 +76,7 @@ def relu(x):
         >>> F.relu(Tensor([-2., 0., 3.])).numpy()
         array([0., 0., 3.], dtype=float32)
     """
-    return N.Relu.apply(_float_input(x, "relu"))
+    return apply1(N.Relu, _float_input(x, "relu"))
 
 
 def sigmoid(x):
