@@ -5,9 +5,14 @@ their base's Storage, so live bytes are the bytes of the arrays really allocated
 (engine/_dtr.py) builds on this: it is the one place that knows what is resident.
 """
 from . import device as _device_mod
+from ._native import _C
 
 
-class Storage:
+class _PyStorageBase:
+    """The storage handle in Python, for a source tree without engine._C; the same behaviour
+    as csrc/bind/fastpath.cpp's StorageBase, which the hot path uses (no interpreter frames
+    for the accounting below)."""
+
     __slots__ = ("array", "device", "nbytes", "base", "__weakref__")
 
     def __init__(self, array, device, base=None):
@@ -23,8 +28,20 @@ class Storage:
             device.peak = live
 
     def __del__(self):
-        if self.nbytes:
-            self.device.live -= self.nbytes
+        n = getattr(self, "nbytes", 0)  # (unset when __init__ failed: nothing was counted)
+        if n:
+            self.device.live -= n
+
+
+_StorageBase = _PyStorageBase if _C is None else _C.StorageBase
+
+
+class Storage(_StorageBase):
+    """One backend array on a device: `Storage(array, device, base=None)`. Without a base its
+    bytes count on `device.live` (and `device.peak`) until it dies; a view passes the Storage
+    that owns its bytes as `base` and counts nothing."""
+
+    __slots__ = ()
 
 
 def _root(array):

@@ -1,0 +1,213 @@
+// The storage handle of the op hot path (engine/allocator.py's Storage) and the live-bytes
+// counters it updates (engine/device.py's Device), as C types.
+//
+// Every op result gets one Storage; written in Python its __init__ and __del__ (the live-bytes
+// accounting on the Device) were two interpreter frames and a handful of int objects per op,
+// about a quarter of a small op's dispatch. Here they are a tp_init and a tp_dealloc that add to
+// two C integers. engine/allocator.py subclasses StorageBase (class Storage(StorageBase)) and
+// engine/device.py subclasses DeviceCounters (class Device(DeviceCounters)), so DTR can still
+// swap Storage.__init__ and subclass Storage; both files keep pure-Python bases with the same
+// behaviour for a source tree without engine._C.
+//
+// Behaviour (the Python version's, kept exactly):
+//   Storage(array, device, base=None): array, device, base stored as given. With a base the
+//   bytes are counted once, on the base (nbytes = 0). Without, nbytes = array.nbytes, added to
+//   device.live, and device.peak raised to device.live when it passes it.
+//   On destruction: device.live -= nbytes when nbytes is not 0, unless a subclass defines
+//   __del__ (which replaces the accounting, as overriding the Python __del__ did).
+// device.live and device.peak stay readable and writable from Python (DTR and the memory
+// statistics use them); a device object of another type is updated through its attributes.
+#include <Python.h>
+#include <structmember.h>
+
+#include <utility>
+
+#include "bind/registry.h"
+
+namespace engine {
+namespace {
+
+struct StorageObject {
+  PyObject_HEAD PyObject* array;
+  PyObject* device;
+  PyObject* base;
+  Py_ssize_t nbytes;
+  PyObject* weakreflist;
+};
+
+struct CountersObject {
+  PyObject_HEAD long long live;  // bytes of live storages on the device
+  long long peak;                // the largest `live` since start or the last reset
+};
+
+PyMemberDef counters_members[] = {
+    {"live", T_LONGLONG, offsetof(CountersObject, live), 0, "bytes of live storages"},
+    {"peak", T_LONGLONG, offsetof(CountersObject, peak), 0, "peak of live"},
+    {nullptr, 0, 0, 0, nullptr}};
+
+PyTypeObject CountersType = {PyVarObject_HEAD_INIT(nullptr, 0)};
+
+PyTypeObject* counters_type() {
+  CountersType.tp_name = "engine._C.DeviceCounters";
+  CountersType.tp_basicsize = sizeof(CountersObject);
+  CountersType.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE;
+  CountersType.tp_doc = "A device's live and peak bytes (engine.device.Device's base).";
+  CountersType.tp_new = PyType_GenericNew;
+  CountersType.tp_members = counters_members;
+  return &CountersType;
+}
+
+PyObject* str_live = nullptr;
+PyObject* str_peak = nullptr;
+PyObject* str_nbytes = nullptr;
+
+// device.live += delta; device.peak = max(peak, live) when raise_peak. 0 on success.
+int add_live(PyObject* device, Py_ssize_t delta, bool raise_peak) {
+  if (PyObject_TypeCheck(device, &CountersType)) {  // engine's Device: two C integers
+    auto* c = reinterpret_cast<CountersObject*>(device);
+    c->live += delta;
+    if (raise_peak && c->live > c->peak) c->peak = c->live;
+    return 0;
+  }
+  PyObject* live = PyObject_GetAttr(device, str_live);
+  if (live == nullptr) return -1;
+  PyObject* d = PyLong_FromSsize_t(delta);
+  if (d == nullptr) {
+    Py_DECREF(live);
+    return -1;
+  }
+  PyObject* now = PyNumber_Add(live, d);
+  Py_DECREF(live);
+  Py_DECREF(d);
+  if (now == nullptr) return -1;
+  int rc = PyObject_SetAttr(device, str_live, now);
+  if (rc == 0 && raise_peak) {
+    PyObject* peak = PyObject_GetAttr(device, str_peak);
+    if (peak == nullptr) {
+      rc = -1;
+    } else {
+      int above = PyObject_RichCompareBool(now, peak, Py_GT);
+      Py_DECREF(peak);
+      rc = above < 0 ? -1 : (above ? PyObject_SetAttr(device, str_peak, now) : 0);
+    }
+  }
+  Py_DECREF(now);
+  return rc;
+}
+
+PyObject* storage_new(PyTypeObject* type, PyObject*, PyObject*) {
+  // Arguments are read by tp_init; DTR builds bare handles with StorageBase.__new__(cls).
+  return type->tp_alloc(type, 0);  // fields zeroed: nbytes 0, no references
+}
+
+int storage_init(PyObject* self_obj, PyObject* args, PyObject* kwds) {
+  auto* self = reinterpret_cast<StorageObject*>(self_obj);
+  PyObject* array = nullptr;
+  PyObject* device = nullptr;
+  PyObject* base = Py_None;
+  Py_ssize_t n = PyTuple_GET_SIZE(args);
+  if (kwds == nullptr && (n == 2 || n == 3)) {  // the hot path: Storage(array, device)
+    array = PyTuple_GET_ITEM(args, 0);
+    device = PyTuple_GET_ITEM(args, 1);
+    if (n == 3) base = PyTuple_GET_ITEM(args, 2);
+  } else {
+    static const char* names[] = {"array", "device", "base", nullptr};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|O:Storage", const_cast<char**>(names),
+                                     &array, &device, &base))
+      return -1;
+  }
+  Py_INCREF(array);
+  Py_XSETREF(self->array, array);
+  Py_INCREF(device);
+  Py_XSETREF(self->device, device);
+  Py_INCREF(base);
+  Py_XSETREF(self->base, base);
+  if (base != Py_None) {
+    self->nbytes = 0;  // the bytes are counted once, on the base
+    return 0;
+  }
+  PyObject* nb = PyObject_GetAttr(array, str_nbytes);
+  if (nb == nullptr) return -1;
+  Py_ssize_t bytes = PyLong_AsSsize_t(nb);
+  Py_DECREF(nb);
+  if (bytes == -1 && PyErr_Occurred()) return -1;
+  self->nbytes = bytes;
+  return add_live(device, bytes, true);
+}
+
+int storage_traverse(PyObject* self_obj, visitproc visit, void* arg) {
+  auto* self = reinterpret_cast<StorageObject*>(self_obj);
+  Py_VISIT(self->array);
+  Py_VISIT(self->device);
+  Py_VISIT(self->base);
+  return 0;
+}
+
+int storage_clear(PyObject* self_obj) {
+  auto* self = reinterpret_cast<StorageObject*>(self_obj);
+  Py_CLEAR(self->array);
+  Py_CLEAR(self->base);
+  // device stays: dealloc still has to take the bytes off its counter
+  return 0;
+}
+
+void storage_dealloc(PyObject* self_obj) {
+  auto* self = reinterpret_cast<StorageObject*>(self_obj);
+  PyObject_GC_UnTrack(self_obj);
+  if (self->weakreflist != nullptr) PyObject_ClearWeakRefs(self_obj);
+  // A subclass with its own __del__ takes over the accounting, as it would overriding the
+  // Python __del__ (DTRStorage: its record counts the bytes and frees them).
+  if (self->nbytes != 0 && self->device != nullptr && Py_TYPE(self_obj)->tp_finalize == nullptr) {
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);  // a dealloc must not disturb a pending exception
+    if (add_live(self->device, -self->nbytes, false) < 0) PyErr_WriteUnraisable(self_obj);
+    PyErr_Restore(type, value, tb);
+  }
+  Py_CLEAR(self->array);
+  Py_CLEAR(self->device);
+  Py_CLEAR(self->base);
+  Py_TYPE(self_obj)->tp_free(self_obj);
+}
+
+PyMemberDef storage_members[] = {
+    {"array", T_OBJECT, offsetof(StorageObject, array), 0, "the backend array"},
+    {"device", T_OBJECT, offsetof(StorageObject, device), 0, "the Device it lives on"},
+    {"base", T_OBJECT, offsetof(StorageObject, base), 0,
+     "the Storage that owns the bytes of this view, or None"},
+    {"nbytes", T_PYSSIZET, offsetof(StorageObject, nbytes), 0,
+     "bytes this storage counts on its device (0 for views)"},
+    {nullptr, 0, 0, 0, nullptr}};
+
+PyTypeObject StorageType = {PyVarObject_HEAD_INIT(nullptr, 0)};
+
+PyTypeObject* storage_type() {
+  StorageType.tp_name = "engine._C.StorageBase";
+  StorageType.tp_basicsize = sizeof(StorageObject);
+  StorageType.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC;
+  StorageType.tp_doc = "One backend array and its live-bytes accounting (engine.allocator).";
+  StorageType.tp_new = storage_new;
+  StorageType.tp_init = storage_init;
+  StorageType.tp_dealloc = storage_dealloc;
+  StorageType.tp_traverse = storage_traverse;
+  StorageType.tp_clear = storage_clear;
+  StorageType.tp_members = storage_members;
+  StorageType.tp_weaklistoffset = offsetof(StorageObject, weakreflist);
+  return &StorageType;
+}
+
+}  // namespace
+
+ENGINE_BINDINGS(fastpath) {
+  str_live = PyUnicode_InternFromString("live");
+  str_peak = PyUnicode_InternFromString("peak");
+  str_nbytes = PyUnicode_InternFromString("nbytes");
+  if (str_live == nullptr || str_peak == nullptr || str_nbytes == nullptr)
+    throw py::error_already_set();
+  for (auto [name, type] : {std::pair{"StorageBase", storage_type()},
+                             std::pair{"DeviceCounters", counters_type()}}) {
+    if (PyType_Ready(type) < 0) throw py::error_already_set();
+    m.add_object(name, py::handle(reinterpret_cast<PyObject*>(type)));  // a static type
+  }
+}
+
+}  // namespace engine
