@@ -56,10 +56,9 @@ def storage_for_view(array, device, parent):
     if base is None:
         return Storage(array, device)
     p = parent.array
-    if base is p or base is p.base:  # numpy points a view at the owner of the memory: no walk
-        return Storage(array, device, base=parent.base or parent)
-    if _root(array) is _root(p):
-        return Storage(array, device, base=parent.base or parent)
+    if base is p or base is p.base or _root(array) is _root(p):
+        # (numpy points a view at the owner of the memory: the first two tests, no walk)
+        return Storage(array, device, parent.base or parent)
     return Storage(array, device)
 
 

@@ -47,6 +47,12 @@ def one_axis(axis, ndim, fn):
 
 
 def shape_tuple(shape, fn):
+    if type(shape) is tuple:  # the common case, checked without converting
+        for s in shape:
+            if type(s) is not int:
+                break
+        else:
+            return shape
     if isinstance(shape, Tensor):
         shape = shape.tolist()
     if isinstance(shape, (int, np.integer)):

@@ -631,10 +631,10 @@ def reshape(inp, target_shape):
     """
     inp = as_tensor(inp, "reshape")
     shape = shape_tuple(target_shape, "reshape")
-    if shape.count(-1) > 1 or builtins.min(shape, default=0) < -1:
-        raise ValueError(f"reshape: invalid target shape {shape}")
     known = math.prod(shape)
-    if -1 in shape:
+    if shape and builtins.min(shape) < 0:
+        if shape.count(-1) > 1 or builtins.min(shape) < -1:
+            raise ValueError(f"reshape: invalid target shape {shape}")
         known = -known  # the product of the other entries (one -1, checked above)
         if known == 0 or inp.size % known:
             raise ValueError(f"reshape: cannot reshape {inp.shape} ({inp.size} elements) to "

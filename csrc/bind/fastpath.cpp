@@ -1,5 +1,6 @@
-// The storage handle of the op hot path (engine/allocator.py's Storage) and the live-bytes
-// counters it updates (engine/device.py's Device), as C types.
+// The op hot path's objects as C types: the storage handle (engine/allocator.py's Storage), the
+// live-bytes counters it updates (engine/device.py's Device) and the tape node that a recording
+// GradManager gets per op (engine/ops/core.py's Node, further down).
 //
 // Every op result gets one Storage; written in Python its __init__ and __del__ (the live-bytes
 // accounting on the Device) were two interpreter frames and a handful of int objects per op,
@@ -195,16 +196,174 @@ PyTypeObject* storage_type() {
   return &StorageType;
 }
 
+// ------------------------------------------------------------------------------ the tape node
+// engine/ops/core.py's Node (class Node(NodeBase)): one recorded op application. Made once per
+// op while a GradManager records; in Python its __init__ (six slots and an edge tuple per
+// input) was a fifth of a recorded op. Node(op, inputs, attrs, saved, n_outputs) keeps op,
+// attrs, saved and n_outputs as given, edges = tuple((t._storage, t._node, t._idx) for t in
+// inputs), and needs_input_grad = None.
+
+struct NodeObject {
+  PyObject_HEAD PyObject* op;
+  PyObject* edges;
+  PyObject* attrs;
+  PyObject* saved;
+  PyObject* n_outputs;
+  PyObject* needs_input_grad;
+  PyObject* weakreflist;
+};
+
+PyObject* str_storage = nullptr;
+PyObject* str_node = nullptr;
+PyObject* str_idx = nullptr;
+
+// (t._storage, t._node, t._idx), or nullptr with the exception set
+PyObject* edge_of(PyObject* t) {
+  PyObject* parts[3];
+  PyObject* names[3] = {str_storage, str_node, str_idx};
+  for (int k = 0; k < 3; ++k) {
+    parts[k] = PyObject_GetAttr(t, names[k]);
+    if (parts[k] == nullptr) {
+      for (int j = 0; j < k; ++j) Py_DECREF(parts[j]);
+      return nullptr;
+    }
+  }
+  PyObject* edge = PyTuple_New(3);
+  if (edge == nullptr) {
+    for (auto* p : parts) Py_DECREF(p);
+    return nullptr;
+  }
+  for (int k = 0; k < 3; ++k) PyTuple_SET_ITEM(edge, k, parts[k]);  // steals
+  return edge;
+}
+
+PyObject* node_new(PyTypeObject* type, PyObject*, PyObject*) { return type->tp_alloc(type, 0); }
+
+int node_init(PyObject* self_obj, PyObject* args, PyObject* kwds) {
+  auto* self = reinterpret_cast<NodeObject*>(self_obj);
+  PyObject *op, *inputs, *attrs, *saved, *n_outputs;
+  if (kwds == nullptr && PyTuple_GET_SIZE(args) == 5) {  // the hot path: all positional
+    op = PyTuple_GET_ITEM(args, 0);
+    inputs = PyTuple_GET_ITEM(args, 1);
+    attrs = PyTuple_GET_ITEM(args, 2);
+    saved = PyTuple_GET_ITEM(args, 3);
+    n_outputs = PyTuple_GET_ITEM(args, 4);
+  } else {
+    static const char* names[] = {"op", "inputs", "attrs", "saved", "n_outputs", nullptr};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOO:Node", const_cast<char**>(names), &op,
+                                     &inputs, &attrs, &saved, &n_outputs))
+      return -1;
+  }
+  PyObject* seq = PySequence_Fast(inputs, "Node: inputs must be a sequence of Tensors");
+  if (seq == nullptr) return -1;
+  Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+  PyObject* edges = PyTuple_New(n);
+  if (edges == nullptr) {
+    Py_DECREF(seq);
+    return -1;
+  }
+  PyObject** items = PySequence_Fast_ITEMS(seq);
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyObject* edge = edge_of(items[i]);
+    if (edge == nullptr) {
+      Py_DECREF(edges);
+      Py_DECREF(seq);
+      return -1;
+    }
+    PyTuple_SET_ITEM(edges, i, edge);
+  }
+  Py_DECREF(seq);
+  Py_INCREF(op);
+  Py_XSETREF(self->op, op);
+  Py_XSETREF(self->edges, edges);
+  Py_INCREF(attrs);
+  Py_XSETREF(self->attrs, attrs);
+  Py_INCREF(saved);
+  Py_XSETREF(self->saved, saved);
+  Py_INCREF(n_outputs);
+  Py_XSETREF(self->n_outputs, n_outputs);
+  Py_INCREF(Py_None);
+  Py_XSETREF(self->needs_input_grad, Py_None);
+  return 0;
+}
+
+int node_traverse(PyObject* self_obj, visitproc visit, void* arg) {
+  auto* self = reinterpret_cast<NodeObject*>(self_obj);
+  Py_VISIT(self->op);
+  Py_VISIT(self->edges);
+  Py_VISIT(self->attrs);
+  Py_VISIT(self->saved);
+  Py_VISIT(self->n_outputs);
+  Py_VISIT(self->needs_input_grad);
+  return 0;
+}
+
+int node_clear(PyObject* self_obj) {
+  auto* self = reinterpret_cast<NodeObject*>(self_obj);
+  Py_CLEAR(self->op);
+  Py_CLEAR(self->edges);
+  Py_CLEAR(self->attrs);
+  Py_CLEAR(self->saved);
+  Py_CLEAR(self->n_outputs);
+  Py_CLEAR(self->needs_input_grad);
+  return 0;
+}
+
+void node_dealloc(PyObject* self_obj) {
+  PyObject_GC_UnTrack(self_obj);
+  if (reinterpret_cast<NodeObject*>(self_obj)->weakreflist != nullptr)
+    PyObject_ClearWeakRefs(self_obj);
+  // A long chain of nodes (an RNN unrolled over many steps) frees recursively through edges;
+  // the trashcan turns that recursion into a loop, as it does for Python objects.
+  Py_TRASHCAN_BEGIN(self_obj, node_dealloc);
+  node_clear(self_obj);
+  Py_TYPE(self_obj)->tp_free(self_obj);
+  Py_TRASHCAN_END;
+}
+
+PyMemberDef node_members[] = {
+    {"op", T_OBJECT, offsetof(NodeObject, op), 0, "the Op class applied"},
+    {"edges", T_OBJECT, offsetof(NodeObject, edges), 0,
+     "(storage, node, index) of each input, in order"},
+    {"attrs", T_OBJECT, offsetof(NodeObject, attrs), 0, "the op's attributes"},
+    {"saved", T_OBJECT, offsetof(NodeObject, saved), 0,
+     "output storages when op.save_outputs, else None"},
+    {"n_outputs", T_OBJECT, offsetof(NodeObject, n_outputs), 0, "number of outputs"},
+    {"needs_input_grad", T_OBJECT, offsetof(NodeObject, needs_input_grad), 0,
+     "per input, whether backward must compute its gradient (set by the sweep)"},
+    {nullptr, 0, 0, 0, nullptr}};
+
+PyTypeObject NodeType = {PyVarObject_HEAD_INIT(nullptr, 0)};
+
+PyTypeObject* node_type() {
+  NodeType.tp_name = "engine._C.NodeBase";
+  NodeType.tp_basicsize = sizeof(NodeObject);
+  NodeType.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC;
+  NodeType.tp_doc = "One recorded op application (engine.ops.core.Node's base).";
+  NodeType.tp_new = node_new;
+  NodeType.tp_init = node_init;
+  NodeType.tp_dealloc = node_dealloc;
+  NodeType.tp_traverse = node_traverse;
+  NodeType.tp_clear = node_clear;
+  NodeType.tp_members = node_members;
+  NodeType.tp_weaklistoffset = offsetof(NodeObject, weakreflist);
+  return &NodeType;
+}
+
 }  // namespace
 
 ENGINE_BINDINGS(fastpath) {
   str_live = PyUnicode_InternFromString("live");
   str_peak = PyUnicode_InternFromString("peak");
   str_nbytes = PyUnicode_InternFromString("nbytes");
-  if (str_live == nullptr || str_peak == nullptr || str_nbytes == nullptr)
-    throw py::error_already_set();
+  str_storage = PyUnicode_InternFromString("_storage");
+  str_node = PyUnicode_InternFromString("_node");
+  str_idx = PyUnicode_InternFromString("_idx");
+  for (PyObject* name : {str_live, str_peak, str_nbytes, str_storage, str_node, str_idx})
+    if (name == nullptr) throw py::error_already_set();
   for (auto [name, type] : {std::pair{"StorageBase", storage_type()},
-                             std::pair{"DeviceCounters", counters_type()}}) {
+                             std::pair{"DeviceCounters", counters_type()},
+                             std::pair{"NodeBase", node_type()}}) {
     if (PyType_Ready(type) < 0) throw py::error_already_set();
     m.add_object(name, py::handle(reinterpret_cast<PyObject*>(type)));  // a static type
   }

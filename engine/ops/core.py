@@ -19,6 +19,7 @@ recording and an input is tracked, creates a Node. Nothing else (no logging, no 
 import numpy as np
 
 from .. import allocator
+from .._native import _C
 from ..allocator import Storage
 from ..tensor import Tensor
 
@@ -33,31 +34,32 @@ class LeafNode:
     edges = ()
 
 
-class Node:
-    """One recorded op application: the edge list of the autograd graph.
-
-    Inputs are kept as (storage, node, index) triples, not as the input Tensor objects: an
-    in-place op later rebinds a Tensor object to a new value, and the graph must keep seeing
-    the value the op really consumed.
-    """
+class _PyNodeBase:
+    """The node's fields in Python, for a source tree without engine._C (whose NodeBase in
+    csrc/bind/fastpath.cpp builds the same fields without an interpreter frame)."""
 
     __slots__ = ("op", "edges", "attrs", "saved", "n_outputs", "needs_input_grad",
                  "__weakref__")
 
     def __init__(self, op, inputs, attrs, saved, n_outputs):
         self.op = op
-        if len(inputs) == 2:  # the common cases written out: a generator costs 20% of an op
-            a, b = inputs
-            self.edges = ((a._storage, a._node, a._idx), (b._storage, b._node, b._idx))
-        elif len(inputs) == 1:
-            a = inputs[0]
-            self.edges = ((a._storage, a._node, a._idx),)
-        else:
-            self.edges = tuple([(t._storage, t._node, t._idx) for t in inputs])
+        self.edges = tuple([(t._storage, t._node, t._idx) for t in inputs])
         self.attrs = attrs
         self.saved = saved          # output storages when op.save_outputs, else None
         self.n_outputs = n_outputs
         self.needs_input_grad = None
+
+
+class Node(_PyNodeBase if _C is None else _C.NodeBase):
+    """One recorded op application: the edge list of the autograd graph.
+
+    ``Node(op, inputs, attrs, saved, n_outputs)``: ``edges`` holds each input as a
+    (storage, node, index) triple, not the input Tensor object: an in-place op later rebinds a
+    Tensor object to a new value, and the graph must keep seeing the value the op really
+    consumed. ``saved`` holds the output storages when op.save_outputs, else None.
+    """
+
+    __slots__ = ()
 
     @property
     def inputs(self):
@@ -177,8 +179,10 @@ def _result(cls, out, device, inputs, attrs):
             node = Node(cls, inputs, attrs, storages if cls.save_outputs else None,
                         cls.n_outputs)
         return tuple(_tensor(s, node, i) for i, s in enumerate(storages))
-    if cls.view or type(out) is not _ndarray:
+    if type(out) is not _ndarray:
         s = cls._storage(out, device, inputs)
+    elif cls.view:
+        s = allocator.storage_for_view(out, device, inputs[0]._storage)
     else:
         s = Storage(out, device)
     if node:

@@ -1,6 +1,6 @@
-"""The storage handle and the device's byte counters: engine._C's StorageBase/DeviceCounters
-(csrc/bind/fastpath.cpp, the hot path) and the pure-Python bases kept for a tree without
-engine._C behave alike: the same bytes counted, on the same events, through the same API."""
+"""The hot path's objects: engine._C's StorageBase, DeviceCounters and NodeBase
+(csrc/bind/fastpath.cpp) and the pure-Python bases kept for a tree without engine._C behave
+alike: the same bytes counted on the same events, the same node fields, through the same API."""
 import gc
 import subprocess
 import sys
@@ -13,6 +13,7 @@ import engine as mge
 from engine import allocator
 from engine import device as _dev
 from engine._native import _C
+from engine.ops import core
 
 IMPLS = [pytest.param((allocator._PyStorageBase, _dev._PyDeviceCounters), id="python")]
 if _C is not None:
@@ -155,9 +156,17 @@ def test_engine_without_native_module_counts_the_same():
         "import numpy as np, engine as mge\n"
         "from engine import allocator\n"
         "assert allocator.Storage.__mro__[1] is allocator._PyStorageBase\n"
+        "from engine.ops import core\n"
+        "assert core.Node.__mro__[1] is core._PyNodeBase\n"
         "a = allocator.get_allocated_memory()\n"
-        "u = mge.tensor(np.zeros(4, 'float32')); v = u + u; w = v.reshape(2, 2)\n"
-        "assert allocator.get_allocated_memory() - a == 32, allocator.get_allocated_memory()\n"
+        "from engine.autodiff import GradManager\n"
+        "u = mge.tensor(np.zeros(4, 'float32')); gm = GradManager().attach([u])\n"
+        "with gm:\n"
+        "    v = u * u + u; w = v.reshape(2, 2)\n"
+        "    gm.backward(w.sum())\n"
+        "assert (u.grad.numpy() == 1).all()\n"
+        "del gm\n"
+        "assert allocator.get_allocated_memory() - a == 48, allocator.get_allocated_memory()\n"
         "del u, v, w\n"
         "assert allocator.get_allocated_memory() == a\n"
     )
@@ -172,3 +181,62 @@ def test_live_bytes_of_engine_tensors():
     assert d.live == live + 2048 and d.peak >= max(peak, live + 2048)
     del x, y
     assert d.live == live
+
+
+NODE_IMPLS = [pytest.param(core._PyNodeBase, id="python")]
+if _C is not None:
+    NODE_IMPLS.append(pytest.param(_C.NodeBase, id="native"))
+
+
+@pytest.fixture(params=NODE_IMPLS)
+def node_class(request):
+    class Node(request.param):
+        __slots__ = ()
+
+    return Node
+
+
+class _In:
+    """What a Node reads of an input Tensor."""
+
+    def __init__(self, storage, node=None, idx=0):
+        self._storage, self._node, self._idx = storage, node, idx
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3])
+def test_node_fields(node_class, n):
+    ins = [_In(f"s{i}", f"n{i}", i) for i in range(n)]
+    attrs, saved = {"axis": 1}, ("out",)
+    for inputs in (tuple(ins), ins):
+        node = node_class("Op", inputs, attrs, saved, 2)
+        assert node.edges == tuple((f"s{i}", f"n{i}", i) for i in range(n))
+        assert type(node.edges) is tuple and all(type(e) is tuple for e in node.edges)
+        assert (node.op, node.attrs, node.saved, node.n_outputs) == ("Op", attrs, saved, 2)
+        assert node.attrs is attrs and node.needs_input_grad is None
+    node.needs_input_grad, node.edges, node.saved = (True,), (), None
+    assert (node.needs_input_grad, node.edges, node.saved) == ((True,), (), None)
+    assert weakref.ref(node)() is node
+
+
+def test_node_errors(node_class):
+    with pytest.raises(AttributeError, match="_storage"):
+        node_class("Op", [object()], {}, None, 1)
+    with pytest.raises(TypeError):
+        node_class("Op", 3, {}, None, 1)
+    with pytest.raises(TypeError):
+        node_class("Op", [], {})
+
+
+def test_a_long_chain_of_nodes_frees_without_recursion(node_class):
+    head = None
+    for _ in range(200_000):
+        head = node_class("Op", [_In(None, head, 0)], {}, None, 1)
+    r = weakref.ref(head)
+    del head
+    assert r() is None
+
+
+def test_engine_node_is_native_when_built():
+    if _C is None:
+        pytest.skip("engine._C is not built")
+    assert issubclass(core.Node, _C.NodeBase)
