@@ -21,8 +21,6 @@
 #include <Python.h>
 #include <structmember.h>
 
-#include <utility>
-
 #include "bind/registry.h"
 
 namespace engine {
@@ -47,16 +45,6 @@ PyMemberDef counters_members[] = {
     {nullptr, 0, 0, 0, nullptr}};
 
 PyTypeObject CountersType = {PyVarObject_HEAD_INIT(nullptr, 0)};
-
-PyTypeObject* counters_type() {
-  CountersType.tp_name = "engine._C.DeviceCounters";
-  CountersType.tp_basicsize = sizeof(CountersObject);
-  CountersType.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE;
-  CountersType.tp_doc = "A device's live and peak bytes (engine.device.Device's base).";
-  CountersType.tp_new = PyType_GenericNew;
-  CountersType.tp_members = counters_members;
-  return &CountersType;
-}
 
 PyObject* str_live = nullptr;
 PyObject* str_peak = nullptr;
@@ -180,21 +168,6 @@ PyMemberDef storage_members[] = {
     {nullptr, 0, 0, 0, nullptr}};
 
 PyTypeObject StorageType = {PyVarObject_HEAD_INIT(nullptr, 0)};
-
-PyTypeObject* storage_type() {
-  StorageType.tp_name = "engine._C.StorageBase";
-  StorageType.tp_basicsize = sizeof(StorageObject);
-  StorageType.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC;
-  StorageType.tp_doc = "One backend array and its live-bytes accounting (engine.allocator).";
-  StorageType.tp_new = storage_new;
-  StorageType.tp_init = storage_init;
-  StorageType.tp_dealloc = storage_dealloc;
-  StorageType.tp_traverse = storage_traverse;
-  StorageType.tp_clear = storage_clear;
-  StorageType.tp_members = storage_members;
-  StorageType.tp_weaklistoffset = offsetof(StorageObject, weakreflist);
-  return &StorageType;
-}
 
 // ------------------------------------------------------------------------------ the tape node
 // engine/ops/core.py's Node (class Node(NodeBase)): one recorded op application. Made once per
@@ -335,19 +308,25 @@ PyMemberDef node_members[] = {
 
 PyTypeObject NodeType = {PyVarObject_HEAD_INIT(nullptr, 0)};
 
-PyTypeObject* node_type() {
-  NodeType.tp_name = "engine._C.NodeBase";
-  NodeType.tp_basicsize = sizeof(NodeObject);
-  NodeType.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC;
-  NodeType.tp_doc = "One recorded op application (engine.ops.core.Node's base).";
-  NodeType.tp_new = node_new;
-  NodeType.tp_init = node_init;
-  NodeType.tp_dealloc = node_dealloc;
-  NodeType.tp_traverse = node_traverse;
-  NodeType.tp_clear = node_clear;
-  NodeType.tp_members = node_members;
-  NodeType.tp_weaklistoffset = offsetof(NodeObject, weakreflist);
-  return &NodeType;
+// Fill in a static base type that Python classes subclass; with a dealloc it holds objects
+// (GC-tracked, weakly referable through weaklist), without one it holds plain numbers.
+template <typename Object>
+PyTypeObject* base_type(PyTypeObject& t, const char* name, const char* doc, PyMemberDef* members,
+                        newfunc new_fn, initproc init = nullptr, destructor dealloc = nullptr,
+                        traverseproc traverse = nullptr, inquiry clear = nullptr,
+                        Py_ssize_t weaklist = 0) {
+  t.tp_name = name;
+  t.tp_basicsize = sizeof(Object);
+  t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | (dealloc ? Py_TPFLAGS_HAVE_GC : 0);
+  t.tp_doc = doc;
+  t.tp_members = members;
+  t.tp_new = new_fn;
+  t.tp_init = init;
+  t.tp_dealloc = dealloc;
+  t.tp_traverse = traverse;
+  t.tp_clear = clear;
+  t.tp_weaklistoffset = weaklist;
+  return &t;
 }
 
 }  // namespace
@@ -361,11 +340,25 @@ ENGINE_BINDINGS(fastpath) {
   str_idx = PyUnicode_InternFromString("_idx");
   for (PyObject* name : {str_live, str_peak, str_nbytes, str_storage, str_node, str_idx})
     if (name == nullptr) throw py::error_already_set();
-  for (auto [name, type] : {std::pair{"StorageBase", storage_type()},
-                             std::pair{"DeviceCounters", counters_type()},
-                             std::pair{"NodeBase", node_type()}}) {
+  PyTypeObject* types[] = {
+      base_type<StorageObject>(
+          StorageType, "engine._C.StorageBase",
+          "One backend array and its live-bytes accounting (engine.allocator).", storage_members,
+          storage_new, storage_init, storage_dealloc, storage_traverse, storage_clear,
+          offsetof(StorageObject, weakreflist)),
+      base_type<CountersObject>(CountersType, "engine._C.DeviceCounters",
+                                "A device's live and peak bytes (engine.device.Device's base).",
+                                counters_members, PyType_GenericNew),
+      base_type<NodeObject>(NodeType, "engine._C.NodeBase",
+                            "One recorded op application (engine.ops.core.Node's base).",
+                            node_members, node_new, node_init, node_dealloc, node_traverse,
+                            node_clear, offsetof(NodeObject, weakreflist)),
+  };
+  for (PyTypeObject* type : types) {
     if (PyType_Ready(type) < 0) throw py::error_already_set();
-    m.add_object(name, py::handle(reinterpret_cast<PyObject*>(type)));  // a static type
+    // a static type: the module's reference is enough
+    m.add_object(type->tp_name + sizeof("engine._C.") - 1,
+                 py::handle(reinterpret_cast<PyObject*>(type)));
   }
 }
 
