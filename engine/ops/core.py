@@ -15,7 +15,16 @@ gradients for free.
 
 Hot path: `Op.apply` does one forward call, wraps the result and, only when a GradManager is
 recording and an input is tracked, creates a Node. Nothing else (no logging, no inspect).
+On Python 3.11 a call with *args/**kwargs costs about what the rest of a small op does, so the
+operators and unary functions enter through `apply1(cls, x)` / `apply2(cls, a, b)`: the same
+op, positional, no attributes. Hooks that replace `apply` (DTR, the profiler, autocast) count
+themselves in `apply_hooks`, and while any is installed those entries call `cls.apply`. The
+Storage, the device's byte counters and the Node are C types (csrc/bind/fastpath.cpp) with
+pure-Python twins for a tree without engine._C. bench/op_overhead.py measures all this
+against torch.
 """
+import types
+
 import numpy as np
 
 from .. import allocator
@@ -112,13 +121,15 @@ class Op:
         # more than the rest of the dispatch.
         s = inputs[0]._storage
         device = s.device
+        x = s.array  # the arrays are read outside the try (DTR may recompute them here)
         n = len(inputs)
         if n == 2:
             s2 = inputs[1]._storage
             if s2.device is not device:
                 _device_mismatch(cls, inputs)
+            y = s2.array
         elif n != 1:
-            arrays = [s.array]
+            arrays = [x]
             for t in inputs[1:]:
                 s2 = t._storage
                 if s2.device is not device:
@@ -126,11 +137,10 @@ class Op:
                 arrays.append(s2.array)
         try:
             if n == 1:
-                out = (cls.forward(device.xp, s.array, **attrs) if attrs else
-                       cls.forward(device.xp, s.array))
+                out = cls.forward(device.xp, x, **attrs) if attrs else cls.forward(device.xp, x)
             elif n == 2:
-                out = (cls.forward(device.xp, s.array, s2.array, **attrs) if attrs else
-                       cls.forward(device.xp, s.array, s2.array))
+                out = (cls.forward(device.xp, x, y, **attrs) if attrs else
+                       cls.forward(device.xp, x, y))
             else:
                 out = cls.forward(device.xp, *arrays, **attrs)
         except (ValueError, TypeError, IndexError) as e:
@@ -220,8 +230,9 @@ def apply1(cls, x):
         return cls.apply(x)
     s = x._storage
     device = s.device
+    array = s.array  # (outside the try: DTR may recompute it here, and its errors are its own)
     try:
-        out = cls.forward(device.xp, s.array)
+        out = cls.forward(device.xp, array)
     except (ValueError, TypeError, IndexError) as e:
         _reraise(cls, e, (x,), {})
     if recording or cls.n_outputs != 1 or cls.view or type(out) is not _ndarray:
@@ -238,8 +249,9 @@ def apply2(cls, a, b):
     s2 = b._storage
     if s2.device is not device:
         _device_mismatch(cls, (a, b))
+    x, y = s.array, s2.array
     try:
-        out = cls.forward(device.xp, s.array, s2.array)
+        out = cls.forward(device.xp, x, y)
     except (ValueError, TypeError, IndexError) as e:
         _reraise(cls, e, (a, b), {})
     if recording or cls.n_outputs != 1 or cls.view or type(out) is not _ndarray:
@@ -247,7 +259,8 @@ def apply2(cls, a, b):
     return _untracked(out, device)
 
 
-_NO_ATTRS = {}  # shared by the Nodes of attribute-less ops; nothing writes a Node's attrs
+# The attrs of every Node the positional entries record: shared, so read-only.
+_NO_ATTRS = types.MappingProxyType({})
 _Tensor = Tensor
 _Tensor_new = object.__new__  # a bare Tensor: Tensor.__new__ would build a value
 
