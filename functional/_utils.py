@@ -65,6 +65,16 @@ def shape_tuple(shape, fn):
     return shape
 
 
+def float_tensor(x, fn):
+    """``x`` as a Tensor (as_tensor), checked to be floating (check_float): the two in one
+    call, the first skipped for a Tensor (the activations' hot path)."""
+    if type(x) is not Tensor:
+        x = as_tensor(x, fn)
+    if not _dt.is_float(x.dtype):
+        check_float(x, fn)  # raises, naming fn
+    return x
+
+
 def check_float(x, fn):
     if not _dt.is_float(x.dtype):
         raise TypeError(f"{fn}: expected a floating-point tensor, got dtype {x.dtype}")

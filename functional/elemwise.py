@@ -19,7 +19,8 @@ __all__ += ["left_shift", "right_shift", "logaddexp"]
 
 def _floating(x, fn):
     """Float math on integer tensors computes in float32 (as MegEngine)."""
-    x = as_tensor(x, fn)
+    if type(x) is not Tensor:
+        x = as_tensor(x, fn)
     return x if _dt.is_float(x.dtype) else E.Cast.apply(x, dtype=_dt.float32)
 
 
