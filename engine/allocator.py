@@ -43,6 +43,10 @@ class Storage(_StorageBase):
 
     __slots__ = ()
 
+    def __reduce__(self):
+        # copy/deepcopy/pickle: a new storage of the (copied) array, counting its own bytes
+        return (type(self), (self.array, self.device))
+
 
 def _root(array):
     while getattr(array, "base", None) is not None and hasattr(array.base, "nbytes"):

@@ -240,3 +240,19 @@ def test_engine_node_is_native_when_built():
     if _C is None:
         pytest.skip("engine._C is not built")
     assert issubclass(core.Node, _C.NodeBase)
+
+
+def test_a_copied_storage_counts_its_own_bytes():
+    import copy
+    import pickle
+
+    d = _dev.get("cpu0")
+    s = allocator.Storage(np.arange(4, dtype="float32"), d)
+    live = d.live
+    for make in (copy.deepcopy, lambda s: pickle.loads(pickle.dumps(s))):
+        c = make(s)
+        assert type(c) is allocator.Storage and c.device is d and c.base is None
+        np.testing.assert_array_equal(c.array, s.array)
+        assert c.array is not s.array and c.nbytes == 16 and d.live == live + 16
+        del c
+        assert d.live == live
