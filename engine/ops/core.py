@@ -15,13 +15,13 @@ gradients for free.
 
 Hot path: `Op.apply` does one forward call, wraps the result and, only when a GradManager is
 recording and an input is tracked, creates a Node. Nothing else (no logging, no inspect).
-On Python 3.11 a call with *args/**kwargs costs about what the rest of a small op does, so the
-operators and unary functions enter through `apply1(cls, x)` / `apply2(cls, a, b)`: the same
-op, positional, no attributes. Hooks that replace `apply` (DTR, the profiler, autocast) count
-themselves in `apply_hooks`, and while any is installed those entries call `cls.apply`. The
-Storage, the device's byte counters and the Node are C types (csrc/bind/fastpath.cpp) with
-pure-Python twins for a tree without engine._C. bench/op_overhead.py measures all this
-against torch.
+On Python 3.11 a call into an *args/**kwargs function is not specialised and costs a third of
+a small op's dispatch, so the operators and unary functions enter through `apply1(cls, x)` /
+`apply2(cls, a, b)`: the same op, positional, no attributes. Hooks that replace `apply` (DTR,
+the profiler, autocast) count themselves in `apply_hooks`, and while any is installed those
+entries call `cls.apply`. The Storage, the device's byte counters and the Node are C types
+(csrc/bind/fastpath.cpp) with pure-Python twins for a tree without engine._C.
+bench/op_overhead.py measures all this against torch.
 """
 import types
 
@@ -225,7 +225,7 @@ apply_hooks = 0
 
 def apply1(cls, x):
     """``cls.apply(x)`` for one Tensor and no attributes, called positionally (the unary
-    functions and operators): a call with *args/**kwargs costs more than this whole path."""
+    functions and operators), without cls.apply's *args/**kwargs call."""
     if apply_hooks:
         return cls.apply(x)
     s = x._storage
