@@ -44,7 +44,7 @@ PyMemberDef counters_members[] = {
     {"peak", T_LONGLONG, offsetof(CountersObject, peak), 0, "peak of live"},
     {nullptr, 0, 0, 0, nullptr}};
 
-PyTypeObject CountersType = {PyVarObject_HEAD_INIT(nullptr, 0)};
+PyTypeObject CountersType{};  // filled in by base_type()
 
 PyObject* str_live = nullptr;
 PyObject* str_peak = nullptr;
@@ -167,7 +167,7 @@ PyMemberDef storage_members[] = {
      "bytes this storage counts on its device (0 for views)"},
     {nullptr, 0, 0, 0, nullptr}};
 
-PyTypeObject StorageType = {PyVarObject_HEAD_INIT(nullptr, 0)};
+PyTypeObject StorageType{};  // filled in by base_type()
 
 // ------------------------------------------------------------------------------ the tape node
 // engine/ops/core.py's Node (class Node(NodeBase)): one recorded op application. Made once per
@@ -306,7 +306,7 @@ PyMemberDef node_members[] = {
      "per input, whether backward must compute its gradient (set by the sweep)"},
     {nullptr, 0, 0, 0, nullptr}};
 
-PyTypeObject NodeType = {PyVarObject_HEAD_INIT(nullptr, 0)};
+PyTypeObject NodeType{};  // filled in by base_type()
 
 // Fill in a static base type that Python classes subclass; with a dealloc it holds objects
 // (GC-tracked, weakly referable through weaklist), without one it holds plain numbers.
@@ -315,6 +315,8 @@ PyTypeObject* base_type(PyTypeObject& t, const char* name, const char* doc, PyMe
                         newfunc new_fn, initproc init = nullptr, destructor dealloc = nullptr,
                         traverseproc traverse = nullptr, inquiry clear = nullptr,
                         Py_ssize_t weaklist = 0) {
+  // (what PyVarObject_HEAD_INIT sets; PyType_Ready fills in the metatype from the base)
+  Py_SET_REFCNT(reinterpret_cast<PyObject*>(&t), 1);
   t.tp_name = name;
   t.tp_basicsize = sizeof(Object);
   t.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | (dealloc ? Py_TPFLAGS_HAVE_GC : 0);
