@@ -33,7 +33,8 @@ class _PyStorageBase:
             self.device.live -= n
 
 
-_StorageBase = _PyStorageBase if _C is None else _C.StorageBase
+# (getattr: an engine._C built before fastpath.cpp still imports, on the Python base)
+_StorageBase = getattr(_C, "StorageBase", _PyStorageBase)
 
 
 class Storage(_StorageBase):

@@ -77,7 +77,7 @@ class _PyDeviceCounters:
     __slots__ = ("live", "peak")
 
 
-class Device(_PyDeviceCounters if _C is None else _C.DeviceCounters):
+class Device(getattr(_C, "DeviceCounters", _PyDeviceCounters)):  # (a stale _C: Python's)
     __slots__ = ("type", "index", "name", "xp")
 
     def __init__(self, type_, index, xp):

@@ -59,7 +59,7 @@ class _PyNodeBase:
         self.needs_input_grad = None
 
 
-class Node(_PyNodeBase if _C is None else _C.NodeBase):
+class Node(getattr(_C, "NodeBase", _PyNodeBase)):  # (a _C built before fastpath.cpp: Python's)
     """One recorded op application: the edge list of the autograd graph.
 
     ``Node(op, inputs, attrs, saved, n_outputs)``: ``edges`` holds each input as a
