@@ -843,6 +843,7 @@ class _DTRConfig:
         if not _enabled:
             _allowance.clear()
             core.Op.apply = classmethod(_dtr_apply)
+            core.apply_hooks += 1
             core.Storage = allocator.Storage = DTRStorage
             Storage.__init__ = _counted_storage_init
             from .tensor import Tensor
@@ -856,6 +857,7 @@ class _DTRConfig:
         global _enabled
         if _enabled:
             core.Op.apply = _orig_apply
+            core.apply_hooks -= 1
             core.Storage = allocator.Storage = Storage
             Storage.__init__ = _orig_storage_init
             from .tensor import Tensor

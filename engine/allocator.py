@@ -5,9 +5,14 @@ their base's Storage, so live bytes are the bytes of the arrays really allocated
 (engine/_dtr.py) builds on this: it is the one place that knows what is resident.
 """
 from . import device as _device_mod
+from ._native import _C
 
 
-class Storage:
+class _PyStorageBase:
+    """The storage handle in Python, for a source tree without engine._C; the same behaviour
+    as csrc/bind/fastpath.cpp's StorageBase, which the hot path uses (no interpreter frames
+    for the accounting below)."""
+
     __slots__ = ("array", "device", "nbytes", "base", "__weakref__")
 
     def __init__(self, array, device, base=None):
@@ -23,8 +28,25 @@ class Storage:
             device.peak = live
 
     def __del__(self):
-        if self.nbytes:
-            self.device.live -= self.nbytes
+        n = getattr(self, "nbytes", 0)  # (unset when __init__ failed: nothing was counted)
+        if n:
+            self.device.live -= n
+
+
+# (getattr: an engine._C built before fastpath.cpp still imports, on the Python base)
+_StorageBase = getattr(_C, "StorageBase", _PyStorageBase)
+
+
+class Storage(_StorageBase):
+    """One backend array on a device: `Storage(array, device, base=None)`. Without a base its
+    bytes count on `device.live` (and `device.peak`) until it dies; a view passes the Storage
+    that owns its bytes as `base` and counts nothing."""
+
+    __slots__ = ()
+
+    def __reduce__(self):
+        # copy/deepcopy/pickle: a new storage of the (copied) array, counting its own bytes
+        return (type(self), (self.array, self.device))
 
 
 def _root(array):
@@ -35,8 +57,13 @@ def _root(array):
 
 def storage_for_view(array, device, parent):
     """Storage for an op result that may be a view of `parent`'s array."""
-    if array.base is not None and _root(array) is _root(parent.array):
-        return Storage(array, device, base=parent.base or parent)
+    base = array.base
+    if base is None:
+        return Storage(array, device)
+    p = parent.array
+    if base is p or base is p.base or _root(array) is _root(p):
+        # (numpy points a view at the owner of the memory: the first two tests, no walk)
+        return Storage(array, device, parent.base or parent)
     return Storage(array, device)
 
 

@@ -9,6 +9,8 @@ import re
 
 import numpy as np
 
+from ._native import _C
+
 _NAME = re.compile(r"^(cpu|gpu|cuda|xpu)(\d+|x)?(:\d+)?$")
 _devices = {}
 _default = None
@@ -68,8 +70,15 @@ def get_device_count(device_type="gpu"):
                      "expected 'gpu' or 'cpu'")
 
 
-class Device:
-    __slots__ = ("type", "index", "name", "xp", "live", "peak")
+class _PyDeviceCounters:
+    """A device's live and peak bytes, for a source tree without engine._C (whose
+    DeviceCounters keeps them as C integers that the Storage handle updates directly)."""
+
+    __slots__ = ("live", "peak")
+
+
+class Device(getattr(_C, "DeviceCounters", _PyDeviceCounters)):  # (a stale _C: Python's)
+    __slots__ = ("type", "index", "name", "xp")
 
     def __init__(self, type_, index, xp):
         self.type = type_

@@ -47,16 +47,32 @@ def one_axis(axis, ndim, fn):
 
 
 def shape_tuple(shape, fn):
+    if type(shape) is tuple:  # the common case, checked without converting
+        for s in shape:
+            if type(s) is not int:
+                break
+        else:
+            return shape
     if isinstance(shape, Tensor):
         shape = shape.tolist()
     if isinstance(shape, (int, np.integer)):
         shape = (shape,)
     try:
-        shape = tuple(int(s) for s in shape)
+        shape = tuple(map(int, shape))
     except TypeError:
         raise TypeError(f"{fn}: shape must be an int or a sequence of ints, "
                         f"got {shape!r}") from None
     return shape
+
+
+def float_tensor(x, fn):
+    """``x`` as a Tensor (as_tensor), checked to be floating (check_float): the two in one
+    call, the first skipped for a Tensor (the activations' hot path)."""
+    if type(x) is not Tensor:
+        x = as_tensor(x, fn)
+    if not _dt.is_float(x.dtype):
+        check_float(x, fn)  # raises, naming fn
+    return x
 
 
 def check_float(x, fn):

@@ -2,6 +2,7 @@
 from engine import dtype as _dt
 from engine.ops import bitwise as B
 from engine.ops import elemwise as E
+from engine.ops.core import apply1
 from engine.tensor import Tensor
 
 from ._utils import as_tensor
@@ -18,13 +19,14 @@ __all__ += ["left_shift", "right_shift", "logaddexp"]
 
 def _floating(x, fn):
     """Float math on integer tensors computes in float32 (as MegEngine)."""
-    x = as_tensor(x, fn)
+    if type(x) is not Tensor:
+        x = as_tensor(x, fn)
     return x if _dt.is_float(x.dtype) else E.Cast.apply(x, dtype=_dt.float32)
 
 
 def _unary_float(op, fn):
     def f(x):
-        return op.apply(_floating(x, fn))
+        return apply1(op, _floating(x, fn))
 
     f.__name__ = fn
     f.__doc__ = f"Elementwise {fn}; integer input computes in float32."
@@ -33,7 +35,7 @@ def _unary_float(op, fn):
 
 def _unary(op, fn):
     def f(x):
-        return op.apply(as_tensor(x, fn))
+        return apply1(op, as_tensor(x, fn))
 
     f.__name__ = fn
     f.__doc__ = f"Elementwise {fn}."

@@ -9,9 +9,10 @@ from engine.ops import elemwise as E
 from engine.ops import nn as N
 from engine.ops import shape as S
 from engine.ops import softmax as SM
+from engine.ops.core import apply1
 from engine.tensor import Tensor
 
-from ._utils import as_tensor, check_float, one_axis
+from ._utils import as_tensor, float_tensor, one_axis
 from .conv import conv1d, conv2d, conv_transpose2d  # noqa: F401
 from .conv_3d import conv3d, conv_transpose3d  # noqa: F401
 from .conv_special import deformable_conv2d, local_conv2d, region_restricted_conv  # noqa: F401
@@ -56,10 +57,7 @@ __all__ += ["relu6", "hswish", "hsigmoid", "softplus", "logsigmoid", "logsumexp"
 __all__ += ["warp_affine", "warp_perspective", "remap", "deformable_psroi_pooling"]
 
 
-def _float_input(x, fn):
-    x = as_tensor(x, fn)
-    check_float(x, fn)
-    return x
+_float_input = float_tensor
 
 
 def relu(x):
@@ -75,7 +73,7 @@ def relu(x):
         >>> F.relu(Tensor([-2., 0., 3.])).numpy()
         array([0., 0., 3.], dtype=float32)
     """
-    return N.Relu.apply(_float_input(x, "relu"))
+    return apply1(N.Relu, _float_input(x, "relu"))
 
 
 def sigmoid(x):
@@ -91,7 +89,7 @@ def sigmoid(x):
         >>> F.sigmoid(Tensor([-2., 0., 2.])).numpy()
         array([0.11920292, 0.5       , 0.880797  ], dtype=float32)
     """
-    return N.Sigmoid.apply(_float_input(x, "sigmoid"))
+    return apply1(N.Sigmoid, _float_input(x, "sigmoid"))
 
 
 def gelu(x):
@@ -108,7 +106,7 @@ def gelu(x):
         >>> F.gelu(Tensor([-1., 0., 1., 2.])).numpy()
         array([-0.15865526,  0.        ,  0.8413447 ,  1.9544997 ], dtype=float32)
     """
-    return N.Gelu.apply(_float_input(x, "gelu"))
+    return apply1(N.Gelu, _float_input(x, "gelu"))
 
 
 def silu(x):

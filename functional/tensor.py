@@ -1,5 +1,6 @@
 """Tensor creation and manipulation (MegEngine names and arguments)."""
 import builtins
+import math
 
 import numpy as np
 
@@ -630,13 +631,11 @@ def reshape(inp, target_shape):
     """
     inp = as_tensor(inp, "reshape")
     shape = shape_tuple(target_shape, "reshape")
-    if shape.count(-1) > 1 or builtins.any(s < -1 for s in shape):
-        raise ValueError(f"reshape: invalid target shape {shape}")
-    known = 1
-    for s in shape:
-        if s != -1:
-            known *= s
-    if -1 in shape:
+    known = math.prod(shape)
+    if shape and builtins.min(shape) < 0:
+        if shape.count(-1) > 1 or builtins.min(shape) < -1:
+            raise ValueError(f"reshape: invalid target shape {shape}")
+        known = -known  # the product of the other entries (one -1, checked above)
         if known == 0 or inp.size % known:
             raise ValueError(f"reshape: cannot reshape {inp.shape} ({inp.size} elements) to "
                              f"{shape}")

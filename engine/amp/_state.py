@@ -95,7 +95,7 @@ def _casting_apply(owner, plain_apply, first_role, rest_role):
 
 
 def _install():
-    from engine.ops import REGISTRY
+    from engine.ops import REGISTRY, core
 
     roles = {n: ("low", "low") for n in LOW_PREC_OPS}
     roles.update({n: ("high", "high") for n in HIGH_PREC_OPS})
@@ -106,15 +106,20 @@ def _install():
             continue
         _installed[cls] = cls.__dict__.get("apply")
         cls.apply = _casting_apply(cls, cls.apply.__func__, first, rest)
+    if _installed:  # (paired with _uninstall, which set_enabled calls only when installed)
+        core.apply_hooks += 1  # the positional op entries now go through cls.apply
 
 
 def _uninstall():
+    from engine.ops import core
+
     for cls, own in _installed.items():
         if own is None:
             del cls.apply  # back to the inherited Op.apply
         else:
             cls.apply = own
     _installed.clear()
+    core.apply_hooks -= 1
 
 
 def casting_ops():

@@ -15,10 +15,20 @@ gradients for free.
 
 Hot path: `Op.apply` does one forward call, wraps the result and, only when a GradManager is
 recording and an input is tracked, creates a Node. Nothing else (no logging, no inspect).
+On Python 3.11 a call into an *args/**kwargs function is not specialised and costs a third of
+a small op's dispatch, so the operators and unary functions enter through `apply1(cls, x)` /
+`apply2(cls, a, b)`: the same op, positional, no attributes. Hooks that replace `apply` (DTR,
+the profiler, autocast) count themselves in `apply_hooks`, and while any is installed those
+entries call `cls.apply`. The Storage, the device's byte counters and the Node are C types
+(csrc/bind/fastpath.cpp) with pure-Python twins for a tree without engine._C.
+bench/op_overhead.py measures all this against torch.
 """
+import types
+
 import numpy as np
 
 from .. import allocator
+from .._native import _C
 from ..allocator import Storage
 from ..tensor import Tensor
 
@@ -33,24 +43,32 @@ class LeafNode:
     edges = ()
 
 
-class Node:
-    """One recorded op application: the edge list of the autograd graph.
-
-    Inputs are kept as (storage, node, index) triples, not as the input Tensor objects: an
-    in-place op later rebinds a Tensor object to a new value, and the graph must keep seeing
-    the value the op really consumed.
-    """
+class _PyNodeBase:
+    """The node's fields in Python, for a source tree without engine._C (whose NodeBase in
+    csrc/bind/fastpath.cpp builds the same fields without an interpreter frame)."""
 
     __slots__ = ("op", "edges", "attrs", "saved", "n_outputs", "needs_input_grad",
                  "__weakref__")
 
     def __init__(self, op, inputs, attrs, saved, n_outputs):
         self.op = op
-        self.edges = tuple((t._storage, t._node, t._idx) for t in inputs)
+        self.edges = tuple([(t._storage, t._node, t._idx) for t in inputs])
         self.attrs = attrs
         self.saved = saved          # output storages when op.save_outputs, else None
         self.n_outputs = n_outputs
         self.needs_input_grad = None
+
+
+class Node(getattr(_C, "NodeBase", _PyNodeBase)):  # (a _C built before fastpath.cpp: Python's)
+    """One recorded op application: the edge list of the autograd graph.
+
+    ``Node(op, inputs, attrs, saved, n_outputs)``: ``edges`` holds each input as a
+    (storage, node, index) triple, not the input Tensor object: an in-place op later rebinds a
+    Tensor object to a new value, and the graph must keep seeing the value the op really
+    consumed. ``saved`` holds the output storages when op.save_outputs, else None.
+    """
+
+    __slots__ = ()
 
     @property
     def inputs(self):
@@ -99,49 +117,35 @@ class Op:
     @classmethod
     def apply(cls, *inputs, **attrs):
         # The hot path of every op: attribute reads, one forward call, one Storage, one Tensor.
+        # forward is called with positional arrays for one and two inputs: a star-call costs
+        # more than the rest of the dispatch.
         s = inputs[0]._storage
         device = s.device
-        if len(inputs) == 1:
-            arrays = (s.array,)
-        else:
-            arrays = [s.array]
+        x = s.array  # the arrays are read outside the try (DTR may recompute them here)
+        n = len(inputs)
+        if n == 2:
+            s2 = inputs[1]._storage
+            if s2.device is not device:
+                _device_mismatch(cls, inputs)
+            y = s2.array
+        elif n != 1:
+            arrays = [x]
             for t in inputs[1:]:
-                s = t._storage
-                if s.device is not device:
+                s2 = t._storage
+                if s2.device is not device:
                     _device_mismatch(cls, inputs)
-                arrays.append(s.array)
+                arrays.append(s2.array)
         try:
-            if attrs:
-                out = cls.forward(device.xp, *arrays, **attrs)
+            if n == 1:
+                out = cls.forward(device.xp, x, **attrs) if attrs else cls.forward(device.xp, x)
+            elif n == 2:
+                out = (cls.forward(device.xp, x, y, **attrs) if attrs else
+                       cls.forward(device.xp, x, y))
             else:
-                out = cls.forward(device.xp, *arrays)
+                out = cls.forward(device.xp, *arrays, **attrs)
         except (ValueError, TypeError, IndexError) as e:
-            _reraise(cls, e, arrays, attrs)
-        node = None
-        if recording and cls.differentiable:
-            for t in inputs:
-                if t._node is not None:
-                    node = True
-                    break
-        if cls.n_outputs != 1:
-            storages = tuple(cls._storage(o, device, inputs) for o in out)
-            if node:
-                node = Node(cls, inputs, attrs, storages if cls.save_outputs else None,
-                            cls.n_outputs)
-            return tuple(_tensor(s, node, i) for i, s in enumerate(storages))
-        if cls.view or type(out) is not _ndarray:
-            s = cls._storage(out, device, inputs)
-        else:
-            s = Storage(out, device)
-        if node:
-            node = Node(cls, inputs, attrs, (s,) if cls.save_outputs else None, 1)
-        t = _Tensor_new(_Tensor)
-        t._storage = s
-        t._node = node
-        t._idx = 0
-        t.grad = None
-        t.name = ""
-        return t
+            _reraise(cls, e, inputs, attrs)
+        return _result(cls, out, device, inputs, attrs)
 
     @classmethod
     def _storage(cls, array, device, inputs):
@@ -168,6 +172,95 @@ class Op:
 
 
 _ndarray = np.ndarray
+
+
+def _result(cls, out, device, inputs, attrs):
+    """Wrap forward's result: a Storage and a Tensor per output, and a Node when a GradManager
+    records and an input is tracked."""
+    node = None
+    if recording and cls.differentiable:
+        for t in inputs:
+            if t._node is not None:
+                node = True
+                break
+    if cls.n_outputs != 1:
+        storages = tuple(cls._storage(o, device, inputs) for o in out)
+        if node:
+            node = Node(cls, inputs, attrs, storages if cls.save_outputs else None,
+                        cls.n_outputs)
+        return tuple(_tensor(s, node, i) for i, s in enumerate(storages))
+    if type(out) is not _ndarray:
+        s = cls._storage(out, device, inputs)
+    elif cls.view:
+        s = allocator.storage_for_view(out, device, inputs[0]._storage)
+    else:
+        s = Storage(out, device)
+    if node:
+        node = Node(cls, inputs, attrs, (s,) if cls.save_outputs else None, 1)
+    t = _Tensor_new(_Tensor)
+    t._storage = s
+    t._node = node
+    t._idx = 0
+    t.grad = None
+    t.name = ""
+    return t
+
+
+def _untracked(out, device):
+    """The Tensor of a plain single-output result outside recording: no Node, no view."""
+    t = _Tensor_new(_Tensor)
+    t._storage = Storage(out, device)
+    t._node = None
+    t._idx = 0
+    t.grad = None
+    t.name = ""
+    return t
+
+
+# Hooks that replace an op's `apply` (DTR, the profiler, autocast) count themselves here while
+# installed. The positional entries below run the plain path only while it is 0; otherwise they
+# call cls.apply, so a hook sees every op whichever entry its caller used.
+apply_hooks = 0
+
+
+def apply1(cls, x):
+    """``cls.apply(x)`` for one Tensor and no attributes, called positionally (the unary
+    functions and operators), without cls.apply's *args/**kwargs call."""
+    if apply_hooks:
+        return cls.apply(x)
+    s = x._storage
+    device = s.device
+    array = s.array  # (outside the try: DTR may recompute it here, and its errors are its own)
+    try:
+        out = cls.forward(device.xp, array)
+    except (ValueError, TypeError, IndexError) as e:
+        _reraise(cls, e, (x,), {})
+    if recording or cls.n_outputs != 1 or cls.view or type(out) is not _ndarray:
+        return _result(cls, out, device, (x,), _NO_ATTRS)
+    return _untracked(out, device)
+
+
+def apply2(cls, a, b):
+    """``cls.apply(a, b)`` for two Tensors and no attributes (the binary operators)."""
+    if apply_hooks:
+        return cls.apply(a, b)
+    s = a._storage
+    device = s.device
+    s2 = b._storage
+    if s2.device is not device:
+        _device_mismatch(cls, (a, b))
+    x, y = s.array, s2.array
+    try:
+        out = cls.forward(device.xp, x, y)
+    except (ValueError, TypeError, IndexError) as e:
+        _reraise(cls, e, (a, b), {})
+    if recording or cls.n_outputs != 1 or cls.view or type(out) is not _ndarray:
+        return _result(cls, out, device, (a, b), _NO_ATTRS)
+    return _untracked(out, device)
+
+
+# The attrs of every Node the positional entries record: shared, so read-only.
+_NO_ATTRS = types.MappingProxyType({})
 _Tensor = Tensor
 _Tensor_new = object.__new__  # a bare Tensor: Tensor.__new__ would build a value
 
@@ -178,8 +271,9 @@ def _device_mismatch(cls, inputs):
                      "move them with .to(device) first")
 
 
-def _reraise(cls, e, arrays, attrs):
+def _reraise(cls, e, inputs, attrs):
     """Re-raise a backend error with the op's name, input shapes/dtypes and attributes."""
+    arrays = [t._storage.array for t in inputs]
     shapes = ", ".join(f"{tuple(a.shape)}:{a.dtype}" for a in arrays)
     msg = f"{cls.__name__}: {e} (inputs {shapes}; attrs {attrs})"
     try:

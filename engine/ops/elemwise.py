@@ -8,7 +8,7 @@ import numpy as np
 from .. import dtype as _dt
 from ..tensor import Tensor
 from . import _kernels
-from .core import Op, _tensor
+from .core import Op, _tensor, apply2
 
 _consts = {}  # (type, value, dtype, device) -> 0-d Tensor: Python scalars in hot loops
 
@@ -68,9 +68,9 @@ def operands(a, b):
 def binary(op, a, b):
     if type(a) is Tensor and type(b) is Tensor and a._storage.array.dtype is \
             b._storage.array.dtype:
-        return op.apply(a, b)  # the hot path: no promotion needed
+        return apply2(op, a, b)  # the hot path: no promotion needed
     a, b = operands(a, b)
-    return op.apply(a, b)
+    return apply2(op, a, b)
 
 
 def sum_to(g, shape):

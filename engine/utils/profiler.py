@@ -107,6 +107,7 @@ class Profiler(ContextDecorator):
         self._t0 = time.perf_counter()
         self._saved_apply = core.Op.__dict__["apply"]
         core.Op.apply = classmethod(_timed(self, self._saved_apply.__func__))
+        core.apply_hooks += 1
         if self.with_scopes:
             from ..module import Module
 
@@ -122,6 +123,7 @@ class Profiler(ContextDecorator):
         if getattr(core.Op.apply, "__func__", None) is not None and \
                 getattr(core.Op.apply.__func__, "_profiler", None) is self:
             core.Op.apply = self._saved_apply  # (unless DTR swapped it meanwhile: keep DTR's)
+        core.apply_hooks -= 1
         if self._saved_call is not None:
             from ..module import Module
 
