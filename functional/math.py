@@ -529,24 +529,27 @@ def matmul(inp1, inp2, transpose_a=False, transpose_b=False, compute_mode="defau
         (3, 2, 5)
     """
     a, b = E.operands(inp1, inp2)
-    if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: operands must have at least 1 dim, got shapes {a.shape} and "
-                         f"{b.shape}")
-    a_vec, b_vec = a.ndim == 1, b.ndim == 1
+    sa, sb = a.shape, b.shape  # read once: this runs per call on the eager hot path
+    if not sa or not sb:
+        raise ValueError(f"matmul: operands must have at least 1 dim, got shapes {sa} and {sb}")
+    a_vec, b_vec = len(sa) == 1, len(sb) == 1
     if a_vec:
-        a, transpose_a = S.Reshape.apply(a, shape=(1, a.shape[0])), False
+        sa = (1, sa[0])
+        a, transpose_a = S.Reshape.apply(a, shape=sa), False
     if b_vec:
-        b, transpose_b = S.Reshape.apply(b, shape=(b.shape[0], 1)), False
-    ka = a.shape[-2] if transpose_a else a.shape[-1]
-    kb = b.shape[-1] if transpose_b else b.shape[-2]
+        sb = (sb[0], 1)
+        b, transpose_b = S.Reshape.apply(b, shape=sb), False
+    ka = sa[-2] if transpose_a else sa[-1]
+    kb = sb[-1] if transpose_b else sb[-2]
     if ka != kb:
         raise ValueError(f"matmul: inner dimensions differ: {ka} ({tuple(inp_shape(inp1))}"
                          f"{', transposed' if transpose_a else ''}) vs {kb} "
                          f"({tuple(inp_shape(inp2))}{', transposed' if transpose_b else ''})")
     try:
-        _broadcast_batch(a.shape[:-2], b.shape[:-2])
+        if len(sa) > 2 or len(sb) > 2:
+            _broadcast_batch(sa[:-2], sb[:-2])
     except ValueError:
-        raise ValueError(f"matmul: batch dims of shapes {a.shape} and {b.shape} do not "
+        raise ValueError(f"matmul: batch dims of shapes {sa} and {sb} do not "
                          "broadcast") from None
     if not _dt.is_float(a.dtype):
         a, b = E.Cast.apply(a, dtype=_dt.float32), E.Cast.apply(b, dtype=_dt.float32)

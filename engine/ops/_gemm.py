@@ -25,8 +25,11 @@ def _batched(x, batch_shape, count):
         return np.ascontiguousarray(x).reshape((count,) + x.shape[-2:])
 
 
+_F32 = np.dtype(np.float32)
+
+
 def usable(xp, a, b):
-    return (xp is np and _C is not None and a.dtype == np.float32 and b.dtype == np.float32)
+    return xp is np and _C is not None and a.dtype is _F32 and b.dtype is _F32
 
 
 def matmul(a, b):
