@@ -106,6 +106,8 @@ TORCH_CONV = [
     ((2, 4, 12, 11), (6, 4, 3, 3), False, 1, 3, (2, 3), 1),      # dilation
     ((2, 6, 8, 7), (9, 2, 3, 3), True, 1, 1, 1, 3),              # groups
     ((2, 8, 9, 9), (8, 1, 3, 3), True, 2, 1, 1, 8),              # depthwise
+    ((2, 4, 10, 7), (12, 1, 3, 3), True, 1, 1, 1, 4),            # depthwise, 3 per channel
+    ((1, 6, 12, 12), (6, 1, 5, 5), False, 1, 4, 2, 6),           # depthwise, dilated
     ((2, 16, 5, 4), (8, 16, 1, 1), True, 1, 0, 1, 1),            # 1x1: no im2col
     ((3, 8, 6, 6), (12, 2, 1, 1), False, 1, 0, 1, 4),            # grouped 1x1
     ((2, 8, 9, 9), (16, 8, 1, 1), False, 2, 0, 1, 1),            # strided 1x1 (downsample)

@@ -9,6 +9,7 @@
 
 #include "bind/arrays.h"
 #include "bind/registry.h"
+#include "cpu/depthwise.h"
 #include "cpu/gemm.h"
 #include "cpu/im2col.h"
 
@@ -221,6 +222,96 @@ FloatArray gemm_backward_filter(const py::object& x_in, const py::object& dy_in,
   return dw;
 }
 
+// Depthwise conv (groups == C, w (C*mult, 1, kh, kw)): checks shared by its three entries.
+ConvGeometry depthwise_geometry(const char* fn, const std::vector<py::ssize_t>& in_shape,
+                                const FloatArray& w, Pair stride, Pair pad, Pair dil,
+                                int64_t* mult) {
+  ENGINE_CHECK(w.ndim() == 4 && w.shape(1) == 1,
+               fn << ": expected a depthwise weight (C*mult, 1, kh, kw), got " << shape_str(w));
+  const ConvGeometry g = make_geometry(fn, in_shape, {w.shape(2), w.shape(3)}, stride, pad, dil,
+                                       in_shape.size() == 4 ? in_shape[1] : 1);
+  ENGINE_CHECK(w.shape(0) % g.channels == 0, fn << ": weight " << shape_str(w) << " has "
+                                                << w.shape(0) << " output channels, not a "
+                                                << "multiple of the " << g.channels << " inputs");
+  *mult = w.shape(0) / g.channels;
+  return g;
+}
+
+FloatArray depthwise_forward(const py::object& x_in, const py::object& w_in,
+                             const py::object& bias_in, Pair stride, Pair pad, Pair dil) {
+  FloatArray x = as_float32(x_in, "depthwise_conv2d_forward", "x");
+  FloatArray w = as_float32(w_in, "depthwise_conv2d_forward", "w");
+  int64_t mult = 0;
+  const ConvGeometry g =
+      depthwise_geometry("depthwise_conv2d_forward", shape_of(x), w, stride, pad, dil, &mult);
+  FloatArray bias;
+  const float* bp = nullptr;
+  if (!bias_in.is_none()) {
+    bias = as_float32(bias_in, "depthwise_conv2d_forward", "bias");
+    ENGINE_CHECK(bias.size() == w.shape(0), "depthwise_conv2d_forward: bias of shape "
+                                                << shape_str(bias) << " needs " << w.shape(0)
+                                                << " values");
+    bp = bias.data();
+  }
+  FloatArray y(std::vector<py::ssize_t>{x.shape(0), w.shape(0), static_cast<py::ssize_t>(g.out_h),
+                                        static_cast<py::ssize_t>(g.out_w)});
+  const float *xp = x.data(), *wp = w.data();
+  float* yp = y.mutable_data();
+  {
+    py::gil_scoped_release release;
+    cpu::depthwise_forward_cpu(xp, wp, bp, yp, x.shape(0), mult, g);
+  }
+  return y;
+}
+
+FloatArray depthwise_backward_data(const py::object& dy_in, const py::object& w_in,
+                                   const std::vector<py::ssize_t>& in_shape, Pair stride,
+                                   Pair pad, Pair dil) {
+  FloatArray dy = as_float32(dy_in, "depthwise_conv2d_backward_data", "dy");
+  FloatArray w = as_float32(w_in, "depthwise_conv2d_backward_data", "w");
+  int64_t mult = 0;
+  const ConvGeometry g =
+      depthwise_geometry("depthwise_conv2d_backward_data", in_shape, w, stride, pad, dil, &mult);
+  ENGINE_CHECK(dy.ndim() == 4 && dy.shape(0) == in_shape[0] && dy.shape(1) == w.shape(0) &&
+                   dy.shape(2) == g.out_h && dy.shape(3) == g.out_w,
+               "depthwise_conv2d_backward_data: dy of shape " << shape_str(dy)
+                                                             << " does not match the input and "
+                                                                "weight");
+  FloatArray dx(in_shape);
+  const float *dyp = dy.data(), *wp = w.data();
+  float* dxp = dx.mutable_data();
+  {
+    py::gil_scoped_release release;
+    cpu::depthwise_backward_data_cpu(dyp, wp, dxp, in_shape[0], mult, g);
+  }
+  return dx;
+}
+
+FloatArray depthwise_backward_filter(const py::object& x_in, const py::object& dy_in,
+                                     Pair kernel, Pair stride, Pair pad, Pair dil) {
+  FloatArray x = as_float32(x_in, "depthwise_conv2d_backward_filter", "x");
+  FloatArray dy = as_float32(dy_in, "depthwise_conv2d_backward_filter", "dy");
+  ENGINE_CHECK(x.ndim() == 4 && dy.ndim() == 4 && dy.shape(0) == x.shape(0) &&
+                   dy.shape(1) % x.shape(1) == 0,
+               "depthwise_conv2d_backward_filter: x " << shape_str(x) << " and dy "
+                                                      << shape_str(dy) << " do not match");
+  const ConvGeometry g = make_geometry("depthwise_conv2d_backward_filter", shape_of(x), kernel,
+                                       stride, pad, dil, x.shape(1));
+  ENGINE_CHECK(dy.shape(2) == g.out_h && dy.shape(3) == g.out_w,
+               "depthwise_conv2d_backward_filter: dy of shape " << shape_str(dy)
+                                                                << " does not match the window");
+  const int64_t mult = dy.shape(1) / x.shape(1);
+  FloatArray dw(std::vector<py::ssize_t>{dy.shape(1), 1, static_cast<py::ssize_t>(kernel.first),
+                                         static_cast<py::ssize_t>(kernel.second)});
+  const float *xp = x.data(), *dyp = dy.data();
+  float* dwp = dw.mutable_data();
+  {
+    py::gil_scoped_release release;
+    cpu::depthwise_backward_filter_cpu(xp, dyp, dwp, x.shape(0), mult, g);
+  }
+  return dw;
+}
+
 }  // namespace
 }  // namespace engine
 
@@ -244,6 +335,16 @@ ENGINE_BINDINGS(conv) {
   m.def("conv2d_gemm_backward_filter", &engine::gemm_backward_filter, arg("x"), arg("dy"),
         arg("kernel"), arg("stride"), arg("padding"), arg("dilation"), arg("groups"),
         "dw (O, C/G, kh, kw) of y = conv2d(x, w) for dy (N, O, OH, OW), as an implicit GEMM.");
+  m.def("depthwise_conv2d_forward", &engine::depthwise_forward, arg("x"), arg("w"),
+        arg("bias"), arg("stride"), arg("padding"), arg("dilation"),
+        "Depthwise conv2d (groups = C) of float32 x (N, C, H, W) with w (C*mult, 1, kh, kw), "
+        "plus bias (C*mult values) when given: direct loops, no GEMM.");
+  m.def("depthwise_conv2d_backward_data", &engine::depthwise_backward_data, arg("dy"), arg("w"),
+        arg("input_shape"), arg("stride"), arg("padding"), arg("dilation"),
+        "dx of the depthwise conv2d for dy (N, C*mult, OH, OW).");
+  m.def("depthwise_conv2d_backward_filter", &engine::depthwise_backward_filter, arg("x"),
+        arg("dy"), arg("kernel"), arg("stride"), arg("padding"), arg("dilation"),
+        "dw (C*mult, 1, kh, kw) of the depthwise conv2d.");
   m.def("conv_to_group_major", &engine::to_group_major, arg("y"), arg("groups"), arg("out") = none,
         "(N, G*R, P) -> (G, R, N*P).");
 }

@@ -10,8 +10,8 @@ On the CPU everything runs on engine's own GEMM (csrc/cpu/gemm*, csrc/cpu/conv_g
 - the data gradient of a stride-1 conv is the forward conv of dy with the flipped, transposed
   filter (again an implicit GEMM); for strided convs the column gradient W^T dY is made a few
   samples at a time and summed back by col2im (csrc/cpu/im2col.cpp);
-- depthwise convs (one input channel per group) have too little work per group for a GEMM tile
-  and keep the column path.
+- depthwise convs (one input channel per group) have too little work per group for a GEMM tile:
+  direct loops (csrc/cpu/depthwise.cpp) for all three.
 Other array modules (CuPy) take a generic path of strided slices; it computes the same thing and
 the tests compare the two.
 """
@@ -49,7 +49,7 @@ def _depthwise(c, p):
     return p.groups > 1 and p.groups == c
 
 
-# Column buffers (strided data gradient, depthwise convs) are made and consumed a few samples at
+# Column buffers (the strided data gradient) are made and consumed a few samples at
 # a time: a chunk of about CHUNK_BYTES stays in cache between im2col and its GEMM (or the GEMM and
 # col2im), and the per-thread workspaces below are reused across calls instead of page-faulting in
 # fresh buffers each time. (1 to 4 MB measured equally fast on a Zen 3 core; 16 MB and unchunked
@@ -92,9 +92,7 @@ def forward(xp, x, w, bias, p, relu=False):
     if xp is not np:
         y = _generic_forward(xp, x, w, bias, p)
         return xp.maximum(y, 0) if relu else y
-    n, c = x.shape[:2]
-    o, kernel, g = w.shape[0], w.shape[2:], p.groups
-    out_hw = p.out_hw(x.shape[2:], kernel)
+    c = x.shape[1]
     dtype = x.dtype
     x, w = np.ascontiguousarray(f32(x)), np.ascontiguousarray(f32(w))
     bias = None if bias is None else np.ascontiguousarray(f32(bias).reshape(-1))
@@ -102,13 +100,7 @@ def forward(xp, x, w, bias, p, relu=False):
     if not _depthwise(c, p):
         y = C.conv2d_gemm_forward(x, w, bias, relu=relu, **p.gemm_window())
     else:
-        y = np.empty((n, o) + out_hw, np.float32)
-        w = w.reshape(g, o // g, -1)                                          # (G, Og, K)
-        y3 = y.reshape(n, o, -1)
-        for a, b, col in _column_chunks(p, c, kernel, out_hw, n):
-            C.conv_im2col(x[a:b], out=col, **p.window(kernel))                # (G, K, m*P)
-            yg = C.gemm(w, col, out=_workspace("rows", (g, o // g, col.shape[2])))
-            C.conv_to_batch_major(yg, b - a, bias, out=y3[a:b])               # (m, O, P)
+        y = C.depthwise_conv2d_forward(x, w, bias, p.stride, p.padding, p.dilation)
         if relu:
             np.maximum(y, 0, out=y)
     return y if dtype == np.float32 else to_dtype(y, dtype)
@@ -132,10 +124,14 @@ def backward_data(xp, dy, w, in_hw, p):
     dtype = dy.dtype
     dy, w = np.ascontiguousarray(f32(dy)), f32(w)
     C = native()
+    if _depthwise(c, p):
+        dx = C.depthwise_conv2d_backward_data(dy, np.ascontiguousarray(w), (n, c) + in_hw,
+                                              p.stride, p.padding, p.dilation)
+        return dx if dtype == np.float32 else to_dtype(dx, dtype)
     # stride 1: dx = conv(dy, flipped w^T) with padding d*(k-1) - p, exact when that is >= 0 and
     # the conv's output covers in_hw (it always does for stride 1)
     pad_t = tuple(d * (k - 1) - pd for d, k, pd in zip(p.dilation, kernel, p.padding))
-    if p.stride == (1, 1) and min(pad_t) >= 0 and not _depthwise(c, p) and n > 0:
+    if p.stride == (1, 1) and min(pad_t) >= 0 and n > 0:
         dx = C.conv2d_gemm_forward(dy, _flipped_transposed(w, g), None, stride=(1, 1),
                                    padding=pad_t, dilation=p.dilation, groups=g)
         assert dx.shape[2:] == in_hw, (dx.shape, in_hw)
@@ -157,24 +153,14 @@ def backward_filter(xp, x, dy, kernel, p):
     """dw (O, C/G, kh, kw) of y = conv(x, w)."""
     if xp is not np:
         return _generic_backward_filter(xp, x, dy, kernel, p)
-    n, c = x.shape[:2]
-    o, g, kernel = dy.shape[1], p.groups, tuple(kernel)
+    c, kernel = x.shape[1], tuple(kernel)
     dtype = x.dtype
     x, dy = np.ascontiguousarray(f32(x)), np.ascontiguousarray(f32(dy))
     C = native()
-    if not _depthwise(c, p):
+    if _depthwise(c, p):
+        dw = C.depthwise_conv2d_backward_filter(x, dy, kernel, p.stride, p.padding, p.dilation)
+    else:
         dw = C.conv2d_gemm_backward_filter(x, dy, kernel, **p.gemm_window())
-        return dw if dtype == np.float32 else to_dtype(dw, dtype)
-    dw = np.zeros((g, o // g, c // g * kernel[0] * kernel[1]), np.float32)    # (G, Og, K)
-    if n:
-        out_hw = dy.shape[2:]
-        dy3 = dy.reshape(n, o, -1)
-        for a, b, col in _column_chunks(p, c, kernel, out_hw, n):
-            C.conv_im2col(x[a:b], out=col, **p.window(kernel))                # (G, K, m*P)
-            dyg = C.conv_to_group_major(dy3[a:b], g, out=_workspace(
-                "rows", (g, o // g, col.shape[2])))                             # (G, Og, m*P)
-            C.gemm(dyg, col.transpose(0, 2, 1), out=dw, beta=1.0)
-    dw = dw.reshape((o, c // g) + kernel)
     return dw if dtype == np.float32 else to_dtype(dw, dtype)
 
 
