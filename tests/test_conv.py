@@ -113,6 +113,8 @@ TORCH_CONV = [
     ((2, 8, 9, 9), (16, 8, 1, 1), False, 2, 0, 1, 1),            # strided 1x1 (downsample)
     ((0, 3, 6, 6), (4, 3, 3, 3), True, 1, 1, 1, 1),              # empty batch
     ((4, 16, 20, 20), (16, 16, 3, 3), True, 1, 1, 1, 1),         # big enough for OpenMP
+    ((2, 64, 13, 15), (64, 64, 3, 3), True, 1, 1, 1, 1),         # winograd by default, odd sizes
+    ((1, 5, 7, 6), (3, 5, 3, 3), False, 1, 0, 1, 1),             # odd output: partial tiles
     ((2, 3, 2, 2), (4, 3, 3, 3), False, 1, 2, 1, 1),             # padding wider than input
 ]
 
@@ -151,10 +153,11 @@ _ISAS = [i for i in ("avx512", "avx2", "portable")
          <= ("portable", "avx2", "avx512").index(native().detected_cpu_isa())]
 
 
-@pytest.fixture(params=[(isa, path) for isa in _ISAS for path in ("flat", "implicit")],
+@pytest.fixture(params=[(isa, path) for isa in _ISAS for path in ("flat", "implicit", "winograd")],
                 ids=lambda p: "-".join(p))
 def gemm_path(request):
-    """Every ISA's micro-kernel and both layouts of the stride-1 conv GEMM."""
+    """Every ISA's micro-kernel and every stride-1 conv algorithm (winograd takes the 3x3
+    dilation-1 single-group shapes, the flat path the others)."""
     C = native()
     isa, path = C.cpu_isa(), C.conv_path()
     C.set_cpu_isa(request.param[0])

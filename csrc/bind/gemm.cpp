@@ -118,15 +118,16 @@ ENGINE_BINDINGS(gemm) {
         engine::cpu::set_conv_path(engine::cpu::conv_path_from_name(name));
       },
       arg("name"),
-      "Force the layout of stride-1 conv GEMMs: 'auto' (per shape), 'flat' (padded flat image) "
-      "or 'implicit' (im2col packer); for tests and benchmarks.");
+      "Force the algorithm of stride-1 convs: 'auto' (per shape), 'flat' (padded flat image), "
+      "'implicit' (im2col packer) or 'winograd' (F(2x2, 3x3) where it applies, else flat); for "
+      "tests and benchmarks.");
   m.def(
       "conv_path",
       []() {
-        static const char* names[] = {"auto", "flat", "implicit"};
+        static const char* names[] = {"auto", "flat", "implicit", "winograd"};
         return std::string(names[static_cast<int>(engine::cpu::conv_path())]);
       },
-      "The conv layout setting now ('auto', 'flat' or 'implicit').");
+      "The conv algorithm setting now ('auto', 'flat', 'implicit' or 'winograd').");
   m.def(
       "fma_peak_gflops",
       [](int threads, double seconds) {

@@ -333,6 +333,71 @@ void gemm_items(int64_t count, int64_t m, int64_t n, int64_t k, float alpha, flo
   }
 }
 
+// ---- split K: small products over a long reduction (filter gradients) -----------------------
+
+// A packer seen from `k0` on along K, so a GEMM can run over one range of the reduction.
+template <class P>
+struct KOffsetA {
+  const P& p;
+  int64_t k0;
+  void pack(int64_t i0, int64_t mc, int64_t p0, int64_t kc, float* dst) const {
+    p.pack(i0, mc, k0 + p0, kc, dst);
+  }
+};
+template <class P>
+struct KOffsetB {
+  const P& p;
+  int64_t k0;
+  void pack(int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* dst) const {
+    p.pack(k0 + p0, kc, j0, nc, dst);
+  }
+};
+
+// Reduction ranges of a split-K product: fixed by the shape alone (never by the thread count),
+// so the partial sums, added in range order, give the same bits on any number of threads.
+constexpr int64_t kSplitKChunk = 1024;
+constexpr int64_t kSplitKMaxParts = 64;
+
+// C (m x n dense) = alpha * A B + beta * C where m x n is too small to keep a team busy but k is
+// long: the team shares the reduction instead (each range a one-thread GEMM into its own
+// partial, then the partials summed in order). Without it, a 32 x 288 filter gradient over
+// 65536 positions took ~240 team barriers (one pair per KC step) and ran slower on 2 threads
+// than on 1.
+template <class Kernel, class PA, class PB>
+void gemm_split_k(int64_t m, int64_t n, int64_t k, float alpha, float beta, const PA& pa,
+                  const PB& pb, float* c, int64_t ldc, const Blocking& blk, int threads) {
+  constexpr int NR = Kernel::kNR;
+  const int64_t chunk = std::max(kSplitKChunk, (k + kSplitKMaxParts - 1) / kSplitKMaxParts);
+  const int64_t parts = (k + chunk - 1) / chunk;
+  std::unique_ptr<float[]> partial(new float[parts * m * n]);
+  const int64_t panel = blk.kc * ((std::min(blk.nc, n) + NR - 1) / NR) * NR;
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int64_t t = 0; t < parts; ++t) {
+    const int64_t k0 = t * chunk, kn = std::min(chunk, k - k0);
+    const KOffsetA<PA> a{pa, k0};
+    const KOffsetB<PB> b{pb, k0};
+    gemm_team<Kernel>(m, n, kn, 1.0f, 0.0f, a, b, DenseC{partial.get() + t * m * n, n}, blk,
+                      b_scratch().get(panel), 0, 1);
+  }
+#pragma omp parallel for schedule(static) num_threads(threads) if (m * n * parts >= (1 << 16))
+  for (int64_t i = 0; i < m; ++i) {
+    float* row = c + i * ldc;
+    for (int64_t j = 0; j < n; ++j) {
+      float sum = 0.f;
+      for (int64_t t = 0; t < parts; ++t) sum += partial[(t * m + i) * n + j];
+      row[j] = beta == 0.f ? alpha * sum : alpha * sum + beta * row[j];
+    }
+  }
+}
+
+// Whether a product goes to gemm_split_k: its C alone has too few tiles for the team, and the
+// reduction is long enough to cut.
+template <int MR, int NR>
+inline bool split_k_wins(int64_t m, int64_t n, int64_t k, int threads) {
+  const int64_t tiles = ((m + MR - 1) / MR) * ((n + NR - 1) / NR);
+  return k >= 2 * kSplitKChunk && (threads > 1 || k >= 8 * kSplitKChunk) && tiles < 64 * threads;
+}
+
 template <class PA, class PB, class SC>
 struct GemmParts {
   PA a;
