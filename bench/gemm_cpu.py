@@ -7,12 +7,18 @@ at all the process's cores. Prints GFLOP/s, the fraction of the FMA peak (goal >
 squares) and the ratios engine/torch and engine/numpy in time (below 1 means engine is faster).
 
     python bench/gemm_cpu.py [--repeats R] [--max-square 4096] [--threads 1,2] [--isa avx2]
+
+Each thread count runs in its own process with all three libraries set to it (their pools size
+themselves when they load); engine and torch are interleaved, numpy timed after them.
 """
 import argparse
 import os
+import statistics
+import subprocess
+import sys
+import time
 
 import numpy as np
-from _timing import interleaved_median_ms
 
 SQUARES = (256, 512, 1024, 2048, 4096)
 # name, M, N, K
@@ -44,6 +50,27 @@ def peers(threads, a, b):
     }
 
 
+def median_ms(steps, repeats, iters):
+    """{peer: median ms per call}: engine and torch interleaved round by round, numpy after them
+    (its OpenBLAS threads spin for up to ~0.1 s after each call and would take the cores from
+    whichever peer came next)."""
+    def sample(step):
+        t0 = time.perf_counter()
+        for _ in range(iters):
+            step()
+        return (time.perf_counter() - t0) / iters * 1e3
+
+    for step in steps.values():
+        step()
+    samples = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name in ("engine", "torch"):
+            samples[name].append(sample(steps[name]))
+    samples["numpy"] = [sample(steps["numpy"]) for _ in range(repeats)]
+    time.sleep(0.2)  # numpy's threads asleep before the next shape
+    return {name: statistics.median(v) for name, v in samples.items()}
+
+
 def run(rows, threads, repeats):
     import engine._C as C
 
@@ -58,11 +85,11 @@ def run(rows, threads, repeats):
         b = rng.standard_normal((k, n), dtype=np.float32)
         flops = 2.0 * m * n * k
         iters = max(1, int(2e8 / flops))
-        ms = interleaved_median_ms(peers(threads, a, b), repeats, iters=iters)
+        ms = median_ms(peers(threads, a, b), repeats, iters)
         gf = {p: flops / (t * 1e6) for p, t in ms.items()}
         print(f"{name:30s} {m:5d} {n:6d} {k:5d} {gf['engine']:11.0f} "
               f"{100 * gf['engine'] / peak:6.0f}% {gf['torch']:6.0f} {gf['numpy']:6.0f} "
-              f"{ms['engine'] / ms['torch']:8.2f} {ms['engine'] / ms['numpy']:8.2f}")
+              f"{ms['engine'] / ms['torch']:8.2f} {ms['engine'] / ms['numpy']:8.2f}", flush=True)
 
 
 def main():
@@ -71,19 +98,28 @@ def main():
     ap.add_argument("--max-square", type=int, default=4096)
     ap.add_argument("--threads", default=None, help="comma-separated counts (default: 1 and all)")
     ap.add_argument("--isa", choices=("avx512", "avx2", "portable"), default=None)
+    ap.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
-    import engine
-    import engine._C as C
+    if args.child:
+        import engine._C as C
 
-    if args.isa:
-        C.set_cpu_isa(args.isa)
+        if args.isa:
+            C.set_cpu_isa(args.isa)
+        squares = [(f"square {s}", s, s, s) for s in SQUARES if s <= args.max_square]
+        run(squares + CONV_GEMMS, args.child, args.repeats)
+        return
+    import engine
+
     cores = engine._threads.usable_cores()
     counts = [int(t) for t in args.threads.split(",")] if args.threads else sorted({1, cores})
     print(f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '')!r} "
           f"(numpy's BLAS reads it; engine's GEMM does not)")
-    squares = [(f"square {s}", s, s, s) for s in SQUARES if s <= args.max_square]
     for t in counts:
-        run(squares + CONV_GEMMS, t, args.repeats)
+        env = dict(os.environ, OMP_NUM_THREADS=str(t), OPENBLAS_NUM_THREADS=str(t),
+                   ENGINE_NUM_THREADS=str(t), MKL_NUM_THREADS=str(t))
+        cmd = [sys.executable, __file__, "--child", str(t), "--repeats", str(args.repeats),
+               "--max-square", str(args.max_square)] + (["--isa", args.isa] if args.isa else [])
+        subprocess.run(cmd, env=env, check=True)
 
 
 if __name__ == "__main__":

@@ -63,17 +63,17 @@ constexpr int64_t kWinogradMinWidth = 12;
 
 int64_t round_down(int64_t v, int64_t m) { return std::max(m, v / m * m); }
 
-// KC: a KC x NR sliver of B the size of L1 (Goto's rule says most of L1; a little more measured
-// better here, because each KC step also costs a pass over the C block). MC and NC keep the
-// MC x NC block of C, which every KC step reads and writes again, inside L2 with an MC x KC block
-// of A beside it: measured on a 2 MB L2, C blocks spilling to L3 cost 10-15% of the peak
-// (MC=900: 78%, MC=240 x NC=2048: 91%).
+// Every KC step costs a pass over the C block, and C traffic (not the FMAs) is what held large
+// products back: measured on SPR (48 KB L1, 2 MB L2), 1536^3 / 2048^3 at 1 thread reach 65-78% of
+// the FMA peak with KC = L1 / (NR * 4) = 256 and 80-82% with KC = 512 (a B sliver of twice L1,
+// read from L2 as the A sliver streams), MC = 3/16 of L2 / (KC * 4) = 192 and NC filling L2 with
+// the MC x NC block of C (2688). Products with few rows use a smaller KC (gemm_driver.h).
 GemmIsaBlocking blocking_for(const GemmIsa& isa) {
   const Caches& c = caches();
   GemmIsaBlocking b;
   b.l1 = c.l1;
-  b.kc = std::clamp<int64_t>(round_down(c.l1 / (isa.nr * 4), 8), 64, 768);
-  b.mc = std::clamp<int64_t>(round_down(c.l2 / 8 / (b.kc * 4), isa.mr), isa.mr, 1200);
+  b.kc = std::clamp<int64_t>(round_down(2 * c.l1 / (isa.nr * 4), 8), 64, 768);
+  b.mc = std::clamp<int64_t>(round_down(c.l2 * 3 / 16 / (b.kc * 4), isa.mr), isa.mr, 1200);
   b.nc = std::clamp<int64_t>(round_down(c.l2 / (b.mc * 4), isa.nr), isa.nr, 8192);
   // ENGINE_GEMM_BLOCKING=kc,mc,nc overrides the rule, for tuning on a new CPU.
   if (const char* env = std::getenv("ENGINE_GEMM_BLOCKING")) {
