@@ -1,12 +1,66 @@
 #include "kernels/softmax.h"
 
+#include <cmath>
 #include <cstdint>
 
 #include "cpu/parallel.h"
 #include "cpu/vision.h"
+#include "cpu/vmath.h"
 
 namespace engine {
 namespace cpu {
+namespace {
+
+// Contiguous rows (inner == 1, the softmax / cross-entropy over the last axis): the same math as
+// kernels/softmax.h, with the exps from cpu/vmath.h's vectorised exp (the functor path calls
+// the scalar expf once per element, which dominated the fused cross-entropy).
+
+float row_sum(const float* x, int64_t n) {
+  float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+  for (int64_t c = 0; c < n; ++c) s += x[c];
+  return s;
+}
+
+void softmax_row_contiguous(const float* x, float* y, int64_t n, bool log) {
+  const float m = kernels::row_max(x, n, 1);
+  if (log) {
+    const float lse = m + std::log(exp_shift_sum(x, nullptr, n, m));
+#pragma omp simd
+    for (int64_t c = 0; c < n; ++c) y[c] = x[c] - lse;
+    return;
+  }
+  const float inv = 1.0f / exp_shift_sum(x, y, n, m);
+#pragma omp simd
+  for (int64_t c = 0; c < n; ++c) y[c] *= inv;
+}
+
+// dx = dy - exp(y) * sum(dy), exp(y) computed into dx first.
+void logsoftmax_grad_row_contiguous(const float* y, const float* dy, float* dx, int64_t n) {
+  const float s = row_sum(dy, n);
+  exp_array(y, dx, n);
+#pragma omp simd
+  for (int64_t c = 0; c < n; ++c) dx[c] = dy[c] - dx[c] * s;
+}
+
+float cross_entropy_row_contiguous(const float* x, int64_t n, int64_t label, float smooth) {
+  const float m = kernels::row_max(x, n, 1);
+  const float lse = m + std::log(exp_shift_sum(x, nullptr, n, m));
+  const float total = smooth != 0.0f ? row_sum(x, n) : 0.0f;
+  return lse - (1.0f - smooth) * x[label] - smooth * total / static_cast<float>(n);
+}
+
+void cross_entropy_grad_row_contiguous(const float* x, float* dx, int64_t n, int64_t label,
+                                       float smooth, float g) {
+  const float m = kernels::row_max(x, n, 1);
+  const float scale = g / exp_shift_sum(x, dx, n, m);
+  const float uniform = g * smooth / static_cast<float>(n);
+#pragma omp simd
+  for (int64_t c = 0; c < n; ++c) dx[c] = dx[c] * scale - uniform;
+  dx[label] -= g * (1.0f - smooth);
+}
+
+}  // namespace
 
 // One row = the n values of position (o, i); rows are independent, so threads split them.
 void softmax_forward_cpu(const float* x, float* y, int64_t outer, int64_t n, int64_t inner,
@@ -15,7 +69,11 @@ void softmax_forward_cpu(const float* x, float* y, int64_t outer, int64_t n, int
 #pragma omp parallel for schedule(static) if (rows * n >= kParallelThreshold)
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t base = (r / inner) * n * inner + r % inner;
-    kernels::softmax_row(x + base, y + base, n, inner, log);
+    if (inner == 1) {
+      softmax_row_contiguous(x + base, y + base, n, log);
+    } else {
+      kernels::softmax_row(x + base, y + base, n, inner, log);
+    }
   }
 }
 
@@ -25,7 +83,9 @@ void softmax_backward_cpu(const float* y, const float* dy, float* dx, int64_t ou
 #pragma omp parallel for schedule(static) if (rows * n >= kParallelThreshold)
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t base = (r / inner) * n * inner + r % inner;
-    if (log) {
+    if (log && inner == 1) {
+      logsoftmax_grad_row_contiguous(y + base, dy + base, dx + base, n);
+    } else if (log) {
       kernels::logsoftmax_grad_row(y + base, dy + base, dx + base, n, inner);
     } else {
       kernels::softmax_grad_row(y + base, dy + base, dx + base, n, inner);
@@ -39,18 +99,22 @@ void cross_entropy_forward_cpu(const float* x, const int32_t* label, float* loss
 #pragma omp parallel for schedule(static) if (rows * n >= kParallelThreshold)
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t base = (r / inner) * n * inner + r % inner;
-    loss[r] = kernels::cross_entropy_row(x + base, n, inner, label[r], smooth);
+    loss[r] = inner == 1 ? cross_entropy_row_contiguous(x + base, n, label[r], smooth)
+                         : kernels::cross_entropy_row(x + base, n, inner, label[r], smooth);
   }
 }
 
-void cross_entropy_backward_cpu(const float* x, const int32_t* label, const float* dloss,
-                                float* dx, int64_t outer, int64_t n, int64_t inner,
-                                float smooth) {
+void cross_entropy_backward_cpu(const float* x, const int32_t* label, const float* dloss, float* dx,
+                                int64_t outer, int64_t n, int64_t inner, float smooth) {
   const int64_t rows = outer * inner;
 #pragma omp parallel for schedule(static) if (rows * n >= kParallelThreshold)
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t base = (r / inner) * n * inner + r % inner;
-    kernels::cross_entropy_grad_row(x + base, dx + base, n, inner, label[r], smooth, dloss[r]);
+    if (inner == 1) {
+      cross_entropy_grad_row_contiguous(x + base, dx + base, n, label[r], smooth, dloss[r]);
+    } else {
+      kernels::cross_entropy_grad_row(x + base, dx + base, n, inner, label[r], smooth, dloss[r]);
+    }
   }
 }
 
