@@ -1,7 +1,8 @@
-"""The contiguous-row paths of the native softmax / log-softmax / cross-entropy kernels (which take
-their exps from the vectorised exp of cpu/vmath.h) on every SIMD path, against float64: row
-lengths around the vector widths, label smoothing, extreme and -inf logits. The strided
-(inner > 1) rows run the scalar functor path; both are checked against the same reference."""
+"""The native losses that take their exps and logs from cpu/vmath.h, on every SIMD path, against
+float64: the contiguous-row softmax / log-softmax / cross-entropy (row lengths around the vector
+widths, label smoothing, extreme and -inf logits; the strided rows, which run the scalar functor
+path, against the same reference) and the sigmoid focal loss (blocks, threads, each gamma
+branch, confident logits whose log1p(exp(-|x|)) is far below 1's ulp)."""
 import numpy as np
 import pytest
 
@@ -94,3 +95,40 @@ def test_cross_entropy_with_minus_inf_and_huge_logits(isa):
         ref, dref = cross_entropy64(x.astype(np.float64), label, 0.0, 1)
     np.testing.assert_allclose(loss.numpy(), ref, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(xt.grad.numpy(), dref, rtol=1e-6, atol=1e-7)
+
+
+def focal64(x, t, alpha, gamma):
+    """Focal loss and its (dx, dt) in float64: loss = a * ce * m^gamma with
+    ce = softplus(x) - x t, m = t (1 - p) + (1 - t) p (softplus as max(x, 0) + log1p(exp(-|x|)):
+    softplus(x) - x cancels for x >> 0 even in float64)."""
+    p = 1 / (1 + np.exp(-x))
+    ce = np.maximum(x, 0) - x * t + np.log1p(np.exp(-np.abs(x)))
+    m = t * (1 - p) + (1 - t) * p
+    a = alpha * t + (1 - alpha) * (1 - t) if alpha >= 0 else np.ones_like(x)
+    da = 2 * alpha - 1 if alpha >= 0 else 0.0
+    mg = m ** gamma
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dmg = np.where(m > 0, gamma * m ** (gamma - 1), 1.0 if gamma == 1 else 0.0)
+    dmg = dmg if gamma != 0 else np.zeros_like(x)
+    dm_dx, dm_dt = p * (1 - p) * (1 - 2 * t), (1 - p) - p
+    dx = a * ((p - t) * mg + ce * dmg * dm_dx)
+    dt = da * ce * mg + a * (-x * mg + ce * dmg * dm_dt)
+    return a * ce * mg, dx, dt
+
+
+@pytest.mark.parametrize("alpha,gamma", [(0.25, 2.0), (0.25, 3.0), (-1.0, 1.0), (0.4, 0.0),
+                                         (0.25, 2.5), (0.6, 0.5)])
+def test_focal_loss_blocks_and_threads(alpha, gamma, isa):
+    rng = np.random.default_rng(int(gamma * 10))
+    n = 70_001  # several 1024-element blocks, a ragged last one, more than one thread
+    x = rng.normal(0, 6, n).astype(np.float32)
+    x[:6] = [30.0, -30.0, 17.0, -17.0, 0.0, 88.0]  # log1p(e) far below the ulp of 1
+    t = (rng.random(n) < 0.1).astype(np.float32)
+    t[6:500] = rng.random(494)  # soft targets
+    g = rng.uniform(0.5, 2, n).astype(np.float32)
+    loss = _C.focal_loss_forward(x, t, alpha, gamma)
+    dx, dt = _C.focal_loss_backward(x, t, g, alpha, gamma)
+    ref, dref_x, dref_t = focal64(x.astype(np.float64), t.astype(np.float64), alpha, gamma)
+    np.testing.assert_allclose(loss, ref, rtol=2e-5, atol=1e-30)
+    np.testing.assert_allclose(dx, g * dref_x, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(dt, g * dref_t, rtol=1e-4, atol=1e-5)
