@@ -26,7 +26,7 @@ def engine_step(name, x_np, dy_np, native=True):
     x, dy = mge.tensor(x_np), mge.tensor(dy_np)
     gm = GradManager().attach(x)
 
-    saved = nn._C
+    saved = getattr(nn, "_C", None)  # (older trees without native activations: numpy)
 
     def step():
         nn._C = saved if native else None

@@ -52,26 +52,46 @@ void blocks(int64_t count, F f) {
 
 }  // namespace
 
+// The loops run with gamma == 2 (the default) as a literal, so the gamma branches of
+// kernels::focal_pow fold away and the loop body is straight-line.
+struct GammaTwo {  // a type of its own, so the loop is instantiated with the constant
+  constexpr operator float() const { return 2.0f; }
+};
+
+template <typename F>
+void with_gamma(float gamma, F f) {
+  if (gamma == 2.0f) {
+    f(GammaTwo{});
+  } else {
+    f(gamma);
+  }
+}
+
 void focal_loss_forward_cpu(const float* x, const float* t, float* loss, int64_t count, float alpha,
                             float gamma) {
-  blocks(count, [=](int64_t i0, int64_t i1, float* e, float* l) {
-    exp_log1p(x + i0, e, l, i1 - i0);
+  with_gamma(gamma, [=](auto g) {
+    blocks(count, [=](int64_t i0, int64_t i1, float* e, float* l) {
+      exp_log1p(x + i0, e, l, i1 - i0);
 #pragma omp simd
-    for (int64_t i = i0; i < i1; ++i) {
-      loss[i] = kernels::focal_loss_forward_from(x[i], t[i], e[i - i0], l[i - i0], alpha, gamma);
-    }
+      for (int64_t i = i0; i < i1; ++i) {
+        loss[i] =
+            kernels::focal_loss_forward_from(x[i], t[i], e[i - i0], l[i - i0], alpha, float(g));
+      }
+    });
   });
 }
 
 void focal_loss_backward_cpu(const float* x, const float* t, const float* dloss, float* dx,
                              float* dt, int64_t count, float alpha, float gamma) {
-  blocks(count, [=](int64_t i0, int64_t i1, float* e, float* l) {
-    exp_log1p(x + i0, e, l, i1 - i0);
+  with_gamma(gamma, [=](auto g) {
+    blocks(count, [=](int64_t i0, int64_t i1, float* e, float* l) {
+      exp_log1p(x + i0, e, l, i1 - i0);
 #pragma omp simd
-    for (int64_t i = i0; i < i1; ++i) {
-      kernels::focal_loss_backward_from(x[i], t[i], e[i - i0], l[i - i0], alpha, gamma, dloss[i],
-                                        dx + i, dt + i);
-    }
+      for (int64_t i = i0; i < i1; ++i) {
+        kernels::focal_loss_backward_from(x[i], t[i], e[i - i0], l[i - i0], alpha, float(g),
+                                          dloss[i], dx + i, dt + i);
+      }
+    });
   });
 }
 

@@ -23,7 +23,7 @@ HOST_DEVICE inline FocalTerms focal_terms_from(float x, float t, float e, float 
   FocalTerms r;
   r.p = pos ? big : small;
   r.q = pos ? small : big;
-  r.ce = fmaxf(x, 0.0f) - x * t + l;
+  r.ce = (pos ? x : 0.0f) - x * t + l;  // max(x, 0) as a select: the CPU loop vectorises
   r.m = t * r.q + (1.0f - t) * r.p;
   return r;
 }
@@ -43,7 +43,11 @@ HOST_DEVICE inline float focal_pow(float m, float gamma) {
 }
 
 HOST_DEVICE inline float focal_alpha(float t, float alpha) {
-  return alpha >= 0 ? alpha * t + (1.0f - alpha) * (1.0f - t) : 1.0f;
+  // alpha t + (1 - alpha)(1 - t), or 1 when alpha < 0, with the choice made on coefficients fixed
+  // per call: no arithmetic under a per-element condition, so the CPU loop vectorises
+  const bool on = alpha >= 0;
+  const float wt = on ? alpha : 0.0f, wn = on ? 1.0f - alpha : 0.0f, c = on ? 0.0f : 1.0f;
+  return wt * t + wn * (1.0f - t) + c;
 }
 
 HOST_DEVICE inline float focal_loss_forward_from(float x, float t, float e, float l, float alpha,
