@@ -30,9 +30,9 @@ void softmax_row_contiguous(const float* x, float* y, int64_t n, bool log) {
     for (int64_t c = 0; c < n; ++c) y[c] = x[c] - lse;
     return;
   }
-  const float inv = 1.0f / exp_shift_sum(x, y, n, m);
+  const float sum = exp_shift_sum(x, y, n, m);
 #pragma omp simd
-  for (int64_t c = 0; c < n; ++c) y[c] *= inv;
+  for (int64_t c = 0; c < n; ++c) y[c] /= sum;  // a divide: one rounding, not two
 }
 
 // dx = dy - exp(y) * sum(dy), exp(y) computed into dx first.

@@ -14,7 +14,8 @@ namespace cpu {
 void exp_array(const float* x, float* y, int64_t n);
 // y[i] = log(x[i]); y may be x.
 void log_array(const float* x, float* y, int64_t n);
-// y[i] = exp(x[i] - shift) (y null: not stored); returns the sum of those values.
+// y[i] = exp(x[i] - shift) (y null: not stored); returns the sum of those values (float partial
+// sums per block, the blocks added in double).
 float exp_shift_sum(const float* x, float* y, int64_t n, float shift);
 // y[i] = 1 / (1 + exp(-x[i])), as e / (1 + e) with e = exp(-|x|) so that neither exp overflows
 // nor tiny results flush to 0; y may be x.

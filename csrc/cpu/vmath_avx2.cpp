@@ -84,49 +84,34 @@ inline __m256 log8(__m256 x) {
   return _mm256_blendv_ps(y, x, pass);
 }
 
-// f over whole vectors, then over the tail copied into a buffer padded with `pad`; returns the
-// sum of f's results over the n real elements (lanes past n are zeroed before the add).
-template <bool kStore, typename F>
-__m256 map8(const float* x, float* y, int64_t n, float pad, F f) {
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+// f over whole vectors, then over the tail copied into a buffer padded with `pad`.
+template <typename F>
+void map8(const float* x, float* y, int64_t n, float pad, F f) {
   int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    const __m256 r0 = f(_mm256_loadu_ps(x + i)), r1 = f(_mm256_loadu_ps(x + i + 8));
-    if (kStore) {
-      _mm256_storeu_ps(y + i, r0);
-      _mm256_storeu_ps(y + i + 8, r1);
-    }
-    acc0 = _mm256_add_ps(acc0, r0);
-    acc1 = _mm256_add_ps(acc1, r1);
-  }
-  for (; i < n; i += 8) {
-    const int64_t k = n - i < 8 ? n - i : 8;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, f(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    const int64_t k = n - i;
     alignas(32) float buf[8];
     for (int j = 0; j < 8; ++j) buf[j] = j < k ? x[i + j] : pad;
-    const __m256 r = f(_mm256_load_ps(buf));
-    _mm256_store_ps(buf, r);
-    if (kStore) std::memcpy(y + i, buf, sizeof(float) * k);
-    for (int j = int(k); j < 8; ++j) buf[j] = 0.0f;
-    acc0 = _mm256_add_ps(acc0, _mm256_load_ps(buf));
+    _mm256_store_ps(buf, f(_mm256_load_ps(buf)));
+    std::memcpy(y + i, buf, sizeof(float) * k);
   }
-  return _mm256_add_ps(acc0, acc1);
 }
 
-float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
+// The sum of v's lanes, which are doubles.
+double hsum(__m256d v) {
+  __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+  return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
 }
 
 }  // namespace
 
-void exp_array(const float* x, float* y, int64_t n) { map8<true>(x, y, n, 0.0f, exp8); }
+void exp_array(const float* x, float* y, int64_t n) { map8(x, y, n, 0.0f, exp8); }
 
-void log_array(const float* x, float* y, int64_t n) { map8<true>(x, y, n, 1.0f, log8); }
+void log_array(const float* x, float* y, int64_t n) { map8(x, y, n, 1.0f, log8); }
 
 void sigmoid_array(const float* x, float* y, int64_t n) {
-  map8<true>(x, y, n, 0.0f, [](__m256 v) {
+  map8(x, y, n, 0.0f, [](__m256 v) {
     const __m256 abs = _mm256_andnot_ps(c(-0.0f), v);
     const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), abs));
     const __m256 neg = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
@@ -136,11 +121,37 @@ void sigmoid_array(const float* x, float* y, int64_t n) {
 
 float exp_shift_sum(const float* x, float* y, int64_t n, float shift) {
   const __m256 s = c(shift);
-  const auto f = [s](__m256 v) { return exp8(_mm256_sub_ps(v, s)); };
-  // pad -inf: exp(-inf - shift) = 0, though the tail lanes are masked out of the sum anyway
-  const __m256 acc = y != nullptr ? map8<true>(x, y, n, -__builtin_inff(), f)
-                                  : map8<false>(x, y, n, -__builtin_inff(), f);
-  return hsum(acc);
+  // Float lanes within a block, the blocks added in double, as in the AVX-512 version.
+  constexpr int64_t kSumBlock = 128;
+  __m256d total0 = _mm256_setzero_pd(), total1 = _mm256_setzero_pd();
+  for (int64_t b = 0; b < n; b += kSumBlock) {
+    const int64_t end = n - b < kSumBlock ? n : b + kSumBlock;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t i = b;
+    for (; i + 16 <= end; i += 16) {
+      const __m256 e0 = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), s));
+      const __m256 e1 = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8), s));
+      if (y != nullptr) {
+        _mm256_storeu_ps(y + i, e0);
+        _mm256_storeu_ps(y + i + 8, e1);
+      }
+      acc0 = _mm256_add_ps(acc0, e0);
+      acc1 = _mm256_add_ps(acc1, e1);
+    }
+    for (; i < end; i += 8) {  // through a buffer padded with -inf: exp(-inf - shift) = 0
+      const int64_t k = end - i < 8 ? end - i : 8;
+      alignas(32) float buf[8];
+      for (int j = 0; j < 8; ++j) buf[j] = j < k ? x[i + j] : -__builtin_inff();
+      const __m256 e = exp8(_mm256_sub_ps(_mm256_load_ps(buf), s));
+      _mm256_store_ps(buf, e);
+      if (y != nullptr) std::memcpy(y + i, buf, sizeof(float) * k);
+      acc0 = _mm256_add_ps(acc0, e);
+    }
+    const __m256 acc = _mm256_add_ps(acc0, acc1);
+    total0 = _mm256_add_pd(total0, _mm256_cvtps_pd(_mm256_castps256_ps128(acc)));
+    total1 = _mm256_add_pd(total1, _mm256_cvtps_pd(_mm256_extractf128_ps(acc, 1)));
+  }
+  return static_cast<float>(hsum(_mm256_add_pd(total0, total1)));
 }
 
 }  // namespace avx2

@@ -103,25 +103,36 @@ void sigmoid_array(const float* x, float* y, int64_t n) {
 
 float exp_shift_sum(const float* x, float* y, int64_t n, float shift) {
   const __m512 s = c(shift);
-  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-  int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {  // two independent chains: the adds do not wait on each other
-    const __m512 e0 = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i), s));
-    const __m512 e1 = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i + 16), s));
-    if (y != nullptr) {
-      _mm512_storeu_ps(y + i, e0);
-      _mm512_storeu_ps(y + i + 16, e1);
+  // Float lanes within a block of kSumBlock elements (two chains, so the adds overlap), the
+  // blocks added in double: the sum rounds about once, whatever the row length or the lane
+  // order, at the cost of a conversion per block.
+  constexpr int64_t kSumBlock = 256;
+  __m512d total0 = _mm512_setzero_pd(), total1 = _mm512_setzero_pd();
+  for (int64_t b = 0; b < n; b += kSumBlock) {
+    const int64_t end = n - b < kSumBlock ? n : b + kSumBlock;
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    int64_t i = b;
+    for (; i + 32 <= end; i += 32) {
+      const __m512 e0 = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i), s));
+      const __m512 e1 = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i + 16), s));
+      if (y != nullptr) {
+        _mm512_storeu_ps(y + i, e0);
+        _mm512_storeu_ps(y + i + 16, e1);
+      }
+      acc0 = _mm512_add_ps(acc0, e0);
+      acc1 = _mm512_add_ps(acc1, e1);
     }
-    acc0 = _mm512_add_ps(acc0, e0);
-    acc1 = _mm512_add_ps(acc1, e1);
+    for (; i < end; i += 16) {
+      const __mmask16 k = tail_mask(end - i);
+      const __m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), s));
+      if (y != nullptr) _mm512_mask_storeu_ps(y + i, k, e);
+      acc0 = _mm512_mask_add_ps(acc0, k, acc0, e);
+    }
+    const __m512 acc = _mm512_add_ps(acc0, acc1);
+    total0 = _mm512_add_pd(total0, _mm512_cvtps_pd(_mm512_castps512_ps256(acc)));
+    total1 = _mm512_add_pd(total1, _mm512_cvtps_pd(_mm512_extractf32x8_ps(acc, 1)));
   }
-  for (; i < n; i += 16) {
-    const __mmask16 k = tail_mask(n - i);
-    const __m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), s));
-    if (y != nullptr) _mm512_mask_storeu_ps(y + i, k, e);
-    acc0 = _mm512_mask_add_ps(acc0, k, acc0, e);
-  }
-  return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+  return static_cast<float>(_mm512_reduce_add_pd(_mm512_add_pd(total0, total1)));
 }
 
 }  // namespace avx512
