@@ -132,3 +132,19 @@ def test_focal_loss_blocks_and_threads(alpha, gamma, isa):
     np.testing.assert_allclose(loss, ref, rtol=2e-5, atol=1e-30)
     np.testing.assert_allclose(dx, g * dref_x, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(dt, g * dref_t, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("top,rtol", [(12.0, 1e-6), (30.0, 3e-3)])
+@pytest.mark.parametrize("strided", [False, True])
+def test_cross_entropy_of_a_confident_prediction_keeps_its_relative_precision(top, rtol, strided,
+                                                                              isa):
+    # loss = log(1 + 16 e^-top): lse - x_label in float32 is off by 7.5e-4 relative at top = 12
+    # and gives 0 at top = 30 (lse rounds to 30). Both paths sum in double and take
+    # log1p(sum - 1), which double's ulp at 1 (16 additions) limits to ~1e-3 at top = 30.
+    x = np.zeros((2, 17), np.float32)
+    x[:, 0] = top
+    if strided:
+        x = np.repeat(x[:, :, None], 3, axis=2)  # (2, 17, 3): classes strided, the functor path
+    label = np.zeros((2,) + x.shape[2:], np.int32)
+    loss = F.nn.cross_entropy(mge.tensor(x), mge.tensor(label), reduction="none").numpy()
+    np.testing.assert_allclose(loss, np.log1p(16 * np.exp(-top)), rtol=rtol)

@@ -25,12 +25,12 @@ float row_sum(const float* x, int64_t n) {
 void softmax_row_contiguous(const float* x, float* y, int64_t n, bool log) {
   const float m = kernels::row_max(x, n, 1);
   if (log) {
-    const float lse = m + std::log(exp_shift_sum(x, nullptr, n, m));
+    const float log_sum = kernels::log_of_sum(exp_shift_sum(x, nullptr, n, m));
 #pragma omp simd
-    for (int64_t c = 0; c < n; ++c) y[c] = x[c] - lse;
+    for (int64_t c = 0; c < n; ++c) y[c] = (x[c] - m) - log_sum;  // the large terms cancel first
     return;
   }
-  const float sum = exp_shift_sum(x, y, n, m);
+  const float sum = static_cast<float>(exp_shift_sum(x, y, n, m));
 #pragma omp simd
   for (int64_t c = 0; c < n; ++c) y[c] /= sum;  // a divide: one rounding, not two
 }
@@ -45,15 +45,15 @@ void logsoftmax_grad_row_contiguous(const float* y, const float* dy, float* dx, 
 
 float cross_entropy_row_contiguous(const float* x, int64_t n, int64_t label, float smooth) {
   const float m = kernels::row_max(x, n, 1);
-  const float lse = m + std::log(exp_shift_sum(x, nullptr, n, m));
+  const float log_sum = kernels::log_of_sum(exp_shift_sum(x, nullptr, n, m));
   const float total = smooth != 0.0f ? row_sum(x, n) : 0.0f;
-  return lse - (1.0f - smooth) * x[label] - smooth * total / static_cast<float>(n);
+  return kernels::cross_entropy_from(log_sum, m, x[label], total, n, smooth);
 }
 
 void cross_entropy_grad_row_contiguous(const float* x, float* dx, int64_t n, int64_t label,
                                        float smooth, float g) {
   const float m = kernels::row_max(x, n, 1);
-  const float scale = g / exp_shift_sum(x, dx, n, m);
+  const float scale = static_cast<float>(g / exp_shift_sum(x, dx, n, m));
   const float uniform = g * smooth / static_cast<float>(n);
 #pragma omp simd
   for (int64_t c = 0; c < n; ++c) dx[c] = dx[c] * scale - uniform;

@@ -24,27 +24,21 @@ void log_array(const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = vm::log(x[i]);
 }
 
-// Float partial sums over blocks, the blocks added in double, as in the SIMD versions.
-float exp_shift_sum(const float* x, float* y, int64_t n, float shift) {
-  constexpr int64_t kSumBlock = 256;
-  double total = 0.0;
-  for (int64_t b = 0; b < n; b += kSumBlock) {
-    const int64_t end = n - b < kSumBlock ? n : b + kSumBlock;
-    float s = 0.0f;
-    if (y == nullptr) {
+// Every term added in double, as in the SIMD versions.
+double exp_shift_sum(const float* x, float* y, int64_t n, float shift) {
+  double s = 0.0;
+  if (y == nullptr) {
 #pragma omp simd reduction(+ : s)
-      for (int64_t i = b; i < end; ++i) s += vm::exp(x[i] - shift);
-    } else {
-#pragma omp simd reduction(+ : s)
-      for (int64_t i = b; i < end; ++i) {
-        const float e = vm::exp(x[i] - shift);
-        y[i] = e;
-        s += e;
-      }
-    }
-    total += s;
+    for (int64_t i = 0; i < n; ++i) s += vm::exp(x[i] - shift);
+    return s;
   }
-  return static_cast<float>(total);
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < n; ++i) {
+    const float e = vm::exp(x[i] - shift);
+    y[i] = e;
+    s += e;
+  }
+  return s;
 }
 
 void sigmoid_array(const float* x, float* y, int64_t n) {
@@ -73,7 +67,7 @@ void sigmoid_array(const float* x, float* y, int64_t n) {
 
 void exp_array(const float* x, float* y, int64_t n) { ENGINE_VMATH_DISPATCH(exp_array(x, y, n)) }
 void log_array(const float* x, float* y, int64_t n) { ENGINE_VMATH_DISPATCH(log_array(x, y, n)) }
-float exp_shift_sum(const float* x, float* y, int64_t n, float shift) {
+double exp_shift_sum(const float* x, float* y, int64_t n, float shift) {
   ENGINE_VMATH_DISPATCH(exp_shift_sum(x, y, n, shift))
 }
 void sigmoid_array(const float* x, float* y, int64_t n) {

@@ -119,39 +119,36 @@ void sigmoid_array(const float* x, float* y, int64_t n) {
   });
 }
 
-float exp_shift_sum(const float* x, float* y, int64_t n, float shift) {
+double exp_shift_sum(const float* x, float* y, int64_t n, float shift) {
   const __m256 s = c(shift);
-  // Float lanes within a block, the blocks added in double, as in the AVX-512 version.
-  constexpr int64_t kSumBlock = 128;
-  __m256d total0 = _mm256_setzero_pd(), total1 = _mm256_setzero_pd();
-  for (int64_t b = 0; b < n; b += kSumBlock) {
-    const int64_t end = n - b < kSumBlock ? n : b + kSumBlock;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int64_t i = b;
-    for (; i + 16 <= end; i += 16) {
-      const __m256 e0 = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), s));
-      const __m256 e1 = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8), s));
-      if (y != nullptr) {
-        _mm256_storeu_ps(y + i, e0);
-        _mm256_storeu_ps(y + i + 8, e1);
-      }
-      acc0 = _mm256_add_ps(acc0, e0);
-      acc1 = _mm256_add_ps(acc1, e1);
+  // Every term added in double, as in the AVX-512 version.
+  __m256d acc0 = _mm256_setzero_pd(), acc1 = _mm256_setzero_pd();
+  __m256d acc2 = _mm256_setzero_pd(), acc3 = _mm256_setzero_pd();
+  const auto add = [](__m256d& lo, __m256d& hi, __m256 e) {
+    lo = _mm256_add_pd(lo, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
+    hi = _mm256_add_pd(hi, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1)));
+  };
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256 e0 = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), s));
+    const __m256 e1 = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8), s));
+    if (y != nullptr) {
+      _mm256_storeu_ps(y + i, e0);
+      _mm256_storeu_ps(y + i + 8, e1);
     }
-    for (; i < end; i += 8) {  // through a buffer padded with -inf: exp(-inf - shift) = 0
-      const int64_t k = end - i < 8 ? end - i : 8;
-      alignas(32) float buf[8];
-      for (int j = 0; j < 8; ++j) buf[j] = j < k ? x[i + j] : -__builtin_inff();
-      const __m256 e = exp8(_mm256_sub_ps(_mm256_load_ps(buf), s));
-      _mm256_store_ps(buf, e);
-      if (y != nullptr) std::memcpy(y + i, buf, sizeof(float) * k);
-      acc0 = _mm256_add_ps(acc0, e);
-    }
-    const __m256 acc = _mm256_add_ps(acc0, acc1);
-    total0 = _mm256_add_pd(total0, _mm256_cvtps_pd(_mm256_castps256_ps128(acc)));
-    total1 = _mm256_add_pd(total1, _mm256_cvtps_pd(_mm256_extractf128_ps(acc, 1)));
+    add(acc0, acc1, e0);
+    add(acc2, acc3, e1);
   }
-  return static_cast<float>(hsum(_mm256_add_pd(total0, total1)));
+  for (; i < n; i += 8) {  // through a buffer padded with -inf: exp(-inf - shift) = 0
+    const int64_t k = n - i < 8 ? n - i : 8;
+    alignas(32) float buf[8];
+    for (int j = 0; j < 8; ++j) buf[j] = j < k ? x[i + j] : -__builtin_inff();
+    const __m256 e = exp8(_mm256_sub_ps(_mm256_load_ps(buf), s));
+    _mm256_store_ps(buf, e);
+    if (y != nullptr) std::memcpy(y + i, buf, sizeof(float) * k);
+    add(acc0, acc1, e);
+  }
+  return hsum(_mm256_add_pd(_mm256_add_pd(acc0, acc1), _mm256_add_pd(acc2, acc3)));
 }
 
 }  // namespace avx2

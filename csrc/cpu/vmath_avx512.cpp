@@ -101,38 +101,35 @@ void sigmoid_array(const float* x, float* y, int64_t n) {
   });
 }
 
-float exp_shift_sum(const float* x, float* y, int64_t n, float shift) {
+double exp_shift_sum(const float* x, float* y, int64_t n, float shift) {
   const __m512 s = c(shift);
-  // Float lanes within a block of kSumBlock elements (two chains, so the adds overlap), the
-  // blocks added in double: the sum rounds about once, whatever the row length or the lane
-  // order, at the cost of a conversion per block.
-  constexpr int64_t kSumBlock = 256;
-  __m512d total0 = _mm512_setzero_pd(), total1 = _mm512_setzero_pd();
-  for (int64_t b = 0; b < n; b += kSumBlock) {
-    const int64_t end = n - b < kSumBlock ? n : b + kSumBlock;
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    int64_t i = b;
-    for (; i + 32 <= end; i += 32) {
-      const __m512 e0 = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i), s));
-      const __m512 e1 = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i + 16), s));
-      if (y != nullptr) {
-        _mm512_storeu_ps(y + i, e0);
-        _mm512_storeu_ps(y + i + 16, e1);
-      }
-      acc0 = _mm512_add_ps(acc0, e0);
-      acc1 = _mm512_add_ps(acc1, e1);
+  // Every term added in double: the sum rounds about once whatever the row length or the lane
+  // order, and 1 + small terms (a confident row) keeps the small ones for log1p(sum - 1).
+  __m512d acc0 = _mm512_setzero_pd(), acc1 = _mm512_setzero_pd();
+  __m512d acc2 = _mm512_setzero_pd(), acc3 = _mm512_setzero_pd();
+  const auto add = [](__m512d& lo, __m512d& hi, __m512 e) {
+    lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(e)));
+    hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm512_extractf32x8_ps(e, 1)));
+  };
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m512 e0 = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i), s));
+    const __m512 e1 = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i + 16), s));
+    if (y != nullptr) {
+      _mm512_storeu_ps(y + i, e0);
+      _mm512_storeu_ps(y + i + 16, e1);
     }
-    for (; i < end; i += 16) {
-      const __mmask16 k = tail_mask(end - i);
-      const __m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), s));
-      if (y != nullptr) _mm512_mask_storeu_ps(y + i, k, e);
-      acc0 = _mm512_mask_add_ps(acc0, k, acc0, e);
-    }
-    const __m512 acc = _mm512_add_ps(acc0, acc1);
-    total0 = _mm512_add_pd(total0, _mm512_cvtps_pd(_mm512_castps512_ps256(acc)));
-    total1 = _mm512_add_pd(total1, _mm512_cvtps_pd(_mm512_extractf32x8_ps(acc, 1)));
+    add(acc0, acc1, e0);
+    add(acc2, acc3, e1);
   }
-  return static_cast<float>(_mm512_reduce_add_pd(_mm512_add_pd(total0, total1)));
+  for (; i < n; i += 16) {
+    const __mmask16 k = tail_mask(n - i);
+    const __m512 e =
+        _mm512_maskz_mov_ps(k, exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), s)));
+    if (y != nullptr) _mm512_mask_storeu_ps(y + i, k, e);
+    add(acc0, acc1, e);
+  }
+  return _mm512_reduce_add_pd(_mm512_add_pd(_mm512_add_pd(acc0, acc1), _mm512_add_pd(acc2, acc3)));
 }
 
 }  // namespace avx512
