@@ -1,7 +1,7 @@
 """The native losses that take their exps and logs from cpu/vmath.h, on every SIMD path, against
-float64: the contiguous-row softmax / log-softmax / cross-entropy (row lengths around the vector
-widths, label smoothing, extreme and -inf logits; the strided rows, which run the scalar functor
-path, against the same reference) and the sigmoid focal loss (blocks, threads, each gamma
+float64: softmax / log-softmax / cross-entropy over contiguous rows and over a strided class
+axis (column blocks), with row lengths around the vector widths, label smoothing, extreme and
+-inf logits, confident predictions; and the sigmoid focal loss (blocks, threads, each gamma
 branch, confident logits whose log1p(exp(-|x|)) is far below 1's ulp)."""
 import numpy as np
 import pytest
@@ -39,11 +39,20 @@ def logits(rng, shape):
     return x.astype(np.float32)
 
 
+# (N, C) rows, and (N, C, inner) with the classes strided: one column block, several with a
+# ragged last one (blocks of 256 positions)
+LAYOUTS = {"rows": (), "strided": (5,), "blocks": (2, 300)}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
 @pytest.mark.parametrize("n", ROW_LENGTHS)
 @pytest.mark.parametrize("log", [False, True])
-def test_softmax_rows(n, log, isa):
+def test_softmax_rows(n, log, layout, isa):
+    if layout == "blocks" and n > 33:
+        n = 33  # keeps the (2, n, 2, 300) case small
     rng = np.random.default_rng(n)
-    x, dy = logits(rng, (6, n)), rng.standard_normal((6, n)).astype(np.float32)
+    shape = (2, n) + LAYOUTS[layout] if layout == "blocks" else (6, n) + LAYOUTS[layout]
+    x, dy = logits(rng, shape), rng.standard_normal(shape).astype(np.float32)
     xt = mge.tensor(x)
     gm = GradManager().attach(xt)
     with gm:
@@ -65,20 +74,22 @@ def test_softmax_rows(n, log, isa):
 
 @pytest.mark.parametrize("n", ROW_LENGTHS)
 @pytest.mark.parametrize("smooth", [0.0, 0.2])
-@pytest.mark.parametrize("shape", ["rows", "nchw"])
+@pytest.mark.parametrize("shape", ["rows", "nchw", "blocks"])
 def test_cross_entropy(n, smooth, shape, isa):
     rng = np.random.default_rng(100 + n)
-    dims = (9, n) if shape == "rows" else (3, n, 2, 3)  # nchw: classes strided (inner = 6)
+    # nchw: classes strided (inner = 6); blocks: inner = 600, three column blocks
+    dims = {"rows": (9, n), "nchw": (3, n, 2, 3), "blocks": (2, min(n, 33), 20, 30)}[shape]
     x = logits(rng, dims)
-    label = rng.integers(0, n, (dims[0],) + dims[2:]).astype(np.int32)
+    label = rng.integers(0, dims[1], (dims[0],) + dims[2:]).astype(np.int32)
     xt = mge.tensor(x)
     gm = GradManager().attach(xt)
     with gm:
         loss = F.nn.cross_entropy(xt, mge.tensor(label), axis=1, label_smooth=smooth,
-                                  reduction="sum")
-        gm.backward(loss)
+                                  reduction="none")
+        gm.backward(loss.sum())
     ref, dref = cross_entropy64(x.astype(np.float64), label, smooth, 1)
-    np.testing.assert_allclose(loss.numpy(), ref.sum(), rtol=2e-6, atol=1e-5)
+    # per position: with smoothing the loss of logits ~40 cancels to a few ulp of 40
+    np.testing.assert_allclose(loss.numpy(), ref, rtol=2e-6, atol=1e-5)
     np.testing.assert_allclose(xt.grad.numpy(), dref, rtol=1e-5, atol=1e-7)
 
 
@@ -144,7 +155,7 @@ def test_cross_entropy_of_a_confident_prediction_keeps_its_relative_precision(to
     x = np.zeros((2, 17), np.float32)
     x[:, 0] = top
     if strided:
-        x = np.repeat(x[:, :, None], 3, axis=2)  # (2, 17, 3): classes strided, the functor path
+        x = np.repeat(x[:, :, None], 3, axis=2)  # (2, 17, 3): classes strided (column blocks)
     label = np.zeros((2,) + x.shape[2:], np.int32)
     loss = F.nn.cross_entropy(mge.tensor(x), mge.tensor(label), reduction="none").numpy()
     np.testing.assert_allclose(loss, np.log1p(16 * np.exp(-top)), rtol=rtol)

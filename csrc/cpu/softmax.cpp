@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "cpu/parallel.h"
+#include "cpu/softmax_columns.h"
 #include "cpu/vision.h"
 #include "cpu/vmath.h"
 
@@ -62,60 +63,49 @@ void cross_entropy_grad_row_contiguous(const float* x, float* dx, int64_t n, int
 
 }  // namespace
 
-// One row = the n values of position (o, i); rows are independent, so threads split them.
+// inner == 1: one row = the n contiguous values of a position, rows split across threads.
+// inner > 1: blocks of neighbouring positions walked class by class (cpu/softmax_columns.cpp).
+template <typename F>
+void for_each_row(int64_t rows, int64_t n, F f) {
+#pragma omp parallel for schedule(static) if (rows * n >= kParallelThreshold)
+  for (int64_t r = 0; r < rows; ++r) f(r, r * n);
+}
+
 void softmax_forward_cpu(const float* x, float* y, int64_t outer, int64_t n, int64_t inner,
                          bool log) {
-  const int64_t rows = outer * inner;
-#pragma omp parallel for schedule(static) if (rows * n >= kParallelThreshold)
-  for (int64_t r = 0; r < rows; ++r) {
-    const int64_t base = (r / inner) * n * inner + r % inner;
-    if (inner == 1) {
-      softmax_row_contiguous(x + base, y + base, n, log);
-    } else {
-      kernels::softmax_row(x + base, y + base, n, inner, log);
-    }
-  }
+  if (inner != 1) return softmax_forward_columns(x, y, outer, n, inner, log);
+  for_each_row(outer, n,
+               [=](int64_t, int64_t base) { softmax_row_contiguous(x + base, y + base, n, log); });
 }
 
 void softmax_backward_cpu(const float* y, const float* dy, float* dx, int64_t outer, int64_t n,
                           int64_t inner, bool log) {
-  const int64_t rows = outer * inner;
-#pragma omp parallel for schedule(static) if (rows * n >= kParallelThreshold)
-  for (int64_t r = 0; r < rows; ++r) {
-    const int64_t base = (r / inner) * n * inner + r % inner;
-    if (log && inner == 1) {
+  if (inner != 1) return softmax_backward_columns(y, dy, dx, outer, n, inner, log);
+  for_each_row(outer, n, [=](int64_t, int64_t base) {
+    if (log) {
       logsoftmax_grad_row_contiguous(y + base, dy + base, dx + base, n);
-    } else if (log) {
-      kernels::logsoftmax_grad_row(y + base, dy + base, dx + base, n, inner);
     } else {
-      kernels::softmax_grad_row(y + base, dy + base, dx + base, n, inner);
+      kernels::softmax_grad_row(y + base, dy + base, dx + base, n, int64_t(1));
     }
-  }
+  });
 }
 
 void cross_entropy_forward_cpu(const float* x, const int32_t* label, float* loss, int64_t outer,
                                int64_t n, int64_t inner, float smooth) {
-  const int64_t rows = outer * inner;
-#pragma omp parallel for schedule(static) if (rows * n >= kParallelThreshold)
-  for (int64_t r = 0; r < rows; ++r) {
-    const int64_t base = (r / inner) * n * inner + r % inner;
-    loss[r] = inner == 1 ? cross_entropy_row_contiguous(x + base, n, label[r], smooth)
-                         : kernels::cross_entropy_row(x + base, n, inner, label[r], smooth);
-  }
+  if (inner != 1) return cross_entropy_forward_columns(x, label, loss, outer, n, inner, smooth);
+  for_each_row(outer, n, [=](int64_t r, int64_t base) {
+    loss[r] = cross_entropy_row_contiguous(x + base, n, label[r], smooth);
+  });
 }
 
 void cross_entropy_backward_cpu(const float* x, const int32_t* label, const float* dloss, float* dx,
                                 int64_t outer, int64_t n, int64_t inner, float smooth) {
-  const int64_t rows = outer * inner;
-#pragma omp parallel for schedule(static) if (rows * n >= kParallelThreshold)
-  for (int64_t r = 0; r < rows; ++r) {
-    const int64_t base = (r / inner) * n * inner + r % inner;
-    if (inner == 1) {
-      cross_entropy_grad_row_contiguous(x + base, dx + base, n, label[r], smooth, dloss[r]);
-    } else {
-      kernels::cross_entropy_grad_row(x + base, dx + base, n, inner, label[r], smooth, dloss[r]);
-    }
+  if (inner != 1) {
+    return cross_entropy_backward_columns(x, label, dloss, dx, outer, n, inner, smooth);
   }
+  for_each_row(outer, n, [=](int64_t r, int64_t base) {
+    cross_entropy_grad_row_contiguous(x + base, dx + base, n, label[r], smooth, dloss[r]);
+  });
 }
 
 }  // namespace cpu
