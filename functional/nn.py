@@ -120,10 +120,9 @@ def silu(x):
 
     Examples:
         >>> F.silu(Tensor([-1., 0., 1., 2.])).numpy()
-        array([-0.2689414,  0.       ,  0.7310586,  1.761594 ], dtype=float32)
+        array([-0.26894143,  0.        ,  0.7310586 ,  1.761594  ], dtype=float32)
     """
-    x = _float_input(x, "silu")
-    return x * N.Sigmoid.apply(x)
+    return N.Silu.apply(_float_input(x, "silu"))
 
 
 def leaky_relu(inp, negative_slope=0.01):

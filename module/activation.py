@@ -85,7 +85,7 @@ class SiLU(Module):
 
     Examples:
         >>> M.SiLU()(Tensor([-1., 0., 1.])).numpy()
-        array([-0.2689414,  0.       ,  0.7310586], dtype=float32)
+        array([-0.26894143,  0.        ,  0.7310586 ], dtype=float32)
     """
 
     def forward(self, inputs):

@@ -1,4 +1,5 @@
-"""Raw-array updates for the optimizers: in place, outside autograd, one fused kernel per tensor.
+"""Raw-array updates for the optimizers: in place, outside autograd, fused kernels (one native
+call for a whole parameter group of float32 host arrays, else one per tensor).
 
 Why in place is safe here: `writable_array(t)` hands out t's backend array only when nothing else
 can observe it (no view or detached tensor shares it, no recorded autograd graph or other
@@ -108,6 +109,38 @@ def adam_update(param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps, weight_
     if weight_decay and decoupled:
         delta += dtype(weight_decay) * param
     param -= dtype(lr) * delta
+
+
+def _group_native_ok(*lists):
+    """One native group call takes it: float32 numpy arrays throughout."""
+    return _C is not None and all(type(a) is np.ndarray and a.dtype == np.float32
+                                  for arrays in lists for a in arrays)
+
+
+def sgd_update_group(params, grads, bufs, lr, weight_decay, momentum, nesterov):
+    """sgd_update over lists of raw arrays (bufs None: no momentum), in one native call when
+    they are all float32 host arrays (one parallel region, no per-tensor call overhead)."""
+    if not params:
+        return
+    if _group_native_ok(params, grads, bufs or ()):
+        _C.sgd_update_group_(params, grads, bufs, lr, weight_decay, momentum, nesterov)
+        return
+    for i, (p, g) in enumerate(zip(params, grads)):
+        sgd_update(p, g, None if bufs is None else bufs[i], lr, weight_decay, momentum, nesterov)
+
+
+def adam_update_group(params, grads, exp_avgs, exp_avg_sqs, steps, lr, beta1, beta2, eps,
+                      weight_decay, decoupled):
+    """adam_update over lists of raw arrays, steps[i] tensor i's step count; one native call
+    when they are all float32 host arrays."""
+    if not params:
+        return
+    if _group_native_ok(params, grads, exp_avgs, exp_avg_sqs):
+        _C.adam_update_group_(params, grads, exp_avgs, exp_avg_sqs, steps, lr, beta1, beta2, eps,
+                              weight_decay, decoupled)
+        return
+    for p, g, m, v, step in zip(params, grads, exp_avgs, exp_avg_sqs, steps):
+        adam_update(p, g, m, v, lr, beta1, beta2, eps, weight_decay, step, decoupled)
 
 
 def _xp(array):

@@ -1,5 +1,5 @@
 """Adam (L2 weight decay added to the gradient) and AdamW (decoupled weight decay)."""
-from ._inplace import adam_update
+from ._inplace import adam_update_group
 from .optimizer import Optimizer
 
 __all__ = ["Adam", "AdamW"]
@@ -32,10 +32,15 @@ class _AdamBase(Optimizer):
         weight_decay = float(param_group["weight_decay"])
         eps = float(param_group["eps"])
         beta1, beta2 = (float(b) for b in param_group["betas"])
+        params, grads, exp_avgs, exp_avg_sqs, steps = [], [], [], [], []
         for p, grad, states, step in self._stepped_params(param_group):
-            adam_update(self._writable(p), grad, self._writable(states["exp_avg"]),
-                        self._writable(states["exp_avg_sq"]), lr, beta1, beta2, eps,
-                        weight_decay, float(step), self._decoupled)
+            params.append(self._writable(p))
+            grads.append(grad)
+            exp_avgs.append(self._writable(states["exp_avg"]))
+            exp_avg_sqs.append(self._writable(states["exp_avg_sq"]))
+            steps.append(float(step))
+        adam_update_group(params, grads, exp_avgs, exp_avg_sqs, steps, lr, beta1, beta2, eps,
+                          weight_decay, self._decoupled)
 
 
 class Adam(_AdamBase):

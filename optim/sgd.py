@@ -1,5 +1,5 @@
 """SGD with momentum, Nesterov momentum and L2 weight decay (MegEngine's update)."""
-from ._inplace import sgd_update
+from ._inplace import sgd_update_group
 from .optimizer import Optimizer
 
 __all__ = ["SGD"]
@@ -55,12 +55,15 @@ class SGD(Optimizer):
         weight_decay = float(param_group["weight_decay"])
         momentum = float(param_group["momentum"])
         nesterov = bool(param_group.get("nesterov", self.nesterov))
+        params, grads, bufs = [], [], []
         for p in param_group["params"]:
             grad = self._grad_array(p)
             if grad is None:
                 continue
-            buf = None
             if momentum != 0.0:
                 self._add_state(p, "momentum_buffer")  # momentum switched on after creation
-                buf = self._writable(self._state[p]["momentum_buffer"])
-            sgd_update(self._writable(p), grad, buf, lr, weight_decay, momentum, nesterov)
+                bufs.append(self._writable(self._state[p]["momentum_buffer"]))
+            params.append(self._writable(p))
+            grads.append(grad)
+        sgd_update_group(params, grads, bufs if momentum != 0.0 else None, lr, weight_decay,
+                         momentum, nesterov)

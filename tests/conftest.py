@@ -1,5 +1,6 @@
-"""Shared fixtures: a `device` fixture over the devices present, the `cuda` marker, and a fresh
-numpy seed per test so that random inputs are reproducible."""
+"""Shared fixtures: a `device` fixture over the devices present, an `isa` fixture over the CPU's
+SIMD paths, the `cuda` marker, and a fresh numpy seed per test so that random inputs are
+reproducible."""
 import numpy as np
 import pytest
 
@@ -27,6 +28,24 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(params=DEVICES)
 def device(request):
     return request.param
+
+
+# The SIMD paths this CPU has, lowest first (engine._C.set_cpu_isa can force each one).
+_ISA_ORDER = ("portable", "avx2", "avx512")
+ISAS = ([] if mge._native._C is None else
+        list(_ISA_ORDER[:_ISA_ORDER.index(mge._native._C.detected_cpu_isa()) + 1]))
+
+
+@pytest.fixture(params=ISAS)
+def isa(request):
+    """Runs the test once per SIMD path, restoring the process's path afterwards."""
+    C = mge._native._C
+    before = C.cpu_isa()
+    C.set_cpu_isa(request.param)
+    try:
+        yield request.param
+    finally:
+        C.set_cpu_isa(before)
 
 
 @pytest.fixture(autouse=True)

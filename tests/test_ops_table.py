@@ -71,8 +71,8 @@ UNARY = [
     ("trunc", F.trunc, np.trunc, (-3, 3), ("Trunc",)),
     ("sign", F.sign, np.sign, (-3, 3), ("Sign",)),
     ("relu", F.relu, lambda x: np.maximum(x, 0), (-2, 2), ("Relu", "ReluGrad")),
-    ("sigmoid", F.sigmoid, lambda x: 1 / (1 + np.exp(-x)), (-4, 4), ("Sigmoid",)),
-    ("silu", F.silu, lambda x: x / (1 + np.exp(-x)), (-4, 4), ("Sigmoid", "Mul")),
+    ("sigmoid", F.sigmoid, lambda x: 1 / (1 + np.exp(-x)), (-4, 4), ("Sigmoid", "SigmoidGrad")),
+    ("silu", F.silu, lambda x: x / (1 + np.exp(-x)), (-4, 4), ("Silu", "SiluGrad")),
     ("gelu", F.gelu, gelu_ref, (-4, 4), ("Gelu", "GeluGrad")),
 ]
 
@@ -246,7 +246,7 @@ CASES += [
          lambda m, x: np.flatnonzero(m), ("CondTake",)),
     # nn
     Case("leaky_relu", gens(U(3, 5)), lambda x: F.leaky_relu(x, 0.2),
-         lambda x: np.where(x > 0, x, 0.2 * x), ("LeakyRelu",), grad=(0,)),
+         lambda x: np.where(x > 0, x, 0.2 * x), ("LeakyRelu", "LeakyReluGrad"), grad=(0,)),
     Case("softmax", gens(U(2, 4, 3)), F.softmax, lambda x: softmax_ref(x, 1), ("Softmax",),
          grad=(0,)),
     Case("softmax_1d", gens(U(5)), F.softmax, lambda x: softmax_ref(x, 0), ("Softmax",),
@@ -337,6 +337,11 @@ SECOND_ORDER = [
     ("sigmoid", F.sigmoid, lambda x: (s := 1 / (1 + np.exp(-x))) * (1 - s) * (1 - 2 * s), (-3, 3)),
     ("gelu", F.gelu, lambda x: np.exp(-x * x / 2) / math.sqrt(2 * math.pi) * (2 - x * x),
      (-3, 3)),
+    ("silu", F.silu,
+     lambda x: (s := 1 / (1 + np.exp(-x))) * (1 - s) * (2 + x * (1 - 2 * s)), (-3, 3)),
+    # x**3 slope 0.3 for x < 0: the second backward runs through LeakyReluGrad's backward
+    ("leaky_relu_x2", lambda x: F.leaky_relu(x, 0.3) * x * x,
+     lambda x: np.where(x > 0, 6 * x, 1.8 * x), (-2, 2)),
     ("log", F.log, lambda x: -1 / x ** 2, (0.5, 2)),
     ("sqrt", F.sqrt, lambda x: -0.25 * x ** -1.5, (0.5, 2)),
     # x**3 for x > 0, else 0: the second backward runs through ReluGrad's backward

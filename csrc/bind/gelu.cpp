@@ -1,7 +1,7 @@
 // Bindings of the GELU kernels (csrc/kernels/gelu.h).
 #include <cstdint>
 
-#include "bind/arrays.h"
+#include "bind/elementwise.h"
 #include "bind/registry.h"
 #include "cpu/ops.h"
 #ifdef ENGINE_WITH_CUDA
@@ -11,35 +11,12 @@
 namespace engine {
 namespace {
 
-FloatArray gelu_forward(const py::object& x_in) {
-  FloatArray x = as_float32(x_in, "gelu_forward", "x");
-  FloatArray y(shape_of(x));
-  const float* xp = x.data();
-  float* yp = y.mutable_data();
-  const int64_t n = x.size();
-  {
-    py::gil_scoped_release release;
-    cpu::gelu_forward_cpu(xp, yp, n);
-  }
-  return y;
+FloatArray gelu_forward(const py::object& x) {
+  return map_unary(x, "gelu_forward", cpu::gelu_forward_cpu);
 }
 
-FloatArray gelu_backward(const py::object& x_in, const py::object& dy_in) {
-  FloatArray x = as_float32(x_in, "gelu_backward", "x");
-  FloatArray dy = as_float32(dy_in, "gelu_backward", "dy");
-  ENGINE_CHECK(shape_of(x) == shape_of(dy),
-               "gelu_backward: x and dy must have the same shape, got x "
-                   << shape_str(x) << " and dy " << shape_str(dy));
-  FloatArray dx(shape_of(x));
-  const float* xp = x.data();
-  const float* dyp = dy.data();
-  float* dxp = dx.mutable_data();
-  const int64_t n = x.size();
-  {
-    py::gil_scoped_release release;
-    cpu::gelu_backward_cpu(xp, dyp, dxp, n);
-  }
-  return dx;
+FloatArray gelu_backward(const py::object& x, const py::object& dy) {
+  return map_binary(x, dy, "gelu_backward", "x", "dy", cpu::gelu_backward_cpu);
 }
 
 }  // namespace

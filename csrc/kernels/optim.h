@@ -25,15 +25,28 @@ struct SgdParams {
   bool nesterov;
 };
 
-template <typename T>
-HOST_DEVICE inline void sgd_update(T& p, T g, T* v, const SgdParams<T>& h) {
+// The update with the branches fixed at compile time (kMomentum: v is a buffer; kNesterov), so
+// that a CPU loop over it has no control flow and vectorises.
+template <bool kMomentum, bool kNesterov, typename T>
+HOST_DEVICE inline void sgd_update_fixed(T& p, T g, T* v, const SgdParams<T>& h) {
   g += h.weight_decay * p;
-  if (v != nullptr) {
+  if (kMomentum) {
     const T buf = h.momentum * (*v) + g;
     *v = buf;
-    g = h.nesterov ? g + h.momentum * buf : buf;
+    g = kNesterov ? g + h.momentum * buf : buf;
   }
   p -= h.lr * g;
+}
+
+template <typename T>
+HOST_DEVICE inline void sgd_update(T& p, T g, T* v, const SgdParams<T>& h) {
+  if (v == nullptr) {
+    sgd_update_fixed<false, false>(p, g, v, h);
+  } else if (h.nesterov) {
+    sgd_update_fixed<true, true>(p, g, v, h);
+  } else {
+    sgd_update_fixed<true, false>(p, g, v, h);
+  }
 }
 
 // Hyper-parameters of one Adam / AdamW step, with the per-tensor scalars folded on the host:
@@ -69,14 +82,24 @@ inline AdamParams<T> make_adam_params(double lr, double beta1, double beta2, dou
                        decoupled};
 }
 
-template <typename T>
-HOST_DEVICE inline void adam_update(T& p, T g, T& m, T& v, const AdamParams<T>& h) {
-  if (!h.decoupled) g += h.weight_decay * p;
+// kDecoupled fixed at compile time, as sgd_update_fixed.
+template <bool kDecoupled, typename T>
+HOST_DEVICE inline void adam_update_fixed(T& p, T g, T& m, T& v, const AdamParams<T>& h) {
+  if (!kDecoupled) g += h.weight_decay * p;
   m = h.beta1 * m + (T(1) - h.beta1) * g;
   v = h.beta2 * v + (T(1) - h.beta2) * g * g;
   T update = h.step_size * m / (sqrt_(v) * h.inv_sqrt_bias_correction2 + h.eps);
-  if (h.decoupled) update += h.lr * h.weight_decay * p;
+  if (kDecoupled) update += h.lr * h.weight_decay * p;
   p -= update;
+}
+
+template <typename T>
+HOST_DEVICE inline void adam_update(T& p, T g, T& m, T& v, const AdamParams<T>& h) {
+  if (h.decoupled) {
+    adam_update_fixed<true>(p, g, m, v, h);
+  } else {
+    adam_update_fixed<false>(p, g, m, v, h);
+  }
 }
 
 }  // namespace kernels

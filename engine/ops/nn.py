@@ -1,18 +1,28 @@
-"""Neural-network activations. GELU runs our own kernel (csrc/kernels/gelu.h): numpy has no erf.
+"""Neural-network activations. On CPU float32 arrays ReLU, leaky ReLU, sigmoid and SiLU (and
+their gradients) run native loops (csrc/kernels/activation.h; numpy's are single-threaded and
+build masks), sigmoid/SiLU with the vectorised exp of csrc/cpu/vmath.h; other dtypes and GPU
+arrays take the xp expression. GELU runs our own kernel (csrc/kernels/gelu.h): numpy has no erf.
 The softmax family lives in softmax.py."""
 import math
 
 import numpy as np
 
-from .._native import native, stream_ptr
+from .._native import _C, native, stream_ptr
 from .core import Op
-from .elemwise import Cast, Exp, Greater, _const
+from .elemwise import Exp
+
+
+def _native_cpu(xp, *arrays):
+    """True when engine._C's CPU activation kernels take these arrays: float32 numpy arrays."""
+    return xp is np and _C is not None and all(a.dtype == np.float32 for a in arrays)
 
 
 class Relu(Op):
     save_outputs = True
 
     def forward(xp, x):
+        if _native_cpu(xp, x):
+            return _C.relu_forward(x)
         return xp.maximum(x, xp.zeros((), x.dtype))
 
     def backward(ctx, dy):
@@ -24,6 +34,8 @@ class ReluGrad(Op):
     dy, y and dx, not also a float mask the size of y."""
 
     def forward(xp, dy, y):
+        if _native_cpu(xp, dy, y) and dy.shape == y.shape:
+            return _C.relu_backward(dy, y)
         return xp.where(y > 0, dy, xp.zeros((), dy.dtype))
 
     def backward(ctx, ddx):
@@ -33,26 +45,82 @@ class ReluGrad(Op):
 
 class LeakyRelu(Op):
     def forward(xp, x, negative_slope):
+        if _native_cpu(xp, x):
+            return _C.leaky_relu_forward(x, negative_slope)
         return xp.where(x > 0, x, x * x.dtype.type(negative_slope))
 
     def backward(ctx, dy):
-        x = ctx.inputs[0]
-        pos = Cast.apply(Greater.apply(x, _const(0, x.dtype, x.device)), dtype=dy.dtype)
-        slope = ctx.attrs["negative_slope"]
-        return dy * (pos + (1 - pos) * slope)
+        return LeakyReluGrad.apply(dy, ctx.inputs[0], negative_slope=ctx.attrs["negative_slope"])
+
+
+class LeakyReluGrad(Op):
+    """dx = dy where x > 0, else negative_slope * dy (from the input: a negative slope would
+    flip the output's sign)."""
+
+    def forward(xp, dy, x, negative_slope):
+        if _native_cpu(xp, dy, x) and dy.shape == x.shape:
+            return _C.leaky_relu_backward(dy, x, negative_slope)
+        return xp.where(x > 0, dy, dy * dy.dtype.type(negative_slope))
+
+    def backward(ctx, ddx):
+        # linear in dy; piecewise constant in x
+        return LeakyReluGrad.apply(ddx, ctx.inputs[1], **ctx.attrs), None
 
 
 class Sigmoid(Op):
     save_outputs = True
 
     def forward(xp, x):
+        if _native_cpu(xp, x):
+            return _C.sigmoid_forward(x)
         # split by sign so that exp never overflows
         e = xp.exp(-xp.abs(x))
         return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype)
 
     def backward(ctx, dy):
-        y = ctx.outputs[0]
+        return SigmoidGrad.apply(dy, ctx.outputs[0])
+
+
+class SigmoidGrad(Op):
+    """dx = dy * y * (1 - y) from sigmoid's output y, in one pass."""
+
+    def forward(xp, dy, y):
+        if _native_cpu(xp, dy, y) and dy.shape == y.shape:
+            return _C.sigmoid_backward(dy, y)
         return dy * y * (1 - y)
+
+    def backward(ctx, ddx):
+        dy, y = ctx.inputs
+        return SigmoidGrad.apply(ddx, y), ddx * dy * (1 - 2 * y)
+
+
+class Silu(Op):
+    """x * sigmoid(x) in one pass (the composition costs a sigmoid, a product and, backward, four
+    more elementwise passes)."""
+
+    def forward(xp, x):
+        if _native_cpu(xp, x):
+            return _C.silu_forward(x)
+        return x * Sigmoid.forward(xp, x)
+
+    def backward(ctx, dy):
+        return SiluGrad.apply(dy, ctx.inputs[0])
+
+
+class SiluGrad(Op):
+    """dx = dy * s * (1 + x * (1 - s)), s = sigmoid(x)."""
+
+    def forward(xp, dy, x):
+        if _native_cpu(xp, dy, x) and dy.shape == x.shape:
+            return _C.silu_backward(dy, x)
+        s = Sigmoid.forward(xp, x)
+        return dy * s * (1 + x * (1 - s))
+
+    def backward(ctx, ddx):
+        # d/dx [s (1 + x (1 - s))] = s (1 - s) (2 + x (1 - 2 s))
+        dy, x = ctx.inputs
+        s = Sigmoid.apply(x)
+        return SiluGrad.apply(ddx, x), ddx * dy * s * (1 - s) * (2 + x * (1 - 2 * s))
 
 
 def _gelu_call(xp, name, *arrays):
