@@ -12,7 +12,12 @@ from engine.autodiff import GradManager
 
 pytestmark = pytest.mark.skipif(_C is None, reason="engine._C not built")
 
-SIZES = [1, 17, 4097, 70_001]  # a tail, a chunk edge, several threads' worth
+# vector tails past the native threshold (engine.ops.nn._NATIVE_MIN = 256 elements; smaller
+# arrays take numpy's expression), a chunk edge, several threads' worth
+SIZES = [257, 273, 4097, 70_001]
+KERNELS = {"relu": lambda x: _C.relu_forward(x), "sigmoid": lambda x: _C.sigmoid_forward(x),
+           "leaky_relu": lambda x: _C.leaky_relu_forward(x, 0.1),
+           "silu": lambda x: _C.silu_forward(x)}
 
 
 def sigmoid64(x):
@@ -56,19 +61,28 @@ def test_against_float64(name, n, isa):
     np.testing.assert_allclose(dx, dy * dref(x64, y.astype(np.float64)), rtol=2e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("name", list(REFS))
+@pytest.mark.parametrize("n", [1, 17])
+def test_kernels_on_tiny_arrays(name, n, isa):
+    # below the threshold F.* uses numpy; the kernels themselves still take any length
+    x = np.random.default_rng(n).uniform(-12, 12, n).astype(np.float32)
+    np.testing.assert_allclose(KERNELS[name](x), REFS[name][1](x.astype(np.float64)),
+                               rtol=3e-7, atol=1e-37)
+
+
 def test_relu_keeps_nan_and_signs_like_numpy():
-    x = np.array([np.nan, -np.inf, np.inf, -0.0, 0.0, -1e-45, 1e-45, 3.0] * 3, np.float32)
+    x = np.array([np.nan, -np.inf, np.inf, -0.0, 0.0, -1e-45, 1e-45, 3.0] * 40, np.float32)
     np.testing.assert_array_equal(F.relu(mge.tensor(x)).numpy(), np.maximum(x, np.float32(0)))
     np.testing.assert_array_equal(F.leaky_relu(mge.tensor(x), 0.5).numpy(),
                                   np.where(x > 0, x, x * np.float32(0.5)))
 
 
 def test_sigmoid_saturates_without_overflow():
-    x = np.array([-1e4, -100, -88.8, 88.8, 100, 1e4, np.inf, -np.inf], np.float32)
+    x = np.tile(np.array([-1e4, -100, -88.8, 88.8, 100, 1e4, np.inf, -np.inf], np.float32), 40)
     y = F.sigmoid(mge.tensor(x)).numpy()
     # within 3 ulp; below 2^-126 the ulp is the denormal spacing 2^-149
     np.testing.assert_allclose(y, sigmoid64(x.astype(np.float64)), rtol=3.6e-7, atol=2.0 ** -149)
-    assert np.isnan(F.sigmoid(mge.tensor(np.array([np.nan], np.float32))).numpy()[0])
+    assert np.isnan(F.sigmoid(mge.tensor(np.full(300, np.nan, np.float32))).numpy()).all()
 
 
 @pytest.mark.parametrize("name", list(REFS))
