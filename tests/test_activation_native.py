@@ -12,7 +12,7 @@ from engine.autodiff import GradManager
 
 pytestmark = pytest.mark.skipif(_C is None, reason="engine._C not built")
 
-# vector tails past the native threshold (engine.ops.nn._NATIVE_MIN = 256 elements; smaller
+# vector tails past the native threshold of ReLU (engine.ops.nn._EXACT_NATIVE_MIN = 256; smaller
 # arrays take numpy's expression), a chunk edge, several threads' worth
 SIZES = [257, 273, 4097, 70_001]
 KERNELS = {"relu": lambda x: _C.relu_forward(x), "sigmoid": lambda x: _C.sigmoid_forward(x),

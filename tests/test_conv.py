@@ -167,6 +167,43 @@ def gemm_path(request):
     C.set_conv_path(path)
 
 
+def test_zero_input_channels(gemm_path):
+    # K = C*kh*kw = 0: the output is the bias alone (then the ReLU), as in torch
+    x = np.zeros((2, 0, 5, 5), np.float32)
+    w = np.zeros((4, 0, 3, 3), np.float32)
+    b = np.arange(-2, 2, dtype=np.float32)
+    C = native()
+    for relu in (False, True):
+        y = C.conv2d_gemm_forward(x, w, b, (1, 1), (1, 1), (1, 1), 1, relu=relu)
+        want = np.broadcast_to(b.reshape(1, 4, 1, 1), (2, 4, 5, 5))
+        np.testing.assert_array_equal(y, np.maximum(want, 0) if relu else want)
+    assert F.conv2d(mge.tensor(x), mge.tensor(w)).numpy().shape == (2, 4, 3, 3)
+    with pytest.raises(ValueError, match="depthwise_conv2d_backward_filter"):
+        C.depthwise_conv2d_backward_filter(x, np.zeros((2, 0, 5, 5), np.float32), (3, 3),
+                                           (1, 1), (1, 1), (1, 1))
+
+
+@pytest.mark.parametrize("shape", [(4, 32, 32, 32), (2, 64, 24, 24)])
+def test_filter_gradient_same_bits_on_any_thread_count(shape):
+    # long reductions (N*P >= 2048) take the split-K path: its choice and its partial sums
+    # depend on the shape only
+    C = native()
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape, dtype=np.float32)
+    dy = rng.standard_normal(shape, dtype=np.float32)
+    before = C.get_num_threads()
+    try:
+        results = []
+        for t in (1, 2, 3):
+            C.set_num_threads(t)
+            results.append(C.conv2d_gemm_backward_filter(x, dy, (3, 3), (1, 1), (1, 1), (1, 1),
+                                                         1))
+    finally:
+        C.set_num_threads(before)
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_array_equal(results[0], results[2])
+
+
 @pytest.mark.parametrize("xs,ws,bias,stride,padding,dilation,groups", TORCH_CONV)
 def test_conv2d_matches_torch(xs, ws, bias, stride, padding, dilation, groups, gemm_path):
     rng = np.random.default_rng(1)

@@ -167,7 +167,8 @@ def test_errors_name_the_problem():
     f = np.ones((3, 4), np.float32)
     with pytest.raises(ValueError, match=r"gemm: a of shape \(3, 4\) and b of shape \(3, 4\)"):
         C.gemm(f, f)
-    with pytest.raises(ValueError, match="gemm: a must be float32, got float64"):
+    with pytest.raises(ValueError,
+                       match="gemm: a must be float32 in native byte order, got float64"):
         C.gemm(np.ones((3, 4)), f.T)
     with pytest.raises(ValueError, match="gemm: out has shape"):
         C.gemm(f, f.T, out=np.empty((4, 4), np.float32))
@@ -177,6 +178,13 @@ def test_errors_name_the_problem():
         C.gemm(np.ones((2, 3, 4), np.float32), np.ones((3, 4, 5), np.float32))
     with pytest.raises(ValueError, match="supports up to|expected avx512, avx2 or portable"):
         C.set_cpu_isa("sse9")
+    with pytest.raises(ValueError, match="gemm: out must be a numpy array, got <class 'list'>"):
+        C.gemm(f, f.T, out=[[0.0] * 3] * 3)
+    with pytest.raises(ValueError, match="native byte order"):
+        C.gemm(f.astype(">f4"), f.T)
+    a = np.ones((8, 8), np.float32)
+    with pytest.raises(ValueError, match="out shares memory with a or b"):
+        C.gemm(a, np.ones((8, 8), np.float32), out=a)
 
 
 def test_isa_paths_and_blocking():

@@ -291,7 +291,7 @@ FloatArray depthwise_backward_filter(const py::object& x_in, const py::object& d
                                      Pair kernel, Pair stride, Pair pad, Pair dil) {
   FloatArray x = as_float32(x_in, "depthwise_conv2d_backward_filter", "x");
   FloatArray dy = as_float32(dy_in, "depthwise_conv2d_backward_filter", "dy");
-  ENGINE_CHECK(x.ndim() == 4 && dy.ndim() == 4 && dy.shape(0) == x.shape(0) &&
+  ENGINE_CHECK(x.ndim() == 4 && dy.ndim() == 4 && dy.shape(0) == x.shape(0) && x.shape(1) > 0 &&
                    dy.shape(1) % x.shape(1) == 0,
                "depthwise_conv2d_backward_filter: x " << shape_str(x) << " and dy "
                                                       << shape_str(dy) << " do not match");

@@ -2,7 +2,9 @@
 // or sliced operand is read where it lies; engine/ops/_gemm.py does numpy-style batching on top.
 #include <pybind11/stl.h>
 
+#include <cstdint>
 #include <string>
+#include <utility>
 
 #include "bind/arrays.h"
 #include "bind/registry.h"
@@ -18,6 +20,25 @@ struct Operand {
   int64_t bs, rs, cs;  // element strides
 };
 
+// [first, last] element addresses an operand touches (strides may be negative).
+std::pair<const float*, const float*> extent(const Operand& o) {
+  const float* lo = o.data;
+  const float* hi = o.data;
+  const int64_t dims[3][2] = {{o.batch, o.bs}, {o.rows, o.rs}, {o.cols, o.cs}};
+  for (const auto& d : dims) {
+    if (d[0] == 0) return {nullptr, nullptr};
+    const int64_t span = (d[0] - 1) * d[1];
+    (span < 0 ? lo : hi) += span;
+  }
+  return {lo, hi};
+}
+
+bool overlaps(const Operand& x, const Operand& y) {
+  const auto ex = extent(x), ey = extent(y);
+  if (ex.first == nullptr || ey.first == nullptr) return false;
+  return !(ex.second < ey.first || ey.second < ex.first);
+}
+
 int64_t element_stride(const py::array& a, int axis, const char* name) {
   const py::ssize_t s = a.strides(axis);
   ENGINE_CHECK(s % static_cast<py::ssize_t>(sizeof(float)) == 0,
@@ -27,8 +48,11 @@ int64_t element_stride(const py::array& a, int axis, const char* name) {
 
 Operand operand(const py::array& a, const char* name) {
   const py::dtype dt = a.dtype();
-  ENGINE_CHECK(dt.kind() == 'f' && dt.itemsize() == 4,
-               "gemm: " << name << " must be float32, got " << std::string(py::str(dt)));
+  ENGINE_CHECK(dt.equal(py::dtype::of<float>()),
+               "gemm: " << name << " must be float32 in native byte order, got "
+                        << std::string(py::str(dt)));
+  ENGINE_CHECK(reinterpret_cast<uintptr_t>(a.data()) % alignof(float) == 0,
+               "gemm: " << name << " is not aligned to whole floats");
   ENGINE_CHECK(a.ndim() == 2 || a.ndim() == 3,
                "gemm: " << name << " must be 2-D or 3-D (batch, rows, cols), got shape "
                         << shape_str(a));
@@ -64,6 +88,9 @@ py::array gemm(const py::array& a_in, const py::array& b_in, py::object out_in, 
     if (batched) shape.insert(shape.begin(), batch);
     out = py::array_t<float>(shape);
   } else {
+    ENGINE_CHECK(py::isinstance<py::array>(out_in),
+                 "gemm: out must be a numpy array, got "
+                     << std::string(py::str(out_in.get_type())));
     out = py::reinterpret_borrow<py::array>(out_in);
     std::vector<py::ssize_t> want{a.rows, b.cols};
     if (out.ndim() == 3) want.insert(want.begin(), batch);
@@ -75,6 +102,8 @@ py::array gemm(const py::array& a_in, const py::array& b_in, py::object out_in, 
   const Operand c = operand(out, "out");
   ENGINE_CHECK(c.cs == 1 || c.cols <= 1 || c.rows == 0, "gemm: out's rows must be contiguous");
   ENGINE_CHECK(c.batch == batch, "gemm: out holds " << c.batch << " items, expected " << batch);
+  ENGINE_CHECK(!overlaps(c, a) && !overlaps(c, b),
+               "gemm: out shares memory with a or b (the product reads them while writing out)");
   cpu::GemmBatch bt;
   bt.count = batch;
   bt.stride_a = a.batch == 1 ? 0 : a.bs;

@@ -310,7 +310,7 @@ void conv_backward_filter(const float* x, const float* dy, float* dw, float beta
                  {x + grp * cg * g.height * g.width, g, g.channels * g.height * g.width},
                  {dw + grp * og * k, k}};
   };
-  if (split_k_wins<MR, NR>(og, k, batch * plane, threads)) {
+  if (split_k_wins<MR, NR>(og, k, batch * plane)) {
     for (int64_t grp = 0; grp < g.groups; ++grp) {
       const Parts parts = item(grp);
       gemm_split_k<Kernel>(og, k, batch * plane, 1.0f, beta, parts.a, parts.b, parts.c.c, k,

@@ -16,7 +16,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <vector>
+#include <memory>
 
 #include "cpu/gemm_driver.h"
 #include "kernels/im2col.h"
@@ -151,15 +151,18 @@ void conv_forward_flat(const float* x, const float* w, const float* bias, bool r
   const int64_t plane = hp * wp, slack = (g.kernel_w - 1) * g.dil_w + NR;
   const int64_t image = g.channels * plane + slack;
   // Reused by later calls on this thread up to 64 MB; a larger one is freed after the call.
-  static thread_local std::vector<float> kept;
-  std::vector<float> once;
-  std::vector<float>& padded = batch * image <= (int64_t(16) << 20) ? kept : once;
-  padded.resize(batch * image);
-  pad_flat(x, padded.data(), batch, g, slack);
+  // (Scratch and plain arrays rather than std::vector: std's templates are shared by every file,
+  // and their copy compiled here with -mavx512f could be the one the linker keeps.)
+  static thread_local Scratch kept;
+  std::unique_ptr<float[]> once;
+  float* const padded = batch * image <= (int64_t(16) << 20)
+                            ? kept.get(batch * image)
+                            : (once.reset(new float[batch * image]), once.get());
+  pad_flat(x, padded, batch, g, slack);
 
   const int64_t cg = g.channels / g.groups, og = out_channels / g.groups;
   const int64_t taps = g.kernel_h * g.kernel_w, k = cg * taps;
-  std::vector<int64_t> off(k);
+  std::unique_ptr<int64_t[]> off(new int64_t[k]);
   for (int64_t kk = 0; kk < k; ++kk) {
     const int64_t c = kk / taps, ki = (kk % taps) / g.kernel_w, kj = kk % g.kernel_w;
     off[kk] = c * plane + ki * g.dil_h * wp + kj * g.dil_w;
@@ -167,9 +170,9 @@ void conv_forward_flat(const float* x, const float* w, const float* bias, bool r
   const int64_t qimg = g.out_h * wp, out_plane = g.out_h * g.out_w;
   using Parts = GemmParts<DenseA<MR>, FlatColumnsB<NR>, FlatOutputC<NR>>;
   const auto item = [&](int64_t grp) {
-    const FlatImage f{padded.data() + grp * cg * plane, image, plane, wp, qimg};
+    const FlatImage f{padded + grp * cg * plane, image, plane, wp, qimg};
     return Parts{{{w + grp * og * k, k, 1}},
-                 {f, off.data(), batch * qimg},
+                 {f, off.get(), batch * qimg},
                  {y + grp * og * out_plane, out_channels * out_plane, out_plane, g.out_w, wp,
                   qimg, bias != nullptr ? bias + grp * og : nullptr, relu}};
   };

@@ -62,12 +62,14 @@ void depthwise_forward_cpu(const float* x, const float* w, const float* bias, fl
         for (int64_t kj = 0; kj < g.kernel_w; ++kj) {
           const float wv = wo[ki * g.kernel_w + kj];
           const TapSpan& s = spans[kj];
-          const float* base = in + s.offset;
+          // input column of output ow: ow * sw + offset (offset may be negative: indices, not
+          // a pointer moved before the row)
+          const int64_t off = s.offset;
           if (sw == 1) {
 #pragma omp simd
-            for (int64_t ow = s.lo; ow < s.hi; ++ow) row[ow] += wv * base[ow];
+            for (int64_t ow = s.lo; ow < s.hi; ++ow) row[ow] += wv * in[ow + off];
           } else {
-            for (int64_t ow = s.lo; ow < s.hi; ++ow) row[ow] += wv * base[ow * sw];
+            for (int64_t ow = s.lo; ow < s.hi; ++ow) row[ow] += wv * in[ow * sw + off];
           }
         }
       }
@@ -102,12 +104,12 @@ void depthwise_backward_data_cpu(const float* dy, const float* w, float* dx, int
           for (int64_t kj = 0; kj < g.kernel_w; ++kj) {
             const float wv = wo[ki * g.kernel_w + kj];
             const TapSpan& s = spans[kj];
-            float* base = in + s.offset;
+            const int64_t off = s.offset;
             if (sw == 1) {
 #pragma omp simd
-              for (int64_t ow = s.lo; ow < s.hi; ++ow) base[ow] += wv * row[ow];
+              for (int64_t ow = s.lo; ow < s.hi; ++ow) in[ow + off] += wv * row[ow];
             } else {
-              for (int64_t ow = s.lo; ow < s.hi; ++ow) base[ow * sw] += wv * row[ow];
+              for (int64_t ow = s.lo; ow < s.hi; ++ow) in[ow * sw + off] += wv * row[ow];
             }
           }
         }
@@ -136,13 +138,14 @@ void depthwise_backward_filter_cpu(const float* x, const float* dy, float* dw, i
           for (int64_t oh = 0; oh < g.out_h; ++oh) {
             const int64_t ih = conv_in_coord(oh, ki, g.stride_h, g.pad_h, g.dil_h);
             if (ih < 0 || ih >= g.height) continue;
-            const float* base = src + ih * g.width + s.offset;
+            const float* in = src + ih * g.width;
             const float* row = grad + oh * g.out_w;
+            const int64_t off = s.offset;
             if (sw == 1) {
 #pragma omp simd reduction(+ : acc)
-              for (int64_t ow = s.lo; ow < s.hi; ++ow) acc += row[ow] * base[ow];
+              for (int64_t ow = s.lo; ow < s.hi; ++ow) acc += row[ow] * in[ow + off];
             } else {
-              for (int64_t ow = s.lo; ow < s.hi; ++ow) acc += row[ow] * base[ow * sw];
+              for (int64_t ow = s.lo; ow < s.hi; ++ow) acc += row[ow] * in[ow * sw + off];
             }
           }
           dwo[ki * g.kernel_w + kj] += acc;

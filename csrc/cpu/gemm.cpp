@@ -109,11 +109,10 @@ std::atomic<int>& conv_path_setting() {
   return path;
 }
 
-// Stride-1 convs run on the padded flat image (cpu/conv_gemm_flat.h) when the garbage columns
-// it computes are few; set_conv_path / ENGINE_CONV_PATH force one path (tests, benchmarks).
+// Winograd F(2x2, 3x3) (cpu/winograd.cpp) takes stride-1, dilation-1 3x3 convs of one group.
 bool winograd_applies(const kernels::ConvGeometry& g) {
-  return g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 && g.stride_w == 1 &&
-         g.dil_h == 1 && g.dil_w == 1 && g.groups == 1;
+  return g.channels > 0 && g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 &&
+         g.stride_w == 1 && g.dil_h == 1 && g.dil_w == 1 && g.groups == 1;
 }
 
 bool winograd_wins(const kernels::ConvGeometry& g, int64_t out_channels) {
@@ -124,6 +123,8 @@ bool winograd_wins(const kernels::ConvGeometry& g, int64_t out_channels) {
          g.out_w >= kWinogradMinWidth;
 }
 
+// Stride-1 convs run on the padded flat image (cpu/conv_gemm_flat.h) when the garbage columns
+// it computes are few; set_conv_path / ENGINE_CONV_PATH force one path (tests, benchmarks).
 bool flat_conv_wins(const kernels::ConvGeometry& g) {
   if (g.stride_h != 1 || g.stride_w != 1) return false;
   const auto path = static_cast<ConvPath>(conv_path_setting().load(std::memory_order_relaxed));

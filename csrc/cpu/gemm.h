@@ -40,7 +40,8 @@ void conv2d_backward_filter_gemm(const float* x, const float* dy, float* dw, flo
 
 // Which algorithm stride-1 convs use: auto (by the shape's measured rule), the padded flat
 // image, the implicit im2col packer, or Winograd F(2x2, 3x3) (3x3 kernels, dilation 1, one
-// group; other shapes take the flat path under "winograd"). For tests and benchmarks; ENGINE_CONV_PATH sets it too.
+// group; other stride-1 shapes take the flat path under "winograd"; strided convs always take
+// the implicit packer). For tests and benchmarks; ENGINE_CONV_PATH sets it too.
 enum class ConvPath { kAuto = 0, kFlat = 1, kImplicit = 2, kWinograd = 3 };
 ConvPath conv_path_from_name(const std::string& name);
 void set_conv_path(ConvPath path);

@@ -13,11 +13,13 @@ typedef float Vec __attribute__((vector_size(8 * sizeof(float))));
 }  // namespace avx2
 
 const GemmIsa& gemm_isa_avx2() {
-  return avx2::IsaEntry<kernels::GemmMicroKernel<6, 16, avx2::Vec>, avx2::Vec, 12>::table();
+  using Kernel = kernels::GemmMicroKernel<6, 16, avx2::Vec, avx2::IsaTag>;
+  return avx2::IsaEntry<Kernel, avx2::Vec, 12>::table();
 }
 #else
 const GemmIsa& gemm_isa_avx2() {
-  static const GemmIsa none{0, 0, nullptr, nullptr, nullptr, nullptr, nullptr};  // not built for this CPU
+  // not built for this target
+  static const GemmIsa none{0, 0, nullptr, nullptr, nullptr, nullptr, nullptr};
   return none;
 }
 #endif

@@ -15,11 +15,13 @@ typedef float Vec __attribute__((vector_size(16 * sizeof(float))));
 }  // namespace avx512
 
 const GemmIsa& gemm_isa_avx512() {
-  return avx512::IsaEntry<kernels::GemmMicroKernel<8, 48, avx512::Vec>, avx512::Vec, 24>::table();
+  using Kernel = kernels::GemmMicroKernel<8, 48, avx512::Vec, avx512::IsaTag>;
+  return avx512::IsaEntry<Kernel, avx512::Vec, 24>::table();
 }
 #else
 const GemmIsa& gemm_isa_avx512() {
-  static const GemmIsa none{0, 0, nullptr, nullptr, nullptr, nullptr, nullptr};  // not built for this CPU
+  // not built for this target
+  static const GemmIsa none{0, 0, nullptr, nullptr, nullptr, nullptr, nullptr};
   return none;
 }
 #endif

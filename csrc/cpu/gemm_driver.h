@@ -3,13 +3,14 @@
 // B panel is packed straight from the NCHW image (cpu/conv_gemm.h).
 //
 //   for jc in N by NC                  B panel  (KC x NC)  shared by the team, L3-resident
-//     for pc in K by KC                packed cooperatively, then a barrier
+//     for pc in K by KC                packed by the threads that read it (a barrier only when
+//                                      the team shares slivers)
 //       for ic in my rows by MC        A block  (MC x KC)  per thread, L2-resident
 //         for jr in my columns by NR   B sliver (KC x NR)  stays in L1 across the ir loop
 //           for ir in MC by MR         micro-kernel on an MR x NR tile of C
 //
-// The team splits C into tm x tn parts (rows when M has enough micro-tiles, else columns), so
-// every thread runs whole micro-tiles and nothing is written by two threads.
+// The team splits C into tm x tn parts (columns first, rows when N has too few slivers; see
+// choose_split), so every thread runs whole micro-tiles and nothing is written by two threads.
 //
 // Each ISA's file defines ENGINE_GEMM_NS before including this header: everything here then
 // lives in a namespace of that ISA, and code compiled with -mavx512f can never be picked by the
@@ -35,6 +36,9 @@
 namespace engine {
 namespace cpu {
 namespace ENGINE_GEMM_NS {
+
+// Distinguishes this ISA's instantiations of shared templates (kernels/gemm.h) from the others'.
+struct IsaTag {};
 
 struct Blocking {
   int64_t kc, mc, nc;
@@ -301,6 +305,20 @@ void gemm_items(int64_t count, int64_t m, int64_t n, int64_t k, float alpha, flo
   constexpr int NR = Kernel::kNR;
   const int64_t work = m * n * k;
   if (count == 0 || m == 0 || n == 0) return;
+  if (k == 0) {  // no products: C = beta * C, then the writer's epilogue (bias, ReLU)
+    alignas(64) float zeros[Kernel::kMR * NR] = {};
+    for (int64_t b = 0; b < count; ++b) {
+      const auto parts = item(b);
+      for (int64_t i = 0; i < m; i += Kernel::kMR)
+        for (int64_t j = 0; j < n; j += NR) {
+          const int64_t rows = std::min<int64_t>(Kernel::kMR, m - i);
+          const int64_t cols = std::min<int64_t>(NR, n - j);
+          parts.c.merge(i, j, rows, cols, zeros, NR, alpha, beta);
+          parts.c.finish(i, j, rows, cols);
+        }
+    }
+    return;
+  }
   int team = (work * count < kParallelFlops) ? 1 : threads;
   const bool per_item_threads = work >= 4 * kParallelFlops || count < team;
   const int64_t panel = blk.kc * ((std::min(blk.nc, n) + NR - 1) / NR) * NR;
@@ -390,12 +408,14 @@ void gemm_split_k(int64_t m, int64_t n, int64_t k, float alpha, float beta, cons
   }
 }
 
-// Whether a product goes to gemm_split_k: its C alone has too few tiles for the team, and the
-// reduction is long enough to cut.
+// Whether a product goes to gemm_split_k: its C has few tiles (too few to keep a team busy) and
+// the reduction is long enough to cut. Decided by the shape alone, never by the thread count,
+// so a result has the same bits on any number of threads.
+constexpr int64_t kSplitKMaxTiles = 128;
 template <int MR, int NR>
-inline bool split_k_wins(int64_t m, int64_t n, int64_t k, int threads) {
+inline bool split_k_wins(int64_t m, int64_t n, int64_t k) {
   const int64_t tiles = ((m + MR - 1) / MR) * ((n + NR - 1) / NR);
-  return k >= 2 * kSplitKChunk && (threads > 1 || k >= 8 * kSplitKChunk) && tiles < 64 * threads;
+  return k >= 2 * kSplitKChunk && tiles < kSplitKMaxTiles;
 }
 
 template <class PA, class PB, class SC>

@@ -42,7 +42,7 @@ struct IsaEntry {
                                  threads);
   }
   static double fma_peak(int64_t iters, float* sink) {
-    *sink = kernels::fma_peak_loop<Vec, PeakChains>(iters);
+    *sink = kernels::fma_peak_loop<Vec, PeakChains, IsaTag>(iters);
     return 2.0 * iters * PeakChains * (sizeof(Vec) / sizeof(float));
   }
   static const GemmIsa& table() {

@@ -14,12 +14,13 @@ typedef float Vec __attribute__((vector_size(4 * sizeof(float))));
 }  // namespace portable
 
 const GemmIsa& gemm_isa_portable() {
-  using Kernel = kernels::GemmMicroKernel<4, 16, portable::Vec>;
+  using Kernel = kernels::GemmMicroKernel<4, 16, portable::Vec, portable::IsaTag>;
   return portable::IsaEntry<Kernel, portable::Vec, 8>::table();
 }
 #else
 const GemmIsa& gemm_isa_portable() {
-  static const GemmIsa none{0, 0, nullptr, nullptr, nullptr, nullptr, nullptr};  // not built for this CPU
+  // not built for this target
+  static const GemmIsa none{0, 0, nullptr, nullptr, nullptr, nullptr, nullptr};
   return none;
 }
 #endif

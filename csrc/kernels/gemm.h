@@ -19,7 +19,9 @@
 namespace engine {
 namespace kernels {
 
-template <int MR, int NR, typename V>
+// Tag is a type of the instantiating ISA's namespace: it gives each ISA's instantiation its own
+// symbol, so the linker can never hand one ISA's (zmm) code to another ISA's caller.
+template <int MR, int NR, typename V, typename Tag>
 struct GemmMicroKernel {
   static constexpr int kMR = MR;
   static constexpr int kNR = NR;
@@ -97,7 +99,7 @@ struct GemmMicroKernel {
 // cover the FMA latency times the number of FMA ports), nothing else in the loop. Returns a
 // value derived from the results so the compiler cannot drop the work; `iters` * chains * lanes
 // * 2 flops are done.
-template <typename V, int Chains>
+template <typename V, int Chains, typename Tag>
 float fma_peak_loop(int64_t iters) {
   V acc[Chains];
   const V x = 0.999999f - V{}, y = 1e-7f - V{};

@@ -12,18 +12,20 @@ from .core import Op
 from .elemwise import Exp
 
 _F32 = np.dtype(np.float32)
-# Below this many elements numpy's expression is quicker than a call into _C (0.3 against
-# 0.6 us for 4 floats) and the eager per-op cost is what matters.
-_NATIVE_MIN = 256
+# ReLU and leaky ReLU (exact in float32 either way) below this many elements take numpy's
+# expression: quicker than a call into _C (0.3 against 0.6 us for 4 floats), the eager per-op
+# cost being what matters there. Sigmoid and SiLU always run the kernel, whose rounding differs
+# from numpy's: a result must not depend on the array's size.
+_EXACT_NATIVE_MIN = 256
 
 
-def _native_cpu(xp, *arrays):
-    """True when engine._C's CPU activation kernels take these arrays: float32 numpy arrays,
-    large enough that the native loop beats numpy's call."""
+def _native_cpu(xp, *arrays, min_size=0):
+    """True when engine._C's CPU activation kernels take these arrays: float32 numpy arrays of
+    at least min_size elements."""
     if xp is not np or _C is None:
         return False
     for a in arrays:
-        if a.dtype is not _F32 or a.size < _NATIVE_MIN:
+        if a.dtype is not _F32 or a.size < min_size:
             return False
     return True
 
@@ -32,7 +34,7 @@ class Relu(Op):
     save_outputs = True
 
     def forward(xp, x):
-        if _native_cpu(xp, x):
+        if _native_cpu(xp, x, min_size=_EXACT_NATIVE_MIN):
             return _C.relu_forward(x)
         return xp.maximum(x, xp.zeros((), x.dtype))
 
@@ -45,7 +47,7 @@ class ReluGrad(Op):
     dy, y and dx, not also a float mask the size of y."""
 
     def forward(xp, dy, y):
-        if _native_cpu(xp, dy, y) and dy.shape == y.shape:
+        if _native_cpu(xp, dy, y, min_size=_EXACT_NATIVE_MIN) and dy.shape == y.shape:
             return _C.relu_backward(dy, y)
         return xp.where(y > 0, dy, xp.zeros((), dy.dtype))
 
@@ -56,7 +58,7 @@ class ReluGrad(Op):
 
 class LeakyRelu(Op):
     def forward(xp, x, negative_slope):
-        if _native_cpu(xp, x):
+        if _native_cpu(xp, x, min_size=_EXACT_NATIVE_MIN):
             return _C.leaky_relu_forward(x, negative_slope)
         return xp.where(x > 0, x, x * x.dtype.type(negative_slope))
 
@@ -69,7 +71,7 @@ class LeakyReluGrad(Op):
     flip the output's sign)."""
 
     def forward(xp, dy, x, negative_slope):
-        if _native_cpu(xp, dy, x) and dy.shape == x.shape:
+        if _native_cpu(xp, dy, x, min_size=_EXACT_NATIVE_MIN) and dy.shape == x.shape:
             return _C.leaky_relu_backward(dy, x, negative_slope)
         return xp.where(x > 0, dy, dy * dy.dtype.type(negative_slope))
 
