@@ -249,18 +249,21 @@ struct ImageColumnsTB {
   ConvGeometry g;
   int64_t image_stride;
   void pack(int64_t p0, int64_t kc, int64_t j0, int64_t nc, float* dst) const {
+    constexpr int64_t kRowBlock = 64;
     const int64_t hw = g.height * g.width;
-    ColumnRun runs[64];
+    ColumnRun runs[kRowBlock];
     for (int64_t s = 0; s < nc; s += NR, dst += kc * NR) {
       const int64_t cols = std::min<int64_t>(NR, nc - s);
-      TapCursor tap(g, j0 + s);
-      for (int64_t j = 0; j < cols; ++j, tap.next()) {
-        // the kc rows, in runs of one output row (decoded in batches of 64 runs)
-        int64_t done = 0;
-        while (done < kc) {
-          int count = 0;
-          int64_t covered = 0;
-          for_each_run_limited(g, p0 + done, kc - done, 64, runs, &count, &covered);
+      // Blocks of kRowBlock rows: their runs (one output row each) are decoded once for all NR
+      // columns, and the block's part of the sliver (kRowBlock x NR floats) stays in L1 while
+      // the columns are written into it one at a time.
+      for (int64_t done = 0; done < kc;) {
+        int count = 0;
+        int64_t covered = 0;
+        for_each_run_limited(g, p0 + done, std::min(kc - done, kRowBlock), kRowBlock, runs, &count,
+                             &covered);
+        TapCursor tap(g, j0 + s);
+        for (int64_t j = 0; j < cols; ++j, tap.next()) {
           for (int r = 0; r < count; ++r) {
             const ColumnRun& run = runs[r];
             const float* plane = x + run.img * image_stride + tap.c * hw;
@@ -269,8 +272,8 @@ struct ImageColumnsTB {
             gather_row(tap_row(plane, g, run.oh, tap.ki), iw0, g.stride_w, g.width, run.len,
                        dst + (done + run.j) * NR + j, NR);
           }
-          done += covered;
         }
+        done += covered;
       }
       for (int64_t j = cols; j < NR; ++j)
         for (int64_t p = 0; p < kc; ++p) dst[p * NR + j] = 0.f;
