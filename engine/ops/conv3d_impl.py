@@ -3,8 +3,9 @@
 The 2-D path (conv_impl.py) one dimension up. Notation: x (N, C, D, H, W), weight
 (O, C/G, kd, kh, kw), y (N, O, OD, OH, OW), K = C/G*kd*kh*kw column rows per group,
 P = OD*OH*OW output positions. On the CPU the column buffer (G, K, m*P) of a chunk of m samples
-comes from csrc/cpu/vol2col.cpp and each group's GEMM is one BLAS product, reusing conv_impl's
-chunking, workspaces and the (G, R, m*P) <-> (m, G*R, P) reorders of csrc/cpu/im2col.cpp. On a
+comes from csrc/cpu/vol2col.cpp and the groups' products are one batched call of engine's GEMM,
+reusing conv_impl's chunking, workspaces and the (G, R, m*P) <-> (m, G*R, P) reorders of
+csrc/cpu/im2col.cpp. On a
 GPU the same buffer comes from csrc/cuda/vol2col.cu (for the whole batch) and the GEMM is CuPy's;
 without our CUDA kernels a generic path of strided slices computes the same thing.
 """
@@ -69,7 +70,7 @@ def forward(xp, x, w, bias, p):
         y3 = y.reshape(n, o, -1)
         for a, b, col in _column_chunks(p, c, kernel, out_size, n):
             C.conv3d_vol2col(x[a:b], out=col, **p.window(kernel))              # (G, K, m*P)
-            yg = np.matmul(w, col, out=_workspace("rows", (g, o // g, col.shape[2])))
+            yg = C.gemm(w, col, out=_workspace("rows", (g, o // g, col.shape[2])))
             C.conv_to_batch_major(yg, b - a, bias, out=y3[a:b])                # (m, O, P)
     return y if dtype == np.float32 else y.astype(dtype)
 
@@ -99,7 +100,7 @@ def backward_data(xp, dy, w, in_size, p):
         for a, b, dcol in _column_chunks(p, c, kernel, dy.shape[2:], n):
             dyg = C.conv_to_group_major(dy3[a:b], g, out=_workspace(
                 "rows", (g, o // g, dcol.shape[2])))                             # (G, Og, m*P)
-            np.matmul(wt, dyg, out=dcol)                                       # (G, K, m*P)
+            C.gemm(wt, dyg, out=dcol)                                          # (G, K, m*P)
             C.conv3d_col2vol(dcol, (b - a, c) + in_size, out=dx[a:b], **p.window(kernel))
     return dx if dtype == np.float32 else dx.astype(dtype)
 
@@ -121,12 +122,11 @@ def backward_filter(xp, x, dy, kernel, p):
     if n:
         C = native()
         dy3 = dy.reshape(n, o, -1)
-        partial = np.empty_like(dw)
         for a, b, col in _column_chunks(p, c, kernel, dy.shape[2:], n):
             C.conv3d_vol2col(x[a:b], out=col, **p.window(kernel))              # (G, K, m*P)
             dyg = C.conv_to_group_major(dy3[a:b], g, out=_workspace(
                 "rows", (g, o // g, col.shape[2])))                             # (G, Og, m*P)
-            dw += np.matmul(dyg, col.transpose(0, 2, 1), out=partial)
+            C.gemm(dyg, col.transpose(0, 2, 1), out=dw, beta=1.0)             # dw += dY col^T
     dw = dw.reshape((o, c // g) + kernel)
     return dw if dtype == np.float32 else dw.astype(dtype)
 

@@ -18,7 +18,10 @@ class Matmul(Op):
         if a.dtype in _LOW and a.dtype == b.dtype:
             # float32 accumulation (MegEngine's compute_mode="float32"); numpy has no fast
             # float16 GEMM either
-            return xp.matmul(a.astype("float32"), b.astype("float32")).astype(a.dtype)
+            a32, b32 = a.astype("float32"), b.astype("float32")
+            if _gemm.usable(xp, a32, b32):
+                return _gemm.matmul(a32, b32).astype(a.dtype)
+            return xp.matmul(a32, b32).astype(a.dtype)
         if _gemm.usable(xp, a, b):
             return _gemm.matmul(a, b)  # engine's GEMM, whatever BLAS numpy has
         return xp.matmul(a, b)
