@@ -123,3 +123,17 @@ def test_gradient_kernels_check_shapes():
         _C.relu_backward(np.zeros(3, np.float32), np.zeros(4, np.float32))
     with pytest.raises(ValueError, match="silu_backward: expected a float32 array, got float64"):
         _C.silu_backward(np.zeros(3, np.float32), np.zeros(3))
+
+
+@pytest.mark.parametrize("op,ref", [(lambda a, b: a + b, np.add), (lambda a, b: a - b, np.subtract),
+                                    (lambda a, b: a * b, np.multiply)])
+def test_large_same_shape_arithmetic_runs_native_and_matches_numpy(op, ref):
+    # from engine.ops.elemwise._NATIVE_ARITH_MIN elements Add/Sub/Mul run csrc/cpu/arith.cpp
+    rng = np.random.default_rng(0)
+    for n in (1 << 18, (1 << 18) + 17, 1 << 20):
+        a = rng.standard_normal(n).astype(np.float32)
+        b = rng.standard_normal(n).astype(np.float32)
+        np.testing.assert_array_equal(op(mge.tensor(a), mge.tensor(b)).numpy(), ref(a, b))
+    assert np.array_equal(_C.add(a, b), a + b) and np.array_equal(_C.mul(a, b), a * b)
+    with pytest.raises(ValueError, match="add: a and b must have the same shape"):
+        _C.add(np.ones(3, np.float32), np.ones(4, np.float32))

@@ -15,12 +15,9 @@ namespace {
 
 constexpr int64_t kChunk = 4096;
 
-// f(i0, i1) over [0, n) in chunks, in parallel when n is large enough to pay for the team.
 template <typename F>
 void chunked(int64_t n, F f) {
-  const int64_t chunks = (n + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static) if (n >= kParallelThreshold)
-  for (int64_t k = 0; k < chunks; ++k) f(k * kChunk, std::min(n, (k + 1) * kChunk));
+  parallel_chunks(n, kChunk, f);
 }
 
 }  // namespace

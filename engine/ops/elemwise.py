@@ -6,6 +6,7 @@ Binary ops broadcast like numpy; their backward sums the gradient back to each i
 import numpy as np
 
 from .. import dtype as _dt
+from .._native import _C
 from ..tensor import Tensor
 from . import _kernels
 from .core import Op, _tensor, apply2
@@ -100,8 +101,22 @@ class Cast(Op):
 
 
 # ---------------------------------------------------------------- arithmetic
+_F32 = np.dtype(np.float32)
+# From this many elements a same-shape float32 add/sub/mul runs on engine's threads (numpy's loop
+# is single-threaded): 2M floats 0.55 ms against 0.89; below, waking the team (~40 us) costs more.
+_NATIVE_ARITH_MIN = 1 << 18
+
+
+def _native_arith(xp, a, b):
+    return (xp is np and _C is not None and a.dtype is _F32 and b.dtype is _F32
+            and a.shape == b.shape and a.size >= _NATIVE_ARITH_MIN
+            and a.flags.c_contiguous and b.flags.c_contiguous)
+
+
 class Add(Op):
     def forward(xp, a, b):
+        if _native_arith(xp, a, b):
+            return _C.add(a, b)
         return a + b
 
     def backward(ctx, dy):
@@ -111,6 +126,8 @@ class Add(Op):
 
 class Sub(Op):
     def forward(xp, a, b):
+        if _native_arith(xp, a, b):
+            return _C.sub(a, b)
         return a - b
 
     def backward(ctx, dy):
@@ -120,6 +137,8 @@ class Sub(Op):
 
 class Mul(Op):
     def forward(xp, a, b):
+        if _native_arith(xp, a, b):
+            return _C.mul(a, b)
         return a * b
 
     def backward(ctx, dy):

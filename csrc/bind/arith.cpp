@@ -1,0 +1,26 @@
+// Bindings of cpu/arith.h: same-shape float32 add / sub / mul.
+#include "bind/elementwise.h"
+#include "bind/registry.h"
+#include "cpu/arith.h"
+
+ENGINE_BINDINGS(arith) {
+  using namespace engine;
+  m.def(
+      "add",
+      [](const py::object& a, const py::object& b) {
+        return map_binary(a, b, "add", "a", "b", cpu::add_cpu);
+      },
+      py::arg("a"), py::arg("b"), "a + b for same-shape float32 arrays, on engine's threads.");
+  m.def(
+      "sub",
+      [](const py::object& a, const py::object& b) {
+        return map_binary(a, b, "sub", "a", "b", cpu::sub_cpu);
+      },
+      py::arg("a"), py::arg("b"), "a - b for same-shape float32 arrays, on engine's threads.");
+  m.def(
+      "mul",
+      [](const py::object& a, const py::object& b) {
+        return map_binary(a, b, "mul", "a", "b", cpu::mul_cpu);
+      },
+      py::arg("a"), py::arg("b"), "a * b for same-shape float32 arrays, on engine's threads.");
+}
