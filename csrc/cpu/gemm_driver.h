@@ -6,7 +6,8 @@
 //     for pc in K by KC                packed by the threads that read it (a barrier only when
 //                                      the team shares slivers)
 //       for ic in my rows by MC        A block  (MC x KC)  per thread, L2-resident
-//         for jr in my columns by NR   B sliver (KC x NR)  stays in L1 across the ir loop
+//         for jr in my columns by NR   B sliver (KC x NR)  reused across the ir loop (L1, or
+//                                      L2 at KC = 512; see gemm.cpp blocking_for)
 //           for ir in MC by MR         micro-kernel on an MR x NR tile of C
 //
 // The team splits C into tm x tn parts (columns first, rows when N has too few slivers; see
@@ -15,7 +16,9 @@
 // Each ISA's file defines ENGINE_GEMM_NS before including this header: everything here then
 // lives in a namespace of that ISA, and code compiled with -mavx512f can never be picked by the
 // linker for a call from a baseline file (inline functions of one name in files compiled with
-// different flags would be an ODR trap).
+// different flags would be an ODR trap). Templates from elsewhere get an IsaTag argument
+// (kernels/gemm.h), and this code uses no std containers, whose instantiations are shared by
+// every file.
 #pragma once
 
 #include <algorithm>
