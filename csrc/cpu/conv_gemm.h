@@ -174,7 +174,7 @@ struct ImageOutputC {
   }
   int64_t ld() const { return plane(); }
   template <class F>
-  void for_each_image_run(int64_t j0, int64_t cols, F&& f) const {
+  void for_each_run(int64_t j0, int64_t cols, F&& f) const {
     const int64_t p = plane();
     for (int64_t j = 0; j < cols;) {
       const int64_t img = (j0 + j) / p, pos = (j0 + j) % p;
@@ -185,33 +185,10 @@ struct ImageOutputC {
   }
   void merge(int64_t i0, int64_t j0, int64_t rows, int64_t cols, const float* tile, int64_t ldt,
              float alpha, float beta) const {
-    const int64_t p = plane();
-    for_each_image_run(j0, cols, [&](int64_t j, int64_t len, float* base) {
-      for (int64_t i = 0; i < rows; ++i) {
-        float* dst = base + (i0 + i) * p;
-        const float* t = tile + i * ldt + j;
-        if (beta == 0.f) {
-          for (int64_t q = 0; q < len; ++q) dst[q] = alpha * t[q];
-        } else {
-          for (int64_t q = 0; q < len; ++q) dst[q] = alpha * t[q] + beta * dst[q];
-        }
-      }
-    });
+    merge_runs(*this, i0, j0, rows, cols, tile, ldt, alpha, beta);
   }
   void finish(int64_t i0, int64_t j0, int64_t rows, int64_t cols) const {
-    if (bias == nullptr && !relu) return;
-    const int64_t p = plane();
-    for_each_image_run(j0, cols, [&](int64_t, int64_t len, float* base) {
-      for (int64_t i = 0; i < rows; ++i) {
-        float* dst = base + (i0 + i) * p;
-        const float b = bias != nullptr ? bias[i0 + i] : 0.f;
-        if (relu) {
-          for (int64_t q = 0; q < len; ++q) dst[q] = std::max(dst[q] + b, 0.f);
-        } else {
-          for (int64_t q = 0; q < len; ++q) dst[q] += b;
-        }
-      }
-    });
+    finish_runs(*this, i0, j0, rows, cols);
   }
 };
 

@@ -77,7 +77,7 @@ struct FlatOutputC {
   int64_t ld() const { return plane; }
   // f(j, len, pointer to row 0's output) for each run of valid columns of [j0, j0 + cols).
   template <class F>
-  void for_each_valid_run(int64_t j0, int64_t cols, F&& f) const {
+  void for_each_run(int64_t j0, int64_t cols, F&& f) const {
     for (int64_t j = 0; j < cols;) {
       const int64_t n = j0 + j, img = n / qimg, q = n % qimg, oh = q / wp, ow = q % wp;
       const int64_t in_row = std::min(cols - j, wp - ow);
@@ -90,31 +90,10 @@ struct FlatOutputC {
   }
   void merge(int64_t i0, int64_t j0, int64_t rows, int64_t cols, const float* tile, int64_t ldt,
              float alpha, float beta) const {
-    for_each_valid_run(j0, cols, [&](int64_t j, int64_t len, float* base) {
-      for (int64_t i = 0; i < rows; ++i) {
-        float* dst = base + (i0 + i) * plane;
-        const float* t = tile + i * ldt + j;
-        if (beta == 0.f) {
-          for (int64_t q = 0; q < len; ++q) dst[q] = alpha * t[q];
-        } else {
-          for (int64_t q = 0; q < len; ++q) dst[q] = alpha * t[q] + beta * dst[q];
-        }
-      }
-    });
+    merge_runs(*this, i0, j0, rows, cols, tile, ldt, alpha, beta);
   }
   void finish(int64_t i0, int64_t j0, int64_t rows, int64_t cols) const {
-    if (bias == nullptr && !relu) return;
-    for_each_valid_run(j0, cols, [&](int64_t, int64_t len, float* base) {
-      for (int64_t i = 0; i < rows; ++i) {
-        float* dst = base + (i0 + i) * plane;
-        const float b = bias != nullptr ? bias[i0 + i] : 0.f;
-        if (relu) {
-          for (int64_t q = 0; q < len; ++q) dst[q] = std::max(dst[q] + b, 0.f);
-        } else {
-          for (int64_t q = 0; q < len; ++q) dst[q] += b;
-        }
-      }
-    });
+    finish_runs(*this, i0, j0, rows, cols);
   }
 };
 

@@ -68,7 +68,7 @@ int64_t round_down(int64_t v, int64_t m) { return std::max(m, v / m * m); }
 // the FMA peak with KC = L1 / (NR * 4) = 256 and 80-82% with KC = 512 (a B sliver of twice L1,
 // read from L2 as the A sliver streams), MC = 3/16 of L2 / (KC * 4) = 192 and NC filling L2 with
 // the MC x NC block of C (2688). Products with few rows use a smaller KC (gemm_driver.h).
-GemmIsaBlocking blocking_for(const GemmIsa& isa) {
+GemmIsaBlocking compute_blocking(const GemmIsa& isa) {
   const Caches& c = caches();
   GemmIsaBlocking b;
   b.l1 = c.l1;
@@ -84,6 +84,21 @@ GemmIsaBlocking blocking_for(const GemmIsa& isa) {
       b.nc = std::max<int64_t>(isa.nr, nc / isa.nr * isa.nr);
     }
   }
+  return b;
+}
+
+// The blocking of each ISA, worked out on its first use: the cache sizes and
+// ENGINE_GEMM_BLOCKING do not change while the process runs, and every GEMM call needs it.
+const GemmIsaBlocking& blocking_for(const GemmIsa& isa) {
+  if (&isa == &gemm_isa_avx512()) {
+    static const GemmIsaBlocking b = compute_blocking(isa);
+    return b;
+  }
+  if (&isa == &gemm_isa_avx2()) {
+    static const GemmIsaBlocking b = compute_blocking(isa);
+    return b;
+  }
+  static const GemmIsaBlocking b = compute_blocking(gemm_isa_portable());
   return b;
 }
 

@@ -98,6 +98,19 @@ inline void split_range(int64_t count, int64_t parts, int64_t part, int64_t* lo,
 
 // ---- packers for a dense strided matrix ----------------------------------------------------
 
+// dst[p * width + l] = src[l * lane_stride + p * step_stride] for lanes l < lanes and steps p < kc,
+// zero in lanes [lanes, width): one sliver of a general strided matrix (A's rows or B's columns
+// are the lanes, K is the step).
+inline void pack_lanes(const float* src, int64_t lane_stride, int64_t step_stride, int64_t lanes,
+                       int64_t width, int64_t kc, float* dst) {
+  for (int64_t l = 0; l < lanes; ++l) {
+    const float* s = src + l * lane_stride;
+    for (int64_t p = 0; p < kc; ++p) dst[p * width + l] = s[p * step_stride];
+  }
+  for (int64_t l = lanes; l < width; ++l)
+    for (int64_t p = 0; p < kc; ++p) dst[p * width + l] = 0.f;
+}
+
 // Rows [i0, i0 + mc) x columns [p0, p0 + kc) of A into MR-row slivers: dst[s][p][i].
 template <int MR>
 struct DenseA {
@@ -124,12 +137,7 @@ struct DenseA {
           for (int i = 0; i < MR; ++i) d[i] = col[i * a.rs];
         }
       } else {
-        for (int64_t i = 0; i < rows; ++i) {
-          const float* row = src + i * a.rs;
-          for (int64_t p = 0; p < kc; ++p) dst[p * MR + i] = row[p * a.cs];
-        }
-        for (int64_t i = rows; i < MR; ++i)
-          for (int64_t p = 0; p < kc; ++p) dst[p * MR + i] = 0.f;
+        pack_lanes(src, a.rs, a.cs, rows, MR, kc, dst);
       }
     }
   }
@@ -156,18 +164,51 @@ struct DenseB {
           }
         }
       } else {
-        for (int64_t j = 0; j < cols; ++j) {
-          const float* col = src + j * b.cs;
-          for (int64_t p = 0; p < kc; ++p) dst[p * NR + j] = col[p * b.rs];
-        }
-        for (int64_t j = cols; j < NR; ++j)
-          for (int64_t p = 0; p < kc; ++p) dst[p * NR + j] = 0.f;
+        pack_lanes(src, b.cs, b.rs, cols, NR, kc, dst);
       }
     }
   }
 };
 
 // ---- C writers -------------------------------------------------------------------------------
+
+// dst[0..len) = alpha * t + beta * dst; beta == 0 writes dst without reading it.
+inline void merge_row(float* dst, const float* t, int64_t len, float alpha, float beta) {
+  if (beta == 0.f) {
+    for (int64_t q = 0; q < len; ++q) dst[q] = alpha * t[q];
+  } else {
+    for (int64_t q = 0; q < len; ++q) dst[q] = alpha * t[q] + beta * dst[q];
+  }
+}
+
+// merge and finish of a C writer whose tile columns land in runs: w.for_each_run(j0, cols,
+// f(j, len, base)) gives each run's tile column j, length and output address of tile row 0;
+// consecutive tile rows are w.ld() apart. w.bias (per row, or nullptr) and w.relu are the
+// epilogue finish applies once a tile is complete (the convolutions' writers).
+template <class W>
+void merge_runs(const W& w, int64_t i0, int64_t j0, int64_t rows, int64_t cols,
+                const float* tile, int64_t ldt, float alpha, float beta) {
+  w.for_each_run(j0, cols, [&](int64_t j, int64_t len, float* base) {
+    for (int64_t i = 0; i < rows; ++i)
+      merge_row(base + (i0 + i) * w.ld(), tile + i * ldt + j, len, alpha, beta);
+  });
+}
+
+template <class W>
+void finish_runs(const W& w, int64_t i0, int64_t j0, int64_t rows, int64_t cols) {
+  if (w.bias == nullptr && !w.relu) return;
+  w.for_each_run(j0, cols, [&](int64_t, int64_t len, float* base) {
+    for (int64_t i = 0; i < rows; ++i) {
+      float* dst = base + (i0 + i) * w.ld();
+      const float b = w.bias != nullptr ? w.bias[i0 + i] : 0.f;
+      if (w.relu) {
+        for (int64_t q = 0; q < len; ++q) dst[q] = std::max(dst[q] + b, 0.f);
+      } else {
+        for (int64_t q = 0; q < len; ++q) dst[q] += b;
+      }
+    }
+  });
+}
 
 // A row-major C (row stride ldc): full tiles are written in place by the micro-kernel.
 struct DenseC {
@@ -177,15 +218,8 @@ struct DenseC {
   int64_t ld() const { return ldc; }
   void merge(int64_t i0, int64_t j0, int64_t rows, int64_t cols, const float* tile, int64_t ldt,
              float alpha, float beta) const {
-    for (int64_t i = 0; i < rows; ++i) {
-      float* dst = c + (i0 + i) * ldc + j0;
-      const float* t = tile + i * ldt;
-      if (beta == 0.f) {
-        for (int64_t j = 0; j < cols; ++j) dst[j] = alpha * t[j];
-      } else {
-        for (int64_t j = 0; j < cols; ++j) dst[j] = alpha * t[j] + beta * dst[j];
-      }
-    }
+    for (int64_t i = 0; i < rows; ++i)
+      merge_row(c + (i0 + i) * ldc + j0, tile + i * ldt, cols, alpha, beta);
   }
   void finish(int64_t, int64_t, int64_t, int64_t) const {}
 };
