@@ -7,6 +7,7 @@ broadcasts are read in place; only a batch layout that no single stride describe
 import numpy as np
 
 from .._native import _C
+from ._kernels import _F32
 
 
 def _batched(x, batch_shape, count):
@@ -25,7 +26,6 @@ def _batched(x, batch_shape, count):
         return np.ascontiguousarray(x).reshape((count,) + x.shape[-2:])
 
 
-_F32 = np.dtype(np.float32)
 
 
 def usable(xp, a, b):

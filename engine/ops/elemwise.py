@@ -9,6 +9,7 @@ from .. import dtype as _dt
 from .._native import _C
 from ..tensor import Tensor
 from . import _kernels
+from ._kernels import _F32
 from .core import Op, _tensor, apply2
 
 _consts = {}  # (type, value, dtype, device) -> 0-d Tensor: Python scalars in hot loops
@@ -101,7 +102,6 @@ class Cast(Op):
 
 
 # ---------------------------------------------------------------- arithmetic
-_F32 = np.dtype(np.float32)
 # From this many elements a same-shape float32 add/sub/mul runs on engine's threads (numpy's loop
 # is single-threaded): 2M floats 0.55 ms against 0.89; below, waking the team (~40 us) costs more.
 _NATIVE_ARITH_MIN = 1 << 18

@@ -8,10 +8,10 @@ import math
 import numpy as np
 
 from .._native import _C, native, stream_ptr
+from ._kernels import _F32
 from .core import Op
 from .elemwise import Exp
 
-_F32 = np.dtype(np.float32)
 # ReLU and leaky ReLU (exact in float32 either way) below this many elements take numpy's
 # expression: quicker than a call into _C (0.3 against 0.6 us for 4 floats), the eager per-op
 # cost being what matters there. Sigmoid and SiLU always run the kernel, whose rounding differs
