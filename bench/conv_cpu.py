@@ -11,9 +11,9 @@ torch's op or, where torch has none, the same computation written with torch ops
 --threads sets the threads of both peers (torch's pool, engine's OpenMP team, which runs engine's
 own GEMM); on a shared machine --threads 1 gives the steadiest ratio.
 
---omp-wait-policy (default passive, what engine sets when imported first) sets OMP_WAIT_POLICY
-before any library loads; torch shares the same libgomp in this process, so both peers run under
-the same policy. "default" leaves the variable alone.
+--omp-wait-policy passive|active sets OMP_WAIT_POLICY before any library loads; the default
+("engine") leaves it to engine's own policy (engine/_native.py). torch shares the same libgomp in
+this process, so both peers run under the same policy.
 
 --profile also times engine's three kernels alone (forward, data gradient, filter gradient; see
 engine/ops/conv_impl.py) to show where the time goes.
@@ -106,10 +106,10 @@ def main():
     ap.add_argument("--threads", type=int, default=0, help="0: each library's default")
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--section", choices=("all", "resnet", "extra"), default="all")
-    ap.add_argument("--omp-wait-policy", choices=("passive", "active", "default"),
-                    default="passive")
+    ap.add_argument("--omp-wait-policy", choices=("engine", "passive", "active"),
+                    default="engine")
     args = ap.parse_args()
-    if args.omp_wait_policy != "default":  # read once, when libgomp loads
+    if args.omp_wait_policy != "engine":  # read once, when libgomp loads
         os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy.upper()
     if args.threads:  # before numpy / torch load their thread pools
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -125,7 +125,8 @@ def main():
     rng = np.random.default_rng(0)
     print(f"threads: torch {torch.get_num_threads()}, engine._C "
           f"{engine._native.native().get_num_threads()}; "
-          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}")
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}, "
+          f"GOMP_SPINCOUNT={os.environ.get('GOMP_SPINCOUNT', '(unset)')}")
     if args.section in ("all", "resnet"):
         resnet_table(args, rng, engine, np)
     if args.section in ("all", "extra"):

@@ -29,6 +29,13 @@ PYBIND11_MODULE(_C, m) {
   m.def("set_num_threads", &engine::cpu::set_num_threads, py::arg("n"),
         "Set the number of threads used by the CPU kernels (no-op without OpenMP).");
 
+  m.def("keep_freed_host_memory", &engine::cpu::keep_freed_host_memory,
+        py::arg("trim_threshold_bytes"),
+        "Keep freed host blocks (up to 32 MiB each) mapped for reuse; trim only a free heap top "
+        "above the threshold. False where the C library is not glibc.");
+  m.def("release_free_host_memory", &engine::cpu::release_free_host_memory,
+        "Return free heap pages to the kernel now (malloc_trim). False where not glibc.");
+
   m.def(
       "cpu_isa", []() { return std::string(engine::cpu::isa_name(engine::cpu::cpu_isa())); },
       "The SIMD path the CPU kernels take now: 'avx512', 'avx2' or 'portable'.");

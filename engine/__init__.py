@@ -8,6 +8,7 @@ from .device import get_default_device, get_device_count, is_cuda_available, set
 from .serialization import load, save
 from ._dtr import dtr
 from ._threads import get_num_threads, set_num_threads
+from . import _host_memory  # noqa: F401  (applies the host-memory policy at import)
 from . import config, logger, version
 from .logger import enable_debug_log, get_logger, set_log_file, set_log_level
 from .version import __version__

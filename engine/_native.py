@@ -1,10 +1,16 @@
 """Access to the compiled extension engine._C (built from csrc/ by `pip install -e .`)."""
 import os
 
-# Our OpenMP loops alternate with numpy's BLAS (its own thread pool). Idle OpenMP threads that
-# spin after each loop steal the cores the next GEMM needs: a conv step measured 140 ms spinning
-# against 16 ms passive. Only effective when set before the OpenMP runtime loads.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# How engine's idle OpenMP threads wait between kernels (read once, when the OpenMP runtime
+# loads; a user's OMP_WAIT_POLICY or GOMP_SPINCOUNT wins). They spin for ~0.1 ms (10^4 spins),
+# then sleep. Sleeping at once (spin 0) costs a futex wake and a reschedule per parallel region,
+# ~1700 context switches per step of bench/train_step_cpu.py: 490 ms against 424 ms with the
+# short spin. Spinning for long (libgomp's default, ~3 ms) steals cores from other work on a
+# shared machine: under two busy processes the step slowed 3.0x at 3*10^4 spins, 2.4x at 10^4,
+# torch 2.5-2.6x.
+if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    os.environ["GOMP_SPINCOUNT"] = "10000"
 
 try:
     from . import _C

@@ -6,8 +6,8 @@ Its size, decided once at import:
   its CPU affinity mask, capped by a cgroup CPU quota (a container limited to 2 CPUs on a
   64-core host gets 2 threads, not 64). `engine.set_num_threads(n)` changes it at run time.
 
-Idle threads wait passively (OMP_WAIT_POLICY=PASSIVE unless the user set it) so a loaded
-machine's cores go to the work, not to spinning.
+Idle threads spin briefly (~0.1 ms) and then sleep, unless the user set OMP_WAIT_POLICY or
+GOMP_SPINCOUNT (engine/_native.py says why), so a loaded machine's cores go to the work.
 """
 import math
 import os
