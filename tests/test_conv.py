@@ -183,10 +183,11 @@ def test_zero_input_channels(gemm_path):
                                            (1, 1), (1, 1), (1, 1))
 
 
-@pytest.mark.parametrize("shape", [(4, 32, 32, 32), (2, 64, 24, 24)])
+@pytest.mark.parametrize("shape", [(4, 32, 32, 32), (2, 64, 24, 24), (16, 32, 40, 40)])
 def test_filter_gradient_same_bits_on_any_thread_count(shape):
-    # long reductions (N*P >= 2048) take the split-K path: its choice and its partial sums
-    # depend on the shape only
+    # long reductions (N*P >= 2048) take the split-K path, and stride-1 ones with little padding
+    # the padded grid's reduction parts (the last shape has two): the choice and the partial
+    # sums depend on the shape only
     C = native()
     rng = np.random.default_rng(3)
     x = rng.standard_normal(shape, dtype=np.float32)
@@ -202,6 +203,50 @@ def test_filter_gradient_same_bits_on_any_thread_count(shape):
         C.set_num_threads(before)
     np.testing.assert_array_equal(results[0], results[1])
     np.testing.assert_array_equal(results[0], results[2])
+
+
+def filter_grad_ref(x, dy, kernel, padding, dilation, groups):
+    """float64 dW of a stride-1 conv: for each tap, dy contracted with the input slice it read."""
+    (kh, kw), (ph, pw), (dh, dw) = kernel, _pair(padding), _pair(dilation)
+    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    o, (oh, ow) = dy.shape[1], dy.shape[2:]
+    cg, og = x.shape[1] // groups, o // groups
+    dw_ = np.zeros((o, cg, kh, kw))
+    for g in range(groups):
+        for i in range(kh):
+            for j in range(kw):
+                patch = xp[:, g * cg:(g + 1) * cg, i * dh:i * dh + oh, j * dw:j * dw + ow]
+                dw_[g * og:(g + 1) * og, :, i, j] = np.einsum(
+                    "nchw,nohw->oc", patch, dy[:, g * og:(g + 1) * og].astype(np.float64))
+    return dw_
+
+
+# (x shape, kernel, padding, dilation, groups, dy channels): grids of several reduction parts
+# (over 16384 positions), partial channel slivers, groups, dilation, padding wider than the image
+FLAT_FILTER = [
+    ((16, 32, 40, 40), (3, 3), 1, 1, 1, 32),
+    ((3, 13, 47, 45), (3, 3), 1, 1, 1, 19),
+    ((5, 12, 30, 33), (5, 3), (2, 1), (1, 2), 3, 9),
+    ((2, 4, 3, 3), (3, 3), 3, 1, 1, 6),
+    ((40, 8, 20, 21), (3, 3), 1, 1, 2, 8),
+]
+
+
+@pytest.mark.parametrize("xs,kernel,padding,dilation,groups,o", FLAT_FILTER)
+def test_filter_gradient_on_the_padded_grid(xs, kernel, padding, dilation, groups, o, gemm_path):
+    # gemm_path "flat" forces cpu/conv_filter_flat.h, "implicit" the column packer
+    C = native()
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(xs, dtype=np.float32)
+    (ph, pw), (dh, dwl) = _pair(padding), _pair(dilation)
+    oh = xs[2] + 2 * ph - dh * (kernel[0] - 1)
+    ow = xs[3] + 2 * pw - dwl * (kernel[1] - 1)
+    dy = rng.standard_normal((xs[0], o, oh, ow), dtype=np.float32)
+    got = C.conv2d_gemm_backward_filter(x, dy, kernel, (1, 1), _pair(padding), _pair(dilation),
+                                        groups)
+    want = filter_grad_ref(x, dy, kernel, padding, dilation, groups)
+    scale = float(np.abs(want).max())
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=2e-6 * scale)
 
 
 @pytest.mark.parametrize("xs,ws,bias,stride,padding,dilation,groups", TORCH_CONV)

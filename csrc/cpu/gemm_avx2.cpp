@@ -14,12 +14,12 @@ typedef float Vec __attribute__((vector_size(8 * sizeof(float))));
 
 const GemmIsa& gemm_isa_avx2() {
   using Kernel = kernels::GemmMicroKernel<6, 16, avx2::Vec, avx2::IsaTag>;
-  return avx2::IsaEntry<Kernel, avx2::Vec, 12>::table();
+  return avx2::IsaEntry<Kernel, Kernel, avx2::Vec, 12>::table();
 }
 #else
 const GemmIsa& gemm_isa_avx2() {
   // not built for this target
-  static const GemmIsa none{0, 0, nullptr, nullptr, nullptr, nullptr, nullptr};
+  static const GemmIsa none{0, 0, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
   return none;
 }
 #endif

@@ -16,12 +16,14 @@ typedef float Vec __attribute__((vector_size(16 * sizeof(float))));
 
 const GemmIsa& gemm_isa_avx512() {
   using Kernel = kernels::GemmMicroKernel<8, 48, avx512::Vec, avx512::IsaTag>;
-  return avx512::IsaEntry<Kernel, avx512::Vec, 24>::table();
+  // The filter gradient's tile spans input channels: 32 divides conv widths, 48 does not.
+  using FilterKernel = kernels::GemmMicroKernel<8, 32, avx512::Vec, avx512::IsaTag>;
+  return avx512::IsaEntry<Kernel, FilterKernel, avx512::Vec, 24>::table();
 }
 #else
 const GemmIsa& gemm_isa_avx512() {
   // not built for this target
-  static const GemmIsa none{0, 0, nullptr, nullptr, nullptr, nullptr, nullptr};
+  static const GemmIsa none{0, 0, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
   return none;
 }
 #endif

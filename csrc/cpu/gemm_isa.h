@@ -32,6 +32,11 @@ struct GemmIsa {
                                int64_t batch, int64_t out_channels,
                                const kernels::ConvGeometry& g, const GemmIsaBlocking& blk,
                                int threads);
+  // cpu/conv_filter_flat.h: the filter gradient of a stride-1 conv on the padded grid.
+  void (*conv_backward_filter_flat)(const float* x, const float* dy, float* dw, float beta,
+                                    int64_t batch, int64_t out_channels,
+                                    const kernels::ConvGeometry& g, const GemmIsaBlocking& blk,
+                                    int threads);
   // One thread's FMA peak loop (kernels::fma_peak_loop); returns the flops it did.
   double (*fma_peak)(int64_t iters, float* sink);
 };

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cpu/conv_gemm.h"
+#include "cpu/conv_filter_flat.h"
 #include "cpu/conv_gemm_flat.h"
 #include "cpu/gemm_driver.h"
 #include "cpu/gemm_isa.h"
@@ -14,7 +15,9 @@ namespace ENGINE_GEMM_NS {
 
 inline Blocking to_blocking(const GemmIsaBlocking& b) { return {b.kc, b.mc, b.nc, b.l1}; }
 
-template <class Kernel, typename Vec, int PeakChains>
+// FilterKernel: the micro-kernel of the stride-1 filter gradient (cpu/conv_filter_flat.h), whose
+// tile is O x C channels rather than a GEMM's rows x wide columns.
+template <class Kernel, class FilterKernel, typename Vec, int PeakChains>
 struct IsaEntry {
   static void sgemm(int64_t m, int64_t n, int64_t k, float alpha, MatView a, MatView b,
                     float beta, float* c, int64_t ldc, const GemmBatch& batch,
@@ -41,13 +44,20 @@ struct IsaEntry {
     conv_backward_filter<Kernel>(x, dy, dw, beta, batch, out_channels, g, to_blocking(blk),
                                  threads);
   }
+  static void conv_bwd_filter_flat(const float* x, const float* dy, float* dw, float beta,
+                                   int64_t batch, int64_t out_channels,
+                                   const kernels::ConvGeometry& g, const GemmIsaBlocking&,
+                                   int threads) {
+    conv_backward_filter_flat<FilterKernel>(x, dy, dw, beta, batch, out_channels, g, threads);
+  }
   static double fma_peak(int64_t iters, float* sink) {
     *sink = kernels::fma_peak_loop<Vec, PeakChains, IsaTag>(iters);
     return 2.0 * iters * PeakChains * (sizeof(Vec) / sizeof(float));
   }
   static const GemmIsa& table() {
-    static const GemmIsa isa{Kernel::kMR, Kernel::kNR,      &sgemm,   &conv_fwd,
-                             &conv_fwd_flat, &conv_bwd_filter, &fma_peak};
+    static const GemmIsa isa{Kernel::kMR,    Kernel::kNR,      &sgemm,
+                             &conv_fwd,      &conv_fwd_flat,   &conv_bwd_filter,
+                             &conv_bwd_filter_flat, &fma_peak};
     return isa;
   }
 };

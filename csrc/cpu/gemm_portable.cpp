@@ -15,12 +15,12 @@ typedef float Vec __attribute__((vector_size(4 * sizeof(float))));
 
 const GemmIsa& gemm_isa_portable() {
   using Kernel = kernels::GemmMicroKernel<4, 16, portable::Vec, portable::IsaTag>;
-  return portable::IsaEntry<Kernel, portable::Vec, 8>::table();
+  return portable::IsaEntry<Kernel, Kernel, portable::Vec, 8>::table();
 }
 #else
 const GemmIsa& gemm_isa_portable() {
   // not built for this target
-  static const GemmIsa none{0, 0, nullptr, nullptr, nullptr, nullptr, nullptr};
+  static const GemmIsa none{0, 0, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
   return none;
 }
 #endif
