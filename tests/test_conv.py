@@ -366,6 +366,16 @@ def test_generic_path_agrees_with_native(stride, padding, dilation, groups):
                                atol=1e-4)
 
 
+@pytest.mark.parametrize("o,cg,g,k", [(6, 4, 2, (3, 3)), (40, 33, 1, (3, 3)), (39, 17, 3, (5, 2))])
+def test_flip_filter_is_the_rotated_transposed_filter(o, cg, g, k):
+    w = np.random.default_rng(5).standard_normal((o, cg) + k, dtype=np.float32)
+    want = w.reshape(g, o // g, cg, *k).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
+    got = native().conv_flip_filter(w, g)
+    np.testing.assert_array_equal(got, want.reshape(g * cg, o // g, *k))
+    with pytest.raises(ValueError, match="conv_flip_filter: expected a weight"):
+        native().conv_flip_filter(w, 7)  # O not divisible by the groups
+
+
 def test_im2col_entries_and_col2im_adjoint():
     """im2col's (G, K, N*P) buffer holds the windows of x (zero padding), and col2im is its
     adjoint: <im2col(x), c> == <x, col2im(c)>; both also write into a given `out`."""

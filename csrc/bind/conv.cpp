@@ -160,6 +160,24 @@ FloatArray to_group_major(const py::object& y_in, int64_t groups, const py::obje
   return out;
 }
 
+// (G*Og, Cg, kh, kw) -> (G*Cg, Og, kh, kw), each tap grid rotated by 180 degrees.
+FloatArray flip_filter(const py::object& w_in, int64_t groups) {
+  FloatArray w = as_float32(w_in, "conv_flip_filter", "w");
+  ENGINE_CHECK(w.ndim() == 4 && groups > 0 && w.shape(0) % groups == 0,
+               "conv_flip_filter: expected a weight (G*Og, Cg, kh, kw) with G=" << groups
+                                                                              << ", got "
+                                                                              << shape_str(w));
+  const int64_t og = w.shape(0) / groups, cg = w.shape(1), kh = w.shape(2), kw = w.shape(3);
+  FloatArray out = result_array("conv_flip_filter", py::none(), {groups * cg, og, kh, kw});
+  const float* wp = w.data();
+  float* op = out.mutable_data();
+  {
+    py::gil_scoped_release release;
+    cpu::flip_transpose_filter(wp, op, groups, og, cg, kh * kw);
+  }
+  return out;
+}
+
 // y = conv(x, w) (+ bias) (then ReLU) as an implicit GEMM: x (N, C, H, W), w (O, C/G, kh, kw).
 FloatArray gemm_forward(const py::object& x_in, const py::object& w_in, const py::object& bias_in,
                         Pair stride, Pair pad, Pair dil, int64_t groups, bool relu,
@@ -345,6 +363,9 @@ ENGINE_BINDINGS(conv) {
   m.def("depthwise_conv2d_backward_filter", &engine::depthwise_backward_filter, arg("x"),
         arg("dy"), arg("kernel"), arg("stride"), arg("padding"), arg("dilation"),
         "dw (C*mult, 1, kh, kw) of the depthwise conv2d.");
+  m.def("conv_flip_filter", &engine::flip_filter, arg("w"), arg("groups") = 1,
+        "(G*Og, Cg, kh, kw) -> (G*Cg, Og, kh, kw) rotated by 180 degrees: the filter of a "
+        "stride-1 conv's data gradient.");
   m.def("conv_to_group_major", &engine::to_group_major, arg("y"), arg("groups"), arg("out") = none,
         "(N, G*R, P) -> (G, R, N*P).");
 }

@@ -152,5 +152,25 @@ void scatter_group_major(const float* src, float* dst, int64_t batch, int64_t gr
   }
 }
 
+void flip_transpose_filter(const float* w, float* out, int64_t groups, int64_t og, int64_t cg,
+                           int64_t taps) {
+  // A transpose of (Og x Cg) blocks of `taps` floats: done in 16 x 16 tiles so the rows read and
+  // the rows written both stay in cache (row by row, one side strides by a whole filter row).
+  constexpr int64_t kTile = 16;
+  const int64_t o_tiles = (og + kTile - 1) / kTile, c_tiles = (cg + kTile - 1) / kTile;
+  const int64_t count = groups * o_tiles * c_tiles;
+#pragma omp parallel for schedule(static) if (groups * og * cg * taps >= kCopyParallelThreshold)
+  for (int64_t t = 0; t < count; ++t) {
+    const int64_t g = t / (o_tiles * c_tiles), ot = (t / c_tiles) % o_tiles, ct = t % c_tiles;
+    const int64_t o1 = std::min(og, (ot + 1) * kTile), c1 = std::min(cg, (ct + 1) * kTile);
+    for (int64_t c = ct * kTile; c < c1; ++c)
+      for (int64_t o = ot * kTile; o < o1; ++o) {
+        const float* src = w + ((g * og + o) * cg + c) * taps;
+        float* dst = out + ((g * cg + c) * og + o) * taps;
+        std::reverse_copy(src, src + taps, dst);
+      }
+  }
+}
+
 }  // namespace cpu
 }  // namespace engine

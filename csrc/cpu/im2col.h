@@ -25,6 +25,10 @@ void gather_batch_major(const float* src, float* dst, int64_t batch, int64_t gro
                         int64_t plane, const float* bias);
 void scatter_group_major(const float* src, float* dst, int64_t batch, int64_t groups, int64_t rows,
                          int64_t plane);
+// The filter of a stride-1 conv's data gradient: w (G*Og, Cg, kh, kw) -> out (G*Cg, Og, kh, kw),
+// out[g*Cg + c][o] = w[g*Og + o][c] rotated by 180 degrees (taps = kh*kw reversed).
+void flip_transpose_filter(const float* w, float* out, int64_t groups, int64_t og, int64_t cg,
+                           int64_t taps);
 
 }  // namespace cpu
 }  // namespace engine

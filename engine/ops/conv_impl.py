@@ -106,12 +106,6 @@ def forward(xp, x, w, bias, p, relu=False):
     return y if dtype == np.float32 else to_dtype(y, dtype)
 
 
-def _flipped_transposed(w, g):
-    """The filter of a stride-1 conv's data gradient: (C, O/G, kh, kw) with
-    w'[g*Cg + c, o] = w[g*Og + o, c] rotated by 180 degrees."""
-    o, cg, kh, kw = w.shape
-    wt = w.reshape(g, o // g, cg, kh, kw).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
-    return np.ascontiguousarray(wt).reshape(g * cg, o // g, kh, kw)
 
 
 def backward_data(xp, dy, w, in_hw, p):
@@ -132,7 +126,7 @@ def backward_data(xp, dy, w, in_hw, p):
     # the conv's output covers in_hw (it always does for stride 1)
     pad_t = tuple(d * (k - 1) - pd for d, k, pd in zip(p.dilation, kernel, p.padding))
     if p.stride == (1, 1) and min(pad_t) >= 0 and n > 0:
-        dx = C.conv2d_gemm_forward(dy, _flipped_transposed(w, g), None, stride=(1, 1),
+        dx = C.conv2d_gemm_forward(dy, C.conv_flip_filter(w, g), None, stride=(1, 1),
                                    padding=pad_t, dilation=p.dilation, groups=g)
         assert dx.shape[2:] == in_hw, (dx.shape, in_hw)
         return dx if dtype == np.float32 else to_dtype(dx, dtype)
