@@ -113,7 +113,7 @@ TORCH_CONV = [
     ((2, 8, 9, 9), (16, 8, 1, 1), False, 2, 0, 1, 1),            # strided 1x1 (downsample)
     ((0, 3, 6, 6), (4, 3, 3, 3), True, 1, 1, 1, 1),              # empty batch
     ((4, 16, 20, 20), (16, 16, 3, 3), True, 1, 1, 1, 1),         # big enough for OpenMP
-    ((2, 64, 13, 15), (64, 64, 3, 3), True, 1, 1, 1, 1),         # winograd by default, odd sizes
+    ((2, 64, 13, 15), (64, 64, 3, 3), True, 1, 1, 1, 1),         # odd sizes on every path
     ((1, 5, 7, 6), (3, 5, 3, 3), False, 1, 0, 1, 1),             # odd output: partial tiles
     ((2, 3, 2, 2), (4, 3, 3, 3), False, 1, 2, 1, 1),             # padding wider than input
 ]

@@ -49,17 +49,22 @@ const Caches& caches() {
   return c;
 }
 
-// The flat path computes Wp/OW of the outputs it keeps. Measured against the implicit packer
-// (one thread, 3x3 pad 1, batch 16): 64 and 32 columns 1.05-1.15x faster, 16 columns (12.5%
-// extra) 1.06x faster, 8 columns (25% extra) 1.45x slower.
-constexpr int64_t kFlatMaxPaddedPercent = 115;
-// Winograd F(2x2, 3x3) does 16 GEMM multiply-adds per 4 outputs instead of 36, but its
-// transforms cost memory traffic. Measured (batch 16, 2 threads / 1 thread, ms, against the best
-// other path): 64 ch 32x32 5.7 vs 6.8 / 10.5 vs 13.4; 128 ch 16x16 5.2 vs 5.7 / 8.7 vs 12.4;
-// 256 ch 8x8 6.0 vs 5.4 / 11.2 vs 11.3; 32 ch 64x64 9.1 vs 6.6; FCOS's 256 ch 50x50 (batch 4)
-// 40.6 vs 50.1 / 63.9 vs 98.2. So: at least 64 channels in and out, at least 12 columns.
-constexpr int64_t kWinogradMinChannels = 64;
-constexpr int64_t kWinogradMinWidth = 12;
+// The stride-1 paths, measured with B read in place on the flat path (cpu/conv_gemm_flat.h), 2
+// threads, 3x3 pad 1, ms: flat / implicit / winograd.
+//   32 ch 64x64 b16  4.9 /  9.5 /  8.2      64 ch 32x32 b16   5.3 /  6.4 /  5.8
+//  128 ch 16x16 b16  4.7 /  7.3 /  5.1     128 ch 50x50 b4    9.5 / 13.5 / 10.6
+//  128 ch 8x8 b16    1.4 /  1.6 /  1.7     128 ch 32x32 b16  18.4 / 22.3 / 17.7
+//  256 ch 8x8 b16    7.0 /  5.3 /  5.8     256 ch 13x13 b4    4.8 /  3.6 /  5.0
+//  256 ch 16x16 b16 20.2 / 25.8 / 15.7     256 ch 25x25 b4   14.8 / 12.2 / 11.4
+//  256 ch 100^2 b2  91.7 / 91.8 / 83.5     512 ch 28x28 b2   29.2 / 26.5 / 30.5
+// Winograd F(2x2, 3x3) does 16 GEMM multiply-adds per 4 outputs instead of 36, but its 16 GEMMs
+// have one column per 2x2 tile: it wins from 256 channels with 512+ tiles in the batch. The flat
+// path re-reads all of W for each sliver of NR columns: it wins while W stays in L2 (up to 128
+// channels of a 3x3), on grids up to 130% of the output width (8 columns: 10 computed).
+constexpr int64_t kWinogradMinChannels = 256;
+constexpr int64_t kWinogradMinTiles = 512;
+constexpr int64_t kFlatMaxPaddedPercent = 130;
+constexpr int64_t kFlatMaxFilterBytes = 1 << 20;
 
 int64_t round_down(int64_t v, int64_t m) { return std::max(m, v / m * m); }
 
@@ -130,22 +135,24 @@ bool winograd_applies(const kernels::ConvGeometry& g) {
          g.stride_w == 1 && g.dil_h == 1 && g.dil_w == 1 && g.groups == 1;
 }
 
-bool winograd_wins(const kernels::ConvGeometry& g, int64_t out_channels) {
+bool winograd_wins(const kernels::ConvGeometry& g, int64_t out_channels, int64_t batch) {
   if (!winograd_applies(g)) return false;
   const auto path = static_cast<ConvPath>(conv_path_setting().load(std::memory_order_relaxed));
   if (path != ConvPath::kAuto) return path == ConvPath::kWinograd;
+  const int64_t tiles = batch * ((g.out_h + 1) / 2) * ((g.out_w + 1) / 2);
   return g.channels >= kWinogradMinChannels && out_channels >= kWinogradMinChannels &&
-         g.out_w >= kWinogradMinWidth;
+         tiles >= kWinogradMinTiles;
 }
 
-// Stride-1 convs run on the padded flat image (cpu/conv_gemm_flat.h) when the garbage columns
-// it computes are few; set_conv_path / ENGINE_CONV_PATH force one path (tests, benchmarks).
-bool flat_conv_wins(const kernels::ConvGeometry& g) {
+// Stride-1 convs run on the padded flat image (cpu/conv_gemm_flat.h) when its garbage columns
+// are few and W fits L2; set_conv_path / ENGINE_CONV_PATH force one path (tests, benchmarks).
+bool flat_conv_wins(const kernels::ConvGeometry& g, int64_t out_channels) {
   if (g.stride_h != 1 || g.stride_w != 1) return false;
   const auto path = static_cast<ConvPath>(conv_path_setting().load(std::memory_order_relaxed));
   if (path != ConvPath::kAuto) return path != ConvPath::kImplicit;
   const int64_t wp = g.width + 2 * g.pad_w;
-  return wp * 100 <= g.out_w * kFlatMaxPaddedPercent;
+  const int64_t filter_bytes = out_channels / g.groups * g.channels * g.kernel_h * g.kernel_w * 4;
+  return wp * 100 <= g.out_w * kFlatMaxPaddedPercent && filter_bytes <= kFlatMaxFilterBytes;
 }
 
 // The stride-1 filter gradient on the padded grid (cpu/conv_filter_flat.h) packs the input once
@@ -185,12 +192,12 @@ void sgemm(int64_t m, int64_t n, int64_t k, float alpha, MatView a, MatView b, f
 
 void conv2d_forward_gemm(const float* x, const float* w, const float* bias, bool relu, float* y,
                          int64_t batch, int64_t out_channels, const kernels::ConvGeometry& g) {
-  if (winograd_wins(g, out_channels)) {
+  if (winograd_wins(g, out_channels, batch)) {
     conv2d_winograd_forward(x, w, bias, relu, y, batch, out_channels, g);
     return;
   }
   const GemmIsa& isa = current_isa();
-  const auto run = flat_conv_wins(g) ? isa.conv_forward_flat : isa.conv_forward;
+  const auto run = flat_conv_wins(g, out_channels) ? isa.conv_forward_flat : isa.conv_forward;
   run(x, w, bias, relu, y, batch, out_channels, g, blocking_for(isa), get_num_threads());
 }
 

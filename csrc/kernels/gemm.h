@@ -41,13 +41,16 @@ struct GemmMicroKernel {
 
   static constexpr int64_t kPrefetchAhead = 32;
 
-  // acc += A_sliver B_sliver over kc steps.
-  static inline void multiply(int64_t kc, const float* __restrict a, const float* __restrict b,
+  // acc += A_sliver B over steps [p0, p1); brow(p) is B's row p (NR floats): the packed sliver's
+  // row, or a row of an unpacked source (cpu/conv_gemm_flat.h reads the padded image in place).
+  template <class BRow>
+  static inline void multiply(int64_t p0, int64_t p1, const float* __restrict a, BRow brow,
                               V (&acc)[MR][kNV]) {
-    for (int64_t p = 0; p < kc; ++p) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const float* __restrict b = brow(p);
       V bv[kNV];
 #pragma GCC unroll 8
-      for (int j = 0; j < kNV; ++j) bv[j] = load(b + p * NR + j * kW);
+      for (int j = 0; j < kNV; ++j) bv[j] = load(b + j * kW);
 #pragma GCC unroll 16
       for (int i = 0; i < MR; ++i) {
         const V av = splat(a[p * MR + i]);
@@ -61,6 +64,13 @@ struct GemmMicroKernel {
   // (so NaN garbage in an uninitialised output does not leak through 0 * NaN).
   static void run(int64_t kc, const float* __restrict a, const float* __restrict b,
                   float* __restrict c, int64_t ldc, float alpha, float beta) {
+    run_rows(kc, a, [b](int64_t p) { return b + p * NR; }, c, ldc, alpha, beta);
+  }
+
+  // The same with B's row p at brow(p) instead of a packed sliver.
+  template <class BRow>
+  static inline void run_rows(int64_t kc, const float* __restrict a, BRow brow,
+                              float* __restrict c, int64_t ldc, float alpha, float beta) {
     V acc[MR][kNV];
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i)
@@ -70,12 +80,12 @@ struct GemmMicroKernel {
     // caches: its lines are fetched kPrefetchAhead steps before the end, late enough that the
     // A sliver streaming through L1 does not evict them again, early enough to hide the miss.
     const int64_t tail = kc < kPrefetchAhead ? kc : kPrefetchAhead;
-    multiply(kc - tail, a, b, acc);
+    multiply(0, kc - tail, a, brow, acc);
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 8
       for (int j = 0; j < NR; j += 16) __builtin_prefetch(c + i * ldc + j, 1, 3);
-    multiply(tail, a + (kc - tail) * MR, b + (kc - tail) * NR, acc);
+    multiply(kc - tail, kc, a, brow, acc);
     const V va = splat(alpha);
     if (beta == 0.0f) {
 #pragma GCC unroll 16
