@@ -205,9 +205,9 @@ def test_filter_gradient_same_bits_on_any_thread_count(shape):
     np.testing.assert_array_equal(results[0], results[2])
 
 
-def filter_grad_ref(x, dy, kernel, padding, dilation, groups):
-    """float64 dW of a stride-1 conv: for each tap, dy contracted with the input slice it read."""
-    (kh, kw), (ph, pw), (dh, dw) = kernel, _pair(padding), _pair(dilation)
+def filter_grad_ref(x, dy, kernel, stride, padding, dilation, groups):
+    """float64 dW: for each tap, dy contracted with the (strided) input slice that tap read."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, _pair(stride), _pair(padding), _pair(dilation)
     xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     o, (oh, ow) = dy.shape[1], dy.shape[2:]
     cg, og = x.shape[1] // groups, o // groups
@@ -215,36 +215,43 @@ def filter_grad_ref(x, dy, kernel, padding, dilation, groups):
     for g in range(groups):
         for i in range(kh):
             for j in range(kw):
-                patch = xp[:, g * cg:(g + 1) * cg, i * dh:i * dh + oh, j * dw:j * dw + ow]
+                patch = xp[:, g * cg:(g + 1) * cg, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                           j * dw:j * dw + sw * (ow - 1) + 1:sw]
                 dw_[g * og:(g + 1) * og, :, i, j] = np.einsum(
                     "nchw,nohw->oc", patch, dy[:, g * og:(g + 1) * og].astype(np.float64))
     return dw_
 
 
-# (x shape, kernel, padding, dilation, groups, dy channels): grids of several reduction parts
-# (over 16384 positions), partial channel slivers, groups, dilation, padding wider than the image
+# (x shape, kernel, stride, padding, dilation, groups, dy channels): grids of several reduction
+# parts (over 16384 positions), partial channel slivers, groups, dilation, padding wider than
+# the image; strided ones (always the column packer) against the same reference
 FLAT_FILTER = [
-    ((16, 32, 40, 40), (3, 3), 1, 1, 1, 32),
-    ((3, 13, 47, 45), (3, 3), 1, 1, 1, 19),
-    ((5, 12, 30, 33), (5, 3), (2, 1), (1, 2), 3, 9),
-    ((2, 4, 3, 3), (3, 3), 3, 1, 1, 6),
-    ((40, 8, 20, 21), (3, 3), 1, 1, 2, 8),
+    ((16, 32, 40, 40), (3, 3), 1, 1, 1, 1, 32),
+    ((3, 13, 47, 45), (3, 3), 1, 1, 1, 1, 19),
+    ((5, 12, 30, 33), (5, 3), 1, (2, 1), (1, 2), 3, 9),
+    ((2, 4, 3, 3), (3, 3), 1, 3, 1, 1, 6),
+    ((40, 8, 20, 21), (3, 3), 1, 1, 1, 2, 8),
+    ((16, 32, 64, 64), (3, 3), 2, 1, 1, 1, 40),
+    ((3, 17, 23, 30), (3, 5), (2, 3), (1, 2), (2, 1), 1, 16),
+    ((4, 6, 19, 17), (7, 7), 2, 3, 1, 2, 10),
+    ((2, 16, 9, 9), (1, 1), 2, 0, 1, 1, 24),
 ]
 
 
-@pytest.mark.parametrize("xs,kernel,padding,dilation,groups,o", FLAT_FILTER)
-def test_filter_gradient_on_the_padded_grid(xs, kernel, padding, dilation, groups, o, gemm_path):
+@pytest.mark.parametrize("xs,kernel,stride,padding,dilation,groups,o", FLAT_FILTER)
+def test_filter_gradient_on_the_padded_grid(xs, kernel, stride, padding, dilation, groups, o,
+                                            gemm_path):
     # gemm_path "flat" forces cpu/conv_filter_flat.h, "implicit" the column packer
     C = native()
     rng = np.random.default_rng(4)
     x = rng.standard_normal(xs, dtype=np.float32)
-    (ph, pw), (dh, dwl) = _pair(padding), _pair(dilation)
-    oh = xs[2] + 2 * ph - dh * (kernel[0] - 1)
-    ow = xs[3] + 2 * pw - dwl * (kernel[1] - 1)
+    (sh, sw), (ph, pw), (dh, dwl) = _pair(stride), _pair(padding), _pair(dilation)
+    oh = (xs[2] + 2 * ph - dh * (kernel[0] - 1) - 1) // sh + 1
+    ow = (xs[3] + 2 * pw - dwl * (kernel[1] - 1) - 1) // sw + 1
     dy = rng.standard_normal((xs[0], o, oh, ow), dtype=np.float32)
-    got = C.conv2d_gemm_backward_filter(x, dy, kernel, (1, 1), _pair(padding), _pair(dilation),
-                                        groups)
-    want = filter_grad_ref(x, dy, kernel, padding, dilation, groups)
+    got = C.conv2d_gemm_backward_filter(x, dy, kernel, _pair(stride), _pair(padding),
+                                        _pair(dilation), groups)
+    want = filter_grad_ref(x, dy, kernel, stride, padding, dilation, groups)
     scale = float(np.abs(want).max())
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=2e-6 * scale)
 

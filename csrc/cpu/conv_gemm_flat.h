@@ -1,7 +1,8 @@
-// Stride-1 convolution as a GEMM over the zero-padded image flattened to one row per channel,
-// so that B is read in place (cpu/conv_gemm.h's packer decodes (image, row, column) and the
-// padding edges for every element; at 32-64 output channels the GEMM does only 2*O flops per
-// packed element, so that decoding cost as much as the multiply-adds).
+// Convolution as a GEMM over the zero-padded image flattened to one row per channel (a strided
+// one over the image's stride phases, PhaseGrid below), so that B is read in place
+// (cpu/conv_gemm.h's packer decodes (image, row, column) and the padding edges for every
+// element; at 32-64 output channels the GEMM does only 2*O flops per packed element, so that
+// decoding cost as much as the multiply-adds).
 //
 // With the input padded to Hp x Wp (Wp = W + 2*pw) and flattened, output position (oh, ow) of
 // tap (ki, kj) reads flat index q + ki*dh*Wp + kj*dw with q = oh*Wp + ow. Taking q over the whole
@@ -60,30 +61,63 @@ struct FlatOutputC {
   }
 };
 
-// x (N, C, H, W) zero-padded into rows of Wp = W + 2*pw, each image's planes followed by
-// `slack` zeros (the last tile's garbage columns read up to (kw-1)*dw + NR past the end).
-inline void pad_flat(const float* x, float* xpad, int64_t batch, const kernels::ConvGeometry& g,
-                     int64_t slack) {
-  const int64_t hp = g.height + 2 * g.pad_h, wp = g.width + 2 * g.pad_w;
-  const int64_t plane = hp * wp, image = g.channels * plane + slack;
-#pragma omp parallel for schedule(static) if (batch * g.channels * plane >= (1 << 16))
-  for (int64_t t = 0; t < batch * g.channels; ++t) {
-    const int64_t n = t / g.channels, c = t % g.channels;
-    float* dst = xpad + n * image + c * plane;
-    const float* src = x + t * g.height * g.width;
-    std::memset(dst, 0, g.pad_h * wp * sizeof(float));
-    for (int64_t h = 0; h < g.height; ++h) {
-      float* row = dst + (g.pad_h + h) * wp;
-      std::memset(row, 0, g.pad_w * sizeof(float));
-      std::memcpy(row + g.pad_w, src + h * g.width, g.width * sizeof(float));
-      std::memset(row + g.pad_w + g.width, 0, g.pad_w * sizeof(float));
+// The zero-padded input split into its stride phases: for stride (sh, sw), phase (a, b) of a
+// channel is the plane of padded pixels (a + i*sh, b + j*sw), Hq x Wq with Hq = ceil(Hp/sh),
+// Wq = ceil(Wp/sw). Tap (ki, kj) of output (oh, ow) reads padded pixel (oh*sh + ki*dh,
+// ow*sw + kj*dw), which is pixel (oh + ki*dh/sh, ow + kj*dw/sw) of phase (ki*dh % sh,
+// kj*dw % sw): a fixed offset from grid index oh*Wq + ow in a fixed plane. So a strided conv is
+// the stride-1 flat GEMM over phase planes (stride 1 has one phase: the padded image itself).
+struct PhaseGrid {
+  int64_t sh, sw, hq, wq;
+  int64_t plane, channel, image;  // floats per phase plane, per channel, per image (with slack)
+  PhaseGrid(const kernels::ConvGeometry& g, int64_t slack)
+      : sh(g.stride_h), sw(g.stride_w),
+        hq((g.height + 2 * g.pad_h + g.stride_h - 1) / g.stride_h),
+        wq((g.width + 2 * g.pad_w + g.stride_w - 1) / g.stride_w), plane(hq * wq),
+        channel(sh * sw * hq * wq), image(g.channels * sh * sw * hq * wq + slack) {}
+  // Flat offset of tap (ki, kj) of channel c from an output's grid index.
+  int64_t tap_offset(const kernels::ConvGeometry& g, int64_t c, int64_t ki, int64_t kj) const {
+    const int64_t row = ki * g.dil_h, col = kj * g.dil_w;
+    return c * channel + ((row % sh) * sw + col % sw) * plane + (row / sh) * wq + col / sw;
+  }
+};
+
+// x (N, C, H, W) into the phase planes of `grid`, each image followed by `slack` zeros (the
+// last tile's garbage columns read up to (kw-1)*dw + NR past the end).
+inline void pad_phases(const float* x, float* xpad, int64_t batch, const kernels::ConvGeometry& g,
+                       const PhaseGrid& grid, int64_t slack) {
+  const int64_t phases = grid.sh * grid.sw, planes = batch * g.channels * phases;
+#pragma omp parallel for schedule(static) if (planes * grid.plane >= (1 << 16))
+  for (int64_t t = 0; t < planes; ++t) {
+    const int64_t n = t / (g.channels * phases), c = (t / phases) % g.channels;
+    const int64_t a = (t % phases) / grid.sw, b = t % grid.sw;
+    float* dst = xpad + n * grid.image + c * grid.channel + (t % phases) * grid.plane;
+    const float* src = x + (n * g.channels + c) * g.height * g.width;
+    // columns j of the phase that hold image columns: 0 <= b + j*sw - pw < W
+    const int64_t j_lo = std::min(grid.wq, std::max<int64_t>(0, (g.pad_w - b + grid.sw - 1) / grid.sw));
+    const int64_t j_hi = std::max(j_lo, std::min(grid.wq, (g.pad_w + g.width - b + grid.sw - 1) / grid.sw));
+    for (int64_t i = 0; i < grid.hq; ++i) {
+      float* row = dst + i * grid.wq;
+      const int64_t ih = a + i * grid.sh - g.pad_h;
+      if (ih < 0 || ih >= g.height) {
+        std::memset(row, 0, grid.wq * sizeof(float));
+        continue;
+      }
+      std::memset(row, 0, j_lo * sizeof(float));
+      const float* s = src + ih * g.width + (b + j_lo * grid.sw - g.pad_w);
+      if (grid.sw == 1) {
+        std::memcpy(row + j_lo, s, (j_hi - j_lo) * sizeof(float));
+      } else {
+        for (int64_t j = j_lo; j < j_hi; ++j) row[j] = s[(j - j_lo) * grid.sw];
+      }
+      std::memset(row + j_hi, 0, (grid.wq - j_hi) * sizeof(float));
     }
-    std::memset(dst + (g.pad_h + g.height) * wp, 0, g.pad_h * wp * sizeof(float));
-    if (c == g.channels - 1) std::memset(dst + plane, 0, slack * sizeof(float));
+    if (c == g.channels - 1 && t % phases == phases - 1)
+      std::memset(dst + grid.plane, 0, slack * sizeof(float));
   }
 }
 
-// y = conv(x, w) (+ bias, then ReLU) for a stride-1 conv, through the padded flat image.
+// y = conv(x, w) (+ bias, then ReLU) through the padded flat image (its phases when strided).
 //
 // B is never packed: B's row k of a sliver of NR columns is NR consecutive floats of the padded
 // input at off[k], so the micro-kernel reads it in place (Kernel::run_rows). A sliver's input
@@ -95,9 +129,9 @@ void conv_forward_flat(const float* x, const float* w, const float* bias, bool r
                        int64_t batch, int64_t out_channels, const kernels::ConvGeometry& g,
                        const Blocking& blk, int threads) {
   constexpr int MR = Kernel::kMR, NR = Kernel::kNR;
-  const int64_t hp = g.height + 2 * g.pad_h, wp = g.width + 2 * g.pad_w;
-  const int64_t plane = hp * wp, slack = (g.kernel_w - 1) * g.dil_w + NR;
-  const int64_t image = g.channels * plane + slack;
+  const int64_t slack = (g.kernel_w - 1) * g.dil_w + NR;
+  const PhaseGrid grid(g, slack);
+  const int64_t image = grid.image, wp = grid.wq;
   // Reused by later calls on this thread up to 64 MB; a larger one is freed after the call.
   // (Scratch and plain arrays rather than std::vector: std's templates are shared by every file,
   // and their copy compiled here with -mavx512f could be the one the linker keeps.)
@@ -106,14 +140,14 @@ void conv_forward_flat(const float* x, const float* w, const float* bias, bool r
   float* const padded = batch * image <= (int64_t(16) << 20)
                             ? kept.get(batch * image)
                             : (once.reset(new float[batch * image]), once.get());
-  pad_flat(x, padded, batch, g, slack);
+  pad_phases(x, padded, batch, g, grid, slack);
 
   const int64_t cg = g.channels / g.groups, og = out_channels / g.groups;
   const int64_t taps = g.kernel_h * g.kernel_w, k = cg * taps;
   std::unique_ptr<int64_t[]> off(new int64_t[k]);
   for (int64_t kk = 0; kk < k; ++kk) {
     const int64_t c = kk / taps, ki = (kk % taps) / g.kernel_w, kj = kk % g.kernel_w;
-    off[kk] = c * plane + ki * g.dil_h * wp + kj * g.dil_w;
+    off[kk] = grid.tap_offset(g, c, ki, kj);
   }
   // W_g packed as row slivers over the whole of K: sliver s at apack + (grp*slivers + s)*k*MR
   const int64_t slivers = (og + MR - 1) / MR;
@@ -134,7 +168,7 @@ void conv_forward_flat(const float* x, const float* w, const float* bias, bool r
     for (int64_t job = 0; job < jobs; ++job) {
       const int64_t grp = job / (batch * col_slivers), img = (job / col_slivers) % batch;
       const int64_t q0 = (job % col_slivers) * NR, cols = std::min<int64_t>(NR, qimg - q0);
-      const float* base = padded + img * image + grp * cg * plane + q0;
+      const float* base = padded + img * image + grp * cg * grid.channel + q0;
       const float* a = apack.get() + grp * slivers * k * MR;
       if (k == 0) std::memset(tile, 0, slivers * MR * NR * sizeof(float));  // y = bias alone
       for (int64_t p0 = 0; p0 < k; p0 += kc_step) {

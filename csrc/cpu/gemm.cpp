@@ -65,6 +65,12 @@ constexpr int64_t kWinogradMinChannels = 256;
 constexpr int64_t kWinogradMinTiles = 512;
 constexpr int64_t kFlatMaxPaddedPercent = 130;
 constexpr int64_t kFlatMaxFilterBytes = 1 << 20;
+// A strided conv runs flat on the input's stride phases (cpu/conv_gemm_flat.h), which copies
+// the whole input for 1/(sh*sw) of the outputs: it pays where each input value feeds enough
+// multiply-adds, Og*kh*kw/(sh*sw) >= 256. Measured (2 threads, flat / implicit ms): 64->128 ch
+// 3x3/2 at 32x32 b16 3.1 / 4.2 (288); 3->32 ch 7x7/2 stem at 64x64 b16 0.7 / 1.4 (392); 32->64
+// 3x3/2 at 64x64 4.3 / 3.8 (144); 64->128 1x1/2 0.9 / 0.7 (32).
+constexpr int64_t kFlatMinPhaseWork = 256;
 
 int64_t round_down(int64_t v, int64_t m) { return std::max(m, v / m * m); }
 
@@ -147,12 +153,14 @@ bool winograd_wins(const kernels::ConvGeometry& g, int64_t out_channels, int64_t
 // Stride-1 convs run on the padded flat image (cpu/conv_gemm_flat.h) when its garbage columns
 // are few and W fits L2; set_conv_path / ENGINE_CONV_PATH force one path (tests, benchmarks).
 bool flat_conv_wins(const kernels::ConvGeometry& g, int64_t out_channels) {
-  if (g.stride_h != 1 || g.stride_w != 1) return false;
   const auto path = static_cast<ConvPath>(conv_path_setting().load(std::memory_order_relaxed));
   if (path != ConvPath::kAuto) return path != ConvPath::kImplicit;
-  const int64_t wp = g.width + 2 * g.pad_w;
+  const int64_t grid_w = (g.width + 2 * g.pad_w + g.stride_w - 1) / g.stride_w;
   const int64_t filter_bytes = out_channels / g.groups * g.channels * g.kernel_h * g.kernel_w * 4;
-  return wp * 100 <= g.out_w * kFlatMaxPaddedPercent && filter_bytes <= kFlatMaxFilterBytes;
+  const int64_t phases = g.stride_h * g.stride_w;
+  if (phases > 1 && out_channels / g.groups * g.kernel_h * g.kernel_w < kFlatMinPhaseWork * phases)
+    return false;
+  return grid_w * 100 <= g.out_w * kFlatMaxPaddedPercent && filter_bytes <= kFlatMaxFilterBytes;
 }
 
 // The stride-1 filter gradient on the padded grid (cpu/conv_filter_flat.h) packs the input once
@@ -163,6 +171,9 @@ bool flat_conv_wins(const kernels::ConvGeometry& g, int64_t out_channels) {
 // A 1x1 filter has one tap: nothing to share, so it keeps the implicit path. The tile spans
 // input channels (32 on AVX-512): below 16 most of it is padding (3-channel stem, 32 out, 64x64:
 // grid 5.0 ms, implicit 1.5; 8 channels 4.6 vs 2.9; 16 channels 2.5 vs 3.2).
+// (Strided filter gradients over the input's stride phases, each phase packed once, measured
+// slower than the column packer on every ResNet/FCOS shape tried: 3.8 vs 3.4 ms at 32->64 ch
+// 3x3/2 64x64 b16, 3.4 vs 2.3 at 128->256; its gathers at stride 2 cost what the packer does.)
 constexpr int64_t kFilterGridMaxPercent = 115;
 constexpr int64_t kFilterGridMinChannels = 16;
 bool flat_filter_wins(const kernels::ConvGeometry& g) {
