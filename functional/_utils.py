@@ -70,7 +70,7 @@ def float_tensor(x, fn):
     call, the first skipped for a Tensor (the activations' hot path)."""
     if type(x) is not Tensor:
         x = as_tensor(x, fn)
-    if not _dt.is_float(x.dtype):
+    if x._storage.array.dtype not in _dt._FLOAT_SET:  # (Tensor.dtype and is_float, inlined)
         check_float(x, fn)  # raises, naming fn
     return x
 

@@ -528,6 +528,13 @@ def matmul(inp1, inp2, transpose_a=False, transpose_b=False, compute_mode="defau
         >>> F.matmul(batch, Tensor(np.ones((4, 5), "float32"))).shape
         (3, 2, 5)
     """
+    if type(inp1) is Tensor and type(inp2) is Tensor and not (transpose_a or transpose_b):
+        # the common case, checked once on the arrays: two float matrices of one dtype
+        x, y = inp1._storage.array, inp2._storage.array
+        sa, sb = x.shape, y.shape
+        if (len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0] and x.dtype is y.dtype
+                and x.dtype in _dt._FLOAT_SET):
+            return M.Matmul.apply(inp1, inp2, transpose_a=False, transpose_b=False)
     a, b = E.operands(inp1, inp2)
     sa, sb = a.shape, b.shape  # read once: this runs per call on the eager hot path
     if not sa or not sb:
