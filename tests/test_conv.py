@@ -256,6 +256,46 @@ def test_filter_gradient_on_the_padded_grid(xs, kernel, stride, padding, dilatio
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=2e-6 * scale)
 
 
+# (x shape, w shape, stride, padding, dilation, groups): strides with phases no tap reaches
+# (stride > kernel), groups, dilation sharing a factor with the stride, 1x1, padding > kernel/2
+PHASE_DATA = [
+    ((2, 3, 7, 9), (4, 3, 3, 3), 2, 1, 1, 1),
+    ((3, 5, 11, 6), (7, 5, 3, 3), 2, 0, 1, 1),
+    ((2, 3, 10, 10), (4, 3, 2, 2), 4, 0, 1, 1),
+    ((2, 3, 9, 8), (5, 3, 3, 5), (1, 2), (2, 1), 1, 1),
+    ((2, 6, 8, 7), (9, 2, 3, 3), 2, 1, 1, 3),
+    ((2, 4, 12, 11), (6, 4, 3, 3), 2, 3, (2, 3), 1),
+    ((2, 8, 9, 9), (16, 8, 1, 1), 2, 0, 1, 1),
+    ((4, 32, 32, 32), (64, 32, 3, 3), 2, 1, 1, 1),
+    ((2, 3, 13, 13), (4, 3, 7, 7), 2, 3, 1, 1),
+    ((1, 2, 3, 3), (2, 2, 3, 3), 3, 0, 1, 1),
+    ((2, 4, 6, 6), (4, 4, 3, 3), 1, 2, 1, 1),  # stride 1, padding past the flip trick
+]
+
+
+@pytest.mark.parametrize("xs,ws,stride,padding,dilation,groups", PHASE_DATA)
+def test_data_gradient_by_stride_phases(xs, ws, stride, padding, dilation, groups):
+    rng = np.random.default_rng(6)
+    x, w = rng.standard_normal(xs, np.float32), rng.standard_normal(ws, np.float32)
+    p = conv_impl.ConvParams(_pair(stride), _pair(padding), _pair(dilation), groups)
+    dy = rng.standard_normal((xs[0], ws[0]) + p.out_hw(xs[2:], ws[2:]), np.float32)
+    got = native().conv2d_gemm_backward_data(dy, w, xs, p.stride, p.padding, p.dilation, groups)
+    # reference: torch's float64 autograd of the same conv
+    tx = torch.tensor(x.astype(np.float64), requires_grad=True)
+    ty = torch.nn.functional.conv2d(tx, torch.tensor(w.astype(np.float64)), stride=stride,
+                                    padding=padding, dilation=dilation, groups=groups)
+    ty.backward(torch.tensor(dy.astype(np.float64)))
+    want = tx.grad.numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=2e-6 * float(np.abs(want).max()))
+
+
+def test_data_gradient_names_a_mismatched_dy():
+    w = np.zeros((4, 3, 3, 3), np.float32)
+    with pytest.raises(ValueError, match=r"conv2d_gemm_backward_data: dy of shape \(2, 4, 5, 5\)"):
+        native().conv2d_gemm_backward_data(np.zeros((2, 4, 5, 5), np.float32), w, (2, 3, 8, 8),
+                                           (2, 2), (1, 1), (1, 1), 1)
+
+
 @pytest.mark.parametrize("xs,ws,bias,stride,padding,dilation,groups", TORCH_CONV)
 def test_conv2d_matches_torch(xs, ws, bias, stride, padding, dilation, groups, gemm_path):
     rng = np.random.default_rng(1)

@@ -240,6 +240,38 @@ FloatArray gemm_backward_filter(const py::object& x_in, const py::object& dy_in,
   return dw;
 }
 
+// dx (N, C, H, W) of y = conv(x, w) for dy (N, O, OH, OW): in-place GEMMs per stride phase.
+FloatArray gemm_backward_data(const py::object& dy_in, const py::object& w_in,
+                              const std::vector<py::ssize_t>& in_shape, Pair stride, Pair pad,
+                              Pair dil, int64_t groups) {
+  FloatArray dy = as_float32(dy_in, "conv2d_gemm_backward_data", "dy");
+  FloatArray w = as_float32(w_in, "conv2d_gemm_backward_data", "w");
+  ENGINE_CHECK(w.ndim() == 4, "conv2d_gemm_backward_data: expected a weight (O, C/G, kh, kw), "
+                              "got shape " << shape_str(w));
+  const ConvGeometry g = make_geometry("conv2d_gemm_backward_data", in_shape,
+                                       {w.shape(2), w.shape(3)}, stride, pad, dil, groups);
+  const int64_t o = w.shape(0);
+  ENGINE_CHECK(w.shape(1) * groups == g.channels && o % groups == 0,
+               "conv2d_gemm_backward_data: weight " << shape_str(w) << " does not fit input shape "
+                                                    << std::string(py::str(py::cast(in_shape)))
+                                                    << " with groups=" << groups);
+  ENGINE_CHECK(dy.ndim() == 4 && dy.shape(0) == in_shape[0] && dy.shape(1) == o &&
+                   dy.shape(2) == g.out_h && dy.shape(3) == g.out_w,
+               "conv2d_gemm_backward_data: dy of shape "
+                   << shape_str(dy) << " does not match the weight " << shape_str(w)
+                   << " and the window (expected (" << in_shape[0] << ", " << o << ", "
+                   << g.out_h << ", " << g.out_w << "))");
+  FloatArray dx(in_shape);
+  const float* dyp = dy.data();
+  const float* wp = w.data();
+  float* dxp = dx.mutable_data();
+  {
+    py::gil_scoped_release release;
+    if (dx.size() > 0) cpu::conv2d_backward_data_gemm(dyp, wp, dxp, in_shape[0], o, g);
+  }
+  return dx;
+}
+
 // Depthwise conv (groups == C, w (C*mult, 1, kh, kw)): checks shared by its three entries.
 ConvGeometry depthwise_geometry(const char* fn, const std::vector<py::ssize_t>& in_shape,
                                 const FloatArray& w, Pair stride, Pair pad, Pair dil,
@@ -353,6 +385,10 @@ ENGINE_BINDINGS(conv) {
   m.def("conv2d_gemm_backward_filter", &engine::gemm_backward_filter, arg("x"), arg("dy"),
         arg("kernel"), arg("stride"), arg("padding"), arg("dilation"), arg("groups"),
         "dw (O, C/G, kh, kw) of y = conv2d(x, w) for dy (N, O, OH, OW), as an implicit GEMM.");
+  m.def("conv2d_gemm_backward_data", &engine::gemm_backward_data, arg("dy"), arg("w"),
+        arg("in_shape"), arg("stride"), arg("padding"), arg("dilation"), arg("groups"),
+        "dx (N, C, H, W) of y = conv2d(x, w) for dy (N, O, OH, OW): one GEMM per stride phase "
+        "of dx, reading dy in place.");
   m.def("depthwise_conv2d_forward", &engine::depthwise_forward, arg("x"), arg("w"),
         arg("bias"), arg("stride"), arg("padding"), arg("dilation"),
         "Depthwise conv2d (groups = C) of float32 x (N, C, H, W) with w (C*mult, 1, kh, kw), "

@@ -94,8 +94,10 @@ inline void pad_phases(const float* x, float* xpad, int64_t batch, const kernels
     float* dst = xpad + n * grid.image + c * grid.channel + (t % phases) * grid.plane;
     const float* src = x + (n * g.channels + c) * g.height * g.width;
     // columns j of the phase that hold image columns: 0 <= b + j*sw - pw < W
-    const int64_t j_lo = std::min(grid.wq, std::max<int64_t>(0, (g.pad_w - b + grid.sw - 1) / grid.sw));
-    const int64_t j_hi = std::max(j_lo, std::min(grid.wq, (g.pad_w + g.width - b + grid.sw - 1) / grid.sw));
+    const int64_t sw = grid.sw;
+    const int64_t j_lo = std::min(grid.wq, std::max<int64_t>(0, (g.pad_w - b + sw - 1) / sw));
+    const int64_t j_hi =
+        std::max(j_lo, std::min(grid.wq, (g.pad_w + g.width - b + sw - 1) / sw));
     for (int64_t i = 0; i < grid.hq; ++i) {
       float* row = dst + i * grid.wq;
       const int64_t ih = a + i * grid.sh - g.pad_h;
@@ -117,6 +119,55 @@ inline void pad_phases(const float* x, float* xpad, int64_t batch, const kernels
   }
 }
 
+// The GEMM of the flat paths with B read in place: for each group and image, the m x qimg grid
+// of C = A B where A (m x k) is packed as MR-row slivers over all of K (apack + s*k*MR per
+// sliver, `a_group` floats per group) and B's row p for grid columns [q0, q0 + NR) is the NR
+// floats at input + off[p] + q0, input = padded + img*image + grp*group_stride. write(grp, img,
+// q0, cols, tile) stores each sliver's m x NR tile (row stride NR; columns past `cols` are
+// garbage).
+template <class Kernel, class Write>
+void flat_gemm_in_place(const float* apack, int64_t a_group, int64_t m, int64_t k,
+                        const int64_t* off, const float* padded, int64_t image,
+                        int64_t group_stride, int64_t groups, int64_t batch, int64_t qimg,
+                        const Blocking& blk, int threads, const Write& write) {
+  constexpr int MR = Kernel::kMR, NR = Kernel::kNR;
+  const int64_t slivers = (m + MR - 1) / MR;
+  const int64_t col_slivers = (qimg + NR - 1) / NR;  // per image; the last may be partial
+  const int64_t kc_step = k > 0 ? effective_kc<MR, NR>(blk, m, k) : 1;
+  const int64_t jobs = groups * batch * col_slivers;
+#pragma omp parallel num_threads(threads)
+  {
+    float* tile = a_scratch().get(slivers * MR * NR);  // C of one column sliver: m rows x NR
+#pragma omp for schedule(static)
+    for (int64_t job = 0; job < jobs; ++job) {
+      const int64_t grp = job / (batch * col_slivers), img = (job / col_slivers) % batch;
+      const int64_t q0 = (job % col_slivers) * NR, cols = std::min<int64_t>(NR, qimg - q0);
+      const float* base = padded + img * image + grp * group_stride + q0;
+      const float* a = apack + grp * a_group;
+      if (k == 0) std::memset(tile, 0, slivers * MR * NR * sizeof(float));  // C = 0
+      for (int64_t p0 = 0; p0 < k; p0 += kc_step) {
+        const int64_t kc = std::min(kc_step, k - p0);
+        const int64_t* offs = off + p0;
+        const auto brow = [base, offs](int64_t p) { return base + offs[p]; };
+        for (int64_t s = 0; s < slivers; ++s)
+          Kernel::run_rows(kc, a + s * k * MR + p0 * MR, brow, tile + s * MR * NR, NR, 1.0f,
+                           p0 == 0 ? 0.0f : 1.0f);
+      }
+      write(grp, img, q0, cols, tile);
+    }
+  }
+}
+
+// Reused by later calls on this thread up to 64 MB; a larger one is freed after the call.
+// (Scratch and plain arrays rather than std::vector: std's templates are shared by every file,
+// and their copy compiled here with -mavx512f could be the one the linker keeps.)
+inline float* flat_scratch(int64_t count, std::unique_ptr<float[]>* once) {
+  static thread_local Scratch kept;
+  if (count <= (int64_t(16) << 20)) return kept.get(count);
+  once->reset(new float[count]);
+  return once->get();
+}
+
 // y = conv(x, w) (+ bias, then ReLU) through the padded flat image (its phases when strided).
 //
 // B is never packed: B's row k of a sliver of NR columns is NR consecutive floats of the padded
@@ -131,15 +182,8 @@ void conv_forward_flat(const float* x, const float* w, const float* bias, bool r
   constexpr int MR = Kernel::kMR, NR = Kernel::kNR;
   const int64_t slack = (g.kernel_w - 1) * g.dil_w + NR;
   const PhaseGrid grid(g, slack);
-  const int64_t image = grid.image, wp = grid.wq;
-  // Reused by later calls on this thread up to 64 MB; a larger one is freed after the call.
-  // (Scratch and plain arrays rather than std::vector: std's templates are shared by every file,
-  // and their copy compiled here with -mavx512f could be the one the linker keeps.)
-  static thread_local Scratch kept;
   std::unique_ptr<float[]> once;
-  float* const padded = batch * image <= (int64_t(16) << 20)
-                            ? kept.get(batch * image)
-                            : (once.reset(new float[batch * image]), once.get());
+  float* const padded = flat_scratch(batch * grid.image, &once);
   pad_phases(x, padded, batch, g, grid, slack);
 
   const int64_t cg = g.channels / g.groups, og = out_channels / g.groups;
@@ -157,36 +201,18 @@ void conv_forward_flat(const float* x, const float* w, const float* bias, bool r
       pack_lanes(w + (grp * og + s * MR) * k, k, 1, std::min<int64_t>(MR, og - s * MR), MR, k,
                  apack.get() + (grp * slivers + s) * k * MR);
 
-  const int64_t qimg = g.out_h * wp, out_plane = g.out_h * g.out_w;
-  const int64_t col_slivers = (qimg + NR - 1) / NR;  // per image; the last may be partial
-  const int64_t kc_step = k > 0 ? effective_kc<MR, NR>(blk, og, k) : 1;
-  const int64_t jobs = g.groups * batch * col_slivers;
-#pragma omp parallel num_threads(threads)
-  {
-    float* tile = a_scratch().get(slivers * MR * NR);  // C of one column sliver: og rows x NR
-#pragma omp for schedule(static)
-    for (int64_t job = 0; job < jobs; ++job) {
-      const int64_t grp = job / (batch * col_slivers), img = (job / col_slivers) % batch;
-      const int64_t q0 = (job % col_slivers) * NR, cols = std::min<int64_t>(NR, qimg - q0);
-      const float* base = padded + img * image + grp * cg * grid.channel + q0;
-      const float* a = apack.get() + grp * slivers * k * MR;
-      if (k == 0) std::memset(tile, 0, slivers * MR * NR * sizeof(float));  // y = bias alone
-      for (int64_t p0 = 0; p0 < k; p0 += kc_step) {
-        const int64_t kc = std::min(kc_step, k - p0);
-        const int64_t* offs = off.get() + p0;
-        const auto brow = [base, offs](int64_t p) { return base + offs[p]; };
-        for (int64_t s = 0; s < slivers; ++s)
-          Kernel::run_rows(kc, a + s * k * MR + p0 * MR, brow, tile + s * MR * NR, NR, 1.0f,
-                           p0 == 0 ? 0.0f : 1.0f);
-      }
-      const FlatOutputC<NR> out{y + grp * og * out_plane, out_channels * out_plane, out_plane,
-                                g.out_w, wp, qimg,
-                                bias != nullptr ? bias + grp * og : nullptr, relu};
-      const int64_t n0 = img * qimg + q0;
-      out.merge(0, n0, og, cols, tile, NR, 1.0f, 0.0f);
-      out.finish(0, n0, og, cols);
-    }
-  }
+  const int64_t qimg = g.out_h * grid.wq, out_plane = g.out_h * g.out_w;
+  const auto write = [&](int64_t grp, int64_t img, int64_t q0, int64_t cols, const float* tile) {
+    const FlatOutputC<NR> out{y + grp * og * out_plane, out_channels * out_plane, out_plane,
+                              g.out_w, grid.wq, qimg,
+                              bias != nullptr ? bias + grp * og : nullptr, relu};
+    const int64_t n0 = img * qimg + q0;
+    out.merge(0, n0, og, cols, tile, NR, 1.0f, 0.0f);
+    out.finish(0, n0, og, cols);
+  };
+  flat_gemm_in_place<Kernel>(apack.get(), slivers * k * MR, og, k, off.get(), padded,
+                             grid.image, cg * grid.channel, g.groups, batch, qimg, blk, threads,
+                             write);
 }
 
 }  // namespace ENGINE_GEMM_NS

@@ -224,6 +224,13 @@ void conv2d_backward_filter_gemm(const float* x, const float* dy, float* dw, flo
   run(x, dy, dw, beta, batch, out_channels, g, blocking_for(isa), get_num_threads());
 }
 
+void conv2d_backward_data_gemm(const float* dy, const float* w, float* dx, int64_t batch,
+                               int64_t out_channels, const kernels::ConvGeometry& g) {
+  const GemmIsa& isa = current_isa();
+  isa.conv_backward_data_flat(dy, w, dx, batch, out_channels, g, blocking_for(isa),
+                              get_num_threads());
+}
+
 ConvPath conv_path_from_name(const std::string& name) {
   if (name == "auto") return ConvPath::kAuto;
   if (name == "flat") return ConvPath::kFlat;

@@ -37,6 +37,10 @@ void conv2d_forward_gemm(const float* x, const float* w, const float* bias, bool
 void conv2d_backward_filter_gemm(const float* x, const float* dy, float* dw, float beta,
                                  int64_t batch, int64_t out_channels,
                                  const kernels::ConvGeometry& g);
+// Data gradient of a strided conv: dx (N, C, H, W) from dy by one in-place GEMM per stride
+// phase of dx (cpu/conv_data_flat.h); every element of dx is written.
+void conv2d_backward_data_gemm(const float* dy, const float* w, float* dx, int64_t batch,
+                               int64_t out_channels, const kernels::ConvGeometry& g);
 
 // Which algorithm stride-1 convs use: auto (by the shape's measured rule), the padded flat
 // image, the implicit im2col packer, or Winograd F(2x2, 3x3) (3x3 kernels, dilation 1, one

@@ -23,7 +23,8 @@ const GemmIsa& gemm_isa_avx512() {
 #else
 const GemmIsa& gemm_isa_avx512() {
   // not built for this target
-  static const GemmIsa none{0, 0, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+  static const GemmIsa none{0,       0,       nullptr, nullptr, nullptr,
+                            nullptr, nullptr, nullptr, nullptr};
   return none;
 }
 #endif

@@ -37,6 +37,10 @@ struct GemmIsa {
                                     int64_t batch, int64_t out_channels,
                                     const kernels::ConvGeometry& g, const GemmIsaBlocking& blk,
                                     int threads);
+  // cpu/conv_data_flat.h: the data gradient, one in-place GEMM per stride phase.
+  void (*conv_backward_data_flat)(const float* dy, const float* w, float* dx, int64_t batch,
+                                  int64_t out_channels, const kernels::ConvGeometry& g,
+                                  const GemmIsaBlocking& blk, int threads);
   // One thread's FMA peak loop (kernels::fma_peak_loop); returns the flops it did.
   double (*fma_peak)(int64_t iters, float* sink);
 };

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cpu/conv_gemm.h"
+#include "cpu/conv_data_flat.h"
 #include "cpu/conv_filter_flat.h"
 #include "cpu/conv_gemm_flat.h"
 #include "cpu/gemm_driver.h"
@@ -50,6 +51,12 @@ struct IsaEntry {
                                    int threads) {
     conv_backward_filter_flat<FilterKernel>(x, dy, dw, beta, batch, out_channels, g, threads);
   }
+  static void conv_bwd_data_flat(const float* dy, const float* w, float* dx, int64_t batch,
+                                 int64_t out_channels, const kernels::ConvGeometry& g,
+                                 const GemmIsaBlocking& blk, int threads) {
+    conv_backward_data_flat<Kernel>(dy, w, dx, batch, out_channels, g, to_blocking(blk),
+                                    threads);
+  }
   static double fma_peak(int64_t iters, float* sink) {
     *sink = kernels::fma_peak_loop<Vec, PeakChains, IsaTag>(iters);
     return 2.0 * iters * PeakChains * (sizeof(Vec) / sizeof(float));
@@ -57,7 +64,7 @@ struct IsaEntry {
   static const GemmIsa& table() {
     static const GemmIsa isa{Kernel::kMR,    Kernel::kNR,      &sgemm,
                              &conv_fwd,      &conv_fwd_flat,   &conv_bwd_filter,
-                             &conv_bwd_filter_flat, &fma_peak};
+                             &conv_bwd_filter_flat, &conv_bwd_data_flat, &fma_peak};
     return isa;
   }
 };

@@ -20,7 +20,8 @@ const GemmIsa& gemm_isa_portable() {
 #else
 const GemmIsa& gemm_isa_portable() {
   // not built for this target
-  static const GemmIsa none{0, 0, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+  static const GemmIsa none{0,       0,       nullptr, nullptr, nullptr,
+                            nullptr, nullptr, nullptr, nullptr};
   return none;
 }
 #endif
