@@ -44,6 +44,21 @@ struct PhaseTaps {
   }
 };
 
+// Along one axis (input extent n, output extent out): the zero padding of dy before and after
+// that keeps every phase's rows i + e (i < the phase's length) inside it.
+inline void dy_padding(int64_t n, int64_t pad, int64_t kernel, int64_t dil, int64_t stride,
+                       int64_t out, int64_t* before, int64_t* after) {
+  *before = *after = 0;
+  for (int64_t a = 0; a < stride && a < n; ++a) {
+    const PhaseTaps taps(a, pad, kernel, dil, stride);
+    const int64_t length = (n - a + stride - 1) / stride;
+    for (int64_t t = 0; t < taps.count; ++t) {
+      *before = std::max(*before, -taps.shift[t]);
+      *after = std::max(*after, length + taps.shift[t] - out);
+    }
+  }
+}
+
 // src (N, C, h, w) into planes of hd x wd, placed at row `top` and column `left` of each and
 // zero elsewhere; each image (C planes) takes `image` floats, its last `slack` zero.
 inline void pad_planes(const float* src, float* dst, int64_t batch, int64_t channels, int64_t h,
@@ -76,23 +91,9 @@ void conv_backward_data_flat(const float* dy, const float* w, float* dx, int64_t
   const int64_t cg = g.channels / g.groups, og = out_channels / g.groups;
   const int64_t taps = g.kernel_h * g.kernel_w;
   // One zero padding of dy that every phase's shifts stay inside: rows i + e for i < Hph.
-  int64_t top = 0, bottom = 0, left = 0, right = 0;
-  for (int64_t a = 0; a < sh && a < g.height; ++a) {
-    const PhaseTaps rows(a, g.pad_h, g.kernel_h, g.dil_h, sh);
-    const int64_t hph = (g.height - a + sh - 1) / sh;
-    for (int64_t t = 0; t < rows.count; ++t) {
-      top = std::max(top, -rows.shift[t]);
-      bottom = std::max(bottom, hph + rows.shift[t] - g.out_h);
-    }
-  }
-  for (int64_t b = 0; b < sw && b < g.width; ++b) {
-    const PhaseTaps cols(b, g.pad_w, g.kernel_w, g.dil_w, sw);
-    const int64_t wph = (g.width - b + sw - 1) / sw;
-    for (int64_t t = 0; t < cols.count; ++t) {
-      left = std::max(left, -cols.shift[t]);
-      right = std::max(right, wph + cols.shift[t] - g.out_w);
-    }
-  }
+  int64_t top, bottom, left, right;
+  dy_padding(g.height, g.pad_h, g.kernel_h, g.dil_h, sh, g.out_h, &top, &bottom);
+  dy_padding(g.width, g.pad_w, g.kernel_w, g.dil_w, sw, g.out_w, &left, &right);
   const int64_t hd = g.out_h + top + bottom, wd = g.out_w + left + right, plane = hd * wd;
   const int64_t slack = wd + NR;  // a last sliver's garbage columns read past the last plane
   const int64_t image = out_channels * plane + slack;
