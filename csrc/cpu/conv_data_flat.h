@@ -140,12 +140,14 @@ void conv_backward_data_flat(const float* dy, const float* w, float* dx, int64_t
         for (int64_t j0 = 0; j0 < ncols;) {
           const int64_t q = q0 + j0, i = q / wd, j = q % wd;
           const int64_t in_row = std::min(ncols - j0, wd - j);
-          const int64_t len = std::max<int64_t>(0, std::min(in_row, wph - j));
-          float* out = plane0 + (a + sh * i) * g.width + b + sw * j;
-          for (int64_t c = 0; c < cg; ++c) {
-            const float* src = tile + c * NR + j0;
-            float* dst = out + c * g.height * g.width;
-            for (int64_t t = 0; t < len; ++t) dst[t * sw] = src[t];
+          const int64_t len = std::min(in_row, wph - j);
+          if (len > 0) {  // (garbage columns j >= wph have no place in dx)
+            float* out = plane0 + (a + sh * i) * g.width + b + sw * j;
+            for (int64_t c = 0; c < cg; ++c) {
+              const float* src = tile + c * NR + j0;
+              float* dst = out + c * g.height * g.width;
+              for (int64_t t = 0; t < len; ++t) dst[t * sw] = src[t];
+            }
           }
           j0 += in_row;
         }
