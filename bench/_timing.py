@@ -24,3 +24,17 @@ def interleaved_median_ms(steps, repeats, iters=1, warmup=1):
         for name, step in steps.items():
             samples[name].append(time_ms(step, iters, warmup=0))
     return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def same_threads(threads=0):
+    """Give engine's kernels `threads` threads (0: engine's default) and torch the same count,
+    so both peers run on equal pools; returns the count."""
+    import torch
+
+    import engine as mge
+
+    C = mge._native.native()
+    if threads:
+        C.set_num_threads(threads)
+    torch.set_num_threads(C.get_num_threads())
+    return C.get_num_threads()

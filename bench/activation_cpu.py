@@ -9,7 +9,7 @@ Not a test.
 import argparse
 
 import numpy as np
-from _timing import interleaved_median_ms
+from _timing import interleaved_median_ms, same_threads
 
 SHAPES = [(16, 64, 32, 32), (16, 64, 8, 8)]
 ACTIVATIONS = ["relu", "sigmoid", "leaky_relu", "silu"]
@@ -58,15 +58,8 @@ def main():
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--threads", type=int, default=0, help="0: the engine's default")
     args = ap.parse_args()
-    import torch
-
-    import engine as mge
-
-    C = mge._native.native()
-    if args.threads:
-        C.set_num_threads(args.threads)
-    torch.set_num_threads(C.get_num_threads())
-    print(f"threads: {C.get_num_threads()} (engine and torch); fwd + bwd, float32")
+    threads = same_threads(args.threads)
+    print(f"threads: {threads} (engine and torch); fwd + bwd, float32")
     print(f"{'activation':11s} {'shape':>18s} {'engine ms':>10s} {'numpy ms':>9s} "
           f"{'torch ms':>9s} {'engine/torch':>13s} {'numpy/torch':>12s}")
     ratios = []

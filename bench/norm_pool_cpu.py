@@ -7,7 +7,7 @@ the same thread count. Not a test.
 import argparse
 
 import numpy as np
-from _timing import interleaved_median_ms
+from _timing import interleaved_median_ms, same_threads
 
 # (channels, spatial) along the stages of a small-input ResNet: 32 channels at 64x64 down to 256
 # at 8x8.
@@ -71,15 +71,8 @@ def main():
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--threads", type=int, default=0, help="0: the engine's default")
     args = ap.parse_args()
-    import torch
-
-    import engine as mge
-
-    C = mge._native.native()
-    if args.threads:
-        C.set_num_threads(args.threads)
-    torch.set_num_threads(C.get_num_threads())
-    print(f"threads: {C.get_num_threads()} (engine and torch); batch {args.batch}")
+    threads = same_threads(args.threads)
+    print(f"threads: {threads} (engine and torch); batch {args.batch}")
     print(f"{'op':9s} {'shape':>20s} {'engine ms':>10s} {'torch ms':>9s} {'engine/torch':>13s}")
     ratios = []
     for c, hw in SHAPES:

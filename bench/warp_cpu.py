@@ -8,7 +8,7 @@ inside the timed step (our op takes the matrix); remap's grid is given to both. 
 import argparse
 
 import numpy as np
-from _timing import interleaved_median_ms
+from _timing import interleaved_median_ms, same_threads
 
 # (N, C, H, W) input, output size
 SHAPES = [((8, 3, 224, 224), (224, 224)), ((16, 32, 64, 64), (64, 64)),
@@ -100,15 +100,8 @@ def main():
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--threads", type=int, default=0, help="0: the engine's default")
     args = ap.parse_args()
-    import torch
-
-    import engine as mge
-
-    C = mge._native.native()
-    if args.threads:
-        C.set_num_threads(args.threads)
-    torch.set_num_threads(C.get_num_threads())
-    print(f"threads: {C.get_num_threads()} (engine and torch)")
+    threads = same_threads(args.threads)
+    print(f"threads: {threads} (engine and torch)")
     print(f"{'op':18s} {'input':>18s} {'engine ms':>10s} {'torch ms':>9s} {'engine/torch':>13s}")
     names = ("warp_perspective", "warp_persp+bwd", "remap", "remap+bwd")
     ratios = []
