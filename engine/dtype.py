@@ -41,6 +41,7 @@ _NARROW = {np.dtype(np.float64): float32, np.dtype(np.int64): int32,
 _RANK = {bool_: 0, uint8: 1, int8: 1, int16: 2, int32: 3, float16: 4, float32: 5}
 if _ml_dtypes is not None:
     _RANK[bfloat16] = 4
+_CANONICAL = {d: d for d in _RANK}  # any equal dtype object -> engine's shared instance
 
 _NO_BFLOAT16 = ("engine.dtype: bfloat16 needs the ml_dtypes package (numpy has no bfloat16 type): "
                 "pip install ml_dtypes; available dtypes: {}")
@@ -104,10 +105,13 @@ def canonical(dtype):
         raise TypeError(f"unknown dtype {dtype!r}; expected one of "
                         f"{[str(s) for s in SUPPORTED]}") from None
     d = _NARROW.get(d, d)
-    if d not in _RANK:
+    c = _CANONICAL.get(d)
+    if c is None:
         raise TypeError(f"dtype {d} is not supported; expected one of "
                         f"{[str(s) for s in SUPPORTED]}")
-    return d
+    # The one shared instance: an unpickled array (a loaded checkpoint, a DataLoader worker's
+    # batch) carries an equal but distinct dtype object, and the hot paths test `is float32`.
+    return c
 
 
 _promote_cache = {}

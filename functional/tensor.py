@@ -611,6 +611,23 @@ def flatten(inp, start_axis=0, end_axis=-1):
     return S.Reshape.apply(inp, shape=inp.shape[:lo] + (n,) + inp.shape[hi + 1:])
 
 
+def _infer_shape(inp, shape, known):
+    """reshape's target shape with its -1 inferred, or the error naming what does not fit."""
+    if shape and builtins.min(shape) < 0:
+        if shape.count(-1) > 1 or builtins.min(shape) < -1:
+            raise ValueError(f"reshape: invalid target shape {shape}")
+        known = -known  # the product of the other entries (one -1, checked above)
+        if known == 0 or inp.size % known:
+            raise ValueError(f"reshape: cannot reshape {inp.shape} ({inp.size} elements) to "
+                             f"{shape}")
+        return tuple(inp.size // known if s == -1 else s for s in shape)
+    raise ValueError(f"reshape: cannot reshape {inp.shape} ({inp.size} elements) to {shape} "
+                     f"({known} elements)")
+
+
+_prod = math.prod
+
+
 def reshape(inp, target_shape):
     """Gives a tensor a new shape with the same number of elements (row-major order).
 
@@ -629,20 +646,12 @@ def reshape(inp, target_shape):
         >>> F.reshape(x, (-1, 2)).shape
         (3, 2)
     """
-    inp = as_tensor(inp, "reshape")
+    if type(inp) is not Tensor:
+        inp = as_tensor(inp, "reshape")
     shape = shape_tuple(target_shape, "reshape")
-    known = math.prod(shape)
-    if shape and builtins.min(shape) < 0:
-        if shape.count(-1) > 1 or builtins.min(shape) < -1:
-            raise ValueError(f"reshape: invalid target shape {shape}")
-        known = -known  # the product of the other entries (one -1, checked above)
-        if known == 0 or inp.size % known:
-            raise ValueError(f"reshape: cannot reshape {inp.shape} ({inp.size} elements) to "
-                             f"{shape}")
-        shape = tuple(inp.size // known if s == -1 else s for s in shape)
-    elif known != inp.size:
-        raise ValueError(f"reshape: cannot reshape {inp.shape} ({inp.size} elements) to {shape} "
-                         f"({known} elements)")
+    known = _prod(shape)
+    if known != inp.size:  # a -1 to infer, or an error. (Negative entries whose product is the
+        shape = _infer_shape(inp, shape, known)  # size, as (-2, -3), numpy refuses by name.)
     return S.Reshape.apply(inp, shape=shape)
 
 

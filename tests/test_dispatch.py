@@ -178,3 +178,200 @@ def test_attribute_less_nodes_share_a_read_only_attrs():
             y._node.attrs["k"] = 1
         gm.backward(y.sum())
     np.testing.assert_array_equal(a.grad.numpy(), np.ones_like(A))
+
+
+# ----------------------------------------------------- the C entry (csrc/bind/op_apply.cpp)
+# engine._C.op_apply is Op.apply and op_call is apply1/apply2 where _C has them; these tests
+# hold them to core._apply_py, the Python reference they are written from.
+native_entry = pytest.mark.skipif(not hasattr(core._C, "op_apply"),
+                                  reason="engine._C without op_apply")
+
+
+@native_entry
+def test_the_entries_are_native():
+    assert core.Op.__dict__["apply"].__func__ is core._C.op_apply
+    assert core.apply1 is core.apply2 is core._C.op_call
+
+
+class _Twice(core.Op):
+    """y = 2 x with attrs; keeps its last result so a test can watch its references."""
+    last = None
+
+    def forward(xp, x, scale=2.0, fail=False):
+        if fail:
+            raise ValueError("told to fail")
+        out = x * scale
+        _Twice.last = out
+        return out
+
+    def backward(ctx, dy):
+        return dy * ctx.attrs["scale"]
+
+
+def _node_summary(t):
+    n = t._node
+    if n is None:
+        return None
+    return (n.op, dict(n.attrs), [(s.array.tolist(), i) for s, _, i in n.edges],
+            None if n.saved is None else [s.array.tolist() for s in n.saved], n.n_outputs)
+
+
+def _summary(t):
+    s = t._storage
+    return (type(t), t.numpy().tolist(), t.dtype, s.device, type(s), s.nbytes,
+            s.base is not None, t._idx, t.grad, t.name, _node_summary(t))
+
+
+CALLS = {
+    "plain": lambda x, y: E.Add.apply(x, y),
+    "attrs": lambda x, y: _Twice.apply(x, scale=3.0),
+    "view": lambda x, y: S.Reshape.apply(x, shape=(4, 3)),
+    "view of view": lambda x, y: S.Reshape.apply(x[1:], shape=(8,)),
+    "copying reshape": lambda x, y: S.Reshape.apply(x.T, shape=(12,)),
+    "saved output": lambda x, y: E.Exp.apply(x),
+    "two outputs": lambda x, y: core.REGISTRY["TopK"].apply(x, k=2, descending=True, kth_only=False,
+                                                           no_sort=False),
+    "scalar result": lambda x, y: core.REGISTRY["Sum"].apply(x, axis=None, keepdims=False),
+    "nine inputs": lambda x, y: S.Concat.apply(*([x] * 9), axis=0),
+    "parameter input": lambda x, y: E.Mul.apply(mge.Parameter(A), y),
+}
+
+
+@native_entry
+@pytest.mark.parametrize("recording", [False, True], ids=["eager", "recording"])
+@pytest.mark.parametrize("call", list(CALLS))
+def test_native_entry_equals_the_python_reference(call, recording, monkeypatch):
+    def run():
+        a, b = _pair()
+        gm = GradManager().attach([a])
+        if recording:
+            gm.__enter__()
+        try:
+            out = CALLS[call](a, b)
+        finally:
+            if recording:
+                gm.release()
+        return [_summary(t) for t in (out if isinstance(out, tuple) else (out,))]
+
+    native = run()
+    monkeypatch.setattr(core.Op, "apply", classmethod(core._apply_py))
+    assert run() == native
+
+
+@native_entry
+def test_native_entry_errors_are_the_python_ones(monkeypatch):
+    x = mge.tensor(A)
+    other = mge.tensor(A, device="cpu1")
+    cases = [lambda: _Twice.apply(x, fail=True), lambda: E.Add.apply(x, other),
+             lambda: E.Add.apply(x, 1.0), lambda: _Twice.apply(x, bad_attr=1)]
+    native = []
+    for case in cases:
+        with pytest.raises(Exception) as e:
+            case()
+        native.append((type(e.value), str(e.value)))
+    monkeypatch.setattr(core.Op, "apply", classmethod(core._apply_py))
+    for case, (kind, msg) in zip(cases, native):
+        with pytest.raises(kind) as e:
+            case()
+        assert str(e.value) == msg
+    assert "_Twice: told to fail" in native[0][1]
+    assert "different devices (cpu0, cpu1)" in native[1][1]
+
+
+@native_entry
+@pytest.mark.parametrize("path", ["plain", "view", "recording", "error", "mismatch",
+                                  "fallback", "positional"])
+def test_native_entry_keeps_no_references(path):
+    """No reference leaks on any path: the inputs' arrays and the op's result are released,
+    and the live bytes return to where they were."""
+    import gc
+    import sys
+
+    x, y = mge.tensor(A), mge.tensor(B)
+    other = mge.tensor(B, device="cpu1")
+    gm = GradManager().attach([x])
+
+    def once():
+        if path == "plain":
+            return _Twice.apply(x, scale=1.5)
+        if path == "view":
+            return S.Reshape.apply(x, shape=(12,))
+        if path == "recording":
+            with gm:
+                out = _Twice.apply(x, scale=1.5)
+                gm.backward(out.sum())
+            x.grad = None
+            return out
+        if path == "fallback":
+            return S.Concat.apply(*([x] * 9), axis=0)
+        if path == "positional":
+            return core.apply2(E.Add, x, y)
+        try:
+            if path == "error":
+                _Twice.apply(x, fail=True)
+            else:
+                E.Add.apply(x, other)
+        except ValueError:
+            return None
+        raise AssertionError("no error")
+
+    once()
+    gc.collect()
+    arrays = (x._storage.array, y._storage.array)
+    refs = [sys.getrefcount(a) for a in arrays]
+    live = get_allocated_memory()
+    for _ in range(200):
+        once()
+    _Twice.last = None
+    gc.collect()
+    assert [sys.getrefcount(a) for a in arrays] == refs
+    assert get_allocated_memory() == live
+    if path == "plain":
+        out = once()
+        import weakref
+
+        result = weakref.ref(_Twice.last)
+        _Twice.last = None
+        del out
+        assert result() is None  # the forward's array died with its Tensor
+
+
+@native_entry
+def test_native_entry_follows_swapped_storage_and_hooks():
+    """DTR swaps core.Storage and Op.apply; disabling puts the C entry back."""
+    from engine import _dtr
+
+    a, b = _pair()
+    with mge.dtr(eviction_threshold="1GB"):
+        assert type((a + b)._storage) is _dtr.DTRStorage
+        assert type(S.Reshape.apply(a, shape=(12,))._storage) is _dtr.DTRStorage
+    assert core.Op.__dict__["apply"].__func__ is core._C.op_apply
+    assert type((a + b)._storage) is core.Storage
+
+
+def test_unpickled_arrays_take_the_fast_paths(monkeypatch):
+    """An unpickled array (a loaded checkpoint, a DataLoader worker's batch) has an equal but
+    distinct dtype object; a Tensor made of it holds engine's shared float32, so `is float32`
+    tests on the hot path (engine's GEMM, the native kernels) still see float32."""
+    import pickle
+
+    from engine.ops import math as OM
+
+    a = pickle.loads(pickle.dumps(A))
+    assert a.dtype == np.float32 and a.dtype is not np.dtype(np.float32)
+    for t in (mge.tensor(a), mge.Parameter(a), mge.tensor(a, dtype="float32")):
+        assert t._storage.array.dtype is np.dtype(np.float32)
+    calls = []
+    real = OM._C
+
+    class Spy:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def gemm(self, *args, **kw):
+            calls.append(args[0].shape)
+            return real.gemm(*args, **kw)
+
+    monkeypatch.setattr(OM, "_C", Spy())
+    F.matmul(mge.tensor(a), mge.tensor(pickle.loads(pickle.dumps(B.T))))
+    assert calls == [(3, 4)]

@@ -67,7 +67,7 @@ def test_blocking_edges(isa, shape):
                                         (0.0, 2.0)])
 def test_alpha_beta(isa, alpha, beta):
     rng = np.random.default_rng(2)
-    for m, n, k in ((13, 17, 19), (100, 70, 300)):
+    for m, n, k in ((3, 4, 5), (13, 17, 19), (100, 70, 300)):  # (tiny: summed where it lies)
         a = rng.standard_normal((m, k), dtype=np.float32)
         b = rng.standard_normal((k, n), dtype=np.float32)
         c0 = rng.standard_normal((m, n), dtype=np.float32)
@@ -83,6 +83,9 @@ def test_beta_zero_ignores_garbage(isa):
     out = np.full((20, 40), np.nan, np.float32)
     C.gemm(a, b, out=out, beta=0.0)
     np.testing.assert_array_equal(out, np.full((20, 40), 30.0, np.float32))
+    tiny = np.full((2, 3), np.nan, np.float32)
+    C.gemm(a[:2, :4], b[:4, :3], out=tiny, beta=0.0)
+    np.testing.assert_array_equal(tiny, np.full((2, 3), 4.0, np.float32))
 
 
 def test_zero_sizes(isa):

@@ -21,18 +21,16 @@
 #include <Python.h>
 #include <structmember.h>
 
+#include "bind/fastpath.h"
 #include "bind/registry.h"
 
 namespace engine {
-namespace {
+namespace fastpath {
 
-struct StorageObject {
-  PyObject_HEAD PyObject* array;
-  PyObject* device;
-  PyObject* base;
-  Py_ssize_t nbytes;
-  PyObject* weakreflist;
-};
+PyTypeObject StorageType{};  // filled in by base_type()
+PyTypeObject NodeType{};
+
+namespace {
 
 struct CountersObject {
   PyObject_HEAD long long live;  // bytes of live storages on the device
@@ -89,22 +87,9 @@ PyObject* storage_new(PyTypeObject* type, PyObject*, PyObject*) {
   return type->tp_alloc(type, 0);  // fields zeroed: nbytes 0, no references
 }
 
-int storage_init(PyObject* self_obj, PyObject* args, PyObject* kwds) {
-  auto* self = reinterpret_cast<StorageObject*>(self_obj);
-  PyObject* array = nullptr;
-  PyObject* device = nullptr;
-  PyObject* base = Py_None;
-  Py_ssize_t n = PyTuple_GET_SIZE(args);
-  if (kwds == nullptr && (n == 2 || n == 3)) {  // the hot path: Storage(array, device)
-    array = PyTuple_GET_ITEM(args, 0);
-    device = PyTuple_GET_ITEM(args, 1);
-    if (n == 3) base = PyTuple_GET_ITEM(args, 2);
-  } else {
-    static const char* names[] = {"array", "device", "base", nullptr};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|O:Storage", const_cast<char**>(names),
-                                     &array, &device, &base))
-      return -1;
-  }
+}  // namespace
+
+int storage_fill(StorageObject* self, PyObject* array, PyObject* device, PyObject* base) {
   Py_INCREF(array);
   Py_XSETREF(self->array, array);
   Py_INCREF(device);
@@ -123,6 +108,27 @@ int storage_init(PyObject* self_obj, PyObject* args, PyObject* kwds) {
   self->nbytes = bytes;
   return add_live(device, bytes, true);
 }
+
+int storage_init(PyObject* self_obj, PyObject* args, PyObject* kwds) {
+  auto* self = reinterpret_cast<StorageObject*>(self_obj);
+  PyObject* array = nullptr;
+  PyObject* device = nullptr;
+  PyObject* base = Py_None;
+  Py_ssize_t n = PyTuple_GET_SIZE(args);
+  if (kwds == nullptr && (n == 2 || n == 3)) {  // the hot path: Storage(array, device)
+    array = PyTuple_GET_ITEM(args, 0);
+    device = PyTuple_GET_ITEM(args, 1);
+    if (n == 3) base = PyTuple_GET_ITEM(args, 2);
+  } else {
+    static const char* names[] = {"array", "device", "base", nullptr};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|O:Storage", const_cast<char**>(names),
+                                     &array, &device, &base))
+      return -1;
+  }
+  return storage_fill(self, array, device, base);
+}
+
+namespace {
 
 int storage_traverse(PyObject* self_obj, visitproc visit, void* arg) {
   auto* self = reinterpret_cast<StorageObject*>(self_obj);
@@ -167,24 +173,12 @@ PyMemberDef storage_members[] = {
      "bytes this storage counts on its device (0 for views)"},
     {nullptr, 0, 0, 0, nullptr}};
 
-PyTypeObject StorageType{};  // filled in by base_type()
-
 // ------------------------------------------------------------------------------ the tape node
 // engine/ops/core.py's Node (class Node(NodeBase)): one recorded op application. Made once per
 // op while a GradManager records; in Python its __init__ (six slots and an edge tuple per
 // input) was a fifth of a recorded op. Node(op, inputs, attrs, saved, n_outputs) keeps op,
 // attrs, saved and n_outputs as given, edges = tuple((t._storage, t._node, t._idx) for t in
 // inputs), and needs_input_grad = None.
-
-struct NodeObject {
-  PyObject_HEAD PyObject* op;
-  PyObject* edges;
-  PyObject* attrs;
-  PyObject* saved;
-  PyObject* n_outputs;
-  PyObject* needs_input_grad;
-  PyObject* weakreflist;
-};
 
 PyObject* str_storage = nullptr;
 PyObject* str_node = nullptr;
@@ -212,6 +206,8 @@ PyObject* edge_of(PyObject* t) {
 
 PyObject* node_new(PyTypeObject* type, PyObject*, PyObject*) { return type->tp_alloc(type, 0); }
 
+}  // namespace
+
 int node_init(PyObject* self_obj, PyObject* args, PyObject* kwds) {
   auto* self = reinterpret_cast<NodeObject*>(self_obj);
   PyObject *op, *inputs, *attrs, *saved, *n_outputs;
@@ -227,6 +223,11 @@ int node_init(PyObject* self_obj, PyObject* args, PyObject* kwds) {
                                      &inputs, &attrs, &saved, &n_outputs))
       return -1;
   }
+  return node_fill(self, op, inputs, attrs, saved, n_outputs);
+}
+
+int node_fill(NodeObject* self, PyObject* op, PyObject* inputs, PyObject* attrs, PyObject* saved,
+              PyObject* n_outputs) {
   PyObject* seq = PySequence_Fast(inputs, "Node: inputs must be a sequence of Tensors");
   if (seq == nullptr) return -1;
   Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
@@ -259,6 +260,8 @@ int node_init(PyObject* self_obj, PyObject* args, PyObject* kwds) {
   Py_XSETREF(self->needs_input_grad, Py_None);
   return 0;
 }
+
+namespace {
 
 int node_traverse(PyObject* self_obj, visitproc visit, void* arg) {
   auto* self = reinterpret_cast<NodeObject*>(self_obj);
@@ -306,8 +309,6 @@ PyMemberDef node_members[] = {
      "per input, whether backward must compute its gradient (set by the sweep)"},
     {nullptr, 0, 0, 0, nullptr}};
 
-PyTypeObject NodeType{};  // filled in by base_type()
-
 // Fill in a static base type that Python classes subclass; with a dealloc it holds objects
 // (GC-tracked, weakly referable through weaklist), without one it holds plain numbers.
 template <typename Object>
@@ -332,8 +333,10 @@ PyTypeObject* base_type(PyTypeObject& t, const char* name, const char* doc, PyMe
 }
 
 }  // namespace
+}  // namespace fastpath
 
 ENGINE_BINDINGS(fastpath) {
+  using namespace fastpath;
   str_live = PyUnicode_InternFromString("live");
   str_peak = PyUnicode_InternFromString("peak");
   str_nbytes = PyUnicode_InternFromString("nbytes");

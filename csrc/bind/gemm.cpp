@@ -48,7 +48,7 @@ int64_t element_stride(const py::array& a, int axis, const char* name) {
 
 Operand operand(const py::array& a, const char* name) {
   const py::dtype dt = a.dtype();
-  ENGINE_CHECK(dt.equal(py::dtype::of<float>()),
+  ENGINE_CHECK(native_float32(dt),
                "gemm: " << name << " must be float32 in native byte order, got "
                         << std::string(py::str(dt)));
   ENGINE_CHECK(reinterpret_cast<uintptr_t>(a.data()) % alignof(float) == 0,
@@ -67,6 +67,8 @@ Operand operand(const py::array& a, const char* name) {
   o.cs = element_stride(a, off + 1, name);
   return o;
 }
+
+constexpr int64_t kKeepGilBelow = 1 << 14;  // multiply-adds: about a microsecond of work
 
 // out = alpha * a @ b + beta * out; out is created (C-contiguous) when None, else written in
 // place: it must be float32 with contiguous rows (any row and batch stride).
@@ -110,10 +112,17 @@ py::array gemm(const py::array& a_in, const py::array& b_in, py::object out_in, 
   bt.stride_b = b.batch == 1 ? 0 : b.bs;
   bt.stride_c = c.bs;
   float* cp = static_cast<float*>(out.mutable_data());
-  {
-    py::gil_scoped_release release;
+  const auto run = [&] {
     cpu::sgemm(a.rows, b.cols, a.cols, alpha, {a.data, a.rs, a.cs}, {b.data, b.rs, b.cs}, beta,
                cp, c.rs, bt);
+  };
+  // Other Python threads get the GIL while a product runs, unless it is so small that handing
+  // the GIL over and back (~0.1 us) would cost more than the product itself.
+  if (a.rows * b.cols * a.cols * batch < kKeepGilBelow) {
+    run();
+  } else {
+    py::gil_scoped_release release;
+    run();
   }
   return out;
 }

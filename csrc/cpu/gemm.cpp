@@ -188,6 +188,30 @@ bool flat_filter_wins(const kernels::ConvGeometry& g) {
 
 }  // namespace
 
+namespace {
+
+// Products up to 8x8x8 multiply-adds: packing the panels and entering the blocked driver cost
+// more than the product (a 4x4 matmul spent ~0.1 us there), so they are summed where they lie.
+constexpr int64_t kTinyProduct = 512;
+
+void tiny_sgemm(int64_t m, int64_t n, int64_t k, float alpha, MatView a, MatView b, float beta,
+                float* c, int64_t ldc, const GemmBatch& batch) {
+  for (int64_t t = 0; t < batch.count; ++t) {
+    const float* at = a.data + t * batch.stride_a;
+    const float* bt = b.data + t * batch.stride_b;
+    float* ct = c + t * batch.stride_c;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        float acc = 0.0f;  // (this file has no -mfma: std::fma would be a libm call per term)
+        for (int64_t p = 0; p < k; ++p) acc += at[i * a.rs + p * a.cs] * bt[p * b.rs + j * b.cs];
+        float* out = ct + i * ldc + j;
+        *out = beta == 0.0f ? alpha * acc : alpha * acc + beta * *out;
+      }
+  }
+}
+
+}  // namespace
+
 void sgemm(int64_t m, int64_t n, int64_t k, float alpha, MatView a, MatView b, float beta,
            float* c, int64_t ldc, const GemmBatch& batch) {
   ENGINE_CHECK(m >= 0 && n >= 0 && k >= 0 && batch.count >= 0,
@@ -199,6 +223,10 @@ void sgemm(int64_t m, int64_t n, int64_t k, float alpha, MatView a, MatView b, f
         float* row = c + t * batch.stride_c + i * ldc;
         for (int64_t j = 0; j < n; ++j) row[j] = beta == 0.0f ? 0.0f : beta * row[j];
       }
+    return;
+  }
+  if (m * n * k <= kTinyProduct) {
+    tiny_sgemm(m, n, k, alpha, a, b, beta, c, ldc, batch);
     return;
   }
   const GemmIsa& isa = current_isa();

@@ -15,12 +15,14 @@ gradients for free.
 
 Hot path: `Op.apply` does one forward call, wraps the result and, only when a GradManager is
 recording and an input is tracked, creates a Node. Nothing else (no logging, no inspect).
-On Python 3.11 a call into an *args/**kwargs function is not specialised and costs a third of
-a small op's dispatch, so the operators and unary functions enter through `apply1(cls, x)` /
-`apply2(cls, a, b)`: the same op, positional, no attributes. Hooks that replace `apply` (DTR,
-the profiler, autocast) count themselves in `apply_hooks`, and while any is installed those
-entries call `cls.apply`. The Storage, the device's byte counters and the Node are C types
-(csrc/bind/fastpath.cpp) with pure-Python twins for a tree without engine._C.
+Where engine._C is built, Op.apply is `classmethod(_C.op_apply)` (csrc/bind/op_apply.cpp):
+the steps of `_apply_py` below in C, which hands the unusual calls back to `_apply_py`,
+`_result` and `_reraise`. The operators and unary functions enter through `apply1(cls, x)` /
+`apply2(cls, a, b)` (`_C.op_call`): the same op, positional, no attributes. Hooks that
+replace `apply` (DTR, the profiler, autocast) count themselves in `apply_hooks`, and while any
+is installed those entries call `cls.apply`. The Storage, the device's byte counters and the
+Node are C types (csrc/bind/fastpath.cpp); all of these have pure-Python twins here for a tree
+without engine._C.
 bench/op_overhead.py measures all this against torch.
 """
 import types
@@ -114,38 +116,8 @@ class Op:
     def backward(ctx, *grads):
         raise NotImplementedError
 
-    @classmethod
-    def apply(cls, *inputs, **attrs):
-        # The hot path of every op: attribute reads, one forward call, one Storage, one Tensor.
-        # forward is called with positional arrays for one and two inputs: a star-call costs
-        # more than the rest of the dispatch.
-        s = inputs[0]._storage
-        device = s.device
-        x = s.array  # the arrays are read outside the try (DTR may recompute them here)
-        n = len(inputs)
-        if n == 2:
-            s2 = inputs[1]._storage
-            if s2.device is not device:
-                _device_mismatch(cls, inputs)
-            y = s2.array
-        elif n != 1:
-            arrays = [x]
-            for t in inputs[1:]:
-                s2 = t._storage
-                if s2.device is not device:
-                    _device_mismatch(cls, inputs)
-                arrays.append(s2.array)
-        try:
-            if n == 1:
-                out = cls.forward(device.xp, x, **attrs) if attrs else cls.forward(device.xp, x)
-            elif n == 2:
-                out = (cls.forward(device.xp, x, y, **attrs) if attrs else
-                       cls.forward(device.xp, x, y))
-            else:
-                out = cls.forward(device.xp, *arrays, **attrs)
-        except (ValueError, TypeError, IndexError) as e:
-            _reraise(cls, e, inputs, attrs)
-        return _result(cls, out, device, inputs, attrs)
+    # Op.apply(*inputs, **attrs): engine._C.op_apply (csrc/bind/op_apply.cpp), the C form of
+    # _apply_py below; set after the class (a tree without engine._C keeps _apply_py).
 
     @classmethod
     def _storage(cls, array, device, inputs):
@@ -169,6 +141,40 @@ class Op:
             f = cls.__dict__.get(name)
             if f is not None and not isinstance(f, staticmethod):
                 setattr(cls, name, staticmethod(f))
+
+
+def _apply_py(cls, *inputs, **attrs):
+    """Op.apply in Python: the reference for engine._C.op_apply, which hands it any call it
+    does not take itself (no inputs, many inputs, non-Tensor inputs)."""
+    # forward is called with positional arrays for one and two inputs: a star-call costs
+    # more than the rest of the dispatch.
+    s = inputs[0]._storage
+    device = s.device
+    x = s.array  # the arrays are read outside the try (DTR may recompute them here)
+    n = len(inputs)
+    if n == 2:
+        s2 = inputs[1]._storage
+        if s2.device is not device:
+            _device_mismatch(cls, inputs)
+        y = s2.array
+    elif n != 1:
+        arrays = [x]
+        for t in inputs[1:]:
+            s2 = t._storage
+            if s2.device is not device:
+                _device_mismatch(cls, inputs)
+            arrays.append(s2.array)
+    try:
+        if n == 1:
+            out = cls.forward(device.xp, x, **attrs) if attrs else cls.forward(device.xp, x)
+        elif n == 2:
+            out = (cls.forward(device.xp, x, y, **attrs) if attrs else
+                   cls.forward(device.xp, x, y))
+        else:
+            out = cls.forward(device.xp, *arrays, **attrs)
+    except (ValueError, TypeError, IndexError) as e:
+        _reraise(cls, e, inputs, attrs)
+    return _result(cls, out, device, inputs, attrs)
 
 
 _ndarray = np.ndarray
@@ -285,3 +291,14 @@ def _reraise(cls, e, inputs, attrs):
 
 # Every op class by name; the test table checks each one has a test row.
 REGISTRY = {}
+
+
+# The C entry (csrc/bind/op_apply.cpp) where engine._C has it: Op.apply and the positional
+# entries are then one C call each; _apply_py, _result and _reraise remain its fallbacks.
+if _C is not None and hasattr(_C, "op_apply"):
+    _C.setup_op_apply(globals(), Tensor, Storage, Node, np.ndarray, _apply_py, _result, _reraise,
+                      _device_mismatch, allocator.storage_for_view, _NO_ATTRS)
+    Op.apply = classmethod(_C.op_apply)
+    apply1 = apply2 = _C.op_call
+else:
+    Op.apply = classmethod(_apply_py)

@@ -1,5 +1,9 @@
 """Linear algebra, sorting and scans: matmul, sort, topk, cumsum."""
+import numpy as _np
+
+from .._native import _C
 from . import _gemm
+from ._kernels import _F32
 from .core import Op
 from .elemwise import sum_to
 from .indexing import GatherGrad
@@ -11,6 +15,9 @@ class Matmul(Op):
     """Batched matrix product of tensors with ndim >= 2 (1-D handled in F.matmul)."""
 
     def forward(xp, a, b, transpose_a, transpose_b):
+        if (a.dtype is _F32 and b.dtype is _F32 and a.ndim == 2 and b.ndim == 2 and xp is _np
+                and _C is not None and not (transpose_a or transpose_b)):
+            return _C.gemm(a, b)  # two float32 matrices (the common case, no Python between)
         if transpose_a:
             a = xp.swapaxes(a, -1, -2)
         if transpose_b:
