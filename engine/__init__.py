@@ -6,7 +6,7 @@ from . import autodiff, dtype, random
 from .allocator import get_allocated_memory, get_max_allocated_memory, reset_max_memory_stats
 from .device import get_default_device, get_device_count, is_cuda_available, set_default_device
 from .serialization import load, save
-from ._dtr import dtr
+from . import dtr  # the module is the switch: mge.dtr(...), mge.dtr.enable()
 from ._threads import get_num_threads, set_num_threads
 from . import _host_memory  # noqa: F401  (applies the host-memory policy at import)
 from . import config, logger, version

@@ -2,7 +2,7 @@
 
 A Storage owns one backend array. Views (reshape, transpose, basic indexing, detach) share
 their base's Storage, so live bytes are the bytes of the arrays really allocated. DTR
-(engine/_dtr.py) builds on this: it is the one place that knows what is resident.
+(engine/dtr/) builds on this: it is the one place that knows what is resident.
 """
 from . import device as _device_mod
 from ._native import _C

@@ -11,7 +11,8 @@ import numbers
 
 import numpy as np
 
-from . import _dtr
+from .dtr import recompute as _dtr_recompute
+from .dtr import state as _dtr_state
 from .tensor import Tensor
 
 __all__ = [
@@ -113,12 +114,12 @@ class RNG:
     def _out(self, array, device, replay=None):
         t = Tensor(array.astype(np.float32), device=device or self._device)
         if replay is not None:  # DTR: the tensor can be evicted and redrawn bit-identically
-            _dtr.make_replayable(t, *replay)
+            _dtr_recompute.make_replayable(t, *replay)
         return t
 
     def _draw(self, method, *args):
         """self._gen.method(*args), plus what DTR needs to redraw it (None when DTR is off)."""
-        state = self._gen.bit_generator.state if _dtr._enabled else None
+        state = self._gen.bit_generator.state if _dtr_state.enabled else None
         array = getattr(self._gen, method)(*args)
         return array, None if state is None else (state, method, args)
 

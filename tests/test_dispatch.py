@@ -99,14 +99,14 @@ def test_profiler_sees_operator_and_unary_ops(tmp_path):
 
 
 def test_dtr_records_the_producer_of_operator_results():
-    from engine import _dtr
+    from engine.dtr import storage
 
     before = core.apply_hooks
     a, b = _pair()
     with mge.dtr(eviction_threshold="1GB"):
         assert core.apply_hooks == before + 1
         y = a * b
-        assert type(y._storage) is _dtr.DTRStorage and y._storage.rec.op is E.Mul
+        assert type(y._storage) is storage.DTRStorage and y._storage.rec.op is E.Mul
         z = F.relu(y)
         assert z._storage.rec.op is N.Relu
     assert core.apply_hooks == before
@@ -339,12 +339,12 @@ def test_native_entry_keeps_no_references(path):
 @native_entry
 def test_native_entry_follows_swapped_storage_and_hooks():
     """DTR swaps core.Storage and Op.apply; disabling puts the C entry back."""
-    from engine import _dtr
+    from engine.dtr import storage
 
     a, b = _pair()
     with mge.dtr(eviction_threshold="1GB"):
-        assert type((a + b)._storage) is _dtr.DTRStorage
-        assert type(S.Reshape.apply(a, shape=(12,))._storage) is _dtr.DTRStorage
+        assert type((a + b)._storage) is storage.DTRStorage
+        assert type(S.Reshape.apply(a, shape=(12,))._storage) is storage.DTRStorage
     assert core.Op.__dict__["apply"].__func__ is core._C.op_apply
     assert type((a + b)._storage) is core.Storage
 

@@ -1,4 +1,4 @@
-"""DTR (engine/_dtr.py): bit-exact training under a tight budget, real evictions and
+"""DTR (engine/dtr/): bit-exact training under a tight budget, real evictions and
 recomputations, the peak bound, deep chains, nested GradManagers, disable, threshold parsing."""
 import gc
 import itertools
@@ -11,9 +11,10 @@ import engine as mge
 import engine.functional as F
 import engine.module as M
 import engine.optimizer as optim
-from engine import _dtr
+from engine import allocator
 from engine.allocator import Storage
 from engine.autodiff import GradManager
+from engine.dtr import hooks, policy, recompute, state, storage
 from engine.ops import core
 from engine.tensor import Tensor
 
@@ -80,9 +81,9 @@ def test_training_is_bit_exact_and_really_evicts():
 
 def test_a_budget_that_cannot_be_met_goes_over_and_stays_exact():
     ref = _train(steps=2)
-    clock = _dtr._clock
+    clock = state.clock
     _train(steps=2, eviction_threshold="1GB")
-    ops = _dtr._clock - clock  # ops the two steps run (no evictions at 1GB)
+    ops = state.clock - clock  # ops the two steps run (no evictions at 1GB)
     mge.dtr.reset_stats()
     got = _train(steps=2, eviction_threshold=1, evictee_minimum_size=1024)
     st = mge.dtr.stats()
@@ -210,7 +211,7 @@ def test_evicted_tensor_reads_back_and_dropout_replays():
             F.exp(y)  # pressure: evicts what it can
         assert not mask._storage.resident or not y._storage.resident
         m1 = mask.numpy()
-        _dtr._evict(mask._storage.rec)
+        policy.evict(mask._storage.rec)
         np.testing.assert_array_equal(mask.numpy(), m1)
         np.testing.assert_array_equal(y.numpy(), np.exp(np.arange(1000, dtype="float32")
                                                         * np.float32(0.001)))
@@ -242,7 +243,7 @@ def test_optimizer_under_dtr_keeps_old_values_for_recompute():
             y = F.exp(p)
             gm.backward((y * p).sum())
         opt.step()
-        _dtr._evict(y._storage.rec)
+        policy.evict(y._storage.rec)
         np.testing.assert_array_equal(y.numpy(), np.exp(np.ones(10, "float32")))
         assert type(p._storage) is Storage
         np.testing.assert_allclose(p.numpy(), 1 - 0.1 * 2 * np.e, rtol=1e-6)
@@ -253,7 +254,7 @@ def test_disable_restores_the_plain_path():
     mge.dtr(eviction_threshold="1MB")
     assert mge.dtr.enabled and core.Op.__dict__["apply"] is not orig
     x = mge.tensor(np.ones(4, "float32")) + 1
-    assert type(x._storage) is _dtr.DTRStorage
+    assert type(x._storage) is storage.DTRStorage
     mge.dtr.disable()
     assert not mge.dtr.enabled and core.Op.__dict__["apply"] is orig
     y = x + 1
@@ -302,15 +303,15 @@ def test_the_failed_request_is_read_from_cupys_message():
     # CuPy's OutOfMemoryError carries the size only in its message
     cupy_like = MemoryError("Out of memory allocating 1,048,576 bytes (allocated so far: "
                             "2,097,152 bytes, limit set to: 3,000,000 bytes).")
-    assert _dtr._requested_bytes(cupy_like) == 1 << 20
-    assert _dtr._requested_bytes(MemoryError("std::bad_alloc")) == 1
+    assert policy.requested_bytes(cupy_like) == 1 << 20
+    assert policy.requested_bytes(MemoryError("std::bad_alloc")) == 1
 
 
 def test_numpys_memory_error_gives_its_size():
     try:
         np.empty(1 << 60, np.uint8)  # 1 EiB: numpy refuses with its _ArrayMemoryError
     except MemoryError as e:
-        assert _dtr._requested_bytes(e) == 1 << 60
+        assert policy.requested_bytes(e) == 1 << 60
     else:
         pytest.skip("this machine allocated 1 EiB")
 
@@ -344,7 +345,7 @@ def test_a_gradient_that_is_a_view_stays_readable():
         with gm:
             y = w.reshape(2, 3)  # the gradient of w comes back through a reshape: a view
             gm.backward((y * y).sum())
-        _dtr._free(w._storage.device, 1 << 40, partial=True)  # evict all that can be
+        policy.free(w._storage.device, 1 << 40, partial=True)  # evict all that can be
         np.testing.assert_array_equal(w.grad.numpy(), 2 * np.arange(6, dtype="float32"))
 
 
@@ -365,13 +366,13 @@ def test_a_failed_recompute_leaves_nothing_pinned():
     with mge.dtr(evictee_minimum_size=0):
         b = mge.tensor(np.ones(100, "float32")) * 3
         c = _FailsOnRecompute.apply(b)
-        _dtr._evict(c._storage.rec)
-        _dtr._evict(b._storage.rec)
+        policy.evict(c._storage.rec)
+        policy.evict(b._storage.rec)
         with pytest.raises(RuntimeError, match="broken recompute"):
             c.numpy()
         assert b._storage.rec.pins == 0 and c._storage.rec.pins == 0
         assert b._storage.resident  # recomputed on the way, evictable again
-        _dtr._evict(b._storage.rec)
+        policy.evict(b._storage.rec)
         np.testing.assert_array_equal(b.numpy(), np.full(100, 3, "float32"))
 
 
@@ -379,18 +380,18 @@ def test_a_dead_output_of_a_multi_output_op_recomputes_once(monkeypatch):
     # z's recompute needs max_pool2d's y, dead and evicted: the rerun refills y (and its sibling,
     # the argmax), which must stay resident until z is computed from it
     runs = []
-    run = _dtr._run
+    run = recompute._run
 
     def counting_run(rec):
         runs.append(rec.op.__name__)
         assert len(runs) < 10, f"recompute loops: {runs}"
         run(rec)
 
-    monkeypatch.setattr(_dtr, "_run", counting_run)
+    monkeypatch.setattr(recompute, "_run", counting_run)
     with mge.dtr(evictee_minimum_size=0):
         x = mge.tensor(np.random.default_rng(0).random((1, 2, 8, 8), "float32"))
         z = F.exp(F.max_pool2d(x, 2))
-        _dtr._evict(z._storage.rec)
+        policy.evict(z._storage.rec)
         np.testing.assert_array_equal(z.numpy(), np.exp(x.numpy().reshape(1, 2, 4, 2, 4, 2)
                                                         .max(axis=(3, 5))))
     assert runs == ["MaxPool2d", "Exp"]
@@ -429,8 +430,8 @@ def test_shape_and_dtype_reads_never_recompute():
         x = mge.tensor(np.ones((3, 4), "float32"))
         z = F.exp(x)
         v = F.exp(x)[:, 1:]  # a view: evicted with its base
-        _dtr._evict(z._storage.rec)
-        _dtr._evict(v._storage.base.rec)
+        policy.evict(z._storage.rec)
+        policy.evict(v._storage.base.rec)
         assert not z._storage.resident and not v._storage.resident
         assert (z.shape, z.dtype, z.ndim, z.size) == ((3, 4), np.float32, 2, 12)
         assert (v.shape, v.ndim, v.size) == ((3, 3), 2, 9)
@@ -448,7 +449,7 @@ def _residual_chain(n, width, x, weights):
 
 
 def _pinned_records():
-    return [r for r in gc.get_objects() if type(r) is _dtr._Record and r.pins]
+    return [r for r in gc.get_objects() if type(r) is storage.Record and r.pins]
 
 
 @pytest.mark.parametrize("chain", [_chain, _residual_chain], ids=["plain", "residual"])
@@ -458,20 +459,22 @@ def test_backward_never_evicts_its_own_gradients_and_leaves_nothing_pinned(monke
     # budget the backward must evict, but never what it computed itself (a gradient whose
     # upstream gradients are freed would be recomputed through the whole backward chain).
     ticks = itertools.count()
-    monkeypatch.setattr(_dtr, "_perf", lambda: float(next(ticks)))
+    fake_clock = lambda: float(next(ticks))  # noqa: E731
+    monkeypatch.setattr(hooks, "_perf", fake_clock)
+    monkeypatch.setattr(recompute, "_perf", fake_clock)
     in_backward = {"evictions": 0, "gradient_recomputes": 0}
-    evict, run = _dtr._evict, _dtr._run
+    evict, run = policy.evict, recompute._run
 
     def counting_evict(rec):
-        in_backward["evictions"] += _dtr._backward_id != 0
+        in_backward["evictions"] += state.backward_id != 0
         evict(rec)
 
     def counting_run(rec):
         in_backward["gradient_recomputes"] += rec.backward_id != 0
         run(rec)
 
-    monkeypatch.setattr(_dtr, "_evict", counting_evict)
-    monkeypatch.setattr(_dtr, "_run", counting_run)
+    monkeypatch.setattr(policy, "evict", counting_evict)
+    monkeypatch.setattr(recompute, "_run", counting_run)
     rng = np.random.default_rng(0)
     width, n = 64, 30
     x = mge.tensor(rng.standard_normal((64, width)).astype("float32") * 0.1, device=device)
@@ -571,7 +574,7 @@ def test_pending_gradients_unpin_the_record_they_pinned():
     with mge.dtr(evictee_minimum_size=0):
         g = F.exp(mge.tensor(np.ones(8, "float32")))
         rec = g._storage.rec
-        pending = _dtr.PendingGradients()
+        pending = hooks.PendingGradients()
         pending["k"] = g
         assert rec.pins == 1
         g += 1  # in place: g now holds another storage
@@ -585,10 +588,62 @@ def test_out_of_memory_in_a_node_backward_may_evict_what_it_made():
     node = types.SimpleNamespace(edges=(), saved=None)
     with mge.dtr(evictee_minimum_size=0):
         x = mge.tensor(np.ones(1024, "float32"))
-        with _dtr.node_backward(node, []):
+        with hooks.node_backward(node, []):
             made = F.exp(x)  # protected from the threshold's evictions...
             dev = made._storage.device
-            assert not _dtr._free(dev, 1)
-            assert _dtr._free(dev, 1, partial=True)  # ...but not from a full device
+            assert not policy.free(dev, 1)
+            assert policy.free(dev, 1, partial=True)  # ...but not from a full device
             assert not made._storage.resident
         np.testing.assert_array_equal(made.numpy(), np.exp(np.ones(1024, "float32")))
+
+
+def _patched_paths():
+    """What each path DTR patches holds now: the object itself, or None where a class has no
+    attribute of that name of its own."""
+    return [(owner, name, owner.__dict__.get(name) if isinstance(owner, type)
+             else getattr(owner, name)) for owner, name, _ in hooks._patches()]
+
+
+def test_disable_restores_every_patched_path():
+    """One install/uninstall (hooks.py): disabling puts back the very objects that were there
+    and deletes what it added (Storage has no __init__ of its own: one left behind would cost
+    every allocation a Python frame), also after several rounds and a second enable."""
+    before, hooks_before = _patched_paths(), core.apply_hooks
+    names = {(type(o).__name__ if not isinstance(o, type) else o.__name__, n)
+             for o, n, _ in before}
+    assert {("Op", "apply"), ("module", "Storage"), ("Storage", "__init__"),
+            ("Tensor", "shape"), ("Tensor", "size")} <= names
+    for _ in range(3):
+        mge.dtr(eviction_threshold="1GB")
+        mge.dtr.enable()  # a second enable changes nothing
+        now = _patched_paths()
+        assert all(a[2] is not b[2] for a, b in zip(before, now))
+        assert core.apply_hooks == hooks_before + 1
+        assert type((mge.tensor([1.0]) + 1)._storage) is storage.DTRStorage
+        mge.dtr.disable()
+        mge.dtr.disable()
+        assert all(a[2] is b[2] for a, b in zip(before, _patched_paths()))
+        assert core.apply_hooks == hooks_before
+    assert "__init__" not in Storage.__dict__
+    assert core.Storage is allocator.Storage is Storage
+    x = mge.tensor([1.0, 2.0])
+    assert type((x + x)._storage) is Storage and x.shape == (2,)
+
+
+def test_dtr_wraps_an_installed_profiler_and_unwinds_with_it(tmp_path):
+    """DTR wraps whatever Op.apply it finds, so a profiler started first still sees every op,
+    and stopping them in turn leaves the plain path."""
+    import json
+
+    from engine.utils.profiler import Profiler
+
+    plain = core.Op.__dict__["apply"]
+    x = mge.tensor(np.ones(4, "float32"))
+    with Profiler(str(tmp_path)) as prof:
+        with mge.dtr(eviction_threshold="1GB"):
+            y = F.exp(x) * 2
+            assert type(y._storage) is storage.DTRStorage
+    assert core.Op.__dict__["apply"] is plain
+    with open(prof.path) as f:
+        ops = [e["name"] for e in json.load(f)["traceEvents"] if e.get("cat") == "op"]
+    assert ops == ["Exp", "Mul"]

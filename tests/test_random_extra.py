@@ -5,7 +5,7 @@ import pytest
 
 import engine as mge
 import engine.random as R
-from engine import _dtr
+from engine.dtr import recompute as dtr_recompute
 
 Tensor = mge.Tensor
 N = 200_000
@@ -149,7 +149,7 @@ def test_dtr_replays_the_draw_bit_identically(call):
     try:
         x = call()
         rec = x._storage.rec
-        redrawn = _dtr._RandomReplay.forward(np, **rec.attrs)
+        redrawn = dtr_recompute._RandomReplay.forward(np, **rec.attrs)
     finally:
         mge.dtr.disable()
     np.testing.assert_array_equal(redrawn, x.numpy())

@@ -23,9 +23,9 @@ import heapq
 import itertools
 import weakref
 
-from .. import _dtr
 from .. import dtype as _dt
 from ..allocator import Storage
+from ..dtr import hooks as _dtr
 from ..ops import core
 from ..tensor import Tensor
 
