@@ -11,12 +11,9 @@ bfloat16; engine takes it from the `ml_dtypes` package when that is installed (t
 extension type JAX and TensorFlow use), and otherwise names the missing package in its error.
 bfloat16 and float16 promote to float32 (neither holds the other's range and precision).
 """
-import numpy as np
+import sys
 
-try:
-    import ml_dtypes as _ml_dtypes
-except ImportError:  # bfloat16 stays unavailable; canonical() says so by name
-    _ml_dtypes = None
+import numpy as np
 
 bool_ = np.dtype(np.bool_)
 uint8 = np.dtype(np.uint8)
@@ -26,30 +23,74 @@ int32 = np.dtype(np.int32)
 float16 = np.dtype(np.float16)
 float32 = np.dtype(np.float32)
 
-if _ml_dtypes is not None:
-    bfloat16 = np.dtype(_ml_dtypes.bfloat16)
-    SUPPORTED = (bool_, uint8, int8, int16, int32, float16, bfloat16, float32)
-    LOW_PRECISION = (float16, bfloat16)
-else:
-    SUPPORTED = (bool_, uint8, int8, int16, int32, float16, float32)
-    LOW_PRECISION = (float16,)
+# bfloat16 joins these when first named (_load_bfloat16): importing ml_dtypes registers its
+# ufunc loops with numpy, ~0.5-0.9 s that every `import engine` would otherwise pay.
+SUPPORTED = (bool_, uint8, int8, int16, int32, float16, float32)
+LOW_PRECISION = (float16,)
 FLOATS = LOW_PRECISION + (float32,)
-_LOW_SET, _FLOAT_SET = frozenset(LOW_PRECISION), frozenset(FLOATS)  # fast membership in ops
+_LOW_SET, _FLOAT_SET = set(LOW_PRECISION), set(FLOATS)  # fast membership in ops (grown in place)
+_NUMBER_SET = set(d for d in SUPPORTED if d != bool_)
 _NARROW = {np.dtype(np.float64): float32, np.dtype(np.int64): int32,
            np.dtype(np.uint64): int32, np.dtype(np.uint32): int32, np.dtype(np.uint16): int32,
            np.dtype(np.longlong): int32, np.dtype(np.ulonglong): int32}
 _RANK = {bool_: 0, uint8: 1, int8: 1, int16: 2, int32: 3, float16: 4, float32: 5}
-if _ml_dtypes is not None:
-    _RANK[bfloat16] = 4
 _CANONICAL = {d: d for d in _RANK}  # any equal dtype object -> engine's shared instance
 
 _NO_BFLOAT16 = ("engine.dtype: bfloat16 needs the ml_dtypes package (numpy has no bfloat16 type): "
                 "pip install ml_dtypes; available dtypes: {}")
+_ml_dtypes = None     # the ml_dtypes module, once bfloat16 is registered
+_bfloat16_tried = False
+
+
+def _load_bfloat16():
+    """Register bfloat16 (from ml_dtypes) among engine's dtypes, on its first mention; False
+    when ml_dtypes is not installed."""
+    global _ml_dtypes, _bfloat16_tried, bfloat16, SUPPORTED, LOW_PRECISION, FLOATS
+    if not _bfloat16_tried:
+        _bfloat16_tried = True
+        try:
+            import ml_dtypes
+        except ImportError:  # bfloat16 stays unavailable; canonical() says so by name
+            return False
+        bfloat16 = np.dtype(ml_dtypes.bfloat16)
+        SUPPORTED = (bool_, uint8, int8, int16, int32, float16, bfloat16, float32)
+        LOW_PRECISION = (float16, bfloat16)
+        FLOATS = LOW_PRECISION + (float32,)
+        for known in (_LOW_SET, _FLOAT_SET, _NUMBER_SET):  # in place: ops hold these sets
+            known.add(bfloat16)
+        _RANK[bfloat16] = 4
+        _CANONICAL[bfloat16] = bfloat16
+        _ml_dtypes = ml_dtypes
+    return _ml_dtypes is not None
+
+
+def _names_bfloat16(dtype):
+    return str(getattr(dtype, "__name__", dtype)).endswith("bfloat16")
+
+
+def _lookup(dtype):
+    """np.dtype(dtype), registering bfloat16 first when dtype names it; TypeError as numpy's."""
+    try:
+        d = np.dtype(dtype)
+    except TypeError:
+        if not (_names_bfloat16(dtype) and _load_bfloat16()):
+            raise
+        return np.dtype(dtype)
+    if not _bfloat16_tried and d.name == "bfloat16":  # an ml_dtypes array the user made
+        _load_bfloat16()
+    return d
+
+
+if "ml_dtypes" in sys.modules:  # already imported by the user: registering it costs nothing
+    _load_bfloat16()
 
 
 def __getattr__(name):
-    # engine.dtype.bfloat16 without ml_dtypes: say what is missing instead of a bare AttributeError
+    # engine.dtype.bfloat16: registered on first access; without ml_dtypes, say what is missing
+    # instead of a bare AttributeError
     if name == "bfloat16":
+        if _load_bfloat16():
+            return bfloat16
         raise AttributeError(_NO_BFLOAT16.format([str(s) for s in SUPPORTED]))
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
@@ -59,7 +100,7 @@ def is_float(dtype):
     if dtype in _FLOAT_SET:  # the fast path: an np.dtype
         return True
     try:
-        return np.dtype(dtype) in _FLOAT_SET
+        return _lookup(dtype) in _FLOAT_SET
     except TypeError:
         return False
 
@@ -69,12 +110,9 @@ def is_low_precision(dtype):
     if dtype in _LOW_SET:
         return True
     try:
-        return np.dtype(dtype) in _LOW_SET
+        return _lookup(dtype) in _LOW_SET
     except TypeError:
         return False
-
-
-_NUMBER_SET = frozenset(d for d in SUPPORTED if d != bool_)
 
 
 def is_number(dtype):
@@ -83,14 +121,14 @@ def is_number(dtype):
     if dtype in _NUMBER_SET:
         return True
     try:
-        return np.dtype(dtype) in _NUMBER_SET
+        return _lookup(dtype) in _NUMBER_SET
     except TypeError:
         return False
 
 
 def is_bfloat16(dtype):
     """True when `dtype` is bfloat16 (MegEngine's core.tensor.dtype.is_bfloat16)."""
-    return _ml_dtypes is not None and np.dtype(dtype) == bfloat16
+    return _lookup(dtype).name == "bfloat16" and _ml_dtypes is not None
 
 
 def canonical(dtype):
@@ -98,9 +136,9 @@ def canonical(dtype):
     if dtype is None:
         return float32
     try:
-        d = np.dtype(dtype)
+        d = _lookup(dtype)
     except TypeError:
-        if _ml_dtypes is None and str(getattr(dtype, "__name__", dtype)).endswith("bfloat16"):
+        if _names_bfloat16(dtype) and not _load_bfloat16():
             raise TypeError(_NO_BFLOAT16.format([str(s) for s in SUPPORTED])) from None
         raise TypeError(f"unknown dtype {dtype!r}; expected one of "
                         f"{[str(s) for s in SUPPORTED]}") from None

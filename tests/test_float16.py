@@ -46,7 +46,7 @@ FLOAT32_RESULT = {
 # allows a few roundings on the way
 TOL = {"float16": 1e-2, "bfloat16": 5e-2}
 LOW_DTYPES = ["float16", pytest.param("bfloat16", marks=pytest.mark.skipif(
-    "bfloat16" not in [str(d) for d in _dt.SUPPORTED], reason="ml_dtypes is not installed"))]
+    not _dt._load_bfloat16(), reason="ml_dtypes is not installed"))]
 
 
 def _float16_cases():
@@ -147,7 +147,7 @@ def test_norm_gradients_keep_dtype_when_backward_is_recorded(name, shape, c, fn,
 def test_is_number_knows_bfloat16():
     assert _dt.is_number(_dt.float16) and _dt.is_number("int32") and _dt.is_number(_dt.uint8)
     assert not _dt.is_number(_dt.bool_) and not _dt.is_number("complex64")
-    if "bfloat16" in [str(d) for d in _dt.SUPPORTED]:
+    if _dt._load_bfloat16():
         assert _dt.is_number(_dt.bfloat16) and _dt.bfloat16.kind not in "iuf"
         from engine.functional.math import _check_non_finite  # GradScaler-style check
 
@@ -207,10 +207,36 @@ def test_bfloat16_without_ml_dtypes_names_what_is_missing():
     assert "float16" in out and "float32" in out  # what is available instead
 
 
+@pytest.mark.parametrize("first_mention", [
+    "mge.tensor([1.0, 2.0], dtype='bfloat16')",
+    "mge.tensor(np.array([1.0, 2.0], ml_dtypes.bfloat16))",  # an array the user made with ml_dtypes
+    "mge.tensor([1.0, 2.0]).astype(mge.dtype.bfloat16)",
+    "mge.tensor([1.0, 2.0]).astype('bfloat16')",
+])
+def test_bfloat16_is_registered_on_first_mention(first_mention):
+    """engine does not import ml_dtypes (~0.5 s of numpy ufunc registration) until bfloat16
+    is named, and then it is a dtype like the others."""
+    pytest.importorskip("ml_dtypes")
+    code = ("import sys, numpy as np, engine as mge\n"
+            "assert 'ml_dtypes' not in sys.modules\n"
+            "import ml_dtypes\n"
+            f"t = {first_mention}\n"
+            "d = mge.dtype\n"
+            "assert t.dtype == d.bfloat16 and t.dtype is d.bfloat16, t.dtype\n"
+            "assert d.is_float('bfloat16') and d.is_low_precision(t.dtype)\n"
+            "assert d.is_bfloat16(t.dtype) and d.bfloat16 in d.SUPPORTED\n"
+            "assert (t * 2.0).dtype == d.bfloat16\n"
+            "assert (t.astype('float32') + t).dtype == d.float32\n"
+            "print((t.sum()).numpy())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert float(out) == 3.0
+
+
 def test_low_precision_promotion():
     assert _dt.promote(_dt.float16, _dt.float32) == _dt.float32
     assert _dt.promote(_dt.float16, _dt.int32) == _dt.float16
-    if "bfloat16" in [str(d) for d in _dt.SUPPORTED]:
+    if _dt._load_bfloat16():
         assert _dt.promote(_dt.float16, _dt.bfloat16) == _dt.float32  # neither holds the other
         x = mge.tensor([1.5, 2.0], dtype="bfloat16")
         assert (x * 2.0).dtype == _dt.bfloat16  # a Python float stays weak
