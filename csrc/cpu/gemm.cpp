@@ -66,11 +66,15 @@ constexpr int64_t kWinogradMinTiles = 512;
 constexpr int64_t kFlatMaxPaddedPercent = 130;
 constexpr int64_t kFlatMaxFilterBytes = 1 << 20;
 // A strided conv runs flat on the input's stride phases (cpu/conv_gemm_flat.h), which copies
-// the whole input for 1/(sh*sw) of the outputs: it pays where each input value feeds enough
-// multiply-adds, Og*kh*kw/(sh*sw) >= 256. Measured (2 threads, flat / implicit ms): 64->128 ch
-// 3x3/2 at 32x32 b16 3.1 / 4.2 (288); 3->32 ch 7x7/2 stem at 64x64 b16 0.7 / 1.4 (392); 32->64
-// 3x3/2 at 64x64 4.3 / 3.8 (144); 64->128 1x1/2 0.9 / 0.7 (32).
-constexpr int64_t kFlatMinPhaseWork = 256;
+// the input once and then reads B in place, where the column packer gathers every tap of every
+// column. That pays for any filter bigger than 1x1 on outputs 8+ wide, under the same filter
+// and grid limits as stride 1. Measured (2 threads, flat / implicit ms), 3x3/2 b16: 32->64 ch at
+// 64x64 3.05 / 3.73, 16->32 0.98 / 1.52, 64->128 at 32x32 2.33 / 3.16, 128->128 5.15 / 6.77,
+// 32->64 at 16x16 0.27 / 0.28, 64->128 at 8x8 (4 wide) 0.45 / 0.29; b2: 64->64 at 128x128
+// 2.81 / 3.55, 128->128 at 64x64 2.47 / 2.56; stem 3->32 7x7/2 at 64x64 0.60 / 1.50; 1x1/2
+// (nothing to share) 64->128 at 32x32 0.75 / 0.51, 256->512 at 64x64 b2 2.56 / 1.82. Filters
+// past 1 MiB lose as at stride 1: 128->256 at 16x16 3.09 / 2.18, 256->256 at 32x32 b2 2.85 / 2.26.
+constexpr int64_t kFlatMinPhaseOutputWidth = 8;
 
 int64_t round_down(int64_t v, int64_t m) { return std::max(m, v / m * m); }
 
@@ -158,7 +162,7 @@ bool flat_conv_wins(const kernels::ConvGeometry& g, int64_t out_channels) {
   const int64_t grid_w = (g.width + 2 * g.pad_w + g.stride_w - 1) / g.stride_w;
   const int64_t filter_bytes = out_channels / g.groups * g.channels * g.kernel_h * g.kernel_w * 4;
   const int64_t phases = g.stride_h * g.stride_w;
-  if (phases > 1 && out_channels / g.groups * g.kernel_h * g.kernel_w < kFlatMinPhaseWork * phases)
+  if (phases > 1 && (g.kernel_h * g.kernel_w == 1 || g.out_w < kFlatMinPhaseOutputWidth))
     return false;
   return grid_w * 100 <= g.out_w * kFlatMaxPaddedPercent && filter_bytes <= kFlatMaxFilterBytes;
 }
