@@ -9,7 +9,7 @@ from .serialization import load, save
 from . import dtr  # the module is the switch: mge.dtr(...), mge.dtr.enable()
 from ._threads import get_num_threads, set_num_threads
 from . import _host_memory  # noqa: F401  (applies the host-memory policy at import)
-from . import config, logger, version
+from . import config, jit, logger, version  # noqa: F401  (jit: mge.jit.trace)
 from .logger import enable_debug_log, get_logger, set_log_file, set_log_level
 from .version import __version__
 from ._device_mem import _full_sync, check_misc  # noqa: F401  (_full_sync: private, as in MegEngine)

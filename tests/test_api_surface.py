@@ -33,7 +33,15 @@ OWED = {
 }
 
 
+# Names under an owed prefix that have landed ahead of the rest of their issue.
+BUILT = {"megengine.jit.trace", "megengine.jit.exclude_from_trace", "megengine.jit.TraceError",
+         "megengine.jit.DTRConfig", "megengine.jit.GraphOptimizationConfig",
+         "megengine.jit.SublinearMemoryConfig"}
+
+
 def _owed(name):
+    if name in BUILT:
+        return None
     best = None
     for prefix, why in OWED.items():
         if (name == prefix or name.startswith(prefix + ".")) and (

@@ -1,0 +1,13 @@
+"""engine.jit: MegEngine's trace (engine/jit/tracing.py) and its option objects.
+
+    watch.py    what a traced call applies, draws and updates, recorded or checked
+    program.py  a recording as a static program over arrays, and its replay
+    tracing.py  trace, is_tracing
+    configs.py  SublinearMemoryConfig, DTRConfig, GraphOptimizationConfig
+"""
+from .configs import DTRConfig, GraphOptimizationConfig, SublinearMemoryConfig
+from .tracing import is_tracing, trace
+from .watch import TraceError, exclude_from_trace
+
+__all__ = ["trace", "exclude_from_trace", "is_tracing", "TraceError", "DTRConfig",
+           "GraphOptimizationConfig", "SublinearMemoryConfig"]

@@ -1,0 +1,214 @@
+"""`engine.jit.trace`: MegEngine 1.13's trace decorator and class.
+
+    @trace(symbolic=True)
+    def train_step(data, label): ...
+
+Two ways to run, as MegEngine documents them:
+- without_host=False (the default): the Python function runs on every call, and every op it
+  applies, random number it draws and tensor it updates in place is checked against the first
+  call's recording: the same ops with the same attributes on inputs of the same shapes and
+  dtypes, in the same order; the first difference is a TraceError naming both sides. Training
+  steps (GradManager, optimizer steps) run this way. exclude_from_trace() blocks are not
+  checked. (engine executes the ops eagerly in this mode: it checks, it does not compile.)
+- without_host=True: the first call runs the function and records it; later calls replay the
+  recording (engine/jit/program.py) on the new inputs' arrays without running the function's
+  Python: no Tensor objects, Module calls or tape in between, each intermediate freed at its
+  last use. In-place updates (BatchNorm's running statistics) and random draws (fresh numbers
+  from engine's RNG stream on every replay) are replayed. What a replay cannot redo without the
+  Python function (a recording GradManager, an optimizer step, an exclude_from_trace block,
+  random draws outside RNG's sampling methods) is refused with a TraceError after that first
+  call.
+
+Calls whose Tensor inputs differ in shape, dtype or device from the recording, or whose other
+arguments differ in value: symbolic=False raises TraceError, symbolic=True records the new
+signature (a retrace) and keeps both. capture_as_const=True freezes the values the function
+reads from outside (parameters, closures) at the recording; otherwise each replay reads their
+current value. record_only=True records every call and never replays.
+dtr_config=DTRConfig(...) turns engine's DTR on while a call runs in the default mode (a
+replay does not go through the op path that DTR watches). profiling=True times the replayed
+ops; get_profile() returns them.
+Accepted with no effect in engine (the graph compiler they configure is not built yet):
+opt_level, graph_opt_config, sublinear_memory_config, symbolic_shape, imperative.
+"""
+import functools
+import time
+
+from .. import dtr as _dtr
+from ..tensor import Tensor
+from .configs import DTRConfig, GraphOptimizationConfig, SublinearMemoryConfig
+from .program import Program
+from .watch import TraceError, Watch
+from .watch import active as _active
+from .watch import excluded as _excluded
+
+
+def is_tracing():
+    """Whether a traced call is running now (outside its exclude_from_trace blocks)."""
+    return _active() is not None and not _excluded()
+
+
+class _Recording:
+    __slots__ = ("signatures", "program", "calls")
+
+    def __init__(self, signatures, program):
+        self.signatures, self.program, self.calls = signatures, program, 0
+
+
+class trace:
+    """Wraps a function so that its calls are traced (see the module's docstring).
+
+    Args:
+        function: the function to trace.
+        symbolic: retrace on a new input signature (True) or raise TraceError (False).
+        capture_as_const: freeze the values read from outside the function at the recording.
+        record_only: record every call, never replay.
+        sublinear_memory_config: a SublinearMemoryConfig (accepted; no effect in engine).
+        dtr_config: a DTRConfig: DTR on while a call runs (default mode).
+        profiling: time the replayed ops (get_profile()).
+        opt_level: MegEngine's graph optimisation level (accepted; no effect in engine).
+        graph_opt_config: a GraphOptimizationConfig (accepted; no effect in engine).
+        symbolic_shape: MegEngine's symbolic shape inference (accepted; no effect in engine).
+        without_host: replay the recording without running the function's Python.
+        imperative: MegEngine's imperative executor switch (accepted; no effect in engine).
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if not args:  # @trace(symbolic=True): the options first, the function next
+            return functools.partial(cls, **kwargs)
+        return super().__new__(cls)
+
+    def __init__(self, function, symbolic=False, capture_as_const=False, record_only=False,
+                 sublinear_memory_config=None, dtr_config=None, profiling=False, opt_level=2,
+                 graph_opt_config=None, symbolic_shape=True, without_host=False,
+                 imperative=False):
+        if not callable(function):
+            raise TypeError(f"trace: expected a callable, got {type(function).__name__}")
+        for name, value, kind in (("sublinear_memory_config", sublinear_memory_config,
+                                   SublinearMemoryConfig), ("dtr_config", dtr_config, DTRConfig),
+                                  ("graph_opt_config", graph_opt_config,
+                                   GraphOptimizationConfig)):
+            if value is not None and not isinstance(value, kind):
+                raise TypeError(f"trace: {name} must be a {kind.__name__}, got "
+                                f"{type(value).__name__}")
+        if opt_level not in (0, 1, 2, 3):
+            raise ValueError(f"trace: opt_level must be 0..3, got {opt_level!r}")
+        self.__wrapped__ = function
+        functools.update_wrapper(self, function)
+        self.symbolic, self.capture_as_const = bool(symbolic), bool(capture_as_const)
+        self.record_only, self.without_host = bool(record_only), bool(without_host)
+        self.sublinear_memory_config, self.dtr_config = sublinear_memory_config, dtr_config
+        self.profiling, self.opt_level = bool(profiling), opt_level
+        self.graph_opt_config, self.symbolic_shape = graph_opt_config, symbolic_shape
+        self.imperative = imperative
+        self._recordings = {}  # input signature -> _Recording
+        self._profile = {"calls": 0, "seconds": 0.0}
+
+    def __get__(self, obj, objtype=None):  # a traced method: bound like a function
+        return self if obj is None else functools.partial(self.__call__, obj)
+
+    @property
+    def _name(self):
+        return getattr(self.__wrapped__, "__qualname__", repr(self.__wrapped__))
+
+    def __call__(self, *args, **kwargs):
+        if _active() is not None:  # inside another traced call: part of that one's recording
+            return self.__wrapped__(*args, **kwargs)
+        tensors, key = _flatten((args, kwargs))
+        rec = None if self.record_only else self._recordings.get(key)
+        if rec is None and self._recordings and not self.symbolic and not self.record_only:
+            raise TraceError(f"trace({self._name}): called with {_describe(key)}, traced with "
+                             f"{_describe(next(iter(self._recordings)))}; pass symbolic=True to "
+                             "trace each signature")
+        t0 = time.perf_counter()
+        if rec is None:
+            out, rec = self._record(args, kwargs, tensors)
+            if not self.record_only:
+                self._recordings[key] = rec
+        elif rec.program is not None:
+            out = rec.program.replay(tensors, self.profiling)
+        else:
+            out = self._run(Watch(self._name, rec.signatures), args, kwargs)
+        rec.calls += 1
+        self._profile["calls"] += 1
+        self._profile["seconds"] += time.perf_counter() - t0
+        return out
+
+    def _run(self, watch, args, kwargs):
+        dtr_was = None
+        if self.dtr_config is not None and not _dtr.enabled:
+            dtr_was = (_dtr.eviction_threshold, _dtr.evictee_minimum_size)
+            _dtr(eviction_threshold=self.dtr_config.eviction_threshold,
+                 evictee_minimum_size=self.dtr_config.evictee_minimum_size)
+        try:
+            with watch:
+                out = self.__wrapped__(*args, **kwargs)
+                watch.finish()
+        finally:
+            if dtr_was is not None:
+                _dtr.disable()
+                _dtr.eviction_threshold, _dtr.evictee_minimum_size = dtr_was
+        return out
+
+    def _record(self, args, kwargs, tensors):
+        watch = Watch(self._name)
+        out = self._run(watch, args, kwargs)
+        signatures = [ev.signature() for ev in watch.events]
+        program = None
+        if self.without_host and not self.record_only:
+            if watch.effects:
+                raise TraceError(
+                    f"trace({self._name}, without_host=True): a replay cannot redo this without "
+                    f"running the function: {'; '.join(sorted(set(watch.effects)))}. Trace it "
+                    "with without_host=False (the default), which runs it on every call")
+            program = Program(self._name, watch.events, tensors, out, self.capture_as_const)
+        return out, _Recording(signatures, program)
+
+    def get_profile(self):
+        """Calls, their seconds, and with profiling=True the seconds of each replayed op."""
+        ops = {}
+        for rec in self._recordings.values():
+            if rec.program is not None:
+                for k, v in rec.program.op_seconds.items():
+                    ops[k] = ops.get(k, 0.0) + v
+        return dict(self._profile, ops=ops)
+
+
+def _flatten(obj):
+    """The Tensors in obj (args, kwargs), and the call's signature: each Tensor as (shape,
+    dtype, device), every other value as itself."""
+    tensors = []
+
+    def walk(o):
+        if isinstance(o, Tensor):
+            tensors.append(o)
+            a = o._storage.array
+            return ("T", tuple(a.shape), str(a.dtype), str(o._storage.device))
+        if isinstance(o, (tuple, list)):
+            return (type(o).__name__,) + tuple(walk(x) for x in o)
+        if isinstance(o, dict):
+            return ("dict",) + tuple((k, walk(o[k])) for k in sorted(o, key=repr))
+        try:
+            hash(o)
+        except TypeError:
+            raise TraceError(f"trace: an argument of type {type(o).__name__} is neither a "
+                             "Tensor nor a hashable value") from None
+        return ("V", o)
+
+    return tensors, walk(obj)
+
+
+def _describe(key):
+    """A call signature as the user wrote it: Tensors as shape:dtype@device, values as repr."""
+    kind = key[0]
+    if kind == "T":
+        return f"Tensor{key[1]}:{key[2]}@{key[3]}"
+    if kind == "V":
+        return repr(key[1])
+    if kind == "dict":
+        return "{" + ", ".join(f"{k!r}: {_describe(v)}" for k, v in key[1:]) + "}"
+    if kind == "tuple" and len(key) == 3 and key[2][0] == "dict":  # (args, kwargs)
+        parts = [_describe(a) for a in key[1][1:]]
+        parts += [f"{k}={_describe(v)}" for k, v in key[2][1:]]
+        return "(" + ", ".join(parts) + ")"
+    return ("[" if kind == "list" else "(") + ", ".join(_describe(x) for x in key[1:]) + (
+        "]" if kind == "list" else ")")

@@ -1,0 +1,246 @@
+"""What a trace sees of a call: every op application (through an Op.apply hook, like the
+profiler's and DTR's), every random draw (engine.random's RNG) and every in-place update
+(Tensor._reset) and detach() (which shares a value without an op), in order, while one traced
+call runs.
+
+A Watch is installed for the duration of one call (`with Watch(...) as w:`) and records the
+call (the first) or checks it against a recording (later calls of the default mode, which runs
+the Python function every time as MegEngine's does): the same ops, attributes, input shapes and
+dtypes, in the same order, or a TraceError naming the first difference.
+exclude_from_trace() regions are neither recorded nor checked.
+"""
+import numpy as np
+
+from ..ops import core
+
+
+class TraceError(RuntimeError):
+    """A traced call diverged from its recording, or the trace cannot record what it saw."""
+
+
+_active = None   # the Watch of the traced call running now
+_excluded = 0    # depth of exclude_from_trace() blocks inside it
+
+
+def active():
+    return _active
+
+
+def excluded():
+    return _excluded > 0
+
+
+class OpEvent:
+    """One op application seen in a traced call."""
+
+    __slots__ = ("op", "attrs", "inputs", "outputs")
+
+    def __init__(self, op, attrs, inputs, outputs):
+        self.op, self.attrs, self.inputs, self.outputs = op, attrs, inputs, outputs
+
+    def signature(self):
+        return (self.op, self.attrs,
+                tuple((tuple(t._storage.array.shape), t._storage.array.dtype)
+                      for t in self.inputs))
+
+
+class RandomEvent:
+    """A random draw: rng._draw(method, *args) made the Tensor `output`."""
+
+    __slots__ = ("rng", "method", "args", "device", "output")
+
+    def __init__(self, rng, method, args, device, output):
+        self.rng, self.method, self.args, self.device, self.output = (rng, method, args, device,
+                                                                      output)
+
+    def signature(self):
+        return ("random", self.method, self.args)
+
+
+class ResetEvent:
+    """An in-place update: target._reset(value) (BatchNorm's running statistics, `x += y`)."""
+
+    __slots__ = ("target", "value")
+
+    def __init__(self, target, value):
+        self.target, self.value = target, value
+
+    def signature(self):
+        return ("reset", tuple(self.value._storage.array.shape))
+
+
+class AliasEvent:
+    """t.detach(): `output` shares `source`'s value outside autograd (no op runs)."""
+
+    __slots__ = ("source", "output")
+
+    def __init__(self, source, output):
+        self.source, self.output = source, output
+
+    def signature(self):
+        return ("detach", tuple(self.source._storage.array.shape))
+
+
+def same(a, b):
+    """a == b for op attributes and signatures, arrays compared by value."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray):
+        return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b))
+    try:
+        return bool(a == b)
+    except Exception:  # (objects whose == is not a truth value)
+        return False
+
+
+def describe(sig):
+    if sig[0] in ("random", "reset", "detach"):
+        return f"{sig[0]} {sig[1:]}"
+    op, attrs, ins = sig
+    shapes = ", ".join(f"{s}:{d}" for s, d in ins)
+    return f"{op.__name__}({shapes}; attrs {dict(attrs)})"
+
+
+class Watch:
+    """Sees one traced call. `expected`: the signatures to check the call against (None:
+    record). `name` is the traced function's, for errors."""
+
+    def __init__(self, name, expected=None):
+        self.name = name
+        self.expected = expected
+        self.events = []
+        self.effects = []   # what a replay without the Python function could not redo
+        self._saved = []
+
+    # --------------------------------------------------------------- what is seen
+    def _see(self, event):
+        if self.expected is not None:
+            k = len(self.events)
+            sig = event.signature()
+            if k >= len(self.expected):
+                raise TraceError(f"trace({self.name}): this call runs more ops than the recorded "
+                                 f"one ({len(self.expected)}); op {k} is {describe(sig)}")
+            if not same(sig, self.expected[k]):
+                raise TraceError(f"trace({self.name}): op {k} differs from the recording: "
+                                 f"{describe(sig)}, recorded {describe(self.expected[k])}")
+        self.events.append(event)
+
+    def op(self, cls, inputs, attrs, out):
+        if core.recording:
+            self.effects.append("a GradManager records it")
+        outs = out if isinstance(out, tuple) else (out,)
+        self._see(OpEvent(cls, dict(attrs), tuple(inputs), outs))
+
+    def finish(self):
+        if self.expected is not None and len(self.events) != len(self.expected):
+            raise TraceError(f"trace({self.name}): this call ran {len(self.events)} ops, the "
+                             f"recorded one {len(self.expected)}")
+
+    # --------------------------------------------------------------- installing
+    def __enter__(self):
+        global _active
+        if _active is not None:
+            raise TraceError(f"trace({self.name}): called while another traced call runs")
+        from ..optimizer import Optimizer
+        from ..random import RNG
+        from ..tensor import Tensor
+
+        watch = self
+        inner_apply = core.Op.__dict__["apply"].__func__
+        plain_reset, plain_draw, plain_out = Tensor._reset, RNG._draw, RNG._out
+        plain_step, plain_gen = Optimizer.step, RNG.__dict__["_gen"]
+        plain_detach = Tensor.detach
+
+        def traced_detach(self):
+            t = plain_detach(self)
+            if not _excluded:
+                watch._see(AliasEvent(self, t))
+            return t
+
+        def traced_apply(cls, *inputs, **attrs):
+            out = inner_apply(cls, *inputs, **attrs)
+            if not _excluded:
+                watch.op(cls, inputs, attrs, out)
+            return out
+
+        def traced_reset(self, other):
+            plain_reset(self, other)
+            if not _excluded:
+                watch._see(ResetEvent(self, other))
+
+        pending = []
+        drawing = []
+
+        def traced_draw(self, method, *args):
+            pending.append((method, args))
+            drawing.append(True)
+            try:
+                return plain_draw(self, method, *args)
+            finally:
+                drawing.pop()
+
+        def traced_gen(self):
+            if not drawing and not _excluded:  # (multinomial, permutation, shuffle)
+                watch.effects.append("a random draw outside RNG._draw")
+            return plain_gen.fget(self)
+
+        def traced_out(self, array, device, replay=None):
+            t = plain_out(self, array, device, replay)
+            if pending and not _excluded:
+                method, args = pending.pop()
+                watch._see(RandomEvent(self, method, args, device, t))
+            pending.clear()
+            return t
+
+        def traced_step(self, *args, **kwargs):
+            if not _excluded:
+                watch.effects.append(f"{type(self).__name__}.step updates parameters in place")
+            return plain_step(self, *args, **kwargs)
+
+        self._saved = [(core.Op, "apply", core.Op.__dict__["apply"]),
+                       (Tensor, "_reset", Tensor.__dict__["_reset"]),
+                       (Tensor, "detach", Tensor.__dict__["detach"]),
+                       (RNG, "_draw", RNG.__dict__["_draw"]), (RNG, "_out", RNG.__dict__["_out"]),
+                       (Optimizer, "step", Optimizer.__dict__["step"]), (RNG, "_gen", plain_gen)]
+        core.Op.apply = classmethod(traced_apply)
+        Tensor._reset, RNG._draw, RNG._out = traced_reset, traced_draw, traced_out
+        Tensor.detach = traced_detach
+        Optimizer.step = traced_step
+        RNG._gen = property(traced_gen)
+        core.apply_hooks += 1
+        _active = self
+        return self
+
+    def __exit__(self, *exc):
+        global _active, _excluded
+        for owner, name, value in reversed(self._saved):
+            setattr(owner, name, value)
+        self._saved = []
+        core.apply_hooks -= 1
+        _active = None
+        _excluded = 0
+
+
+class exclude_from_trace:
+    """``with exclude_from_trace():`` inside a traced function: what runs in the block is
+    neither recorded nor checked (MegEngine's name). Outside a traced call it does nothing. A
+    trace with ``without_host=True`` does not run the Python function after its first call, so
+    a function with such a block is refused there (TraceError)."""
+
+    def __enter__(self):
+        global _excluded
+        if _active is not None:
+            _active.effects.append("an exclude_from_trace() block runs Python each call")
+            _excluded += 1
+        return self
+
+    def __exit__(self, *exc):
+        global _excluded
+        if _active is not None and _excluded:
+            _excluded -= 1

@@ -1,0 +1,291 @@
+"""engine.jit.trace (engine/jit/): recorded calls checked (default mode) or replayed without the
+function's Python (without_host=True), each against the eager result, bit for bit."""
+import numpy as np
+import pytest
+
+import engine as mge
+import engine.functional as F
+import engine.module as M
+import engine.optimizer as optim
+from engine.autodiff import GradManager
+from engine.jit import (
+    DTRConfig,
+    GraphOptimizationConfig,
+    SublinearMemoryConfig,
+    TraceError,
+    exclude_from_trace,
+    is_tracing,
+    trace,
+)
+from engine.ops import core
+
+rng = np.random.default_rng(0)
+
+
+def _t(*shape):
+    return mge.tensor(rng.standard_normal(shape).astype("float32"))
+
+
+class Net(M.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = M.Conv2d(3, 4, 3, padding=1)
+        self.bn = M.BatchNorm2d(4)
+        self.fc = M.Linear(4 * 8 * 8, 5)
+
+    def forward(self, x):
+        y = F.relu(self.bn(self.conv(x)))
+        return self.fc(F.flatten(F.dropout(y, 0.2), 1))
+
+
+def _state(net):
+    return {k: v.copy() for k, v in net.state_dict().items()}
+
+
+@pytest.mark.parametrize("without_host", [False, True])
+def test_replay_equals_eager_with_bn_statistics_and_dropout(without_host):
+    """A training-mode forward: BatchNorm updates its running statistics in place and dropout
+    draws fresh masks every call; the traced calls give what eager calls give from the same
+    RNG state, statistics included."""
+    eager, traced = Net(), Net()
+    traced.load_state_dict(eager.state_dict())
+    xs = [_t(2, 3, 8, 8) for _ in range(4)]
+    f = trace(lambda x: traced(x), without_host=without_host)
+    for x in xs:
+        mge.random.seed(7 + int(x.numpy().sum() * 1e3) % 97)
+        want = eager(x).numpy()
+        mge.random.seed(7 + int(x.numpy().sum() * 1e3) % 97)
+        got = f(x).numpy()
+        np.testing.assert_array_equal(got, want)
+    for k, v in _state(eager).items():
+        np.testing.assert_array_equal(_state(traced)[k], v, err_msg=k)
+    rec = next(iter(f._recordings.values()))
+    assert (rec.program is not None) == without_host and rec.calls == len(xs)
+
+
+def test_training_steps_in_the_default_mode_are_bit_identical():
+    """GradManager, backward and an optimizer step inside the traced function: the default
+    mode runs it every call and checks its ops against the recording."""
+    def make():
+        mge.random.seed(3)
+        net = Net()
+        opt = optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+        gm = GradManager().attach(net.parameters())
+        return net, opt, gm
+
+    data = [(_t(2, 3, 8, 8), mge.tensor(rng.integers(0, 5, 2).astype("int32")))
+            for _ in range(5)]
+    results = []
+    for traced in (False, True):
+        net, opt, gm = make()
+
+        def step(x, y, net=net, opt=opt, gm=gm):
+            with gm:
+                loss = F.nn.cross_entropy(net(x), y)
+                gm.backward(loss)
+            opt.step().clear_grad()
+            return loss
+
+        run = trace(step, symbolic=True) if traced else step
+        mge.random.seed(11)
+        losses = [float(run(x, y).numpy()) for x, y in data]
+        results.append((losses, _state(net)))
+    assert results[0][0] == results[1][0]
+    for k, v in results[0][1].items():
+        np.testing.assert_array_equal(results[1][1][k], v, err_msg=k)
+
+
+def test_without_host_refuses_what_it_cannot_replay():
+    net = M.Linear(3, 2)
+    opt = optim.SGD(net.parameters(), lr=0.1)
+    gm = GradManager().attach(net.parameters())
+
+    @trace(without_host=True)
+    def step(x):
+        with gm:
+            gm.backward(net(x).sum())
+        opt.step().clear_grad()
+
+    with pytest.raises(TraceError, match=r"without_host=True.*SGD.step.*GradManager"):
+        step(_t(4, 3))
+
+    @trace(without_host=True)
+    def excluded(x):
+        with exclude_from_trace():
+            y = x + 1
+        return y * 2
+
+    with pytest.raises(TraceError, match="exclude_from_trace"):
+        excluded(_t(2))
+
+
+def test_replay_reads_parameters_afresh_unless_captured_as_const():
+    lin = M.Linear(3, 2)
+    x = _t(4, 3)
+    live = trace(lambda x: lin(x), without_host=True)
+    frozen = trace(lambda x: lin(x), without_host=True, capture_as_const=True)
+    first = live(x).numpy()
+    np.testing.assert_array_equal(frozen(x).numpy(), first)
+    lin.weight._reset(lin.weight * 2)   # an update outside the traced function
+    np.testing.assert_array_equal(live(x).numpy(), lin(x).numpy())
+    np.testing.assert_array_equal(frozen(x).numpy(), first)
+    assert not np.array_equal(live(x).numpy(), first)
+
+
+def test_signature_changes_raise_or_retrace():
+    @trace
+    def f(x, scale):
+        return x * scale
+
+    f(_t(2, 3), 2.0)
+    with pytest.raises(TraceError, match=r"called with \(Tensor\(3, 3\):float32@cpu0, 2.0\), "
+                                         r"traced with \(Tensor\(2, 3\):float32@cpu0, 2.0\)"):
+        f(_t(3, 3), 2.0)
+    with pytest.raises(TraceError, match="symbolic=True"):
+        f(_t(2, 3), 3.0)  # a non-Tensor argument is part of the signature
+    g = trace(lambda x: x * 2, symbolic=True)
+    for shape in ((2,), (3, 1), (2,)):
+        x = _t(*shape)
+        np.testing.assert_array_equal(g(x).numpy(), x.numpy() * 2)
+    assert len(g._recordings) == 2
+
+
+def test_a_diverging_call_names_the_first_different_op():
+    branch = {"relu": True}
+
+    @trace
+    def f(x):
+        y = x * 2
+        return F.relu(y) if branch["relu"] else F.sigmoid(y)
+
+    f(_t(3))
+    branch["relu"] = False
+    with pytest.raises(TraceError, match=r"op 1 differs from the recording: Sigmoid\(\(3,\):"
+                                         r"float32.*recorded Relu"):
+        f(_t(3))
+
+    @trace
+    def g(x, n):
+        for _ in range(n):
+            x = x + 1
+        return x
+
+    with pytest.raises(TraceError):
+        g(_t(2), 1), g(_t(2), 2)  # (n is in the signature: a different call)
+    h = trace(lambda x: x + 1 if branch["relu"] else (x + 1) * 1)
+    branch["relu"] = True
+    h(_t(2))
+    branch["relu"] = False
+    with pytest.raises(TraceError, match="more ops than the recorded one"):
+        h(_t(2))
+
+
+def test_outputs_of_every_container_kind():
+    @trace(without_host=True)
+    def f(x):
+        return {"a": x * 2, "b": [x + 1, (x - 1, 3)], "c": None}, x
+
+    x = _t(2)
+    f(x)
+    out, same = f(x)
+    assert same is x  # an input handed back is the caller's tensor
+    np.testing.assert_array_equal(out["a"].numpy(), x.numpy() * 2)
+    np.testing.assert_array_equal(out["b"][0].numpy(), x.numpy() + 1)
+    np.testing.assert_array_equal(out["b"][1][0].numpy(), x.numpy() - 1)
+    assert out["b"][1][1] == 3 and out["c"] is None and isinstance(out["b"][1], tuple)
+
+
+def test_replay_frees_intermediates_and_profiles():
+    @trace(without_host=True, profiling=True)
+    def f(x):
+        for _ in range(5):
+            x = F.exp(x * 0.1) * 0.5
+        return x
+
+    x = _t(256, 256)
+    f(x)
+    live = mge.get_allocated_memory()
+    y = f(x)
+    # one output lives on; the 10 intermediates were freed after their last use
+    assert mge.get_allocated_memory() - live == 256 * 256 * 4
+    prof = f.get_profile()
+    assert prof["calls"] == 2 and set(prof["ops"]) == {"Exp", "Mul"}
+    np.testing.assert_allclose(y.numpy(), _chain(x.numpy()), rtol=1e-6)
+
+
+def _chain(a):
+    for _ in range(5):
+        a = np.exp(a * np.float32(0.1)) * np.float32(0.5)
+    return a
+
+
+def test_is_tracing_hooks_and_nesting():
+    seen = []
+    inner = trace(lambda x: x + 1)
+
+    @trace
+    def outer(x):
+        seen.append(is_tracing())
+        with exclude_from_trace():
+            seen.append(is_tracing())
+        return inner(x) * 2   # a traced function inside a traced call: part of this one
+
+    hooks = core.apply_hooks
+    np.testing.assert_array_equal(outer(mge.tensor([1.0])).numpy(), [4.0])
+    assert seen == [True, False] and not is_tracing() and core.apply_hooks == hooks
+    assert core.Op.__dict__["apply"].__func__ is getattr(core._C, "op_apply",
+                                                         core._apply_py)
+
+
+def test_a_failing_call_leaves_nothing_installed():
+    @trace
+    def f(x):
+        raise KeyError("boom")
+
+    plain = core.Op.__dict__["apply"]
+    with pytest.raises(KeyError):
+        f(_t(2))
+    assert core.Op.__dict__["apply"] is plain and not is_tracing()
+
+
+def test_options_and_configs():
+    assert callable(trace(symbolic=True))  # options first: a decorator
+    f = trace(symbolic=True, opt_level=3, graph_opt_config=GraphOptimizationConfig(),
+              sublinear_memory_config=SublinearMemoryConfig(),
+              dtr_config=DTRConfig(eviction_threshold=1 << 30))(lambda x: x * 3)
+    np.testing.assert_array_equal(f(mge.tensor([1.0])).numpy(), [3.0])
+    assert not mge.dtr.enabled  # on only while the call ran
+    assert "jit_fuse_reduce = UNSET" in repr(GraphOptimizationConfig())
+    with pytest.raises(ValueError, match="eviction_threshold"):
+        DTRConfig()
+    with pytest.raises(ValueError, match="genetic_pool_size"):
+        SublinearMemoryConfig(genetic_nr_iter=5, genetic_pool_size=1)
+    with pytest.raises(TypeError, match="dtr_config must be a DTRConfig"):
+        trace(lambda x: x, dtr_config={"eviction_threshold": 1})
+    with pytest.raises(TypeError, match="expected a callable"):
+        trace(3)
+
+
+def test_record_only_never_replays_and_methods_bind():
+    calls = []
+
+    @trace(record_only=True, without_host=True)
+    def f(x):
+        calls.append(1)
+        return x + 1
+
+    f(_t(2)), f(_t(2))
+    assert len(calls) == 2 and not f._recordings
+
+    class Model(M.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = M.Linear(2, 2)
+
+        @trace(without_host=True)
+        def run(self, x):
+            return self.lin(x)
+
+    m, x = Model(), _t(3, 2)
+    np.testing.assert_array_equal(m.run(x).numpy(), m.lin(x).numpy())
+    np.testing.assert_array_equal(m.run(x).numpy(), m.lin(x).numpy())
