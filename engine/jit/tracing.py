@@ -150,9 +150,9 @@ class trace:
         return out
 
     def _record(self, args, kwargs, tensors):
-        watch = Watch(self._name)
+        watch = Watch(self._name, keep_events=self.without_host and not self.record_only)
         out = self._run(watch, args, kwargs)
-        signatures = [ev.signature() for ev in watch.events]
+        signatures = watch.signatures
         program = None
         if self.without_host and not self.record_only:
             if watch.effects:
@@ -161,6 +161,7 @@ class trace:
                     f"running the function: {'; '.join(sorted(set(watch.effects)))}. Trace it "
                     "with without_host=False (the default), which runs it on every call")
             program = Program(self._name, watch.events, tensors, out, self.capture_as_const)
+            watch.events = None
         return out, _Recording(signatures, program)
 
     def get_profile(self):
