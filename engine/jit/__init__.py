@@ -4,10 +4,17 @@
     program.py  a recording as a static program over arrays, and its replay
     tracing.py  trace, is_tracing
     configs.py  SublinearMemoryConfig, DTRConfig, GraphOptimizationConfig
+    dump.py     trace.dump: a captured program to a graph file (graph_file.py), after the
+                inference passes (passes.py)
+    loaded.py   load: a graph file as a callable GraphModel
 """
 from .configs import DTRConfig, GraphOptimizationConfig, SublinearMemoryConfig
+from .dump import DumpInfo
+from .graph_file import GraphFileError
+from .loaded import GraphModel, load
 from .tracing import is_tracing, trace
 from .watch import TraceError, exclude_from_trace
 
 __all__ = ["trace", "exclude_from_trace", "is_tracing", "TraceError", "DTRConfig",
-           "GraphOptimizationConfig", "SublinearMemoryConfig"]
+           "GraphOptimizationConfig", "SublinearMemoryConfig", "load", "GraphModel",
+           "GraphFileError", "DumpInfo"]

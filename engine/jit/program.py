@@ -13,82 +13,37 @@ import numpy as np
 from ..ops import core
 from .watch import AliasEvent, OpEvent, RandomEvent, ResetEvent, TraceError
 
-_OP, _RANDOM, _RESET = 0, 1, 2
+OP, RANDOM, RESET = 0, 1, 2
 
 
 class Program:
-    def __init__(self, name, events, inputs, outputs, capture_as_const):
+    """A straight-line program over numbered value slots.
+
+    devices: slot -> device; specs: slot -> (shape, dtype) as recorded. input_slots: the slots
+    of the call's Tensor inputs, in order.
+    externals: (slot, Tensor or None, constant array or None, shape, dtype) per value read from
+    outside: a Tensor is read again at each replay, a constant is fixed. steps: in order,
+    (OP, op class, attrs, input slots, output slots, device), (RANDOM, rng, method, args, device,
+    slot) or (RESET, target Tensor, slot). outputs: the returned structure, Tensors as _Out.
+    """
+
+    def __init__(self, name, devices, specs, input_slots, externals, steps, outputs):
         self.name = name
-        self._slot_of = {}       # id(storage) -> slot, while building
-        self._keep = []          # storages seen while building (their ids stay unique)
-        self.devices = []        # slot -> device
-        self.input_slots = [self._new_slot(t) for t in inputs]
-        self.externals = []      # (slot, Tensor or None, constant array or None, shape, dtype)
-        self.capture_as_const = capture_as_const
-        self.steps = []
-        for ev in events:
-            if type(ev) is OpEvent:
-                ins = [self._slot(t) for t in ev.inputs]
-                outs = [self._new_slot(t) for t in ev.outputs]
-                self.steps.append((_OP, ev.op, ev.attrs, ins, outs,
-                                   ev.inputs[0]._storage.device))
-            elif type(ev) is RandomEvent:
-                self.steps.append((_RANDOM, ev.rng, ev.method, ev.args, ev.device,
-                                   self._new_slot(ev.output)))
-            elif type(ev) is ResetEvent:
-                self.steps.append((_RESET, ev.target, self._slot(ev.value)))
-            elif type(ev) is AliasEvent:  # the detached tensor is its source's value
-                self._keep.append(ev.output._storage)
-                self._slot_of[id(ev.output._storage)] = self._slot(ev.source)
-        self.output_slots = set()
-        self.outputs = self._map_outputs(outputs)  # the returned structure, Tensors -> _Out
+        self.devices = devices
+        self.specs = specs
+        self.input_slots = input_slots
+        self.externals = externals
+        self.steps = steps
+        self.outputs = outputs
+        self.output_slots = set(out_slots(outputs))
         self._free_after = self._liveness()
-        del self._slot_of, self._keep
         self.op_seconds = {}
-
-    # ------------------------------------------------------------------ building
-    def _new_slot(self, t):
-        s = t._storage
-        slot = self._slot_of.get(id(s))  # (an input passed twice has one slot)
-        if slot is None:
-            slot = len(self.devices)
-            self.devices.append(s.device)
-            self._keep.append(s)
-        self._slot_of[id(s)] = slot
-        return slot
-
-    def _slot(self, t):
-        """The slot of a value an op reads; a new external when nothing made it."""
-        slot = self._slot_of.get(id(t._storage))
-        if slot is not None:
-            return slot
-        slot = self._new_slot(t)
-        a = t._storage.array
-        if self.capture_as_const:
-            self.externals.append((slot, None, a.copy(), a.shape, a.dtype))
-        else:
-            self.externals.append((slot, t, None, a.shape, a.dtype))
-        return slot
-
-    def _map_outputs(self, out):
-        from ..tensor import Tensor
-
-        if isinstance(out, Tensor):
-            slot = self._slot(out)
-            self.output_slots.add(slot)
-            return _Out(slot)
-        if isinstance(out, (tuple, list)):
-            mapped = [self._map_outputs(o) for o in out]
-            return tuple(mapped) if isinstance(out, tuple) else mapped
-        if isinstance(out, dict):
-            return {k: self._map_outputs(v) for k, v in out.items()}
-        return out  # a Python value: returned as recorded
 
     def _liveness(self):
         """For each step, the slots whose last reader it is (freed right after it)."""
         last = {}
         for i, step in enumerate(self.steps):
-            for slot in _reads(step):
+            for slot in reads(step):
                 last[slot] = i
         free = [[] for _ in self.steps]
         for slot, i in last.items():
@@ -110,7 +65,7 @@ class Program:
         seconds = self.op_seconds if profiling else None
         for step, dead in zip(self.steps, self._free_after):
             kind = step[0]
-            if kind == _OP:
+            if kind == OP:
                 _, op, attrs, ins, outs, device = step
                 t0 = time.perf_counter() if seconds is not None else 0.0
                 out = op.forward(device.xp, *[vals[s] for s in ins], **attrs)
@@ -120,7 +75,7 @@ class Program:
                     out = (out,)
                 for s, o in zip(outs, out):
                     vals[s] = np.asarray(o) if isinstance(o, np.generic) else o
-            elif kind == _RANDOM:
+            elif kind == RANDOM:
                 _, rng, method, args, device, slot = step
                 array, _ = rng._draw(method, *args)
                 vals[slot] = rng._out(array, device)._storage.array
@@ -146,15 +101,109 @@ class Program:
 
 
 class _Out:
+    """A returned Tensor: the slot of its value."""
+
     __slots__ = ("slot",)
 
     def __init__(self, slot):
         self.slot = slot
 
 
-def _reads(step):
-    if step[0] == _OP:
+def out_slots(out):
+    """The slots of the Tensors in a returned structure, in order."""
+    if type(out) is _Out:
+        return [out.slot]
+    if isinstance(out, (tuple, list)):
+        return [s for o in out for s in out_slots(o)]
+    if isinstance(out, dict):
+        return [s for v in out.values() for s in out_slots(v)]
+    return []
+
+
+def reads(step):
+    """The slots a step reads."""
+    if step[0] == OP:
         return step[3]
-    if step[0] == _RESET:
+    if step[0] == RESET:
         return (step[2],)
     return ()
+
+
+def writes(step):
+    """The slots a step makes."""
+    if step[0] == OP:
+        return step[4]
+    if step[0] == RANDOM:
+        return (step[5],)
+    return ()
+
+
+def record(name, events, inputs, outputs, capture_as_const):
+    """The Program of one recorded call: its events (watch.py), Tensor inputs and result."""
+    return _Builder(capture_as_const).build(name, events, inputs, outputs)
+
+
+class _Builder:
+    def __init__(self, capture_as_const):
+        self.capture_as_const = capture_as_const
+        self.slot_of = {}   # id(storage) -> slot
+        self.keep = []      # storages seen while building (so their ids stay unique)
+        self.devices = []
+        self.specs = []
+        self.externals = []
+
+    def build(self, name, events, inputs, outputs):
+        input_slots = [self._new_slot(t) for t in inputs]
+        steps = []
+        for ev in events:
+            if type(ev) is OpEvent:
+                ins = [self._slot(t) for t in ev.inputs]
+                outs = [self._new_slot(t) for t in ev.outputs]
+                steps.append((OP, ev.op, ev.attrs, ins, outs, ev.inputs[0]._storage.device))
+            elif type(ev) is RandomEvent:
+                steps.append((RANDOM, ev.rng, ev.method, ev.args, ev.device,
+                              self._new_slot(ev.output)))
+            elif type(ev) is ResetEvent:
+                steps.append((RESET, ev.target, self._slot(ev.value)))
+            elif type(ev) is AliasEvent:  # the detached tensor is its source's value
+                self.keep.append(ev.output._storage)
+                self.slot_of[id(ev.output._storage)] = self._slot(ev.source)
+        mapped = self._map_outputs(outputs)
+        return Program(name, self.devices, self.specs, input_slots, self.externals, steps,
+                       mapped)
+
+    def _new_slot(self, t):
+        s = t._storage
+        slot = self.slot_of.get(id(s))  # (an input passed twice has one slot)
+        if slot is None:
+            slot = len(self.devices)
+            self.devices.append(s.device)
+            self.specs.append((tuple(s.array.shape), s.array.dtype))
+            self.keep.append(s)
+        self.slot_of[id(s)] = slot
+        return slot
+
+    def _slot(self, t):
+        """The slot of a value an op reads; a new external when nothing made it."""
+        slot = self.slot_of.get(id(t._storage))
+        if slot is not None:
+            return slot
+        slot = self._new_slot(t)
+        a = t._storage.array
+        if self.capture_as_const:
+            self.externals.append((slot, None, a.copy(), a.shape, a.dtype))
+        else:
+            self.externals.append((slot, t, None, a.shape, a.dtype))
+        return slot
+
+    def _map_outputs(self, out):
+        from ..tensor import Tensor
+
+        if isinstance(out, Tensor):
+            return _Out(self._slot(out))
+        if isinstance(out, (tuple, list)):
+            mapped = [self._map_outputs(o) for o in out]
+            return tuple(mapped) if isinstance(out, tuple) else mapped
+        if isinstance(out, dict):
+            return {k: self._map_outputs(v) for k, v in out.items()}
+        return out  # a Python value: returned as recorded

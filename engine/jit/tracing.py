@@ -35,8 +35,8 @@ import time
 
 from .. import dtr as _dtr
 from ..tensor import Tensor
+from . import program as _program
 from .configs import DTRConfig, GraphOptimizationConfig, SublinearMemoryConfig
-from .program import Program
 from .watch import TraceError, Watch
 from .watch import active as _active
 from .watch import excluded as _excluded
@@ -48,10 +48,14 @@ def is_tracing():
 
 
 class _Recording:
-    __slots__ = ("signatures", "program", "calls")
+    """One traced signature: its ops' signatures, its Program (kept for a without_host replay
+    and for dump with capture_as_const) or why there is none, and how often it was called."""
 
-    def __init__(self, signatures, program):
+    __slots__ = ("signatures", "program", "no_program_why", "calls")
+
+    def __init__(self, signatures, program, no_program_why=None):
         self.signatures, self.program, self.calls = signatures, program, 0
+        self.no_program_why = no_program_why
 
 
 class trace:
@@ -102,6 +106,7 @@ class trace:
         self.imperative = imperative
         self._recordings = {}  # input signature -> _Recording
         self._profile = {"calls": 0, "seconds": 0.0}
+        self._newest = None
 
     def __get__(self, obj, objtype=None):  # a traced method: bound like a function
         return self if obj is None else functools.partial(self.__call__, obj)
@@ -124,7 +129,7 @@ class trace:
             out, rec = self._record(args, kwargs, tensors)
             if not self.record_only:
                 self._recordings[key] = rec
-        elif rec.program is not None:
+        elif self.without_host:
             out = rec.program.replay(tensors, self.profiling)
         else:
             out = self._run(Watch(self._name, rec.signatures), args, kwargs)
@@ -150,19 +155,75 @@ class trace:
         return out
 
     def _record(self, args, kwargs, tensors):
-        watch = Watch(self._name, keep_events=self.without_host and not self.record_only)
+        # The events hold every value the call made until the Program is built: kept only when
+        # a Program is wanted (a replay, or dump of a captured graph).
+        want_program = (self.without_host or self.capture_as_const) and not self.record_only
+        watch = Watch(self._name, keep_events=want_program)
         out = self._run(watch, args, kwargs)
-        signatures = watch.signatures
-        program = None
-        if self.without_host and not self.record_only:
+        program, why = None, None
+        if want_program:
             if watch.effects:
-                raise TraceError(
-                    f"trace({self._name}, without_host=True): a replay cannot redo this without "
-                    f"running the function: {'; '.join(sorted(set(watch.effects)))}. Trace it "
-                    "with without_host=False (the default), which runs it on every call")
-            program = Program(self._name, watch.events, tensors, out, self.capture_as_const)
+                why = "; ".join(sorted(set(watch.effects)))
+                if self.without_host:
+                    raise TraceError(
+                        f"trace({self._name}, without_host=True): a replay cannot redo this "
+                        f"without running the function: {why}. Trace it with "
+                        "without_host=False (the default), which runs it on every call")
+            else:
+                program = _program.record(self._name, watch.events, tensors, out,
+                                          self.capture_as_const)
             watch.events = None
-        return out, _Recording(signatures, program)
+        rec = _Recording(watch.signatures, program, why)
+        self._newest = rec  # what dump() writes
+        return out, rec
+
+    def dump(self, file, *, arg_names=None, output_names=None, append=False, keep_var_name=1,
+             keep_opr_name=False, keep_param_name=False, keep_opr_priority=False,
+             no_change_graph=False, strip_info_file=None, append_json=False,
+             optimize_for_inference=True, user_info=None, enable_metadata=True,
+             input_data=None, repeat=1, silent=False, no_assert=False, maxerr=1e-4,
+             resize_input=False, input_transform=None, dump_format=None, model_version=2,
+             compat_older_version=None, **kwargs):
+        """Writes the captured graph of the newest traced call to file (a path or a binary
+        file object) as an engine graph file (engine/jit/graph_file.py), which
+        engine.jit.load(file) runs without the model's code. Needs capture_as_const=True.
+
+        Args:
+            arg_names: names of the call's Tensor arguments, in order (default arg_0, ...).
+            output_names: names of the returned Tensors (a dict's keys name its own).
+            optimize_for_inference: fold constants and BatchNorm into the conv before it, fuse
+                conv + ReLU, drop what no output needs (engine/jit/passes.py).
+            user_info: a JSON-like value (dicts, lists, str, numbers, arrays) kept in the file
+                (GraphModel.user_info).
+            kwargs: MegEngine's optimize options (enable_nchw88, enable_fuse_conv_bias_
+                nonlinearity, ...): accepted; they configure MegEngine's compiler, not engine.
+
+        MegEngine's other arguments (keep_*_name, append, strip_info_file, input_data and
+        its test-case options, dump_format, model_version, ...) describe its FlatBuffers
+        format and load_and_run; they are accepted and have no effect, except that append=True
+        and input_data are refused (an engine graph file holds one graph and no test cases).
+
+        Returns:
+            DumpInfo(nr_opr, tot_bytes, tensor_value_bytes, inputs, outputs, params).
+        """
+        from .dump import dump_program
+
+        where = f"trace({self._name}).dump"
+        if not self.capture_as_const:
+            raise ValueError(f"{where}: you must specify capture_as_const=True at __init__ to "
+                             "use dump")
+        if append:
+            raise ValueError(f"{where}: append=True is not supported (a file holds one graph)")
+        if input_data is not None:
+            raise ValueError(f"{where}: input_data (load_and_run test cases) is not supported")
+        rec = self._newest
+        if rec is None:
+            raise ValueError(f"{where}: the traced function has not been called yet; call it "
+                             "once so that there is a graph to dump")
+        if rec.program is None:
+            raise ValueError(f"{where}: the traced call cannot be dumped: {rec.no_program_why}")
+        return dump_program(rec.program, file, arg_names, output_names,
+                            optimize_for_inference, user_info, kwargs)
 
     def get_profile(self):
         """Calls, their seconds, and with profiling=True the seconds of each replayed op."""

@@ -1,0 +1,164 @@
+"""trace.dump: a captured Program (capture_as_const=True) to an engine graph file
+(graph_file.py), optimised for inference on the way (passes.py) unless told not to."""
+import collections
+
+import numpy as np
+
+from .. import version as _version
+from . import graph_file, passes
+from .program import OP, RANDOM, RESET, _Out, out_slots
+
+DumpInfo = collections.namedtuple(
+    "DumpInfo", ["nr_opr", "tot_bytes", "tensor_value_bytes", "inputs", "outputs", "params"])
+DumpInfo.__doc__ = """What trace.dump wrote (MegEngine's names): the number of ops, the file's
+bytes, the bytes of its constants, and the input, output and constant names."""
+
+# MegEngine's optimize_for_inference options. engine's passes run whenever
+# optimize_for_inference is True; these layout / precision / backend switches configure MegEngine's
+# graph compiler and are accepted without effect.
+INFERENCE_OPTIONS = frozenset({
+    "enable_io16xc32", "enable_ioc16", "enable_hwcd4", "enable_nchw4", "enable_nchw88",
+    "enable_nchw44", "enable_nchw44_dot", "enable_nchw32", "enable_chwn4", "enable_nchw64",
+    "enable_fuse_conv_bias_nonlinearity", "enable_fuse_conv_bias_with_z",
+    "enable_fuse_preprocess", "enable_fuse_grain", "enable_weight_preprocess",
+})
+
+
+def dump_program(program, file, arg_names=None, output_names=None, optimize=True,
+                 user_info=None, options=None):
+    where = f"trace({program.name}).dump"
+    unknown = sorted(set(options or ()) - INFERENCE_OPTIONS)
+    if unknown:
+        raise TypeError(f"{where}: unknown option(s) {unknown}; MegEngine's optimize options are "
+                        f"{sorted(INFERENCE_OPTIONS)}")
+    resets = [s for s in program.steps if s[0] == RESET]
+    if resets:
+        raise ValueError(f"{where}: the traced function updates {len(resets)} tensor(s) in place "
+                         "(BatchNorm's running statistics in training mode?); a dumped graph is "
+                         "for inference: call model.eval() before tracing it")
+    in_names = _input_names(where, program, arg_names)
+    names, structure = _output_names(where, program, output_names)
+
+    consts = {slot: const for slot, _, const, _, _ in program.externals}
+    specs = dict(enumerate(program.specs))
+    nodes = []
+    for step in program.steps:
+        if step[0] == OP:
+            _, op, attrs, ins, outs, _ = step
+            nodes.append({"op": op, "attrs": attrs, "ins": list(ins), "outs": list(outs)})
+        elif step[0] == RANDOM:
+            _, _, method, args, _, slot = step
+            nodes.append({"random": method, "args": args, "ins": [], "outs": [slot]})
+    returned = out_slots(program.outputs)
+    if optimize:
+        nodes = passes.optimize(nodes, consts, specs, set(returned))
+
+    enc = graph_file._Encoder(where)
+    graph = {
+        "format": graph_file.FORMAT, "version": graph_file.VERSION,
+        "engine": _version.__version__, "name": program.name,
+        "inputs": [{"name": n, "slot": s, "shape": list(specs[s][0]),
+                    "dtype": str(np.dtype(specs[s][1])), "device": str(program.devices[s])}
+                   for n, s in zip(in_names, program.input_slots)],
+        "outputs": enc.value(structure, "the returned value"),
+        "output_names": names,
+        "constants": [{"slot": s, "array": enc.array(a)} for s, a in sorted(consts.items())],
+        "nodes": [_node(enc, n) for n in nodes],
+        "specs": {str(s): [list(specs[s][0]), str(np.dtype(specs[s][1]))]
+                  for s in _slots_used(nodes, consts, program.input_slots, returned)},
+        "user_info": enc.value(user_info, "user_info"),
+    }
+    counter = _Counter(file)
+    graph_file.write(counter.target, graph, enc.arrays)
+    return DumpInfo(nr_opr=len(nodes), tot_bytes=counter.bytes(),
+                    tensor_value_bytes=sum(int(a.nbytes) for a in consts.values()),
+                    inputs=in_names, outputs=names,
+                    params=[f"const_{s}" for s in sorted(consts)])
+
+
+def _node(enc, n):
+    if "random" in n:
+        return {"random": n["random"], "args": enc.value(tuple(n["args"]), "a random draw"),
+                "output": n["outs"][0]}
+    op = n["op"]
+    attrs = {k: enc.value(v, f"attribute {k!r} of {op.__name__}") for k, v in n["attrs"].items()}
+    return {"op": graph_file.op_name(op), "attrs": attrs, "inputs": n["ins"],
+            "outputs": n["outs"]}
+
+
+def _slots_used(nodes, consts, input_slots, returned):
+    used = set(consts) | set(input_slots) | set(returned)
+    for n in nodes:
+        used.update(n["ins"])
+        used.update(n["outs"])
+    return sorted(used)
+
+
+def _input_names(where, program, arg_names):
+    n = len(program.input_slots)
+    if arg_names is None:
+        return [f"arg_{i}" for i in range(n)]
+    if isinstance(arg_names, str):
+        arg_names = (arg_names,)
+    arg_names = [a if a is not None else f"arg_{i}" for i, a in enumerate(arg_names)]
+    if len(arg_names) != n:
+        raise ValueError(f"{where}: wrong number of arg_names, should be {n} values (the "
+                         f"traced call's Tensor arguments), got {len(arg_names)}")
+    if len(set(arg_names)) != n:
+        raise ValueError(f"{where}: arg_names must be distinct, got {arg_names}")
+    return list(arg_names)
+
+
+def _output_names(where, program, output_names):
+    """The names of the returned Tensors, and the returned structure (unchanged)."""
+    out = program.outputs
+    n = len(out_slots(out))
+    if n == 0:
+        raise ValueError(f"{where}: the traced function returns no Tensor; a dumped graph "
+                         "needs its outputs (return a Tensor, a list/tuple or a dict of them)")
+    if isinstance(output_names, str):
+        output_names = (output_names,)
+    if isinstance(out, dict):
+        if output_names:
+            raise TypeError(f"{where}: cannot specify output_names when the output is already "
+                            "a dict (its keys name the outputs)")
+        names = [str(k) for k, v in out.items() if type(v) is _Out]
+        if len(names) != n:
+            raise ValueError(f"{where}: a dict output names its Tensors by its keys; nested "
+                             "values need output_names-free flat dicts")
+        return names, out
+    if output_names:
+        output_names = list(output_names)
+        if len(output_names) != n:
+            raise ValueError(f"{where}: wrong number of output_names, should be {n} values, "
+                             f"got {len(output_names)}")
+        if len(set(output_names)) != n:
+            raise ValueError(f"{where}: output_names must be distinct, got {output_names}")
+        return output_names, out
+    return [f"output_{i}" for i in range(n)], out
+
+
+class _Counter:
+    """The file to write, and afterwards how many bytes went into it."""
+
+    def __init__(self, file):
+        import os
+
+        self.path = os.fspath(file) if isinstance(file, (str, os.PathLike)) else None
+        self.target = file
+        self.start = None if self.path else _tell(file)
+
+    def bytes(self):
+        import os
+
+        if self.path:
+            return os.path.getsize(self.path)
+        end = _tell(self.target)
+        return None if end is None or self.start is None else end - self.start
+
+
+def _tell(f):
+    try:
+        return f.tell()
+    except (AttributeError, OSError):
+        return None
