@@ -3,7 +3,10 @@
     python -m det train [-f CONFIG] [-w WEIGHTS] [--resume] [--dtr] [--dtr-threshold SIZE]
                         [--num-procs N | --num-gpus N] [KEY=VALUE ...]
     python -m det test  [-f CONFIG] -w CHECKPOINT [KEY=VALUE ...]
-    python -m det demo  [-f CONFIG] -w CHECKPOINT IMAGE... [--out DIR] [KEY=VALUE ...]
+    python -m det demo  [-f CONFIG] (-w CHECKPOINT | --engine-file GRAPH) IMAGE... [--out DIR]
+                        [KEY=VALUE ...]
+    python -m det export [-f CONFIG] -w CHECKPOINT --out GRAPH [--onnx FILE] [--size H W]
+                        [--no-optimize] [KEY=VALUE ...]
 
 CONFIG is a built-in name (det.config.BUILTIN_CONFIGS; default fcos_r18_shapes) or the path of
 a Python config file. Problems with the config, paths or the dataset stop the command with one
@@ -28,8 +31,8 @@ from det.config import (
 from det.registry import ConfigBuildError
 from det.utils import get_logger, seed_all, setup_logger
 
-__all__ = ["main", "build_parser", "train", "test", "demo", "train_main", "test_main",
-           "demo_main"]
+__all__ = ["main", "build_parser", "train", "test", "demo", "export", "train_main",
+           "test_main", "demo_main"]
 
 DEFAULT_CONFIG = "fcos_r18_shapes"
 
@@ -70,11 +73,26 @@ def build_parser():
 
     p = sub.add_parser("demo", help="draw detections on images and write PNGs")
     p.add_argument("-f", "--config-file", default=DEFAULT_CONFIG, help=cfg_help)
-    p.add_argument("-w", "--weights", required=True, help="checkpoint to run")
+    run = p.add_mutually_exclusive_group(required=True)
+    run.add_argument("-w", "--weights", help="checkpoint to run")
+    run.add_argument("--engine-file", default=None, metavar="GRAPH",
+                     help="run the network from a graph file of `det export` instead")
     p.add_argument("--out", default="./demo_output", help="folder of the PNGs")
     p.add_argument("--score-thresh", type=float, default=0.3, help="draw boxes scoring >= this")
     p.add_argument("inputs", nargs="+", metavar="IMAGE",
                    help="image files (KEY=VALUE items are config overrides)")
+
+    p = sub.add_parser("export", help="dump the network as an engine graph file (and ONNX)")
+    p.add_argument("-f", "--config-file", default=DEFAULT_CONFIG, help=cfg_help)
+    p.add_argument("-w", "--weights", required=True, help="checkpoint to export")
+    p.add_argument("--out", required=True, metavar="GRAPH", help="graph file to write (.mge)")
+    p.add_argument("--onnx", default=None, metavar="FILE", help="also write an ONNX model")
+    p.add_argument("--size", type=int, nargs=2, default=None, metavar=("H", "W"),
+                   help="input canvas (default: data.max_size rounded up to "
+                        "data.size_divisibility, square)")
+    p.add_argument("--no-optimize", action="store_true",
+                   help="dump the traced graph as it is (no BatchNorm folding or fusion)")
+    p.add_argument("opts", nargs="*", metavar="KEY=VALUE", help=opts_help)
     return parser
 
 
@@ -248,7 +266,6 @@ def test(args):
 
 def demo(args):
     """Run the model on images and write them with boxes drawn; returns the written paths."""
-    from det.engine.checkpoint import _read
     from det.utils.progress import progress_bar
     from det.utils.visualize import draw_detections, image_to_batch, load_rgb
 
@@ -260,20 +277,10 @@ def demo(args):
                          "demo: no image given")
     cfg = _load_config(args.config_file, opts)
     setup_logger()
-    try:
-        ckpt = _read(args.weights)
-    except (FileNotFoundError, ValueError) as e:
-        raise UsageError(str(e)) from e
-    meta = ckpt.get("meta", {}) if isinstance(ckpt.get("meta"), dict) else {}
-    if cfg.model.get("num_classes") is None:
-        if meta.get("num_classes") is None:
-            raise UsageError(f"demo: {args.weights} does not record num_classes; set "
-                             f"model.num_classes=N")
-        cfg.model.num_classes = meta["num_classes"]
-    names = cfg.data.get("class_names") or meta.get("class_names")
-    model = cfg.build_model()
-    _load_weights(model, ckpt, cfg, source=args.weights)
-    model.eval()
+    if args.engine_file:
+        model, names = _engine_file_detector(cfg, args.engine_file)
+    else:
+        model, names = _checkpoint_detector(cfg, args.weights)
     os.makedirs(args.out, exist_ok=True)
     written = []
     for i, path in enumerate(progress_bar(images, desc="demo")):
@@ -289,6 +296,70 @@ def demo(args):
     return written
 
 
+def _checkpoint_detector(cfg, weights):
+    """The config's model with the checkpoint's weights, in eval mode, and the class names."""
+    from det.engine.checkpoint import _read
+
+    try:
+        ckpt = _read(weights)
+    except (FileNotFoundError, ValueError) as e:
+        raise UsageError(str(e)) from e
+    meta = ckpt.get("meta", {}) if isinstance(ckpt.get("meta"), dict) else {}
+    if cfg.model.get("num_classes") is None:
+        if meta.get("num_classes") is None:
+            raise UsageError(f"{weights} does not record num_classes; set model.num_classes=N")
+        cfg.model.num_classes = meta["num_classes"]
+    names = cfg.data.get("class_names") or meta.get("class_names")
+    model = cfg.build_model()
+    _load_weights(model, ckpt, cfg, source=weights)
+    model.eval()
+    return model, names
+
+
+def _engine_file_detector(cfg, path):
+    """A detector running the graph file, decoding with the config's model (weights unused)."""
+    from det.engine.export import EngineFileDetector
+    from engine.jit import GraphFileError, load
+
+    try:
+        info = load(path).user_info
+    except (FileNotFoundError, GraphFileError) as e:
+        raise UsageError(str(e)) from e
+    if cfg.model.get("num_classes") is None and isinstance(info, dict):
+        cfg.model.num_classes = info.get("num_classes")
+    decoder = cfg.build_model()
+    decoder.eval()
+    try:
+        det = EngineFileDetector(path, decoder)
+    except (KeyError, ValueError) as e:
+        raise UsageError(_message(e)) from e
+    return det, cfg.data.get("class_names") or det.class_names
+
+
+def export(args):
+    """Dump the checkpoint's network as an engine graph file (and ONNX); returns the DumpInfo."""
+    from det.engine.export import canvas_size, export_detector
+
+    cfg = _load_config(args.config_file, args.opts)
+    setup_logger()
+    model, names = _checkpoint_detector(cfg, args.weights)
+    size = tuple(args.size) if args.size else canvas_size(cfg)
+    if min(size) < 1:
+        raise UsageError(f"--size must be positive, got {size}")
+    info, traced = export_detector(model, size, args.out, optimize=not args.no_optimize,
+                                   meta={"class_names": names})
+    log = get_logger()
+    log.info(f"{args.out}: {info.nr_opr} ops, {info.tot_bytes / 2**20:.1f} MiB, input images "
+             f"(1, 3, {size[0]}, {size[1]}), outputs {info.outputs}")
+    if args.onnx:
+        from engine import onnx as engine_onnx
+
+        engine_onnx.export(traced, args.onnx, input_names=["images"],
+                           output_names=list(info.outputs))
+        log.info(f"{args.onnx}: ONNX written")
+    return info
+
+
 def _load_weights(model, path_or_ckpt, cfg, source=None):
     from det.engine import load_model_weights
 
@@ -300,7 +371,7 @@ def _load_weights(model, path_or_ckpt, cfg, source=None):
 
 
 # -------------------------------------------------------------------------- entry points
-_COMMANDS = {"train": train, "test": test, "demo": demo}
+_COMMANDS = {"train": train, "test": test, "demo": demo, "export": export}
 
 
 def main(argv=None):

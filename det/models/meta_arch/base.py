@@ -152,6 +152,12 @@ class DenseDetector(M.Module):
             return self.losses(feats, shapes, boxes, labels)
         return self.predict(feats, shapes, data)
 
+    def network(self, images):
+        """The part a deployment runs as a graph (det/engine/export.py): preprocessed (N, 3, Hp,
+        Wp) images to the head's raw outputs, and the feature-map shapes decode() needs."""
+        feats = self.neck(self.backbone(images))
+        return self.head(feats), [tuple(f.shape[2:]) for f in feats]
+
     def _gt(self, data):
         """Ground truth as numpy lists, checked: boxes (K, 4) with x2 > x1, y2 > y1, labels in
         [0, num_classes)."""
@@ -199,3 +205,12 @@ class DenseDetector(M.Module):
 
     def predict(self, feats, shapes, data):
         raise NotImplementedError(f"{type(self).__name__} must define predict()")
+
+    def decode(self, head_outputs, shapes, data):
+        """Detections per image from the head's raw outputs (predict() is decode(head(feats)))."""
+        raise NotImplementedError(f"{type(self).__name__} must define decode()")
+
+
+def _numpy(x):
+    """A head output as numpy (a Tensor of the Python model, an array of a loaded graph)."""
+    return x.numpy() if hasattr(x, "numpy") else np.asarray(x)

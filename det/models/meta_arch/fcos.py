@@ -9,7 +9,7 @@ from ..fcos_targets import DEFAULT_SIZE_RANGES, FCOSTargets
 from ..heads.fcos import FCOSHead
 from ..losses import centerness_loss, centerness_target, focal_loss, giou_loss
 from ..postprocess import topk_candidates
-from .base import DenseDetector, build_head, split_head_section
+from .base import DenseDetector, _numpy, build_head, split_head_section
 
 __all__ = ["FCOS"]
 
@@ -87,10 +87,14 @@ class FCOS(DenseDetector):
         return {"loss_cls": loss_cls, "loss_box": loss_box, "loss_ctr": loss_ctr}
 
     def predict(self, feats, shapes, data):
-        cls, reg, ctr = self.head(feats)
-        cls_prob = (1 / (1 + np.exp(-cls.numpy().astype(np.float64)))).astype(np.float32)
-        ctr_prob = (1 / (1 + np.exp(-ctr.numpy().astype(np.float64)))).astype(np.float32)
-        reg = reg.numpy()
+        return self.decode(self.head(feats), shapes, data)
+
+    def decode(self, head_outputs, shapes, data):
+        """Detections per image from the head's raw (cls, reg, ctr) outputs (Tensors or numpy:
+        a dumped graph's outputs decode the same way, det/engine/export.py)."""
+        cls, reg, ctr = (_numpy(o) for o in head_outputs)
+        cls_prob = (1 / (1 + np.exp(-cls.astype(np.float64)))).astype(np.float32)
+        ctr_prob = (1 / (1 + np.exp(-ctr.astype(np.float64)))).astype(np.float32)
         points, strides, sizes = self._points(shapes)
         bounds = np.cumsum([0] + sizes)
         t = self.test_cfg

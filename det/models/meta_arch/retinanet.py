@@ -10,7 +10,7 @@ from ..box_coder import BoxCoder
 from ..heads.retinanet import RetinaNetHead
 from ..losses import focal_loss, giou_loss, smooth_l1_loss
 from ..postprocess import topk_candidates
-from .base import DenseDetector, build_head, section, split_head_section
+from .base import DenseDetector, _numpy, build_head, section, split_head_section
 
 __all__ = ["RetinaNet", "match_anchors"]
 
@@ -127,9 +127,12 @@ class RetinaNet(DenseDetector):
         return {"loss_cls": loss_cls, "loss_box": loss_box / num_fg}
 
     def predict(self, feats, shapes, data):
-        cls, reg = self.head(feats)
-        cls_prob = (1 / (1 + np.exp(-cls.numpy().astype(np.float64)))).astype(np.float32)
-        reg = reg.numpy()
+        return self.decode(self.head(feats), shapes, data)
+
+    def decode(self, head_outputs, shapes, data):
+        """Detections per image from the head's raw (cls, reg) outputs (Tensors or numpy)."""
+        cls, reg = (_numpy(o) for o in head_outputs)
+        cls_prob = (1 / (1 + np.exp(-cls.astype(np.float64)))).astype(np.float32)
         anchors = self.anchor_generator(shapes, self.strides)
         bounds = np.cumsum([0] + [a.shape[0] for a in anchors])
         t = self.test_cfg
