@@ -32,7 +32,7 @@ from det.registry import ConfigBuildError
 from det.utils import get_logger, seed_all, setup_logger
 
 __all__ = ["main", "build_parser", "train", "test", "demo", "export", "train_main",
-           "test_main", "demo_main"]
+           "test_main", "demo_main", "export_main"]
 
 DEFAULT_CONFIG = "fcos_r18_shapes"
 
@@ -403,3 +403,7 @@ def test_main():
 
 def demo_main():
     return main(["demo", *sys.argv[1:]])
+
+
+def export_main():
+    return main(["export", *sys.argv[1:]])

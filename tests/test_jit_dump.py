@@ -86,8 +86,9 @@ def test_unoptimised_graph_is_bit_identical_and_optimised_folds_batchnorm():
 
 
 def test_loads_in_a_process_without_the_models_code(tmp_path):
-    """The model's module is on sys.path only while tracing; the loading process never imports
-    it (it is not on its path) and gets the eager outputs."""
+    """The models' modules are on sys.path only while tracing; the loading process never
+    imports them (a tiny model from a module of its own; det's FCOS network and a ResNet-18 on
+    det's backbone: no det module is imported) and gets the eager outputs."""
     pkg = tmp_path / "src"
     pkg.mkdir()
     (pkg / "my_model_mod.py").write_text(textwrap.dedent("""
@@ -113,27 +114,45 @@ def test_loads_in_a_process_without_the_models_code(tmp_path):
         net.bn.running_mean._reset(_x(6))
         net.eval()
         x = _x(1, 3, 16, 16)
-        want = {k: v.numpy() for k, v in net(x).items()}
+        want = {"tiny": {k: v.numpy() for k, v in net(x).items()}}
         _dumped(net, x, path=str(tmp_path / "tiny.mge"), arg_names=["image"])
     finally:
         sys.path.remove(str(pkg))
         sys.modules.pop("my_model_mod", None)
+    from det.config import get_config
+    from det.models.backbones.resnet import ResNet
+
+    cfg = get_config("fcos_r18_shapes")
+    cfg.model.num_classes = 3
+    fcos = cfg.build_model()
+    fcos.eval()
+    backbone = ResNet(18)
+    backbone.eval()
+    big = _x(1, 3, 64, 64)
+    for name, fn in (("fcos", lambda t: list(fcos.network(t)[0])), ("resnet18", backbone)):
+        want[name] = dict(zip([f"output_{i}" for i in range(3)], [o.numpy() for o in fn(big)]))
+        _dumped(fn, big, path=str(tmp_path / f"{name}.mge"), arg_names=["image"])
     np.save(tmp_path / "x.npy", x.numpy())
+    np.save(tmp_path / "big.npy", big.numpy())
     script = textwrap.dedent(f"""
         import sys, numpy as np
         import engine.utils.comp_graph_tools as cgtools
-        out = cgtools.GraphInference({str(tmp_path / "tiny.mge")!r}).run(
-            inp_dict={{"image": np.load({str(tmp_path / "x.npy")!r})}})
-        assert "my_model_mod" not in sys.modules
-        np.savez({str(tmp_path / "out.npz")!r}, **out)
+        root = {str(tmp_path)!r}
+        for name, x in (("tiny", "x"), ("fcos", "big"), ("resnet18", "big")):
+            out = cgtools.GraphInference(f"{{root}}/{{name}}.mge").run(
+                inp_dict={{"image": np.load(f"{{root}}/{{x}}.npy")}})
+            np.savez(f"{{root}}/{{name}}_out.npz", **out)
+        imported = [m for m in sys.modules if m == "my_model_mod" or m.split(".")[0] == "det"]
+        assert not imported, imported
     """)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         p for p in sys.path if p and os.path.isdir(p) and str(tmp_path) not in p))
     subprocess.run([sys.executable, "-c", script], check=True, env=env, cwd=str(tmp_path))
-    got = np.load(tmp_path / "out.npz")
-    assert sorted(got.files) == ["feat", "score"]
-    for k in want:
-        np.testing.assert_allclose(got[k], want[k], rtol=1e-5, atol=1e-6)
+    for name, outputs in want.items():
+        got = np.load(tmp_path / f"{name}_out.npz")
+        assert sorted(got.files) == sorted(outputs)
+        for k in outputs:
+            np.testing.assert_allclose(got[k], outputs[k], rtol=1e-4, atol=1e-5)
 
 
 def test_returned_structures_and_names():

@@ -31,27 +31,10 @@ def dump_program(program, file, arg_names=None, output_names=None, optimize=True
     if unknown:
         raise TypeError(f"{where}: unknown option(s) {unknown}; MegEngine's optimize options are "
                         f"{sorted(INFERENCE_OPTIONS)}")
-    resets = [s for s in program.steps if s[0] == RESET]
-    if resets:
-        raise ValueError(f"{where}: the traced function updates {len(resets)} tensor(s) in place "
-                         "(BatchNorm's running statistics in training mode?); a dumped graph is "
-                         "for inference: call model.eval() before tracing it")
     in_names = _input_names(where, program, arg_names)
     names, structure = _output_names(where, program, output_names)
-
-    consts = {slot: const for slot, _, const, _, _ in program.externals}
-    specs = dict(enumerate(program.specs))
-    nodes = []
-    for step in program.steps:
-        if step[0] == OP:
-            _, op, attrs, ins, outs, _ = step
-            nodes.append({"op": op, "attrs": attrs, "ins": list(ins), "outs": list(outs)})
-        elif step[0] == RANDOM:
-            _, _, method, args, _, slot = step
-            nodes.append({"random": method, "args": args, "ins": [], "outs": [slot]})
+    nodes, consts, specs = inference_graph(program, where, optimize)
     returned = out_slots(program.outputs)
-    if optimize:
-        nodes = passes.optimize(nodes, consts, specs, set(returned))
 
     enc = graph_file._Encoder(where)
     graph = {
@@ -74,6 +57,30 @@ def dump_program(program, file, arg_names=None, output_names=None, optimize=True
                     tensor_value_bytes=sum(int(a.nbytes) for a in consts.values()),
                     inputs=in_names, outputs=names,
                     params=[f"const_{s}" for s in sorted(consts)])
+
+
+def inference_graph(program, where, optimize=True):
+    """The Program's steps as the passes' nodes (passes.py), its constants (slot -> array) and
+    specs (slot -> (shape, dtype)), after the inference passes when optimize. A program that
+    updates tensors in place (a training-mode forward) is refused: a dump is for inference."""
+    resets = [s for s in program.steps if s[0] == RESET]
+    if resets:
+        raise ValueError(f"{where}: the traced function updates {len(resets)} tensor(s) in place "
+                         "(BatchNorm's running statistics in training mode?); a dumped graph is "
+                         "for inference: call model.eval() before tracing it")
+    consts = {slot: const for slot, _, const, _, _ in program.externals}
+    specs = dict(enumerate(program.specs))
+    nodes = []
+    for step in program.steps:
+        if step[0] == OP:
+            _, op, attrs, ins, outs, _ = step
+            nodes.append({"op": op, "attrs": attrs, "ins": list(ins), "outs": list(outs)})
+        elif step[0] == RANDOM:
+            _, _, method, args, _, slot = step
+            nodes.append({"random": method, "args": args, "ins": [], "outs": [slot]})
+    if optimize:
+        nodes = passes.optimize(nodes, consts, specs, set(out_slots(program.outputs)))
+    return nodes, consts, specs
 
 
 def _node(enc, n):

@@ -162,22 +162,31 @@ def op_by_name(name, where):
 # ------------------------------------------------------------------ writing
 def write(file, graph, arrays):
     """Writes graph (the JSON-ready dict) and its arrays to file (a path or a binary file
-    object). A path is written to a temporary file beside it and renamed over it, so an
-    interrupted dump never leaves half a file where a good one was."""
+    object)."""
     if isinstance(file, (str, os.PathLike)):
-        path = os.fspath(file)
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".dump-", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                _write_zip(f, graph, arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        atomic_write(file, lambda f: _write_zip(f, graph, arrays))
     else:
         _write_zip(file, graph, arrays)
+
+
+def write_bytes(path, data):
+    atomic_write(path, lambda f: f.write(data))
+
+
+def atomic_write(path, fill):
+    """fill(binary file) into a temporary file beside path, renamed over path once complete:
+    an interrupted or failed write never leaves half a file where a good one was."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".dump-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            fill(f)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def _write_zip(f, graph, arrays):

@@ -183,7 +183,7 @@ class trace:
              optimize_for_inference=True, user_info=None, enable_metadata=True,
              input_data=None, repeat=1, silent=False, no_assert=False, maxerr=1e-4,
              resize_input=False, input_transform=None, dump_format=None, model_version=2,
-             compat_older_version=None, **kwargs):
+             compat_older_version=None, format=None, **kwargs):
         """Writes the captured graph of the newest traced call to file (a path or a binary
         file object) as an engine graph file (engine/jit/graph_file.py), which
         engine.jit.load(file) runs without the model's code. Needs capture_as_const=True.
@@ -195,6 +195,8 @@ class trace:
                 conv + ReLU, drop what no output needs (engine/jit/passes.py).
             user_info: a JSON-like value (dicts, lists, str, numbers, arrays) kept in the file
                 (GraphModel.user_info).
+            format: None (engine's graph file) or "onnx" (engine.onnx.export of the same
+                graph; arg_names / output_names name the ONNX inputs and outputs).
             kwargs: MegEngine's optimize options (enable_nchw88, enable_fuse_conv_bias_
                 nonlinearity, ...): accepted; they configure MegEngine's compiler, not engine.
 
@@ -222,6 +224,14 @@ class trace:
                              "once so that there is a graph to dump")
         if rec.program is None:
             raise ValueError(f"{where}: the traced call cannot be dumped: {rec.no_program_why}")
+        if format == "onnx":
+            from ..onnx import export
+
+            return export(self, file, input_names=arg_names, output_names=output_names,
+                          optimize=optimize_for_inference)
+        if format is not None:
+            raise ValueError(f"{where}: format must be None (engine's graph file) or 'onnx', "
+                             f"got {format!r}")
         return dump_program(rec.program, file, arg_names, output_names,
                             optimize_for_inference, user_info, kwargs)
 

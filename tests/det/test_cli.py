@@ -167,7 +167,7 @@ def test_console_scripts_declared():
     with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
         project = tomllib.load(f)["project"]
     scripts = project["scripts"]
-    assert set(scripts) == {"det-train", "det-test", "det-demo"}
+    assert set(scripts) == {"det-train", "det-test", "det-demo", "det-export"}
     for target in scripts.values():
         module, func = target.split(":")
         assert module == "det.cli" and callable(getattr(det.cli, func))

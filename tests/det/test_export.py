@@ -85,3 +85,21 @@ def test_an_image_larger_than_the_canvas_is_refused():
     cfg, _ = _model("fcos_r18_shapes")
     with pytest.raises(ValueError, match="larger than the graph's 64x64 canvas"):
         pad_batch(_batch(cfg), (64, 64))
+
+
+def test_export_command_writes_onnx_too(tmp_path):
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    cfg, model = _model("retinanet_r18_shapes")
+    ckpt = str(tmp_path / "w.pkl")
+    mge.save(model.state_dict(), ckpt)
+    graph, onnx_path = str(tmp_path / "net.mge"), str(tmp_path / "net.onnx")
+    assert main(["export", "-f", "retinanet_r18_shapes", "-w", ckpt, "--out", graph, "--onnx",
+                 onnx_path, "model.num_classes=3"]) == 0
+    data = model.data_preprocessor(pad_batch(_batch(cfg), canvas_size(cfg)))
+    want = [o.numpy() for o in model.network(data["images"])[0]]
+    sess = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
+    got = sess.run(None, {"images": data["images"].numpy()})
+    assert [o.name for o in sess.get_outputs()] == ["head_0", "head_1"]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-4)
