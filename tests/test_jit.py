@@ -63,9 +63,12 @@ def test_replay_equals_eager_with_bn_statistics_and_dropout(without_host):
     assert (rec.program is not None) == without_host and rec.calls == len(xs)
 
 
-def test_training_steps_in_the_default_mode_are_bit_identical():
-    """GradManager, backward and an optimizer step inside the traced function: the default
-    mode runs it every call and checks its ops against the recording."""
+@pytest.mark.parametrize("without_host", [False, True])
+def test_training_steps_are_bit_identical(without_host):
+    """GradManager, backward and an optimizer step (momentum: optimizer state) inside the
+    traced function, with BatchNorm statistics and dropout: the default mode runs it every call
+    and checks its ops; without_host=True replays forward, backward and the optimizer step
+    without the function's Python."""
     def make():
         mge.random.seed(3)
         net = Net()
@@ -86,13 +89,45 @@ def test_training_steps_in_the_default_mode_are_bit_identical():
             opt.step().clear_grad()
             return loss
 
-        run = trace(step, symbolic=True) if traced else step
+        run = trace(step, symbolic=True, without_host=without_host) if traced else step
         mge.random.seed(11)
         losses = [float(run(x, y).numpy()) for x, y in data]
         results.append((losses, _state(net)))
+        assert all(p.grad is None for p in net.parameters())
+        if traced:
+            rec = next(iter(run._recordings.values()))
+            assert (rec.program is not None) == without_host and rec.calls == len(data)
     assert results[0][0] == results[1][0]
     for k, v in results[0][1].items():
         np.testing.assert_array_equal(results[1][1][k], v, err_msg=k)
+
+
+def test_replayed_step_without_clear_grad_leaves_the_gradients():
+    """A step that stops after backward leaves .grad as eager does; the next replay refuses to
+    run over those gradients (eager would add to them) until they are cleared."""
+    eager, replayed = M.Linear(3, 2), M.Linear(3, 2)
+    replayed.load_state_dict(eager.state_dict())
+    xs = [_t(4, 3) for _ in range(3)]
+
+    def make(net):
+        gm = GradManager().attach(net.parameters())
+
+        def step(x):
+            with gm:
+                loss = (net(x) ** 2).sum()
+                gm.backward(loss)
+            return loss
+        return step
+
+    e, r = make(eager), trace(make(replayed), without_host=True)
+    for x in xs:
+        e(x), r(x)
+        for pe, pr in zip(eager.parameters(), replayed.parameters()):
+            np.testing.assert_array_equal(pr.grad.numpy(), pe.grad.numpy())
+            pe.grad = pr.grad = None
+    r(xs[0])
+    with pytest.raises(TraceError, match="gradient before the call.*clear_grad"):
+        r(xs[1])
 
 
 def test_without_host_refuses_what_it_cannot_replay():
@@ -101,13 +136,44 @@ def test_without_host_refuses_what_it_cannot_replay():
     gm = GradManager().attach(net.parameters())
 
     @trace(without_host=True)
-    def step(x):
+    def forward_only(x):
+        return net(x).sum()
+
+    with gm:  # recording began outside: the backward needs the call's tape
+        with pytest.raises(TraceError, match="began recording before the call"):
+            forward_only(_t(4, 3))
+        gm.backward()
+
+    @trace(without_host=True)
+    def open_recording(x):
+        gm.record()
+        return net(x).sum()
+
+    with pytest.raises(TraceError, match="still records when the call returns"):
+        open_recording(_t(4, 3))
+    gm.release()
+
+    gm_cb = GradManager().attach(net.parameters(), callbacks=lambda t, g: g * 2)
+
+    @trace(without_host=True)
+    def with_callbacks(x):
+        with gm_cb:
+            gm_cb.backward(net(x).sum())
+        opt.step().clear_grad()
+
+    with pytest.raises(TraceError, match="callbacks"):
+        with_callbacks(_t(4, 3))
+    opt.clear_grad()
+
+    @trace(without_host=True)
+    def reads_after_step(x):
         with gm:
             gm.backward(net(x).sum())
         opt.step().clear_grad()
+        return net(x)
 
-    with pytest.raises(TraceError, match=r"without_host=True.*SGD.step.*GradManager"):
-        step(_t(4, 3))
+    with pytest.raises(TraceError, match="after the optimizer step"):
+        reads_after_step(_t(4, 3))
 
     @trace(without_host=True)
     def excluded(x):
@@ -143,11 +209,14 @@ def test_signature_changes_raise_or_retrace():
         f(_t(3, 3), 2.0)
     with pytest.raises(TraceError, match="symbolic=True"):
         f(_t(2, 3), 3.0)  # a non-Tensor argument is part of the signature
-    g = trace(lambda x: x * 2, symbolic=True)
-    for shape in ((2,), (3, 1), (2,)):
-        x = _t(*shape)
-        np.testing.assert_array_equal(g(x).numpy(), x.numpy() * 2)
-    assert len(g._recordings) == 2
+    # symbolic=True: the default mode leaves shapes free (one recording); a replay is of one
+    # signature, so without_host=True retraces for a new shape
+    for without_host, n in ((False, 1), (True, 2)):
+        g = trace(lambda x: x * 2, symbolic=True, without_host=without_host)
+        for shape in ((2,), (3, 1), (2,)):
+            x = _t(*shape)
+            np.testing.assert_array_equal(g(x).numpy(), x.numpy() * 2)
+        assert len(g._recordings) == n
 
 
 def test_a_diverging_call_names_the_first_different_op():
@@ -289,3 +358,36 @@ def test_record_only_never_replays_and_methods_bind():
     m, x = Model(), _t(3, 2)
     np.testing.assert_array_equal(m.run(x).numpy(), m.lin(x).numpy())
     np.testing.assert_array_equal(m.run(x).numpy(), m.lin(x).numpy())
+
+
+def test_without_host_refuses_host_data_but_keeps_scalars():
+    @trace(without_host=True)
+    def host_array(x):
+        return x * mge.tensor(np.arange(3, dtype="float32"))
+
+    with pytest.raises(TraceError, match=r"Tensor of shape \(3,\) from host data"):
+        host_array(_t(3))
+
+    @trace(without_host=True)
+    def scalars(x):
+        return x * 2.0 + mge.tensor(1.0)
+
+    x = _t(3)
+    for _ in range(2):
+        np.testing.assert_array_equal(scalars(x).numpy(), x.numpy() * 2.0 + 1.0)
+
+
+def test_symbolic_checks_ops_not_shapes():
+    """symbolic=True: a call whose intermediate shapes differ (a data-dependent selection)
+    passes the check as long as the ops are the same; symbolic=False raises."""
+    def fn(x):
+        return x[x.numpy() > 0].sum()
+
+    x1, x2 = mge.tensor([1.0, -1.0, 2.0]), mge.tensor([1.0, 2.0, 3.0])
+    f = trace(fn, symbolic=True)
+    for x in (x1, x2):
+        np.testing.assert_array_equal(f(x).numpy(), fn(x).numpy())
+    g = trace(fn)
+    g(x1)
+    with pytest.raises(TraceError, match="differs from the recording"):
+        g(x2)

@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import version as _version
 from . import graph_file, passes
-from .program import OP, RANDOM, RESET, _Out, out_slots
+from .program import OP, RANDOM, RESET, RESET_INPUT, STEP, _Out, out_slots
 
 DumpInfo = collections.namedtuple(
     "DumpInfo", ["nr_opr", "tot_bytes", "tensor_value_bytes", "inputs", "outputs", "params"])
@@ -63,7 +63,11 @@ def inference_graph(program, where, optimize=True):
     """The Program's steps as the passes' nodes (passes.py), its constants (slot -> array) and
     specs (slot -> (shape, dtype)), after the inference passes when optimize. A program that
     updates tensors in place (a training-mode forward) is refused: a dump is for inference."""
-    resets = [s for s in program.steps if s[0] == RESET]
+    if any(s[0] == STEP for s in program.steps) or program.final_grads:
+        raise ValueError(f"{where}: the traced function is a training step (it computes "
+                         "gradients or steps an optimizer); dump a function of the inference "
+                         "forward")
+    resets = [s for s in program.steps if s[0] in (RESET, RESET_INPUT)]
     if resets:
         raise ValueError(f"{where}: the traced function updates {len(resets)} tensor(s) in place "
                          "(BatchNorm's running statistics in training mode?); a dumped graph is "

@@ -5,15 +5,20 @@ traced function in between, every intermediate freed after its last use.
 Values are numbered slots: the call's Tensor inputs, the values it read from outside (parameters
 and buffers, read from their Tensor at each replay unless captured as constants), and what each
 op, random draw and in-place update produced.
+
+A training step replays too: its backward is ops like the forward's (the tape only decided
+which ops to run); an optimizer step is one host step that hands the parameters their
+gradients' slots and calls the optimizer (which reads its learning rate and state then); when
+the call returns, each parameter's .grad is what the recorded call left there.
 """
 import time
 
 import numpy as np
 
 from ..ops import core
-from .watch import AliasEvent, OpEvent, RandomEvent, ResetEvent, TraceError
+from .watch import AliasEvent, OpEvent, RandomEvent, ResetEvent, StepEvent, TraceError
 
-OP, RANDOM, RESET = 0, 1, 2
+OP, RANDOM, RESET, RESET_INPUT, STEP = 0, 1, 2, 3, 4
 
 
 class Program:
@@ -24,11 +29,16 @@ class Program:
     externals: (slot, Tensor or None, constant array or None, shape, dtype) per value read from
     outside: a Tensor is read again at each replay, a constant is fixed. steps: in order,
     (OP, op class, attrs, input slots, output slots, device), (RANDOM, rng, method, args, device,
-    slot) or (RESET, target Tensor, slot). outputs: the returned structure, Tensors as _Out.
+    slot), (RESET, target Tensor, slot), (RESET_INPUT, input index, slot) or (STEP, optimizer,
+    [(parameter, gradient slot or None)]). outputs: the returned structure, Tensors as _Out.
+    final_grads: [(parameter, gradient slot or None)], each parameter's .grad when the call
+    returns (a training step's).
     """
 
-    def __init__(self, name, devices, specs, input_slots, externals, steps, outputs):
+    def __init__(self, name, devices, specs, input_slots, externals, steps, outputs,
+                 final_grads=()):
         self.name = name
+        self.final_grads = list(final_grads)
         self.devices = devices
         self.specs = specs
         self.input_slots = input_slots
@@ -36,6 +46,7 @@ class Program:
         self.steps = steps
         self.outputs = outputs
         self.output_slots = set(out_slots(outputs))
+        self.output_slots.update(s for _, s in self.final_grads if s is not None)
         self._free_after = self._liveness()
         self.op_seconds = {}
 
@@ -53,6 +64,12 @@ class Program:
 
     # ------------------------------------------------------------------ replay
     def replay(self, inputs, profiling=False):
+        for p, _ in self.final_grads:
+            if p.grad is not None:
+                raise TraceError(f"trace({self.name}): a parameter of shape {tuple(p.shape)} "
+                                 "has a gradient before the call; the recorded call started "
+                                 "with none and a replay does not add to it: clear the "
+                                 "gradients between calls (opt.clear_grad())")
         vals = [None] * len(self.devices)
         for slot, t in zip(self.input_slots, inputs):
             vals[slot] = t._storage.array
@@ -79,11 +96,20 @@ class Program:
                 _, rng, method, args, device, slot = step
                 array, _ = rng._draw(method, *args)
                 vals[slot] = rng._out(array, device)._storage.array
+            elif kind == STEP:
+                _, optimizer, grads = step
+                for p, s in grads:
+                    p.grad = None if s is None else core._untracked(vals[s], self.devices[s])
+                _plain_step(optimizer)
             else:
                 _, target, slot = step
+                if kind == RESET_INPUT:
+                    target = inputs[target]
                 target._reset(core._untracked(vals[slot], self.devices[slot]))
             for s in dead:
                 vals[s] = None
+        for p, s in self.final_grads:
+            p.grad = None if s is None else core._untracked(vals[s], self.devices[s])
         return self._build(self.outputs, vals, inputs)
 
     def _build(self, out, vals, inputs):
@@ -120,12 +146,20 @@ def out_slots(out):
     return []
 
 
+def _plain_step(optimizer):
+    from ..optimizer import Optimizer
+
+    Optimizer.step(optimizer)
+
+
 def reads(step):
     """The slots a step reads."""
     if step[0] == OP:
         return step[3]
-    if step[0] == RESET:
+    if step[0] in (RESET, RESET_INPUT):
         return (step[2],)
+    if step[0] == STEP:
+        return [s for _, s in step[2] if s is not None]
     return ()
 
 
@@ -138,42 +172,94 @@ def writes(step):
     return ()
 
 
-def record(name, events, inputs, outputs, capture_as_const):
-    """The Program of one recorded call: its events (watch.py), Tensor inputs and result."""
-    return _Builder(capture_as_const).build(name, events, inputs, outputs)
+def record(name, events, input_storages, outputs, capture_as_const, final_grads=(),
+           prior_grads=(), host_made=None):
+    """The Program of one recorded call: its events (watch.py), its Tensor inputs' Storages when
+    it began, and its result; for a training step the parameters' gradients when it returned
+    (watch.grads_of) and the gradients its backward added to (prior_grads). host_made: the
+    Storages of the Tensors the call built from host data, when the program is to replay
+    without the function (one bigger than a scalar is refused: it would be frozen)."""
+    return _Builder(name, capture_as_const, host_made).build(events, input_storages, outputs,
+                                                             final_grads, prior_grads)
 
 
 class _Builder:
-    def __init__(self, capture_as_const):
+    def __init__(self, name, capture_as_const, host_made=None):
+        self.name = name
+        self.host_made = host_made or {}
         self.capture_as_const = capture_as_const
+        self.made = set()       # slots a step of the call (or an input) made
+        self.real_targets = set()  # ids of tensors from before the call updated in place
+        self.stepped = set()    # ids of parameters an optimizer step updated
         self.slot_of = {}   # id(storage) -> slot
         self.keep = []      # storages seen while building (so their ids stay unique)
         self.devices = []
         self.specs = []
         self.externals = []
 
-    def build(self, name, events, inputs, outputs):
-        input_slots = [self._new_slot(t) for t in inputs]
+    def build(self, events, input_storages, outputs, final_grads, prior_grads):
+        input_slots = [self._new_slot(s) for s in input_storages]
         steps = []
         for ev in events:
             if type(ev) is OpEvent:
-                ins = [self._slot(t) for t in ev.inputs]
-                outs = [self._new_slot(t) for t in ev.outputs]
-                steps.append((OP, ev.op, ev.attrs, ins, outs, ev.inputs[0]._storage.device))
+                ins = [self._slot(t, st) for t, st in zip(ev.inputs, ev.in_st)]
+                outs = [self._made(st) for st in ev.out_st]
+                steps.append((OP, ev.op, ev.attrs, ins, outs, ev.in_st[0].device))
             elif type(ev) is RandomEvent:
                 steps.append((RANDOM, ev.rng, ev.method, ev.args, ev.device,
-                              self._new_slot(ev.output)))
+                              self._made(ev.out_st)))
             elif type(ev) is ResetEvent:
-                steps.append((RESET, ev.target, self._slot(ev.value)))
+                step = self._reset(ev, input_slots)
+                if step is not None:
+                    steps.append(step)
+            elif type(ev) is StepEvent:
+                steps.append((STEP, ev.optimizer, self._grads(ev.grads, "optimizer.step()")))
+                self.stepped.update(id(p) for p, _ in ev.grads)
             elif type(ev) is AliasEvent:  # the detached tensor is its source's value
-                self.keep.append(ev.output._storage)
-                self.slot_of[id(ev.output._storage)] = self._slot(ev.source)
+                self.keep.append(ev.out_st)
+                self.slot_of[id(ev.out_st)] = self._slot(ev.source, ev.source_st)
+        for g in prior_grads:
+            slot = self.slot_of.get(id(g._storage))
+            if slot is None or slot not in self.made:
+                raise TraceError(f"trace({self.name}, without_host=True): the backward adds to a "
+                                 "gradient from before the call; clear the gradients before it "
+                                 "(opt.clear_grad())")
+        final = self._grads(final_grads, "the gradients left when the call returns")
         mapped = self._map_outputs(outputs)
-        return Program(name, self.devices, self.specs, input_slots, self.externals, steps,
-                       mapped)
+        return Program(self.name, self.devices, self.specs, input_slots, self.externals, steps,
+                       mapped, final)
 
-    def _new_slot(self, t):
-        s = t._storage
+    def _made(self, storage):
+        slot = self._new_slot(storage)
+        self.made.add(slot)
+        return slot
+
+    def _reset(self, ev, input_slots):
+        """The step of target._reset(value), or None when the target was made by this call
+        (a gradient clipped in place): its new value is value's slot already."""
+        value = self._slot(ev.value, ev.value_st)
+        old = self.slot_of.get(id(ev.old))
+        if id(ev.target) in self.real_targets or old is None or old not in self.made:
+            if old in input_slots:
+                return (RESET_INPUT, input_slots.index(old), value)
+            self.real_targets.add(id(ev.target))
+            return (RESET, ev.target, value)
+        return None
+
+    def _grads(self, grads, what):
+        out = []
+        for p, storage in grads:
+            slot = None
+            if storage is not None:
+                slot = self.slot_of.get(id(storage))
+                if slot is None or slot not in self.made:
+                    raise TraceError(f"trace({self.name}, without_host=True): {what} uses a "
+                                     f"gradient (of a parameter of shape {tuple(p.shape)}) that "
+                                     "the call did not compute")
+            out.append((p, slot))
+        return out
+
+    def _new_slot(self, s):
         slot = self.slot_of.get(id(s))  # (an input passed twice has one slot)
         if slot is None:
             slot = len(self.devices)
@@ -183,13 +269,24 @@ class _Builder:
         self.slot_of[id(s)] = slot
         return slot
 
-    def _slot(self, t):
-        """The slot of a value an op reads; a new external when nothing made it."""
-        slot = self.slot_of.get(id(t._storage))
+    def _slot(self, t, storage):
+        """The slot of the value (storage) of t an op reads; a new external when nothing made
+        it: t (a parameter, a buffer) is read again at each replay."""
+        slot = self.slot_of.get(id(storage))
+        if id(t) in self.stepped and slot not in self.made:
+            raise TraceError(f"trace({self.name}, without_host=True): the call reads a "
+                             "parameter after the optimizer step updated it; a replay reads "
+                             "parameters before it")
         if slot is not None:
             return slot
-        slot = self._new_slot(t)
-        a = t._storage.array
+        a = storage.array
+        if id(storage) in self.host_made and a.size > 1:
+            raise TraceError(f"trace({self.name}, without_host=True): the call builds a Tensor "
+                             f"of shape {tuple(a.shape)} from host data (numpy or Python "
+                             "values); a replay would use its first value on every call. Build "
+                             "it outside the traced function and pass it in, or trace with "
+                             "without_host=False (the default)")
+        slot = self._new_slot(storage)
         if self.capture_as_const:
             self.externals.append((slot, None, a.copy(), a.shape, a.dtype))
         else:
@@ -200,7 +297,7 @@ class _Builder:
         from ..tensor import Tensor
 
         if isinstance(out, Tensor):
-            return _Out(self._slot(out))
+            return _Out(self._slot(out, out._storage))
         if isinstance(out, (tuple, list)):
             mapped = [self._map_outputs(o) for o in out]
             return tuple(mapped) if isinstance(out, tuple) else mapped

@@ -5,25 +5,32 @@
 
 Two ways to run, as MegEngine documents them:
 - without_host=False (the default): the Python function runs on every call, and every op it
-  applies, random number it draws and tensor it updates in place is checked against the first
-  call's recording: the same ops with the same attributes on inputs of the same shapes and
-  dtypes, in the same order; the first difference is a TraceError naming both sides. Training
-  steps (GradManager, optimizer steps) run this way. exclude_from_trace() blocks are not
-  checked. (engine executes the ops eagerly in this mode: it checks, it does not compile.)
+  applies, random number it draws, tensor it updates in place and optimizer step it takes is
+  checked against the first call's recording: the same ops with the same attributes on inputs
+  of the same shapes and dtypes (symbolic=True: the same ops, shapes free, as MegEngine's
+  symbolic shapes allow), in the same order; the first difference is a TraceError naming both
+  sides. exclude_from_trace() blocks are not checked. (engine executes the ops eagerly in this
+  mode: it checks, it does not compile.)
 - without_host=True: the first call runs the function and records it; later calls replay the
   recording (engine/jit/program.py) on the new inputs' arrays without running the function's
   Python: no Tensor objects, Module calls or tape in between, each intermediate freed at its
-  last use. In-place updates (BatchNorm's running statistics) and random draws (fresh numbers
-  from engine's RNG stream on every replay) are replayed. What a replay cannot redo without the
-  Python function (a recording GradManager, an optimizer step, an exclude_from_trace block,
-  random draws outside RNG's sampling methods) is refused with a TraceError after that first
-  call.
+  last use. A whole training step replays: the forward and backward ops (the tape only chose
+  them), the optimizer step (the optimizer itself is called with the replayed gradients, so
+  it reads its learning rate and state then) and the gradients left in .grad. In-place
+  updates (BatchNorm's running statistics) and random draws (fresh numbers from engine's RNG
+  stream on every replay) are replayed. What a replay cannot redo without the function's
+  Python is refused with a TraceError after that first call: a GradManager recording across
+  the call's boundary or with callbacks, a backward adding to gradients from before the call,
+  an exclude_from_trace block, random draws outside RNG's sampling methods, and a Tensor built
+  from host data (numpy) bigger than a scalar, which a replay would freeze at its first value.
 
 Calls whose Tensor inputs differ in shape, dtype or device from the recording, or whose other
 arguments differ in value: symbolic=False raises TraceError, symbolic=True records the new
-signature (a retrace) and keeps both. capture_as_const=True freezes the values the function
-reads from outside (parameters, closures) at the recording; otherwise each replay reads their
-current value. record_only=True records every call and never replays.
+signature (a retrace) and keeps both; in the default mode symbolic=True leaves shapes free
+(a new input shape is no new signature, as MegEngine's symbolic shapes). numpy array
+arguments are part of the signature by shape and dtype (without_host=True refuses them).
+capture_as_const=True freezes the values the function reads from outside (parameters,
+closures) at the recording; otherwise each replay reads their current value. record_only=True records every call and never replays.
 dtr_config=DTRConfig(...) turns engine's DTR on while a call runs in the default mode (a
 replay does not go through the op path that DTR watches). profiling=True times the replayed
 ops; get_profile() returns them.
@@ -32,6 +39,8 @@ opt_level, graph_opt_config, sublinear_memory_config, symbolic_shape, imperative
 """
 import functools
 import time
+
+import numpy as np
 
 from .. import dtr as _dtr
 from ..tensor import Tensor
@@ -118,7 +127,10 @@ class trace:
     def __call__(self, *args, **kwargs):
         if _active() is not None:  # inside another traced call: part of that one's recording
             return self.__wrapped__(*args, **kwargs)
-        tensors, key = _flatten((args, kwargs))
+        # symbolic=True in the default mode: input shapes are free, as MegEngine's symbolic
+        # shapes make them (the Python runs every call; the check ignores shapes too)
+        tensors, key = _flatten((args, kwargs), shapes=not self.symbolic or self.without_host,
+                                arrays_ok=not self.without_host)
         rec = None if self.record_only else self._recordings.get(key)
         if rec is None and self._recordings and not self.symbolic and not self.record_only:
             raise TraceError(f"trace({self._name}): called with {_describe(key)}, traced with "
@@ -132,7 +144,8 @@ class trace:
         elif self.without_host:
             out = rec.program.replay(tensors, self.profiling)
         else:
-            out = self._run(Watch(self._name, rec.signatures), args, kwargs)
+            out = self._run(Watch(self._name, rec.signatures, symbolic=self.symbolic), args,
+                            kwargs)
         rec.calls += 1
         self._profile["calls"] += 1
         self._profile["seconds"] += time.perf_counter() - t0
@@ -159,6 +172,7 @@ class trace:
         # a Program is wanted (a replay, or dump of a captured graph).
         want_program = (self.without_host or self.capture_as_const) and not self.record_only
         watch = Watch(self._name, keep_events=want_program)
+        input_storages = [t._storage for t in tensors]
         out = self._run(watch, args, kwargs)
         program, why = None, None
         if want_program:
@@ -170,9 +184,11 @@ class trace:
                         f"without running the function: {why}. Trace it with "
                         "without_host=False (the default), which runs it on every call")
             else:
-                program = _program.record(self._name, watch.events, tensors, out,
-                                          self.capture_as_const)
-            watch.events = None
+                program = _program.record(
+                    self._name, watch.events, input_storages, out, self.capture_as_const,
+                    watch.final_grads or (), watch.prior_grads,
+                    watch.host_made if self.without_host else None)
+            watch.events = watch.host_made = None
         rec = _Recording(watch.signatures, program, why)
         self._newest = rec  # what dump() writes
         return out, rec
@@ -245,16 +261,24 @@ class trace:
         return dict(self._profile, ops=ops)
 
 
-def _flatten(obj):
+def _flatten(obj, shapes=True, arrays_ok=True):
     """The Tensors in obj (args, kwargs), and the call's signature: each Tensor as (shape,
-    dtype, device), every other value as itself."""
+    dtype, device) and each numpy array as (shape, dtype) (shape None when `shapes` is False),
+    every other value as itself. arrays_ok=False refuses numpy arrays (a replay would freeze
+    them)."""
     tensors = []
 
     def walk(o):
         if isinstance(o, Tensor):
             tensors.append(o)
             a = o._storage.array
-            return ("T", tuple(a.shape), str(a.dtype), str(o._storage.device))
+            return ("T", tuple(a.shape) if shapes else None, str(a.dtype),
+                    str(o._storage.device))
+        if isinstance(o, np.ndarray):
+            if not arrays_ok:
+                raise TraceError("trace(without_host=True): an argument is a numpy array, "
+                                 "which a replay would freeze at its first value; pass a Tensor")
+            return ("N", tuple(o.shape) if shapes else None, str(o.dtype))
         if isinstance(o, (tuple, list)):
             return (type(o).__name__,) + tuple(walk(x) for x in o)
         if isinstance(o, dict):
@@ -273,7 +297,9 @@ def _describe(key):
     """A call signature as the user wrote it: Tensors as shape:dtype@device, values as repr."""
     kind = key[0]
     if kind == "T":
-        return f"Tensor{key[1]}:{key[2]}@{key[3]}"
+        return f"Tensor{key[1] if key[1] is not None else '(...)'}:{key[2]}@{key[3]}"
+    if kind == "N":
+        return f"ndarray{key[1] if key[1] is not None else '(...)'}:{key[2]}"
     if kind == "V":
         return repr(key[1])
     if kind == "dict":

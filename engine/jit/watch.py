@@ -30,13 +30,20 @@ def excluded():
     return _excluded > 0
 
 
+# Events keep each value's Storage as it was when the event happened: a Tensor may be given
+# another value later in the call (an in-place update, an optimizer step), and the program is
+# built from what each op really read and made.
+
+
 class OpEvent:
     """One op application seen in a traced call."""
 
-    __slots__ = ("op", "attrs", "inputs", "outputs")
+    __slots__ = ("op", "attrs", "inputs", "outputs", "in_st", "out_st")
 
     def __init__(self, op, attrs, inputs, outputs):
         self.op, self.attrs, self.inputs, self.outputs = op, attrs, inputs, outputs
+        self.in_st = tuple([t._storage for t in inputs])
+        self.out_st = tuple([t._storage for t in outputs])
 
     def signature(self):
         return (self.op, tuple(self.attrs.items()),
@@ -46,23 +53,26 @@ class OpEvent:
 class RandomEvent:
     """A random draw: rng._draw(method, *args) made the Tensor `output`."""
 
-    __slots__ = ("rng", "method", "args", "device", "output")
+    __slots__ = ("rng", "method", "args", "device", "output", "out_st")
 
     def __init__(self, rng, method, args, device, output):
         self.rng, self.method, self.args, self.device, self.output = (rng, method, args, device,
                                                                       output)
+        self.out_st = output._storage
 
     def signature(self):
         return ("random", self.method, self.args)
 
 
 class ResetEvent:
-    """An in-place update: target._reset(value) (BatchNorm's running statistics, `x += y`)."""
+    """An in-place update: target._reset(value) (BatchNorm's running statistics, `x += y`);
+    `old` is the target's value before it."""
 
-    __slots__ = ("target", "value")
+    __slots__ = ("target", "value", "old", "value_st")
 
-    def __init__(self, target, value):
-        self.target, self.value = target, value
+    def __init__(self, target, value, old):
+        self.target, self.value, self.old = target, value, old
+        self.value_st = value._storage
 
     def signature(self):
         return ("reset", tuple(self.value._storage.array.shape))
@@ -71,13 +81,32 @@ class ResetEvent:
 class AliasEvent:
     """t.detach(): `output` shares `source`'s value outside autograd (no op runs)."""
 
-    __slots__ = ("source", "output")
+    __slots__ = ("source", "output", "source_st", "out_st")
 
     def __init__(self, source, output):
         self.source, self.output = source, output
+        self.source_st, self.out_st = source._storage, output._storage
 
     def signature(self):
         return ("detach", tuple(self.source._storage.array.shape))
+
+
+class StepEvent:
+    """optimizer.step() with these gradients: [(parameter, its .grad's Storage or None)]."""
+
+    __slots__ = ("optimizer", "grads")
+
+    def __init__(self, optimizer, grads):
+        self.optimizer, self.grads = optimizer, grads
+
+    def signature(self):
+        return ("step", type(self.optimizer).__name__,
+                tuple(g is not None for _, g in self.grads))
+
+
+def grads_of(params):
+    """[(parameter, its .grad's Storage or None)]."""
+    return [(p, None if p.grad is None else p.grad._storage) for p in params]
 
 
 class _Signed:
@@ -110,8 +139,17 @@ def same(a, b):
         return False
 
 
+def _structure(sig):
+    """What symbolic=True checks of an event: the op (not its shapes or shape-valued
+    attributes), or the kind of a random draw / update / step with its method."""
+    return sig[0] if not isinstance(sig[0], str) else sig[:2]
+
+
+_OUTER = "a GradManager that began recording before the call records it"
+
+
 def describe(sig):
-    if sig[0] in ("random", "reset", "detach"):
+    if sig[0] in ("random", "reset", "detach", "step"):
         return f"{sig[0]} {sig[1:]}"
     op, attrs, ins = sig
     attrs = dict(attrs)
@@ -125,15 +163,21 @@ class Watch:
     built from them; they hold every value the call made, so only the first call keeps them).
     `name` is the traced function's, for errors."""
 
-    def __init__(self, name, expected=None, keep_events=False):
+    def __init__(self, name, expected=None, keep_events=False, symbolic=False):
         self.name = name
         self.expected = expected
+        self.symbolic = symbolic
         self.keep_events = keep_events
         self.signatures = []
         self.events = []
         self.effects = []   # what a replay without the Python function could not redo
+        self.params = {}    # id -> parameter whose gradient the call computes or steps with
+        self.final_grads = None  # grads_of(params) when the call returned
+        self.prior_grads = []    # gradients a backward of the call added to
+        self.host_made = {}      # id -> Storage of each Tensor the call built from host data
         self._saved = []
         self._seen = 0
+        self._recording_at_start = 0
 
     # --------------------------------------------------------------- what is seen
     def _see(self, event):
@@ -149,18 +193,21 @@ class Watch:
             raise TraceError(f"trace({self.name}): this call runs more ops than the recorded "
                              f"one ({len(self.expected)}); op {k} is {describe(sig)}")
         want = self.expected[k]
-        try:
-            equal = sig == want  # (tuples of ints, dtypes and op classes: one C compare)
-            equal = equal if type(equal) is bool else same(sig, want)
-        except (ValueError, TypeError):  # an array among the attributes
-            equal = same(sig, want)
+        if self.symbolic:  # shapes are symbolic: the same ops in the same order
+            equal = _structure(sig) == _structure(want)
+        else:
+            try:
+                equal = sig == want  # (tuples of ints, dtypes and op classes: one C compare)
+                equal = equal if type(equal) is bool else same(sig, want)
+            except (ValueError, TypeError):  # an array among the attributes
+                equal = same(sig, want)
         if not equal:
             raise TraceError(f"trace({self.name}): op {k} differs from the recording: "
                              f"{describe(sig)}, recorded {describe(want)}")
 
     def op(self, cls, inputs, attrs, out):
-        if core.recording and "a GradManager records it" not in self.effects:
-            self.effects.append("a GradManager records it")
+        if self._recording_at_start and core.recording and not self.effects.count(_OUTER):
+            self.effects.append(_OUTER)
         if self.keep_events:
             outs = out if isinstance(out, tuple) else (out,)
             self._see(OpEvent(cls, dict(attrs), tuple(inputs), outs))
@@ -172,12 +219,18 @@ class Watch:
         if self.expected is not None and self._seen != len(self.expected):
             raise TraceError(f"trace({self.name}): this call ran {self._seen} ops, the "
                              f"recorded one {len(self.expected)}")
+        if core.recording > self._recording_at_start:
+            self.effects.append("a GradManager still records when the call returns (its "
+                                "backward runs after it)")
+        if self.keep_events:
+            self.final_grads = grads_of(self.params.values())
 
     # --------------------------------------------------------------- installing
     def __enter__(self):
         global _active
         if _active is not None:
             raise TraceError(f"trace({self.name}): called while another traced call runs")
+        from ..autodiff.grad_manager import GradManager
         from ..optimizer import Optimizer
         from ..random import RNG
         from ..tensor import Tensor
@@ -187,6 +240,9 @@ class Watch:
         plain_reset, plain_draw, plain_out = Tensor._reset, RNG._draw, RNG._out
         plain_step, plain_gen = Optimizer.step, RNG.__dict__["_gen"]
         plain_detach = Tensor.detach
+        plain_accumulate = GradManager.__dict__["_accumulate"]
+        plain_new = Tensor.__dict__["__new__"]
+        self._recording_at_start = core.recording
 
         def traced_detach(self):
             t = plain_detach(self)
@@ -201,9 +257,10 @@ class Watch:
             return out
 
         def traced_reset(self, other):
+            old = self._storage
             plain_reset(self, other)
             if not _excluded:
-                watch._see(ResetEvent(self, other))
+                watch._see(ResetEvent(self, other, old))
 
         pending = []
         drawing = []
@@ -230,19 +287,54 @@ class Watch:
             return t
 
         def traced_step(self, *args, **kwargs):
+            # One event for the whole update: a replay calls the optimizer itself (it reads
+            # the learning rate and its state then), so the ops inside are not recorded.
+            global _excluded
+            if _excluded:
+                return plain_step(self, *args, **kwargs)
+            params = [p for g in self.param_groups for p in g["params"]]
+            for p in params:
+                watch.params.setdefault(id(p), p)
+            watch._see(StepEvent(self, grads_of(params)))
+            _excluded += 1
+            try:
+                return plain_step(self, *args, **kwargs)
+            finally:
+                _excluded -= 1
+
+        def traced_new(cls, *args, **kwargs):
+            t = plain_new(cls, *args, **kwargs)
+            if watch.keep_events and not _excluded:
+                watch.host_made[id(t._storage)] = t._storage
+            return t
+
+        def traced_accumulate(self, grads):
             if not _excluded:
-                watch.effects.append(f"{type(self).__name__}.step updates parameters in place")
-            return plain_step(self, *args, **kwargs)
+                for ref, callbacks, _ in self._attached.values():
+                    t = ref()
+                    if t is None:
+                        continue
+                    if callbacks:
+                        watch.effects.append("GradManager callbacks run Python on the "
+                                             "gradients")
+                    watch.params.setdefault(id(t), t)
+                    if t.grad is not None and watch.keep_events:
+                        watch.prior_grads.append(t.grad)
+            return plain_accumulate(self, grads)
 
         self._saved = [(core.Op, "apply", core.Op.__dict__["apply"]),
                        (Tensor, "_reset", Tensor.__dict__["_reset"]),
                        (Tensor, "detach", Tensor.__dict__["detach"]),
                        (RNG, "_draw", RNG.__dict__["_draw"]), (RNG, "_out", RNG.__dict__["_out"]),
-                       (Optimizer, "step", Optimizer.__dict__["step"]), (RNG, "_gen", plain_gen)]
+                       (Optimizer, "step", Optimizer.__dict__["step"]), (RNG, "_gen", plain_gen),
+                       (GradManager, "_accumulate", plain_accumulate),
+                       (Tensor, "__new__", plain_new)]
         core.Op.apply = classmethod(traced_apply)
         Tensor._reset, RNG._draw, RNG._out = traced_reset, traced_draw, traced_out
         Tensor.detach = traced_detach
         Optimizer.step = traced_step
+        GradManager._accumulate = traced_accumulate
+        Tensor.__new__ = traced_new
         RNG._gen = property(traced_gen)
         core.apply_hooks += 1
         _active = self
