@@ -11,10 +11,6 @@ which ops to run); an optimizer step is one host step that hands the parameters 
 gradients' slots and calls the optimizer (which reads its learning rate and state then); when
 the call returns, each parameter's .grad is what the recorded call left there.
 """
-import time
-
-import numpy as np
-
 from ..ops import core
 from .watch import AliasEvent, OpEvent, RandomEvent, ResetEvent, StepEvent, TraceError
 
@@ -49,6 +45,7 @@ class Program:
         self.output_slots.update(s for _, s in self.final_grads if s is not None)
         self._free_after = self._liveness()
         self.op_seconds = {}
+        self._compiled = {}  # profiling -> the generated replay (codegen.py)
 
     def _liveness(self):
         """For each step, the slots whose last reader it is (freed right after it)."""
@@ -70,46 +67,22 @@ class Program:
                                  "has a gradient before the call; the recorded call started "
                                  "with none and a replay does not add to it: clear the "
                                  "gradients between calls (opt.clear_grad())")
-        vals = [None] * len(self.devices)
-        for slot, t in zip(self.input_slots, inputs):
-            vals[slot] = t._storage.array
-        for slot, t, const, shape, dtype in self.externals:
+        externals = []
+        for _, t, const, shape, dtype in self.externals:
             a = const if t is None else t._storage.array
             if a.shape != shape or a.dtype != dtype:
                 raise TraceError(f"trace({self.name}): a tensor the function reads from outside "
                                  f"was {shape}:{dtype} when traced, is {a.shape}:{a.dtype} now")
-            vals[slot] = a
-        seconds = self.op_seconds if profiling else None
-        for step, dead in zip(self.steps, self._free_after):
-            kind = step[0]
-            if kind == OP:
-                _, op, attrs, ins, outs, device = step
-                t0 = time.perf_counter() if seconds is not None else 0.0
-                out = op.forward(device.xp, *[vals[s] for s in ins], **attrs)
-                if seconds is not None:
-                    seconds[op.__name__] = seconds.get(op.__name__, 0.0) + time.perf_counter() - t0
-                if op.n_outputs == 1:
-                    out = (out,)
-                for s, o in zip(outs, out):
-                    vals[s] = np.asarray(o) if isinstance(o, np.generic) else o
-            elif kind == RANDOM:
-                _, rng, method, args, device, slot = step
-                array, _ = rng._draw(method, *args)
-                vals[slot] = rng._out(array, device)._storage.array
-            elif kind == STEP:
-                _, optimizer, grads = step
-                for p, s in grads:
-                    p.grad = None if s is None else core._untracked(vals[s], self.devices[s])
-                _plain_step(optimizer)
-            else:
-                _, target, slot = step
-                if kind == RESET_INPUT:
-                    target = inputs[target]
-                target._reset(core._untracked(vals[slot], self.devices[slot]))
-            for s in dead:
-                vals[s] = None
-        for p, s in self.final_grads:
-            p.grad = None if s is None else core._untracked(vals[s], self.devices[s])
+            externals.append(a)
+        run = self._compiled.get(profiling)
+        if run is None:
+            from .codegen import generate
+
+            run = self._compiled[profiling] = generate(self, self.op_seconds if profiling
+                                                       else None)
+        vals, grads = run(inputs, [t._storage.array for t in inputs], externals)
+        for (p, _), g in zip(self.final_grads, grads):
+            p.grad = None if g is None else core._untracked(g, p._storage.device)
         return self._build(self.outputs, vals, inputs)
 
     def _build(self, out, vals, inputs):

@@ -30,7 +30,8 @@ signature (a retrace) and keeps both; in the default mode symbolic=True leaves s
 (a new input shape is no new signature, as MegEngine's symbolic shapes). numpy array
 arguments are part of the signature by shape and dtype (without_host=True refuses them).
 capture_as_const=True freezes the values the function reads from outside (parameters,
-closures) at the recording; otherwise each replay reads their current value. record_only=True records every call and never replays.
+closures) at the recording; otherwise each replay reads their current value.
+record_only=True records every call and never replays.
 dtr_config=DTRConfig(...) turns engine's DTR on while a call runs in the default mode (a
 replay does not go through the op path that DTR watches). profiling=True times the replayed
 ops; get_profile() returns them.
