@@ -20,7 +20,7 @@ import tracemalloc
 
 import numpy as np
 from _timing import interleaved_median_ms, same_threads
-from train_step_cpu import engine_resnet, torch_resnet
+from train_step_cpu import engine_resnet, torch_resnet, torch_step_fn
 
 LAYERS, WIDTH, BATCH = 16, 64, 8
 
@@ -81,24 +81,6 @@ def engine_steps(make, x_np, y_np, seed=0):
     return steps
 
 
-def torch_step(make, x_np, y_np):
-    import torch
-
-    model = make()
-    model.train()
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x, y = torch.from_numpy(x_np), torch.from_numpy(y_np.astype(np.int64))
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        loss = torch.nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    return step
-
-
 def peak_bytes(step):
     tracemalloc.start()
     try:
@@ -129,7 +111,7 @@ def main():
         eager, traced = engine_steps(make, x_np, y_np)
         losses = [(eager(), traced()) for _ in range(3)]  # recording, then two replays
         assert all(a == b for a, b in losses), f"{name}: traced losses differ: {losses}"
-        tstep = torch_step(make_torch, x_np, y_np)
+        tstep = torch_step_fn(x_np, y_np, make_torch)
 
         def many(f, n=iters):
             def run():

@@ -108,10 +108,10 @@ def engine_step_fn(x_np, y_np):
     return step
 
 
-def torch_step_fn(x_np, y_np):
+def torch_step_fn(x_np, y_np, make=torch_resnet):
     import torch
 
-    model = torch_resnet()
+    model = make()
     model.train()
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     x, y = torch.from_numpy(x_np), torch.from_numpy(y_np.astype(np.int64))
