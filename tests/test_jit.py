@@ -422,3 +422,36 @@ def test_replayed_training_step_frees_activations_at_their_last_use():
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
     assert peaks[1] < 0.8 * peaks[0], peaks
+
+
+def test_partial_trace_runs_eagerly_under_a_recording_and_replays_otherwise():
+    from engine.jit import partial_trace
+
+    class Part(M.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = M.Linear(3, 2)
+
+        @partial_trace
+        def forward(self, x):
+            return F.exp(self.lin(x)) * 0.5
+
+    part = Part()
+    gm = GradManager().attach(part.parameters())
+    x = _t(4, 3)
+    want = (F.exp(part.lin(x)) * 0.5).numpy()
+    for _ in range(3):  # the recording, then replays
+        np.testing.assert_array_equal(part(x).numpy(), want)
+    replay, checked = Part.forward.__wrapped_traces__
+    assert replay._recordings and next(iter(replay._recordings.values())).calls == 3
+    with gm:
+        loss = part(x).sum()
+        gm.backward(loss)
+    g = part.lin.weight.grad.numpy()
+    part.lin.weight.grad = part.lin.bias.grad = None
+    with gm:
+        gm.backward((F.exp(part.lin(x)) * 0.5).sum())
+    np.testing.assert_array_equal(g, part.lin.weight.grad.numpy())
+    assert checked._recordings
+    with pytest.raises(ValueError, match="without_host"):
+        partial_trace(lambda t: t, without_host=False)

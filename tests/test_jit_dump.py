@@ -80,7 +80,8 @@ def test_unoptimised_graph_is_bit_identical_and_optimised_folds_batchnorm():
     # residual's add and ReLU stay (the add reads two computed values).
     assert model.ops.count("Conv2dRelu") == 1 and model.ops.count("Conv2d") == 2
     assert "Mul" not in model.ops and "Pow" not in model.ops and "Reshape" in model.ops
-    assert info.nr_opr == len(model.ops) and info.inputs == ["data"]
+    graph_view = cgtools.load_graph(io.BytesIO(buf.getvalue()))
+    assert info.nr_opr == len(graph_view.graph) and info.inputs == ["data"]
     assert info.outputs == ["logits"] and model.output_names == ["logits"]
     assert info.tot_bytes == len(buf.getvalue()) and info.tensor_value_bytes > 0
 
@@ -130,8 +131,8 @@ def test_loads_in_a_process_without_the_models_code(tmp_path):
     backbone.eval()
     big = _x(1, 3, 64, 64)
     for name, fn in (("fcos", lambda t: list(fcos.network(t)[0])), ("resnet18", backbone)):
-        want[name] = dict(zip([f"output_{i}" for i in range(3)], [o.numpy() for o in fn(big)]))
-        _dumped(fn, big, path=str(tmp_path / f"{name}.mge"), arg_names=["image"])
+        *_, info = _dumped(fn, big, path=str(tmp_path / f"{name}.mge"), arg_names=["image"])
+        want[name] = dict(zip(info.outputs, [o.numpy() for o in fn(big)]))
     np.save(tmp_path / "x.npy", x.numpy())
     np.save(tmp_path / "big.npy", big.numpy())
     script = textwrap.dedent(f"""
@@ -162,7 +163,7 @@ def test_returned_structures_and_names():
         return [p + q, (p * q, {"m": p - q})]
 
     out, buf, info = _dumped(fn, a, b, optimize_for_inference=False)
-    assert info.outputs == ["output_0", "output_1", "output_2"]
+    assert info.outputs == ["ADD", "MUL", "SUB"]  # MegEngine's names: the ops' modes
     got = load(buf)(a, arg_1=b)
     assert isinstance(got, list) and isinstance(got[1], tuple) and set(got[1][1]) == {"m"}
     np.testing.assert_array_equal(got[1][1]["m"].numpy(), out[1][1]["m"].numpy())
@@ -179,6 +180,18 @@ def test_returned_structures_and_names():
         f.dump(io.BytesIO(), output_names=["x"])
     f = trace(lambda p: (p, p + 1), capture_as_const=True)
     f(a)
+    g = trace(lambda p: (p * 2, p * 3, p - 1), capture_as_const=True)
+    g(a)
+    assert g.dump(io.BytesIO()).outputs == ["MUL[0]", "MUL[1]", "SUB"]
+
+    def named_output(p):
+        y = p * 3
+        y.name = "three"
+        return y, p * 2
+
+    h = trace(named_output, capture_as_const=True)
+    h(a)
+    assert h.dump(io.BytesIO()).outputs == ["three", "MUL"]
     with pytest.raises(ValueError, match="should be 2 values"):
         f.dump(io.BytesIO(), output_names=["x"])
     with pytest.raises(ValueError, match="should be 1 values"):
@@ -337,3 +350,24 @@ def test_a_graph_dumped_on_the_cpu_runs_on_the_gpu():
     got = model(x)
     assert got.device == "gpu0"
     np.testing.assert_allclose(got.numpy(), want, rtol=1e-4, atol=1e-4)
+
+
+def test_input_data_test_cases_are_written_with_their_outputs(tmp_path):
+    x = _x(2, 3)
+    np.save(tmp_path / "a.npy", np.ones((2, 3), "float32"))
+    f = trace(lambda t: {"y": F.exp(t) * 2}, capture_as_const=True)
+    f(x)
+    buf = io.BytesIO()
+    f.dump(buf, arg_names=["t"], input_data=["#rand(0, 1)", f"t:{tmp_path / 'a.npy'}"])
+    buf.seek(0)
+    cases = load(buf).testcases
+    assert len(cases) == 2
+    rand, ones = cases
+    assert rand["inputs"]["t"].shape == (2, 3) and 0 <= rand["inputs"]["t"].min()
+    np.testing.assert_allclose(rand["outputs"]["y"], np.exp(rand["inputs"]["t"]) * 2, rtol=1e-6)
+    np.testing.assert_allclose(ones["outputs"]["y"], np.full((2, 3), 2 * np.e, "float32"),
+                               rtol=1e-6)
+    with pytest.raises(ValueError, match=r"shape \(3,\), the graph was traced for \(2, 3\)"):
+        f.dump(io.BytesIO(), input_data="#rand(0, 1, 3)")
+    with pytest.raises(ValueError, match="not a numpy array file"):
+        f.dump(io.BytesIO(), arg_names=["t"], input_data=f"t:{tmp_path / 'missing.png'}")

@@ -5,13 +5,15 @@ import collections
 import numpy as np
 
 from .. import version as _version
-from . import graph_file, passes
+from ..utils import naming
+from . import graph_file, passes, testcases
 from .program import OP, RANDOM, RESET, RESET_INPUT, STEP, _Out, out_slots
 
 DumpInfo = collections.namedtuple(
     "DumpInfo", ["nr_opr", "tot_bytes", "tensor_value_bytes", "inputs", "outputs", "params"])
-DumpInfo.__doc__ = """What trace.dump wrote (MegEngine's names): the number of ops, the file's
-bytes, the bytes of its constants, and the input, output and constant names."""
+DumpInfo.__doc__ = """What trace.dump wrote (MegEngine's names): the number of operators (inputs
+and constants included, as MegEngine counts), the file's bytes, the bytes of its constants, and
+the input, output and constant names."""
 
 # MegEngine's optimize_for_inference options. engine's passes run whenever
 # optimize_for_inference is True; these layout / precision / backend switches configure MegEngine's
@@ -25,7 +27,7 @@ INFERENCE_OPTIONS = frozenset({
 
 
 def dump_program(program, file, arg_names=None, output_names=None, optimize=True,
-                 user_info=None, options=None):
+                 user_info=None, options=None, input_data=None, repeat=1):
     where = f"trace({program.name}).dump"
     unknown = sorted(set(options or ()) - INFERENCE_OPTIONS)
     if unknown:
@@ -37,6 +39,11 @@ def dump_program(program, file, arg_names=None, output_names=None, optimize=True
     returned = out_slots(program.outputs)
 
     enc = graph_file._Encoder(where)
+    cases = []
+    if input_data is not None:
+        for case in _testcases(program, where, in_names, input_data, repeat):
+            cases.append({kind: {k: {"array": enc.array(v)} for k, v in arrays.items()}
+                          for kind, arrays in case.items()})
     graph = {
         "format": graph_file.FORMAT, "version": graph_file.VERSION,
         "engine": _version.__version__, "name": program.name,
@@ -50,10 +57,14 @@ def dump_program(program, file, arg_names=None, output_names=None, optimize=True
         "specs": {str(s): [list(specs[s][0]), str(np.dtype(specs[s][1]))]
                   for s in _slots_used(nodes, consts, program.input_slots, returned)},
         "user_info": enc.value(user_info, "user_info"),
+        "testcases": cases,
     }
     counter = _Counter(file)
     graph_file.write(counter.target, graph, enc.arrays)
-    return DumpInfo(nr_opr=len(nodes), tot_bytes=counter.bytes(),
+    # (MegEngine counts every operator of the file: its inputs' Host2DeviceCopy and its
+    # constants' ImmutableTensor too, as engine.utils.comp_graph_tools.load_graph shows them)
+    return DumpInfo(nr_opr=len(set(program.input_slots)) + len(consts) + len(nodes),
+                    tot_bytes=counter.bytes(),
                     tensor_value_bytes=sum(int(a.nbytes) for a in consts.values()),
                     inputs=in_names, outputs=names,
                     params=[f"const_{s}" for s in sorted(consts)])
@@ -63,10 +74,12 @@ def inference_graph(program, where, optimize=True):
     """The Program's steps as the passes' nodes (passes.py), its constants (slot -> array) and
     specs (slot -> (shape, dtype)), after the inference passes when optimize. A program that
     updates tensors in place (a training-mode forward) is refused: a dump is for inference."""
-    if any(s[0] == STEP for s in program.steps) or program.final_grads:
-        raise ValueError(f"{where}: the traced function is a training step (it computes "
-                         "gradients or steps an optimizer); dump a function of the inference "
-                         "forward")
+    # A graph with a backward inside dumps (its returned gradients are outputs like any
+    # other); the .grad it leaves on parameters is a side effect a dumped graph does not have.
+    # An optimizer step updates parameters in place: that is training, not a graph.
+    if any(s[0] == STEP for s in program.steps):
+        raise ValueError(f"{where}: the traced function steps an optimizer (it trains); dump "
+                         "a function of the inference forward")
     resets = [s for s in program.steps if s[0] in (RESET, RESET_INPUT)]
     if resets:
         raise ValueError(f"{where}: the traced function updates {len(resets)} tensor(s) in place "
@@ -85,6 +98,32 @@ def inference_graph(program, where, optimize=True):
     if optimize:
         nodes = passes.optimize(nodes, consts, specs, set(out_slots(program.outputs)))
     return nodes, consts, specs
+
+
+def _testcases(program, where, in_names, input_data, repeat):
+    """[{"inputs": {name: array}, "outputs": {name: array}}]: input_data's cases and what the
+    traced program gives on them."""
+    from ..ops import core
+    from .loaded import _flat_tensors
+
+    if program.final_grads:
+        raise ValueError(f"{where}: input_data test cases need a graph without a backward")
+    inputs = [(n, program.specs[s][0], program.specs[s][1])
+              for n, s in zip(in_names, program.input_slots)]
+    out = []
+    for case in testcases.parse(input_data, inputs, repeat, where):
+        for n, shape, _ in inputs:
+            if case[n].shape != tuple(shape):
+                raise ValueError(f"{where}: input_data gives {n!r} the shape {case[n].shape}, "
+                                 f"the graph was traced for {tuple(shape)}")
+        tensors = [core._untracked(case[n], program.devices[s])
+                   for n, s in zip(in_names, program.input_slots)]
+        results = _flat_tensors(program.replay(tensors))
+        names = _output_names(where, program, None)[0] if not isinstance(
+            program.outputs, dict) else [str(k) for k in program.outputs]
+        out.append({"inputs": case,
+                    "outputs": {k: t.numpy() for k, t in zip(names, results)}})
+    return out
 
 
 def _node(enc, n):
@@ -125,8 +164,8 @@ def _output_names(where, program, output_names):
     out = program.outputs
     n = len(out_slots(out))
     if n == 0:
-        raise ValueError(f"{where}: the traced function returns no Tensor; a dumped graph "
-                         "needs its outputs (return a Tensor, a list/tuple or a dict of them)")
+        raise ValueError("the traced function without return values cannot be dumped, the "
+                         "traced function should return List[Tensor] or Dict[str, Tensor]")
     if isinstance(output_names, str):
         output_names = (output_names,)
     if isinstance(out, dict):
@@ -146,7 +185,27 @@ def _output_names(where, program, output_names):
         if len(set(output_names)) != n:
             raise ValueError(f"{where}: output_names must be distinct, got {output_names}")
         return output_names, out
-    return [f"output_{i}" for i in range(n)], out
+    return _default_names(program, out_slots(out)), out
+
+
+def _default_names(program, slots):
+    """MegEngine's names for unnamed outputs (engine/utils/naming.py): the Tensor's own name,
+    else its op's ("ADD"), in AutoNaming's scope, numbered where repeated."""
+    made_by = {}
+    for step in program.steps:
+        if step[0] == OP:
+            for s in step[4]:
+                made_by[s] = naming.op_display_name(step[1])
+        elif step[0] == RANDOM:
+            made_by[step[5]] = step[2]
+    names = []
+    for s in slots:
+        name = program.tensor_names.get(s)
+        if not name:
+            name = naming.AutoNaming.gen_name(made_by.get(s, "const" if s not in
+                                                          program.input_slots else "input"))
+        names.append(name)
+    return naming.unique_names(names)
 
 
 class _Counter:

@@ -42,7 +42,7 @@ def load(file, device=None):
 
 class GraphModel:
     """A loaded graph. Attributes: name, inputs (InputSpec list), output_names, ops (the op
-    names in run order), user_info."""
+    names in run order), user_info, testcases (dump's input_data with their outputs)."""
 
     def __init__(self, archive, device):
         g, where = archive.graph, archive.where
@@ -80,6 +80,10 @@ class GraphModel:
             self.output_names = list(g["output_names"])
             self.name = g.get("name", "")
             self.user_info = dec(g.get("user_info"))
+            # trace.dump's input_data: [{"inputs": {name: array}, "outputs": {name: array}}]
+            self.testcases = [{kind: {k: dec(v) for k, v in arrays.items()}
+                               for kind, arrays in case.items()}
+                              for case in g.get("testcases", [])]
         except (KeyError, TypeError, ValueError, IndexError) as e:
             if isinstance(e, graph_file.GraphFileError):
                 raise

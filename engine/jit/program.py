@@ -43,6 +43,7 @@ class Program:
         self.outputs = outputs
         self.output_slots = set(out_slots(outputs))
         self.output_slots.update(s for _, s in self.final_grads if s is not None)
+        self.tensor_names = {}  # returned slot -> the name its Tensor had (dump's var names)
         self._free_after = self._liveness()
         self.op_seconds = {}
         self._compiled = {}  # profiling -> the generated replay (codegen.py)
@@ -198,9 +199,12 @@ class _Builder:
                                  "gradient from before the call; clear the gradients before it "
                                  "(opt.clear_grad())")
         final = self._grads(final_grads, "the gradients left when the call returns")
+        self.tensor_names = {}
         mapped = self._map_outputs(outputs)
-        return Program(self.name, self.devices, self.specs, input_slots, self.externals, steps,
-                       mapped, final)
+        program = Program(self.name, self.devices, self.specs, input_slots, self.externals,
+                          steps, mapped, final)
+        program.tensor_names = self.tensor_names
+        return program
 
     def _made(self, storage):
         slot = self._new_slot(storage)
@@ -270,7 +274,10 @@ class _Builder:
         from ..tensor import Tensor
 
         if isinstance(out, Tensor):
-            return _Out(self._slot(out, out._storage))
+            slot = self._slot(out, out._storage)
+            if out.name:
+                self.tensor_names[slot] = out.name
+            return _Out(slot)
         if isinstance(out, (tuple, list)):
             mapped = [self._map_outputs(o) for o in out]
             return tuple(mapped) if isinstance(out, tuple) else mapped

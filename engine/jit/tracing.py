@@ -116,6 +116,7 @@ class trace:
         self.imperative = imperative
         self._recordings = {}  # input signature -> _Recording
         self._profile = {"calls": 0, "seconds": 0.0}
+        self._op_seconds = {}  # profiling in the default mode: op name -> seconds
         self._newest = None
 
     def __get__(self, obj, objtype=None):  # a traced method: bound like a function
@@ -128,6 +129,8 @@ class trace:
     def __call__(self, *args, **kwargs):
         if _active() is not None:  # inside another traced call: part of that one's recording
             return self.__wrapped__(*args, **kwargs)
+        if self.capture_as_const and any(not isinstance(a, Tensor) for a in args):
+            raise TypeError("Only support tensor type args when capture_as_const is enabled")
         # symbolic=True in the default mode: input shapes are free, as MegEngine's symbolic
         # shapes make them (the Python runs every call; the check ignores shapes too)
         tensors, key = _flatten((args, kwargs), shapes=not self.symbolic or self.without_host,
@@ -145,7 +148,8 @@ class trace:
         elif self.without_host:
             out = rec.program.replay(tensors, self.profiling)
         else:
-            out = self._run(Watch(self._name, rec.signatures, symbolic=self.symbolic), args,
+            out = self._run(Watch(self._name, rec.signatures, symbolic=self.symbolic,
+                                  seconds=self._op_seconds if self.profiling else None), args,
                             kwargs)
         rec.calls += 1
         self._profile["calls"] += 1
@@ -217,10 +221,15 @@ class trace:
             kwargs: MegEngine's optimize options (enable_nchw88, enable_fuse_conv_bias_
                 nonlinearity, ...): accepted; they configure MegEngine's compiler, not engine.
 
-        MegEngine's other arguments (keep_*_name, append, strip_info_file, input_data and
-        its test-case options, dump_format, model_version, ...) describe its FlatBuffers
-        format and load_and_run; they are accepted and have no effect, except that append=True
-        and input_data are refused (an engine graph file holds one graph and no test cases).
+            input_data: test cases (MegEngine's "name:file;..." / "#rand(min, max, shape...)"
+                strings, engine/jit/testcases.py): their inputs and the outputs the graph gives
+                on them are written into the file (GraphModel.testcases); repeat tiles them.
+
+        MegEngine's other arguments (keep_*_name, strip_info_file, dump_format, model_version,
+        the load_and_run checks silent / no_assert / maxerr / resize_input / input_transform,
+        ...) describe its FlatBuffers format and its load_and_run tool; they are accepted and
+        have no effect, except that append=True is refused (an engine graph file holds one
+        graph).
 
         Returns:
             DumpInfo(nr_opr, tot_bytes, tensor_value_bytes, inputs, outputs, params).
@@ -233,8 +242,6 @@ class trace:
                              "use dump")
         if append:
             raise ValueError(f"{where}: append=True is not supported (a file holds one graph)")
-        if input_data is not None:
-            raise ValueError(f"{where}: input_data (load_and_run test cases) is not supported")
         rec = self._newest
         if rec is None:
             raise ValueError(f"{where}: the traced function has not been called yet; call it "
@@ -250,16 +257,21 @@ class trace:
             raise ValueError(f"{where}: format must be None (engine's graph file) or 'onnx', "
                              f"got {format!r}")
         return dump_program(rec.program, file, arg_names, output_names,
-                            optimize_for_inference, user_info, kwargs)
+                            optimize_for_inference, user_info, kwargs,
+                            input_data=input_data, repeat=repeat)
 
     def get_profile(self):
-        """Calls, their seconds, and with profiling=True the seconds of each replayed op."""
-        ops = {}
+        """{"calls", "seconds", "ops": {op: seconds}, "profiler": [{"op", "seconds"}, ...]}:
+        the traced calls and their seconds; with profiling=True the seconds spent in each op
+        (replayed ops, or in the default mode the ops the function applied), also as
+        MegEngine's "profiler" entry, a list sorted by time."""
+        ops = dict(self._op_seconds)
         for rec in self._recordings.values():
             if rec.program is not None:
                 for k, v in rec.program.op_seconds.items():
                     ops[k] = ops.get(k, 0.0) + v
-        return dict(self._profile, ops=ops)
+        profiler = [{"op": k, "seconds": v} for k, v in sorted(ops.items(), key=lambda kv: -kv[1])]
+        return dict(self._profile, ops=ops, profiler=profiler)
 
 
 def _flatten(obj, shapes=True, arrays_ok=True):

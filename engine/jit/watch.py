@@ -9,6 +9,8 @@ the Python function every time as MegEngine's does): the same ops, attributes, i
 dtypes, in the same order, or a TraceError naming the first difference.
 exclude_from_trace() regions are neither recorded nor checked.
 """
+import time
+
 import numpy as np
 
 from ..ops import core
@@ -163,8 +165,9 @@ class Watch:
     built from them; they hold every value the call made, so only the first call keeps them).
     `name` is the traced function's, for errors."""
 
-    def __init__(self, name, expected=None, keep_events=False, symbolic=False):
+    def __init__(self, name, expected=None, keep_events=False, symbolic=False, seconds=None):
         self.name = name
+        self.seconds = seconds  # op name -> seconds of its applications (profiling), or None
         self.expected = expected
         self.symbolic = symbolic
         self.keep_events = keep_events
@@ -250,8 +253,15 @@ class Watch:
                 watch._see(AliasEvent(self, t))
             return t
 
+        seconds = self.seconds
+
         def traced_apply(cls, *inputs, **attrs):
-            out = inner_apply(cls, *inputs, **attrs)
+            if seconds is not None:
+                t0 = time.perf_counter()
+                out = inner_apply(cls, *inputs, **attrs)
+                seconds[cls.__name__] = seconds.get(cls.__name__, 0.0) + time.perf_counter() - t0
+            else:
+                out = inner_apply(cls, *inputs, **attrs)
             if not _excluded:
                 watch.op(cls, inputs, attrs, out)
             return out
