@@ -446,6 +446,21 @@ class Tensor:
             pattern = pattern[0]
         return F.transpose(self, pattern)
 
+    def _broadcast(self, *shape):
+        """MegEngine's internal spelling of :func:`~.broadcast_to` (its Tensor method, which
+        user code and MegEngine's own tests call): the shape as ints, a tuple or a Tensor.
+
+        Examples:
+            >>> Tensor([1., 2.])._broadcast(2, 2).numpy()
+            array([[1., 2.],
+                   [1., 2.]], dtype=float32)
+        """
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+            shape = shape[0]
+        if isinstance(shape, Tensor):
+            shape = tuple(int(v) for v in shape.numpy().reshape(-1))
+        return F.broadcast_to(self, tuple(shape))
+
     def flatten(self, start_axis=0, end_axis=-1):
         """Merges the axes ``start_axis`` to ``end_axis`` into one (see
         :func:`~.flatten`).

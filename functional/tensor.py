@@ -732,7 +732,8 @@ def repeat(inp, repeats, axis=None):
 
     Args:
         inp: input tensor.
-        repeats: how many times to repeat each element, a non-negative int.
+        repeats: how many times to repeat each element, a non-negative int (or a 0-d / 1-element
+            integer Tensor holding one, as MegEngine takes).
         axis: the axis along which to repeat; None repeats the elements of the flattened
             tensor.
 
@@ -748,6 +749,8 @@ def repeat(inp, repeats, axis=None):
         array([1, 1, 2, 2, 3, 3, 4, 4], dtype=int32)
     """
     inp = as_tensor(inp, "repeat")
+    if isinstance(repeats, Tensor) and repeats.size == 1 and repeats.dtype.kind in "iu":
+        repeats = int(repeats.item())
     if not isinstance(repeats, (int, np.integer)) or repeats < 0:
         raise ValueError(f"repeat: repeats must be a non-negative int, got {repeats!r}")
     if axis is None:

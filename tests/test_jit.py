@@ -204,11 +204,16 @@ def test_signature_changes_raise_or_retrace():
         return x * scale
 
     f(_t(2, 3), 2.0)
-    with pytest.raises(TraceError, match=r"called with \(Tensor\(3, 3\):float32@cpu0, 2.0\), "
-                                         r"traced with \(Tensor\(2, 3\):float32@cpu0, 2.0\)"):
-        f(_t(3, 3), 2.0)
+    f(_t(3, 3), 2.0)  # the default mode leaves shapes free, in both symbolic modes
     with pytest.raises(TraceError, match="symbolic=True"):
         f(_t(2, 3), 3.0)  # a non-Tensor argument is part of the signature
+    with pytest.raises(TraceError, match="symbolic=True"):
+        f(mge.tensor(np.ones((2, 3), "int32")), 2.0)  # so is a dtype
+    g = trace(lambda x: x * 2, without_host=True)
+    g(_t(2, 3))
+    with pytest.raises(TraceError, match=r"called with \(Tensor\(3, 3\):float32@cpu0\), "
+                                         r"traced with \(Tensor\(2, 3\):float32@cpu0\)"):
+        g(_t(3, 3))  # a replay is of one shape
     # symbolic=True: the default mode leaves shapes free (one recording); a replay is of one
     # signature, so without_host=True retraces for a new shape
     for without_host, n in ((False, 1), (True, 2)):
@@ -360,7 +365,7 @@ def test_record_only_never_replays_and_methods_bind():
     np.testing.assert_array_equal(m.run(x).numpy(), m.lin(x).numpy())
 
 
-def test_without_host_refuses_host_data_but_keeps_scalars():
+def test_without_host_refuses_host_data_but_keeps_constants():
     @trace(without_host=True)
     def host_array(x):
         return x * mge.tensor(np.arange(3, dtype="float32"))
@@ -369,28 +374,45 @@ def test_without_host_refuses_host_data_but_keeps_scalars():
         host_array(_t(3))
 
     @trace(without_host=True)
-    def scalars(x):
-        return x * 2.0 + mge.tensor(1.0)
+    def host_scalar(x):
+        return x + mge.tensor(1.0)
+
+    with pytest.raises(TraceError, match=r"Tensor of shape \(\) from host data"):
+        host_scalar(_t(3))
+
+    @trace(without_host=True)
+    def constants(x):
+        return x * 2.0 + F.ones_like(x) + F.full((3,), 0.5)
 
     x = _t(3)
     for _ in range(2):
-        np.testing.assert_array_equal(scalars(x).numpy(), x.numpy() * 2.0 + 1.0)
+        np.testing.assert_array_equal(constants(x).numpy(), x.numpy() * 2.0 + 1.0 + 0.5)
 
 
-def test_symbolic_checks_ops_not_shapes():
-    """symbolic=True: a call whose intermediate shapes differ (a data-dependent selection)
-    passes the check as long as the ops are the same; symbolic=False raises."""
+def test_the_default_mode_checks_dataflow_not_shapes():
+    """A call whose intermediate shapes differ (a data-dependent selection) passes the check;
+    one whose ops read other values than the recording's is MegEngine's TraceError."""
     def fn(x):
         return x[x.numpy() > 0].sum()
 
     x1, x2 = mge.tensor([1.0, -1.0, 2.0]), mge.tensor([1.0, 2.0, 3.0])
-    f = trace(fn, symbolic=True)
-    for x in (x1, x2):
-        np.testing.assert_array_equal(f(x).numpy(), fn(x).numpy())
-    g = trace(fn)
-    g(x1)
-    with pytest.raises(TraceError, match="differs from the recording"):
-        g(x2)
+    for symbolic in (False, True):
+        f = trace(fn, symbolic=symbolic)
+        for x in (x1, x2):
+            np.testing.assert_array_equal(f(x).numpy(), fn(x).numpy())
+    a, b = _t(3), _t(3)
+    swap = trace(lambda p, q, flip: (q - p) if flip else (p - q))
+    swap(a, b, False)
+    with pytest.raises(TraceError, match="symbolic=True"):
+        swap(a, b, True)
+    order = trace(lambda p, q: p * q + (q if len(calls) < 2 else p), symbolic=True)
+    calls = []
+    for _ in range(2):
+        calls.append(order(a, b))
+    with pytest.raises(TraceError) as e:
+        calls.append(order(a, b))
+    assert str(e.value) == "trace error because input id mismatch"  # MegEngine's words
+    assert "comes from ('i', 0), in the recording from ('i', 1)" in e.value.__notes__[0]
 
 
 def test_replayed_training_step_frees_activations_at_their_last_use():

@@ -147,20 +147,22 @@ def writes(step):
 
 
 def record(name, events, input_storages, outputs, capture_as_const, final_grads=(),
-           prior_grads=(), host_made=None):
+           prior_grads=(), host_made=None, fills=()):
     """The Program of one recorded call: its events (watch.py), its Tensor inputs' Storages when
     it began, and its result; for a training step the parameters' gradients when it returned
     (watch.grads_of) and the gradients its backward added to (prior_grads). host_made: the
     Storages of the Tensors the call built from host data, when the program is to replay
-    without the function (one bigger than a scalar is refused: it would be frozen)."""
-    return _Builder(name, capture_as_const, host_made).build(events, input_storages, outputs,
-                                                             final_grads, prior_grads)
+    without the function: one an op reads is refused (it would be frozen at its first value)
+    unless it is a constant fill (fills: their ids; F.full and kin)."""
+    return _Builder(name, capture_as_const, host_made, fills).build(
+        events, input_storages, outputs, final_grads, prior_grads)
 
 
 class _Builder:
-    def __init__(self, name, capture_as_const, host_made=None):
+    def __init__(self, name, capture_as_const, host_made=None, fills=()):
         self.name = name
         self.host_made = host_made or {}
+        self.fills = fills
         self.capture_as_const = capture_as_const
         self.made = set()       # slots a step of the call (or an input) made
         self.real_targets = set()  # ids of tensors from before the call updated in place
@@ -257,7 +259,7 @@ class _Builder:
         if slot is not None:
             return slot
         a = storage.array
-        if id(storage) in self.host_made and a.size > 1:
+        if id(storage) in self.host_made and id(storage) not in self.fills:
             raise TraceError(f"trace({self.name}, without_host=True): the call builds a Tensor "
                              f"of shape {tuple(a.shape)} from host data (numpy or Python "
                              "values); a replay would use its first value on every call. Build "

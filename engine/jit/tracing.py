@@ -4,13 +4,16 @@
     def train_step(data, label): ...
 
 Two ways to run, as MegEngine documents them:
-- without_host=False (the default): the Python function runs on every call, and every op it
-  applies, random number it draws, tensor it updates in place and optimizer step it takes is
-  checked against the first call's recording: the same ops with the same attributes on inputs
-  of the same shapes and dtypes (symbolic=True: the same ops, shapes free, as MegEngine's
-  symbolic shapes allow), in the same order; the first difference is a TraceError naming both
-  sides. exclude_from_trace() blocks are not checked. (engine executes the ops eagerly in this
-  mode: it checks, it does not compile.)
+- without_host=False (the default): the Python function runs on every call, and the ops it
+  applies, random numbers it draws, tensors it updates in place and optimizer steps it takes
+  are checked against the first call's recording as a dataflow graph: the same ops in the
+  same order, each input coming from the same place (the same earlier op's output, the same
+  argument, an equal constant; engine/jit/provenance.py), the same values returned. Shapes and
+  the attributes that follow from them are free, in both symbolic modes, as MegEngine's own
+  tests use them. The first difference is MegEngine's TraceError ("trace error because
+  operator mismatch", "... input id mismatch", "... tensors not equals", ...), engine's
+  description of both sides as its note. exclude_from_trace() blocks are not checked.
+  (engine executes the ops eagerly in this mode: it checks, it does not compile.)
 - without_host=True: the first call runs the function and records it; later calls replay the
   recording (engine/jit/program.py) on the new inputs' arrays without running the function's
   Python: no Tensor objects, Module calls or tape in between, each intermediate freed at its
@@ -22,13 +25,14 @@ Two ways to run, as MegEngine documents them:
   Python is refused with a TraceError after that first call: a GradManager recording across
   the call's boundary or with callbacks, a backward adding to gradients from before the call,
   an exclude_from_trace block, random draws outside RNG's sampling methods, and a Tensor built
-  from host data (numpy) bigger than a scalar, which a replay would freeze at its first value.
+  from host data (mge.tensor(...) of numpy or a Python number) that an op reads, which a
+  replay would freeze at its first value (Python numbers in expressions, x * 2.0, and constant
+  fills, F.zeros / F.ones_like, are constants of the graph and fine).
 
-Calls whose Tensor inputs differ in shape, dtype or device from the recording, or whose other
-arguments differ in value: symbolic=False raises TraceError, symbolic=True records the new
-signature (a retrace) and keeps both; in the default mode symbolic=True leaves shapes free
-(a new input shape is no new signature, as MegEngine's symbolic shapes). numpy array
-arguments are part of the signature by shape and dtype (without_host=True refuses them).
+Calls whose Tensor inputs differ in dtype or device from the recording (and, for a
+without_host replay, in shape), or whose other arguments differ in value: symbolic=False
+raises TraceError, symbolic=True records the new signature (a retrace) and keeps both. numpy
+array arguments are part of the signature by dtype (without_host=True refuses them).
 capture_as_const=True freezes the values the function reads from outside (parameters,
 closures) at the recording; otherwise each replay reads their current value.
 record_only=True records every call and never replays.
@@ -131,9 +135,9 @@ class trace:
             return self.__wrapped__(*args, **kwargs)
         if self.capture_as_const and any(not isinstance(a, Tensor) for a in args):
             raise TypeError("Only support tensor type args when capture_as_const is enabled")
-        # symbolic=True in the default mode: input shapes are free, as MegEngine's symbolic
-        # shapes make them (the Python runs every call; the check ignores shapes too)
-        tensors, key = _flatten((args, kwargs), shapes=not self.symbolic or self.without_host,
+        # The default mode leaves shapes free (the Python runs every call; MegEngine's own
+        # tests trace calls of changing shapes in both symbolic modes); a replay is of one.
+        tensors, key = _flatten((args, kwargs), shapes=self.without_host,
                                 arrays_ok=not self.without_host)
         rec = None if self.record_only else self._recordings.get(key)
         if rec is None and self._recordings and not self.symbolic and not self.record_only:
@@ -148,9 +152,9 @@ class trace:
         elif self.without_host:
             out = rec.program.replay(tensors, self.profiling)
         else:
-            out = self._run(Watch(self._name, rec.signatures, symbolic=self.symbolic,
-                                  seconds=self._op_seconds if self.profiling else None), args,
-                            kwargs)
+            out = self._run(Watch(self._name, rec.signatures, symbolic=True,
+                                  seconds=self._op_seconds if self.profiling else None,
+                                  inputs=tensors), args, kwargs)
         rec.calls += 1
         self._profile["calls"] += 1
         self._profile["seconds"] += time.perf_counter() - t0
@@ -165,7 +169,7 @@ class trace:
         try:
             with watch:
                 out = self.__wrapped__(*args, **kwargs)
-                watch.finish()
+                watch.finish(out)
         finally:
             if dtr_was is not None:
                 _dtr.disable()
@@ -176,7 +180,7 @@ class trace:
         # The events hold every value the call made until the Program is built: kept only when
         # a Program is wanted (a replay, or dump of a captured graph).
         want_program = (self.without_host or self.capture_as_const) and not self.record_only
-        watch = Watch(self._name, keep_events=want_program)
+        watch = Watch(self._name, keep_events=want_program, inputs=tensors)
         input_storages = [t._storage for t in tensors]
         out = self._run(watch, args, kwargs)
         program, why = None, None
@@ -192,9 +196,9 @@ class trace:
                 program = _program.record(
                     self._name, watch.events, input_storages, out, self.capture_as_const,
                     watch.final_grads or (), watch.prior_grads,
-                    watch.host_made if self.without_host else None)
+                    watch.host_made if self.without_host else None, watch.fills)
             watch.events = watch.host_made = None
-        rec = _Recording(watch.signatures, program, why)
+        rec = _Recording(watch.recorded(), program, why)
         self._newest = rec  # what dump() writes
         return out, rec
 

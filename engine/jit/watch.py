@@ -14,6 +14,8 @@ import time
 import numpy as np
 
 from ..ops import core
+from ..ops import elemwise as _elemwise
+from .provenance import Provenance, mismatch
 
 
 class TraceError(RuntimeError):
@@ -141,6 +143,18 @@ def same(a, b):
         return False
 
 
+def _returned_tensors(out):
+    from ..tensor import Tensor
+
+    if isinstance(out, Tensor):
+        return [out]
+    if isinstance(out, (tuple, list)):
+        return [t for o in out for t in _returned_tensors(o)]
+    if isinstance(out, dict):
+        return [t for v in out.values() for t in _returned_tensors(v)]
+    return []
+
+
 def _structure(sig):
     """What symbolic=True checks of an event: the op (not its shapes or shape-valued
     attributes), or the kind of a random draw / update / step with its method."""
@@ -159,16 +173,29 @@ def describe(sig):
     return f"{op.__name__}({shapes}; attrs {dict(attrs)})"
 
 
-class Watch:
-    """Sees one traced call. `expected`: the signatures to check the call against (None:
-    record them). `keep_events`: also keep the events themselves (a without_host program is
-    built from them; they hold every value the call made, so only the first call keeps them).
-    `name` is the traced function's, for errors."""
+def _fail(reason, detail):
+    """MegEngine's TraceError ("trace error because <reason>"), engine's detail as a note."""
+    e = TraceError(f"trace error because {reason}")
+    e.add_note(detail)
+    raise e
 
-    def __init__(self, name, expected=None, keep_events=False, symbolic=False, seconds=None):
+
+class Watch:
+    """Sees one traced call. `inputs`: the call's Tensor arguments. `expected`: a recording
+    (Watch.recorded() of the first call) to check the call against, or None: record it.
+    `keep_events`: also keep the events themselves (a without_host program is built from
+    them; they hold every value the call made, so only the first call keeps them). `name` is
+    the traced function's, for errors."""
+
+    def __init__(self, name, expected=None, keep_events=False, symbolic=False, seconds=None,
+                 inputs=()):
         self.name = name
+        self.prov = Provenance(inputs)
+        self.provs = []       # per event: where each input came from (provenance.py)
+        self.out_prov = None  # where each returned Tensor came from
         self.seconds = seconds  # op name -> seconds of its applications (profiling), or None
-        self.expected = expected
+        self.expected, self.expected_provs, self.expected_out = (
+            expected if expected is not None else (None, None, None))
         self.symbolic = symbolic
         self.keep_events = keep_events
         self.signatures = []
@@ -178,12 +205,17 @@ class Watch:
         self.final_grads = None  # grads_of(params) when the call returned
         self.prior_grads = []    # gradients a backward of the call added to
         self.host_made = {}      # id -> Storage of each Tensor the call built from host data
+        self.fills = set()       # ids of those that are constant fills (F.full and kin)
         self._saved = []
         self._seen = 0
         self._recording_at_start = 0
 
     # --------------------------------------------------------------- what is seen
-    def _see(self, event):
+    def recorded(self):
+        """What a later call is checked against."""
+        return self.signatures, self.provs, self.out_prov
+
+    def _see(self, event, tokens=()):
         sig = event.signature()
         k = self._seen
         self._seen = k + 1
@@ -191,10 +223,12 @@ class Watch:
             self.events.append(event)
         if self.expected is None:
             self.signatures.append(sig)
-            return
+            self.provs.append(tokens)
+            return k
         if k >= len(self.expected):
-            raise TraceError(f"trace({self.name}): this call runs more ops than the recorded "
-                             f"one ({len(self.expected)}); op {k} is {describe(sig)}")
+            _fail("too many instructions",
+                  f"trace({self.name}): this call runs more ops than the recorded one "
+                  f"({len(self.expected)}); op {k} is {describe(sig)}")
         want = self.expected[k]
         if self.symbolic:  # shapes are symbolic: the same ops in the same order
             equal = _structure(sig) == _structure(want)
@@ -205,23 +239,42 @@ class Watch:
             except (ValueError, TypeError):  # an array among the attributes
                 equal = same(sig, want)
         if not equal:
-            raise TraceError(f"trace({self.name}): op {k} differs from the recording: "
-                             f"{describe(sig)}, recorded {describe(want)}")
+            _fail("operator mismatch", f"trace({self.name}): op {k} differs from the "
+                  f"recording: {describe(sig)}, recorded {describe(want)}")
+        recorded = self.expected_provs[k]
+        if tokens != recorded:
+            for i, (was, now) in enumerate(zip(recorded, tokens)):
+                reason = mismatch(was, now)
+                if reason:
+                    _fail(reason, f"trace({self.name}): input {i} of op {k} ({describe(sig)}) "
+                          f"comes from {now}, in the recording from {was}")
+        return k
 
     def op(self, cls, inputs, attrs, out):
         if self._recording_at_start and core.recording and not self.effects.count(_OUTER):
             self.effects.append(_OUTER)
+        tokens = self.prov.tokens(inputs)
+        outs = out if isinstance(out, tuple) else (out,)
         if self.keep_events:
-            outs = out if isinstance(out, tuple) else (out,)
-            self._see(OpEvent(cls, dict(attrs), tuple(inputs), outs))
+            k = self._see(OpEvent(cls, dict(attrs), tuple(inputs), outs), tokens)
         else:  # the signature alone (what OpEvent.signature gives): no event kept
-            self._see(_Signed((cls, tuple(attrs.items()), tuple(
-                [(t._storage.array.shape, t._storage.array.dtype) for t in inputs]))))
+            k = self._see(_Signed((cls, tuple(attrs.items()), tuple(
+                [(t._storage.array.shape, t._storage.array.dtype) for t in inputs]))), tokens)
+        self.prov.made(k, outs)
 
-    def finish(self):
-        if self.expected is not None and self._seen != len(self.expected):
-            raise TraceError(f"trace({self.name}): this call ran {self._seen} ops, the "
-                             f"recorded one {len(self.expected)}")
+    def finish(self, out=None):
+        """The call returned `out`: checks that it ran all the recorded ops and returns the
+        recorded values."""
+        tokens = self.prov.tokens(_returned_tensors(out))
+        if self.expected is None:
+            self.out_prov = tokens
+        else:
+            if self._seen != len(self.expected):
+                _fail("mismature end", f"trace({self.name}): this call ran {self._seen} ops, "
+                      f"the recorded one {len(self.expected)}")
+            if tokens != self.expected_out:
+                _fail("data unreadable", f"trace({self.name}): the call returns values from "
+                      f"{tokens}, the recording from {self.expected_out}")
         if core.recording > self._recording_at_start:
             self.effects.append("a GradManager still records when the call returns (its "
                                 "backward runs after it)")
@@ -245,12 +298,17 @@ class Watch:
         plain_detach = Tensor.detach
         plain_accumulate = GradManager.__dict__["_accumulate"]
         plain_new = Tensor.__dict__["__new__"]
+        plain_const = _elemwise._const
+        from .. import functional as F
+        from ..functional import tensor as _ftensor
+
+        plain_full = _ftensor.full
         self._recording_at_start = core.recording
 
         def traced_detach(self):
             t = plain_detach(self)
             if not _excluded:
-                watch._see(AliasEvent(self, t))
+                watch._see(AliasEvent(self, t), (watch.prov.token(self),))
             return t
 
         seconds = self.seconds
@@ -264,13 +322,15 @@ class Watch:
                 out = inner_apply(cls, *inputs, **attrs)
             if not _excluded:
                 watch.op(cls, inputs, attrs, out)
+            else:
+                watch.prov.excluded(out if isinstance(out, tuple) else (out,))
             return out
 
         def traced_reset(self, other):
             old = self._storage
             plain_reset(self, other)
             if not _excluded:
-                watch._see(ResetEvent(self, other, old))
+                watch._see(ResetEvent(self, other, old), (watch.prov.token(other),))
 
         pending = []
         drawing = []
@@ -292,7 +352,7 @@ class Watch:
             t = plain_out(self, array, device, replay)
             if pending and not _excluded:
                 method, args = pending.pop()
-                watch._see(RandomEvent(self, method, args, device, t))
+                watch.prov.made(watch._see(RandomEvent(self, method, args, device, t)), (t,))
             pending.clear()
             return t
 
@@ -314,8 +374,24 @@ class Watch:
 
         def traced_new(cls, *args, **kwargs):
             t = plain_new(cls, *args, **kwargs)
-            if watch.keep_events and not _excluded:
-                watch.host_made[id(t._storage)] = t._storage
+            if not _excluded:
+                watch.prov.host(t)
+                if watch.keep_events:
+                    watch.host_made[id(t._storage)] = t._storage
+            return t
+
+        def traced_full(shape, value, *args, **kwargs):
+            t = plain_full(shape, value, *args, **kwargs)
+            if not _excluded:
+                v = value.item() if isinstance(value, Tensor) else value
+                watch.prov.constant(t, v)
+                watch.fills.add(id(t._storage))
+            return t
+
+        def traced_const(value, dtype, device):
+            t = plain_const(value, dtype, device)
+            if not _excluded:
+                watch.prov.constant(t)
             return t
 
         def traced_accumulate(self, grads):
@@ -338,13 +414,16 @@ class Watch:
                        (RNG, "_draw", RNG.__dict__["_draw"]), (RNG, "_out", RNG.__dict__["_out"]),
                        (Optimizer, "step", Optimizer.__dict__["step"]), (RNG, "_gen", plain_gen),
                        (GradManager, "_accumulate", plain_accumulate),
-                       (Tensor, "__new__", plain_new)]
+                       (Tensor, "__new__", plain_new), (_elemwise, "_const", plain_const),
+                       (_ftensor, "full", plain_full), (F, "full", F.full)]
         core.Op.apply = classmethod(traced_apply)
         Tensor._reset, RNG._draw, RNG._out = traced_reset, traced_draw, traced_out
         Tensor.detach = traced_detach
         Optimizer.step = traced_step
         GradManager._accumulate = traced_accumulate
         Tensor.__new__ = traced_new
+        _elemwise._const = traced_const
+        _ftensor.full = F.full = traced_full
         RNG._gen = property(traced_gen)
         core.apply_hooks += 1
         _active = self

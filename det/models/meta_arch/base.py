@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+import engine as mge
 import engine.module as M
 from det.data.preprocessor import PIXEL_MEAN, PIXEL_STD, DataPreprocessor
 
@@ -209,6 +210,13 @@ class DenseDetector(M.Module):
     def decode(self, head_outputs, shapes, data):
         """Detections per image from the head's raw outputs (predict() is decode(head(feats)))."""
         raise NotImplementedError(f"{type(self).__name__} must define decode()")
+
+
+def normaliser(value, like):
+    """A loss normaliser computed on the host (the batch's positive count) as a float32 Tensor
+    on `like`'s device: data of this step, where a Python number would be a constant of a
+    traced step."""
+    return mge.tensor(np.float32(value), device=like.device)
 
 
 def _numpy(x):

@@ -9,7 +9,7 @@ from ..fcos_targets import DEFAULT_SIZE_RANGES, FCOSTargets
 from ..heads.fcos import FCOSHead
 from ..losses import centerness_loss, centerness_target, focal_loss, giou_loss
 from ..postprocess import topk_candidates
-from .base import DenseDetector, _numpy, build_head, split_head_section
+from .base import DenseDetector, _numpy, build_head, normaliser, split_head_section
 
 __all__ = ["FCOS"]
 
@@ -66,7 +66,9 @@ class FCOS(DenseDetector):
         # normalisers averaged over the ranks (detectron2's rule): the mean of the ranks'
         # gradients is then the gradient of one process over the whole batch
         num_pos, ctr_sum = reduce_mean([pos.size, ctr_target.sum()])
-        num_pos = max(num_pos, 1.0)
+        # per-batch numbers as Tensors (data of the step), not Python constants: a traced
+        # step's check compares its constants from call to call (engine/jit/provenance.py)
+        num_pos = normaliser(max(num_pos, 1.0), cls)
 
         cls_target = np.zeros((n * p, c), np.float32)
         cls_target[pos, gt_labels[pos]] = 1.0
@@ -82,7 +84,7 @@ class FCOS(DenseDetector):
         pred_boxes = (pos_points[:, [0, 1, 0, 1]] +
                       pred_ltrb * np.array([-1, -1, 1, 1], np.float32))
         loss_box = giou_loss(pred_boxes, boxes_from_ltrb(pos_points, pos_ltrb),
-                             ctr_target) / max(ctr_sum, 1e-6)
+                             ctr_target) / normaliser(max(ctr_sum, 1e-6), cls)
         loss_ctr = centerness_loss(ctr.reshape(n * p)[pos], ctr_target) / num_pos
         return {"loss_cls": loss_cls, "loss_box": loss_box, "loss_ctr": loss_ctr}
 

@@ -10,7 +10,7 @@ from ..box_coder import BoxCoder
 from ..heads.retinanet import RetinaNetHead
 from ..losses import focal_loss, giou_loss, smooth_l1_loss
 from ..postprocess import topk_candidates
-from .base import DenseDetector, _numpy, build_head, section, split_head_section
+from .base import DenseDetector, _numpy, build_head, normaliser, section, split_head_section
 
 __all__ = ["RetinaNet", "match_anchors"]
 
@@ -109,7 +109,7 @@ class RetinaNet(DenseDetector):
         fg = np.flatnonzero(gt_cls >= 0)
         valid = np.flatnonzero(gt_cls >= -1)
         # averaged over the ranks, so that the ranks' mean gradient is one process's gradient
-        num_fg = max(reduce_mean([fg.size])[0], 1.0)
+        num_fg = normaliser(max(reduce_mean([fg.size])[0], 1.0), cls)
 
         cls_target = np.zeros((n * r, c), np.float32)
         cls_target[fg, gt_cls[fg]] = 1.0
