@@ -104,7 +104,7 @@ def _testcases(program, where, in_names, input_data, repeat):
     """[{"inputs": {name: array}, "outputs": {name: array}}]: input_data's cases and what the
     traced program gives on them."""
     from ..ops import core
-    from .loaded import _flat_tensors
+    from .watch import returned_tensors
 
     if program.final_grads:
         raise ValueError(f"{where}: input_data test cases need a graph without a backward")
@@ -118,7 +118,7 @@ def _testcases(program, where, in_names, input_data, repeat):
                                  f"the graph was traced for {tuple(shape)}")
         tensors = [core._untracked(case[n], program.devices[s])
                    for n, s in zip(in_names, program.input_slots)]
-        results = _flat_tensors(program.replay(tensors))
+        results = returned_tensors(program.replay(tensors))
         names = _output_names(where, program, None)[0] if not isinstance(
             program.outputs, dict) else [str(k) for k in program.outputs]
         out.append({"inputs": case,

@@ -18,6 +18,7 @@ from ..random import _default as _default_rng
 from ..tensor import Tensor
 from . import graph_file
 from .program import OP, RANDOM, Program, out_slots
+from .watch import returned_tensors
 
 InputSpec = collections.namedtuple("InputSpec", ["name", "shape", "dtype"])
 
@@ -141,15 +142,5 @@ class GraphModel:
         """{output name: numpy array} for inputs by position and/or by name (inp_dict), as
         MegEngine's GraphInference.run."""
         out = self._program.replay(self._tensors(inp_args, inp_dict or {}))
-        flat = _flat_tensors(out)
+        flat = returned_tensors(out)
         return collections.OrderedDict((n, t.numpy()) for n, t in zip(self.output_names, flat))
-
-
-def _flat_tensors(out):
-    if isinstance(out, Tensor):
-        return [out]
-    if isinstance(out, (tuple, list)):
-        return [t for o in out for t in _flat_tensors(o)]
-    if isinstance(out, dict):
-        return [t for v in out.values() for t in _flat_tensors(v)]
-    return []

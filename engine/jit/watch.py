@@ -143,15 +143,16 @@ def same(a, b):
         return False
 
 
-def _returned_tensors(out):
+def returned_tensors(out):
+    """The Tensors in a returned structure (Tensor, tuple, list, dict), in order."""
     from ..tensor import Tensor
 
     if isinstance(out, Tensor):
         return [out]
     if isinstance(out, (tuple, list)):
-        return [t for o in out for t in _returned_tensors(o)]
+        return [t for o in out for t in returned_tensors(o)]
     if isinstance(out, dict):
-        return [t for v in out.values() for t in _returned_tensors(v)]
+        return [t for v in out.values() for t in returned_tensors(v)]
     return []
 
 
@@ -265,7 +266,7 @@ class Watch:
     def finish(self, out=None):
         """The call returned `out`: checks that it ran all the recorded ops and returns the
         recorded values."""
-        tokens = self.prov.tokens(_returned_tensors(out))
+        tokens = self.prov.tokens(returned_tensors(out))
         if self.expected is None:
             self.out_prov = tokens
         else:
