@@ -14,30 +14,26 @@ from ..tensor import Tensor
 from .node import ModuleNode, TensorNode
 
 
+def _map_tree(tree, is_leaf, fn):
+    if is_leaf(tree):
+        return fn(tree)
+    if isinstance(tree, tuple):
+        return tuple(_map_tree(x, is_leaf, fn) for x in tree)
+    if isinstance(tree, list):
+        return [_map_tree(x, is_leaf, fn) for x in tree]
+    if isinstance(tree, dict):
+        return {k: _map_tree(v, is_leaf, fn) for k, v in tree.items()}
+    return tree
+
+
 def flatten_args(tree, leaf):
     """tree with every Tensor t replaced by leaf(t)."""
-    if isinstance(tree, Tensor):
-        return leaf(tree)
-    if isinstance(tree, tuple):
-        return tuple(flatten_args(x, leaf) for x in tree)
-    if isinstance(tree, list):
-        return [flatten_args(x, leaf) for x in tree]
-    if isinstance(tree, dict):
-        return {k: flatten_args(v, leaf) for k, v in tree.items()}
-    return tree
+    return _map_tree(tree, lambda x: isinstance(x, Tensor), leaf)
 
 
 def map_nodes(tree, fn):
     """tree with every node n replaced by fn(n)."""
-    if isinstance(tree, (TensorNode, ModuleNode)):
-        return fn(tree)
-    if isinstance(tree, tuple):
-        return tuple(map_nodes(x, fn) for x in tree)
-    if isinstance(tree, list):
-        return [map_nodes(x, fn) for x in tree]
-    if isinstance(tree, dict):
-        return {k: map_nodes(v, fn) for k, v in tree.items()}
-    return tree
+    return _map_tree(tree, lambda x: isinstance(x, (TensorNode, ModuleNode)), fn)
 
 
 def nodes_in(tree):
