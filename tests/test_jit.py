@@ -477,3 +477,21 @@ def test_partial_trace_runs_eagerly_under_a_recording_and_replays_otherwise():
     assert checked._recordings
     with pytest.raises(ValueError, match="without_host"):
         partial_trace(lambda t: t, without_host=False)
+
+
+def test_captured_inference_replay_runs_the_inference_passes():
+    """capture_as_const + without_host + opt_level 2 (the default): BatchNorm folded into the
+    conv and conv + ReLU fused in the replayed program; opt_level 1 replays the ops as
+    recorded, bit for bit."""
+    net = M.Sequential(M.Conv2d(3, 4, 3, padding=1, bias=False), M.BatchNorm2d(4), M.ReLU())
+    net[1].running_var._reset(mge.tensor(rng.uniform(0.5, 2, (4,)).astype("float32")))
+    net.eval()
+    x = _t(2, 3, 6, 6)
+    want = net(x).numpy()
+    fast = trace(net, capture_as_const=True, without_host=True)
+    plain = trace(net, capture_as_const=True, without_host=True, opt_level=1)
+    for _ in range(2):
+        np.testing.assert_allclose(fast(x).numpy(), want, rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(plain(x).numpy(), want)
+    ops = [s[1].__name__ for s in next(iter(fast._recordings.values())).replay.steps]
+    assert ops == ["Conv2dRelu"]

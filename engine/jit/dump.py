@@ -7,7 +7,7 @@ import numpy as np
 from .. import version as _version
 from ..utils import naming
 from . import graph_file, passes, testcases
-from .program import OP, RANDOM, RESET, RESET_INPUT, STEP, _Out, out_slots
+from .program import OP, RANDOM, RESET, RESET_INPUT, STEP, Program, _Out, out_slots
 
 DumpInfo = collections.namedtuple(
     "DumpInfo", ["nr_opr", "tot_bytes", "tensor_value_bytes", "inputs", "outputs", "params"])
@@ -98,6 +98,33 @@ def inference_graph(program, where, optimize=True):
     if optimize:
         nodes = passes.optimize(nodes, consts, specs, set(out_slots(program.outputs)))
     return nodes, consts, specs
+
+
+def optimized_for_replay(program):
+    """The Program after the inference passes (passes.py), for a without_host replay of a
+    captured inference graph (capture_as_const, opt_level >= 2, as MegEngine's graph compiler
+    optimises): None where they do not apply (a training step, in-place updates, a GPU
+    program: the passes fold on the host)."""
+    if (program.final_grads or any(s[0] in (RESET, RESET_INPUT, STEP) for s in program.steps)
+            or any(d.name != "cpu0" for d in program.devices)):
+        return None
+    nodes, consts, specs = inference_graph(program, f"trace({program.name})", True)
+    randoms = {s[5]: s for s in program.steps if s[0] == RANDOM}
+    cpu = program.devices[0] if program.devices else None
+    size = max(specs) + 1 if specs else 0
+    devices = [program.devices[s] if s < len(program.devices) else cpu for s in range(size)]
+    steps = []
+    for n in nodes:
+        if "random" in n:
+            steps.append(randoms[n["outs"][0]])
+        else:
+            steps.append((OP, n["op"], n["attrs"], n["ins"], n["outs"], cpu))
+    externals = [(s, None, a, a.shape, a.dtype) for s, a in sorted(consts.items())]
+    spec_list = [specs.get(s, ((), np.dtype(np.float32))) for s in range(size)]
+    out = Program(program.name, devices, spec_list, program.input_slots, externals, steps,
+                  program.outputs)
+    out.tensor_names = program.tensor_names
+    return out
 
 
 def _testcases(program, where, in_names, input_data, repeat):

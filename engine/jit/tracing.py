@@ -39,8 +39,12 @@ record_only=True records every call and never replays.
 dtr_config=DTRConfig(...) turns engine's DTR on while a call runs in the default mode (a
 replay does not go through the op path that DTR watches). profiling=True times the replayed
 ops; get_profile() returns them.
-Accepted with no effect in engine (the graph compiler they configure is not built yet):
-opt_level, graph_opt_config, sublinear_memory_config, symbolic_shape, imperative.
+opt_level >= 2 (MegEngine's default) with capture_as_const=True and without_host=True replays
+an inference graph after the dump's inference passes (constants folded, BatchNorm folded into
+the conv before it, conv + ReLU fused; results agree with eager to rounding); opt_level 0 or 1
+replays the ops as recorded.
+Accepted with no effect in engine (the graph compiler they configure is not built):
+graph_opt_config, sublinear_memory_config, symbolic_shape, imperative.
 """
 import functools
 import time
@@ -65,11 +69,12 @@ class _Recording:
     """One traced signature: its ops' signatures, its Program (kept for a without_host replay
     and for dump with capture_as_const) or why there is none, and how often it was called."""
 
-    __slots__ = ("signatures", "program", "no_program_why", "calls")
+    __slots__ = ("signatures", "program", "no_program_why", "calls", "replay")
 
-    def __init__(self, signatures, program, no_program_why=None):
+    def __init__(self, signatures, program, no_program_why=None, replay=None):
         self.signatures, self.program, self.calls = signatures, program, 0
         self.no_program_why = no_program_why
+        self.replay = replay or program  # what a without_host call runs
 
 
 class trace:
@@ -83,7 +88,8 @@ class trace:
         sublinear_memory_config: a SublinearMemoryConfig (accepted; no effect in engine).
         dtr_config: a DTRConfig: DTR on while a call runs (default mode).
         profiling: time the replayed ops (get_profile()).
-        opt_level: MegEngine's graph optimisation level (accepted; no effect in engine).
+        opt_level: MegEngine's graph optimisation level (>= 2: a captured without_host
+            inference replay runs the inference passes; see the module docstring).
         graph_opt_config: a GraphOptimizationConfig (accepted; no effect in engine).
         symbolic_shape: MegEngine's symbolic shape inference (accepted; no effect in engine).
         without_host: replay the recording without running the function's Python.
@@ -150,7 +156,7 @@ class trace:
             if not self.record_only:
                 self._recordings[key] = rec
         elif self.without_host:
-            out = rec.program.replay(tensors, self.profiling)
+            out = rec.replay.replay(tensors, self.profiling)
         else:
             out = self._run(Watch(self._name, rec.signatures, symbolic=True,
                                   seconds=self._op_seconds if self.profiling else None,
@@ -198,7 +204,13 @@ class trace:
                     watch.final_grads or (), watch.prior_grads,
                     watch.host_made if self.without_host else None, watch.fills)
             watch.events = watch.host_made = None
-        rec = _Recording(watch.recorded(), program, why)
+        replay = None
+        if program is not None and self.without_host and self.capture_as_const and \
+                self.opt_level >= 2:
+            from .dump import optimized_for_replay
+
+            replay = optimized_for_replay(program)
+        rec = _Recording(watch.recorded(), program, why, replay)
         self._newest = rec  # what dump() writes
         return out, rec
 
@@ -272,7 +284,7 @@ class trace:
         ops = dict(self._op_seconds)
         for rec in self._recordings.values():
             if rec.program is not None:
-                for k, v in rec.program.op_seconds.items():
+                for k, v in rec.replay.op_seconds.items():
                     ops[k] = ops.get(k, 0.0) + v
         profiler = [{"op": k, "seconds": v} for k, v in sorted(ops.items(), key=lambda kv: -kv[1])]
         return dict(self._profile, ops=ops, profiler=profiler)
