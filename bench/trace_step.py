@@ -8,6 +8,8 @@ Peers:
     eager   the Python step
     traced  trace(step, without_host=True): the recorded forward + backward + optimizer step
             replayed on arrays (engine/jit/program.py)
+    sublin  the same with sublinear_memory_config: cheap values recomputed at their late uses
+            (engine/jit/sublinear.py)
     torch   the same model and step in torch, eager
 Prints ms per step and ratios, then each step's peak of traced host memory (tracemalloc, which
 sees numpy's and engine's array allocations) eager vs traced. The traced and eager steps are
@@ -53,15 +55,15 @@ def torch_mlp():
 
 
 def engine_steps(make, x_np, y_np, seed=0):
-    """(eager step, traced step) on two copies of one model (same initial weights)."""
+    """(eager, traced, sublinear) steps on three copies of one model (same initial weights)."""
     import engine as mge
     import engine.functional as F
     import engine.optimizer as optim
     from engine.autodiff import GradManager
-    from engine.jit import trace
+    from engine.jit import SublinearMemoryConfig, trace
 
     steps = []
-    for traced in (False, True):
+    for traced in (None, {}, {"sublinear_memory_config": SublinearMemoryConfig()}):
         mge.random.seed(seed)
         model = make()
         model.train()
@@ -75,7 +77,7 @@ def engine_steps(make, x_np, y_np, seed=0):
             opt.step().clear_grad()
             return loss
 
-        run = trace(step, without_host=True) if traced else step
+        run = step if traced is None else trace(step, without_host=True, **traced)
         x, y = mge.tensor(x_np), mge.tensor(y_np)
         steps.append(lambda run=run, x=x, y=y: run(x, y).item())
     return steps
@@ -108,9 +110,9 @@ def main():
     }
     print(f"{threads} thread(s)")
     for name, (make, make_torch, x_np, y_np, iters) in cases.items():
-        eager, traced = engine_steps(make, x_np, y_np)
-        losses = [(eager(), traced()) for _ in range(3)]  # recording, then two replays
-        assert all(a == b for a, b in losses), f"{name}: traced losses differ: {losses}"
+        eager, traced, sublin = engine_steps(make, x_np, y_np)
+        losses = [(eager(), traced(), sublin()) for _ in range(3)]  # recording, two replays
+        assert all(a == b == c for a, b, c in losses), f"{name}: traced losses differ: {losses}"
         tstep = torch_step_fn(x_np, y_np, make_torch)
 
         def many(f, n=iters):
@@ -120,14 +122,15 @@ def main():
             return run
 
         ms = interleaved_median_ms({"eager": many(eager), "traced": many(traced),
-                                    "torch": many(tstep)}, args.repeats)
+                                    "sublin": many(sublin), "torch": many(tstep)}, args.repeats)
         print(f"\n{name}: ms per step (median of {args.repeats}, {iters} step(s) each)")
         for peer, t in ms.items():
             print(f"  {peer:7s}{t / iters:9.2f} ms {t / ms['eager']:7.2f}x eager "
                   f"{t / ms['torch']:7.2f}x torch")
-        pe, pt = peak_bytes(eager), peak_bytes(traced)
+        pe, pt, ps = peak_bytes(eager), peak_bytes(traced), peak_bytes(sublin)
         print(f"  peak host memory in a step: eager {pe / 2**20:.1f} MiB, traced "
-              f"{pt / 2**20:.1f} MiB ({pt / pe:.2f}x)")
+              f"{pt / 2**20:.1f} MiB ({pt / pe:.2f}x), sublin {ps / 2**20:.1f} MiB "
+              f"({ps / pe:.2f}x)")
 
 
 if __name__ == "__main__":

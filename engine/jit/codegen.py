@@ -71,6 +71,9 @@ def generate(program, seconds=None):
     if program.externals:
         lines.append("    " + ", ".join(f"v{e[0]}" for e in program.externals) +
                      ", = externals")
+        # (the list lets go of them: a parameter's array referenced from here after its last
+        # read would make the optimizer's in-place update copy it, engine/optim/_inplace.py)
+        lines.append("    externals.clear()")
     for i, (step, dead) in enumerate(zip(program.steps, program._free_after)):
         kind = step[0]
         if kind == OP:

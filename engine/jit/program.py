@@ -49,9 +49,12 @@ class Program:
         self._compiled = {}  # profiling -> the generated replay (codegen.py)
 
     def _liveness(self):
-        """For each step, the slots whose last reader it is (freed right after it)."""
+        """For each step, the slots whose last reader it is (freed right after it); a value
+        nothing reads is freed right after the step that makes it."""
         last = {}
         for i, step in enumerate(self.steps):
+            for slot in writes(step):
+                last.setdefault(slot, i)
             for slot in reads(step):
                 last[slot] = i
         free = [[] for _ in self.steps]

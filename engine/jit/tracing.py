@@ -43,8 +43,12 @@ opt_level >= 2 (MegEngine's default) with capture_as_const=True and without_host
 an inference graph after the dump's inference passes (constants folded, BatchNorm folded into
 the conv before it, conv + ReLU fused; results agree with eager to rounding); opt_level 0 or 1
 replays the ops as recorded.
+sublinear_memory_config=SublinearMemoryConfig() with without_host=True plans recomputation
+ahead of time on the replayed program (engine/jit/sublinear.py: cheap ops whose values wait
+long between uses are recomputed before their late use; results unchanged bit for bit); the
+config's search parameters are MegEngine's planner's and have no effect.
 Accepted with no effect in engine (the graph compiler they configure is not built):
-graph_opt_config, sublinear_memory_config, symbolic_shape, imperative.
+graph_opt_config, symbolic_shape, imperative.
 """
 import functools
 import time
@@ -85,7 +89,8 @@ class trace:
         symbolic: retrace on a new input signature (True) or raise TraceError (False).
         capture_as_const: freeze the values read from outside the function at the recording.
         record_only: record every call, never replay.
-        sublinear_memory_config: a SublinearMemoryConfig (accepted; no effect in engine).
+        sublinear_memory_config: a SublinearMemoryConfig: with without_host=True, recompute
+            cheap values at their late uses instead of keeping them (sublinear.py).
         dtr_config: a DTRConfig: DTR on while a call runs (default mode).
         profiling: time the replayed ops (get_profile()).
         opt_level: MegEngine's graph optimisation level (>= 2: a captured without_host
@@ -210,6 +215,11 @@ class trace:
             from .dump import optimized_for_replay
 
             replay = optimized_for_replay(program)
+        if program is not None and self.without_host and \
+                self.sublinear_memory_config is not None:
+            from .sublinear import plan
+
+            replay = plan(replay or program)
         rec = _Recording(watch.recorded(), program, why, replay)
         self._newest = rec  # what dump() writes
         return out, rec
