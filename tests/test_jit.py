@@ -415,6 +415,20 @@ def test_the_default_mode_checks_dataflow_not_shapes():
     assert "comes from ('i', 0), in the recording from ('i', 1)" in e.value.__notes__[0]
 
 
+def _squares_step(net, momentum):
+    """A training step of net on mean(net(x)^2) with SGD."""
+    opt = optim.SGD(net.parameters(), lr=0.01, momentum=momentum)
+    gm = GradManager().attach(net.parameters())
+
+    def step(x):
+        with gm:
+            loss = (net(x) ** 2).mean()
+            gm.backward(loss)
+        opt.step().clear_grad()
+        return loss
+    return step
+
+
 def test_replayed_training_step_frees_activations_at_their_last_use():
     """The replay deletes each value after its last reader; eager keeps the forward's
     activations until the step's tape is released, so the replay peaks lower."""
@@ -422,17 +436,8 @@ def test_replayed_training_step_frees_activations_at_their_last_use():
 
     def make():
         mge.random.seed(5)
-        net = M.Sequential(*[M.Sequential(M.Linear(256, 256), M.ReLU()) for _ in range(6)])
-        opt = optim.SGD(net.parameters(), lr=0.01)
-        gm = GradManager().attach(net.parameters())
-
-        def step(x):
-            with gm:
-                loss = (net(x) ** 2).mean()
-                gm.backward(loss)
-            opt.step().clear_grad()
-            return loss
-        return step
+        return _squares_step(M.Sequential(*[M.Sequential(M.Linear(256, 256), M.ReLU())
+                                            for _ in range(6)]), momentum=0.0)
 
     x = _t(512, 256)
     eager, replay = make(), trace(make(), without_host=True)
@@ -507,16 +512,7 @@ def test_sublinear_memory_config_recomputes_cheap_values_bit_identically():
         mge.random.seed(9)
         net = M.Sequential(*[M.Sequential(M.Conv2d(8, 8, 3, padding=1, bias=False),
                                           M.BatchNorm2d(8), M.ReLU()) for _ in range(4)])
-        opt = optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
-        gm = GradManager().attach(net.parameters())
-
-        def step(x):
-            with gm:
-                loss = (net(x) ** 2).mean()
-                gm.backward(loss)
-            opt.step().clear_grad()
-            return loss
-        return net, trace(step, without_host=True, **kw)
+        return net, trace(_squares_step(net, momentum=0.9), without_host=True, **kw)
 
     x = _t(8, 8, 32, 32)
     plain_net, plain = make()
