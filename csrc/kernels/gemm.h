@@ -44,8 +44,11 @@ struct GemmMicroKernel {
 
   // acc += A_sliver B at step p; brow(p) is B's row p (NR floats): the packed sliver's row, or a
   // row of an unpacked source (cpu/conv_gemm_flat.h reads the padded image in place).
+  // (always_inline: with the k loop unrolled by kBlock, GCC's inliner otherwise kept step out
+  // of line in some translation units, and the accumulators went through memory: 50 GF/s.)
   template <class BRow>
-  static inline void step(int64_t p, const float* __restrict a, BRow brow, V (&acc)[MR][kNV]) {
+  __attribute__((always_inline)) static inline void step(int64_t p, const float* __restrict a,
+                                                         BRow brow, V (&acc)[MR][kNV]) {
     const float* __restrict b = brow(p);
     V bv[kNV];
 #pragma GCC unroll 8
@@ -62,9 +65,10 @@ struct GemmMicroKernel {
   // `next` (advanced by a line) into L2. Block b < MR also fetches row b of the C tile at `cn`
   // (row stride ldc) when cn is given.
   template <class BRow>
-  static inline void multiply(int64_t p0, int64_t p1, const float* __restrict a, BRow brow,
-                              V (&acc)[MR][kNV], const char*& next, const float* cn,
-                              int64_t ldc) {
+  __attribute__((always_inline)) static inline void multiply(int64_t p0, int64_t p1,
+                                                             const float* __restrict a, BRow brow,
+                                                             V (&acc)[MR][kNV], const char*& next,
+                                                             const float* cn, int64_t ldc) {
     int64_t p = p0;
     for (int i = 0; cn != nullptr && i < MR && p + kBlock <= p1; ++i, p += kBlock) {
       __builtin_prefetch(next, 0, 1);
@@ -97,6 +101,28 @@ struct GemmMicroKernel {
                   const float* b_next = nullptr, const float* c_next = nullptr) {
     run_rows(
         kc, a, [b](int64_t p) { return b + p * NR; }, c, ldc, alpha, beta, b_next, c_next);
+  }
+
+  // The first `cols` (<= NR) columns of the tile from a full-width packed sliver, on the
+  // narrowest tile of whole vectors that covers them: an edge sliver of 16 columns on the 8x48
+  // AVX-512 tile (1024 = 21 x 48 + 16) then costs a third of a full one.
+  static void run_cols(int64_t cols, int64_t kc, const float* __restrict a,
+                       const float* __restrict b, float* __restrict c, int64_t ldc, float alpha,
+                       float beta) {
+    run_cols_from<1>(cols, kc, a, b, c, ldc, alpha, beta);
+  }
+  template <int NV>
+  static void run_cols_from(int64_t cols, int64_t kc, const float* __restrict a,
+                            const float* __restrict b, float* __restrict c, int64_t ldc,
+                            float alpha, float beta) {
+    if constexpr (NV >= kNV) {
+      run(kc, a, b, c, ldc, alpha, beta);
+    } else if (cols <= NV * kW) {
+      GemmMicroKernel<MR, NV * kW, V, Tag>::run_rows(
+          kc, a, [b](int64_t p) { return b + p * NR; }, c, ldc, alpha, beta);
+    } else {
+      run_cols_from<NV + 1>(cols, kc, a, b, c, ldc, alpha, beta);
+    }
   }
 
   // The same with B's row p at brow(p) instead of a packed sliver.
