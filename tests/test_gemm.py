@@ -146,11 +146,13 @@ def test_thread_counts_agree(isa, threads):
 
 
 @pytest.mark.parametrize("m", [20, 300])  # 20 rows: the team splits columns, 300: rows
-def test_threads_across_column_blocks_agree(isa, m):
-    # N past several NC blocks, with a short last one, and K past several KC steps: the places
-    # where threads hand B slivers over between blocks
+@pytest.mark.parametrize("blocks", [2, 3])
+def test_threads_across_column_blocks_agree(isa, m, blocks):
+    # N past one or two NC blocks (the driver cuts it into equal blocks of whole slivers and a
+    # partial last sliver) and K past several KC steps: the places where threads hand B slivers
+    # over between blocks
     blk = C.gemm_blocking()
-    n, k = 2 * blk["nc"] + 37, 2 * blk["kc"] + 11
+    n, k = (blocks - 1) * blk["nc"] + blk["nr"] + 5, 2 * blk["kc"] + 11
     rng = np.random.default_rng(6)
     a = rng.standard_normal((m, k), dtype=np.float32)
     b = rng.standard_normal((k, n), dtype=np.float32)
