@@ -529,3 +529,12 @@ def test_sublinear_memory_config_recomputes_cheap_values_bit_identically():
     rec = next(iter(sub._recordings.values()))
     assert len(rec.replay.steps) > len(rec.program.steps)  # recomputations inserted
     assert peaks[1] < 0.9 * peaks[0], peaks
+
+
+def test_without_host_refuses_random_parameters_from_tensors():
+    @trace(without_host=True)
+    def draw(k):
+        return mge.random.gamma(k, 1, size=(100,)).mean()
+
+    with pytest.raises(TraceError, match="random.gamma takes its parameters from a Tensor"):
+        draw(mge.tensor(1.0))

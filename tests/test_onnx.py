@@ -134,3 +134,19 @@ def test_unconvertible_ops_are_named():
         export(f, io.BytesIO())
     with pytest.raises(ValueError, match="2 distinct names"):
         export(lambda t: (t + 1, t - 1), io.BytesIO(), example_inputs=x, output_names=["a"])
+
+
+def test_resize_to_a_size_keeps_the_size_in_any_runtime():
+    """3 -> 5 rows: float32(5/3) * 3 floors to 4, so the export names the sizes."""
+    from onnx.reference import ReferenceEvaluator
+
+    x = _x(1, 1, 3, 3)
+    for mode in ("nearest", "bilinear"):
+        f = lambda t, mode=mode: F.nn.interpolate(t, size=(5, 3), mode=mode)  # noqa: E731
+        want = f(x).numpy()
+        proto = export(f, io.BytesIO(), example_inputs=x)
+        (ref,) = ReferenceEvaluator(proto).run(None, {"arg_0": x.numpy()})
+        (got,) = _run(proto, {"arg_0": x.numpy()})
+        assert ref.shape == want.shape == (1, 1, 5, 3)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(ref, want, rtol=1e-5, atol=1e-5)

@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from ..ops import core
-from .program import OP, RANDOM, RESET, RESET_INPUT, STEP, out_slots
+from .program import OP, RANDOM, RESET, RESET_INPUT, STEP, out_slots, reads, writes
 
 
 def _as_array(o):
@@ -64,6 +64,13 @@ def generate(program, seconds=None):
     the call's input Tensors (for in-place updates of an input). Returns ({slot: array} of the
     returned slots, [array or None] of program.final_grads). seconds: a dict to add each op's
     time to (profiling)."""
+    slots = set(program.input_slots) | {e[0] for e in program.externals} | set(
+        program.output_slots)
+    for step in program.steps:
+        slots.update(reads(step))
+        slots.update(writes(step))
+    if any(type(s) is not int or s < 0 for s in slots):  # (only numbers enter the source)
+        raise ValueError(f"trace({program.name}): a slot is not a non-negative int")
     env = {"_as_array": _as_array}
     lines = ["def run(tensors, inputs, externals):"]
     if program.input_slots:

@@ -111,8 +111,22 @@ class _Decoder:
         if tag == "ellipsis":
             return Ellipsis
         if tag == "out":
-            return _Out(body)
+            return _Out(slot(body, self.where))
         raise GraphFileError(f"{self.where}: unknown value tag {tag!r}")
+
+
+def slot(value, where):
+    """A value slot read from a file: a non-negative int (slots are pasted into the replay's
+    generated source, codegen.py, so nothing else may pass)."""
+    if type(value) is not int or value < 0:
+        raise GraphFileError(f"{where}: the graph is malformed (slot {value!r} is not a "
+                             "non-negative int)")
+    return value
+
+
+# The draws a recorded program can make (engine.random's methods): a file names one of these.
+RANDOM_METHODS = frozenset({"uniform", "normal", "gamma", "beta", "poisson", "exponential",
+                            "standard_normal", "random", "integers", "binomial"})
 
 
 def _dtype(name, where):
@@ -233,6 +247,9 @@ class Archive:
 
     def array(self, name):
         try:
+            if self.zip.getinfo(name).compress_type != zipfile.ZIP_STORED:
+                raise GraphFileError(f"{self.where}: array {name} is compressed; engine writes "
+                                     "graph files uncompressed and reads only those")
             with self.zip.open(name) as f:
                 return np.load(io.BytesIO(f.read()), allow_pickle=False)
         except KeyError:

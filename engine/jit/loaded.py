@@ -23,6 +23,23 @@ from .watch import returned_tensors
 InputSpec = collections.namedtuple("InputSpec", ["name", "shape", "dtype"])
 
 
+def _check_defined(where, input_slots, externals, steps, outputs):
+    """Every slot read is an input, a constant or made by an earlier node."""
+    from .program import reads, writes
+
+    defined = set(input_slots) | {e[0] for e in externals}
+    for i, step in enumerate(steps):
+        missing = [s for s in reads(step) if s not in defined]
+        if missing:
+            raise graph_file.GraphFileError(f"{where}: the graph is malformed (node {i} reads "
+                                            f"slot(s) {missing} before anything makes them)")
+        defined.update(writes(step))
+    missing = [s for s in out_slots(outputs) if s not in defined]
+    if missing:
+        raise graph_file.GraphFileError(f"{where}: the graph is malformed (outputs {missing} "
+                                        "are never made)")
+
+
 def load(file, device=None):
     """Loads a graph file written by trace.dump.
 
@@ -50,34 +67,47 @@ class GraphModel:
         dec = archive.decode
         self.device = device
         try:
-            specs = {int(s): (tuple(shape), graph_file._dtype(dt, where))
+            specs = {graph_file.slot(int(s), where): (tuple(shape), graph_file._dtype(dt, where))
                      for s, (shape, dt) in g["specs"].items()}
+            size = max(specs) + 1 if specs else 0
+
+            def slot(v):
+                v = graph_file.slot(v, where)
+                if v not in specs:
+                    raise graph_file.GraphFileError(f"{where}: the graph is malformed (slot {v} "
+                                                    "has no spec)")
+                return v
             self.inputs = [InputSpec(i["name"], tuple(i["shape"]),
                                      graph_file._dtype(i["dtype"], where)) for i in g["inputs"]]
-            input_slots = [int(i["slot"]) for i in g["inputs"]]
+            input_slots = [slot(i["slot"]) for i in g["inputs"]]
             externals = []
             for c in g["constants"]:
                 a = archive.array(c["array"])
-                slot = int(c["slot"])
-                if slot not in specs or specs[slot][0] != a.shape:
-                    raise graph_file.GraphFileError(f"{where}: constant {slot} has shape "
-                                                    f"{a.shape}, its spec says "
-                                                    f"{specs.get(slot)}")
+                k = slot(c["slot"])
+                if specs[k][0] != a.shape:
+                    raise graph_file.GraphFileError(f"{where}: constant {k} has shape "
+                                                    f"{a.shape}, its spec says {specs[k]}")
                 a = Tensor(a, dtype=a.dtype, device=device)._storage.array
-                externals.append((slot, None, a, a.shape, a.dtype))
+                externals.append((k, None, a, a.shape, a.dtype))
             steps, self.ops = [], []
             for n in g["nodes"]:
                 if "random" in n:
+                    if n["random"] not in graph_file.RANDOM_METHODS:
+                        raise graph_file.GraphFileError(f"{where}: unknown random draw "
+                                                        f"{n['random']!r}")
                     steps.append((RANDOM, _default_rng, n["random"], dec(n["args"]), device,
-                                  int(n["output"])))
+                                  slot(n["output"])))
                     self.ops.append(f"random.{n['random']}")
                 else:
                     op = graph_file.op_by_name(n["op"], where)
                     attrs = {k: dec(v) for k, v in n["attrs"].items()}
-                    steps.append((OP, op, attrs, [int(s) for s in n["inputs"]],
-                                  [int(s) for s in n["outputs"]], device))
+                    steps.append((OP, op, attrs, [slot(s) for s in n["inputs"]],
+                                  [slot(s) for s in n["outputs"]], device))
                     self.ops.append(op.__name__)
             outputs = dec(g["outputs"])
+            for s in out_slots(outputs):
+                slot(s)
+            _check_defined(where, input_slots, externals, steps, outputs)
             self.output_names = list(g["output_names"])
             self.name = g.get("name", "")
             self.user_info = dec(g.get("user_info"))
@@ -90,7 +120,6 @@ class GraphModel:
                 raise
             raise graph_file.GraphFileError(f"{where}: the graph is malformed ({type(e).__name__}"
                                             f": {e})") from None
-        size = max(specs) + 1 if specs else 0
         devices = [device] * size
         spec_list = [specs.get(s, ((), np.dtype(np.float32))) for s in range(size)]
         self._program = Program(self.name, devices, spec_list, input_slots, externals, steps,

@@ -91,7 +91,9 @@ def fold_into_conv(nodes, consts, specs, output_slots):
             conv = made_by.get(y)
             if (conv is None or conv.get("op") is not _conv.Conv2d or readers.get(y) != 1
                     or y in output_slots or conv["ins"][1] not in consts
-                    or np.dtype(specs[y][1]) != np.float32):
+                    or (len(conv["ins"]) > 2 and conv["ins"][2] not in consts)
+                    or np.dtype(specs[y][1]) != np.float32
+                    or np.dtype(specs[n["outs"][0]][1]) != np.float32):
                 continue
             v = _channel_vector(consts[c], specs[y][0])
             if v is None or np.broadcast_shapes(consts[c].shape, specs[y][0]) != specs[y][0]:
@@ -143,11 +145,12 @@ def fuse_conv_relu(nodes, output_slots):
 
 def prune(nodes, consts, output_slots):
     """Drops nodes whose outputs nothing reads and that are not returned (backwards), then the
-    constants nothing reads."""
+    constants nothing reads. Random draws stay: each advances engine's RNG stream, and the
+    draws after it depend on that."""
     needed = set(output_slots)
     kept = []
     for n in reversed(nodes):
-        if any(s in needed for s in n.get("outs", ())):
+        if "random" in n or any(s in needed for s in n.get("outs", ())):
             kept.append(n)
             needed.update(n.get("ins", ()))
     for s in [s for s in consts if s not in needed]:

@@ -34,7 +34,9 @@ without_host replay, in shape), or whose other arguments differ in value: symbol
 raises TraceError, symbolic=True records the new signature (a retrace) and keeps both. numpy
 array arguments are part of the signature by dtype (without_host=True refuses them).
 capture_as_const=True freezes the values the function reads from outside (parameters,
-closures) at the recording; otherwise each replay reads their current value.
+closures) at the recording; otherwise each replay reads their current value. (With
+capture_as_const the first call also builds the program dump() writes, keeping a copy of each
+value read from outside: the memory of one more set of parameters.)
 record_only=True records every call and never replays.
 dtr_config=DTRConfig(...) turns engine's DTR on while a call runs in the default mode (a
 replay does not go through the op path that DTR watches). profiling=True times the replayed

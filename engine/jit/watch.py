@@ -337,6 +337,9 @@ class Watch:
         drawing = []
 
         def traced_draw(self, method, *args):
+            if not _excluded and any(isinstance(a, np.ndarray) for a in args):
+                watch.effects.append(f"random.{method} takes its parameters from a Tensor "
+                                     "(a replay would keep their first values)")
             pending.append((method, args))
             drawing.append(True)
             try:

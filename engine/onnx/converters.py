@@ -165,6 +165,9 @@ def _pool_attrs(ctx, n):
 
 @converts(_pool.MaxPool2d)
 def max_pool(ctx, n):
+    if any(ctx.is_read(s) for s in n["outs"][1:]):
+        ctx.unsupported("MaxPool2d whose second output is used")
+        return
     ctx.node("MaxPool", [ctx.name(n["ins"][0])], [ctx.name(n["outs"][0])],
              **_pool_attrs(ctx, n))
 
@@ -223,31 +226,41 @@ def matmul(ctx, n):
 @converts(_interp.Interpolate)
 def interpolate(ctx, n):
     """engine samples source coordinate (dst + 0.5) * scale - 0.5 (bilinear) or floor(dst *
-    scale) (nearest) with scale the attrs' source-coordinate scale: ONNX Resize with scales
-    1 / scale and half_pixel / asymmetric+floor is the same map; align_corners is ONNX's
-    align_corners."""
+    scale) (nearest) with scale the attrs' source-coordinate scale: ONNX Resize with that
+    coordinate scale and half_pixel / asymmetric+floor is the same map; align_corners is
+    ONNX's align_corners."""
     a = n["attrs"]
     x = n["ins"][0]
     in_h, in_w = ctx.shape(x)[2:]
     out_h, out_w = a["size"]
-    scales = np.asarray([1.0, 1.0, 1.0 / a["scale_h"], 1.0 / a["scale_w"]], np.float32)
+    sizes = ctx.const(np.asarray([*ctx.shape(x)[:2], out_h, out_w], np.int64), "sizes")
+    out = [ctx.name(n["outs"][0])]
     if a["align_corners"]:
-        ctx.node("Resize", [ctx.name(x), "", "",
-                            ctx.const(np.asarray([*ctx.shape(x)[:2], out_h, out_w], np.int64),
-                                      "sizes")], [ctx.name(n["outs"][0])],
-                 mode="linear", coordinate_transformation_mode="align_corners")
+        ctx.node("Resize", [ctx.name(x), "", "", sizes], out, mode="linear",
+                 coordinate_transformation_mode="align_corners")
         return
-    if (int(np.floor(in_h * scales[2])), int(np.floor(in_w * scales[3]))) != (out_h, out_w):
-        ctx.unsupported(f"Interpolate to {out_h}x{out_w} from {in_h}x{in_w} with source scales "
-                        f"{a['scale_h']}, {a['scale_w']} (ONNX derives the size from the scale)")
-        return
+    # With sizes, ONNX's coordinate scale is out / in; engine's source scale is in / out for a
+    # size-given resize. A scale_factor resize has engine scale 1 / factor: ONNX's scales then,
+    # but only where float32 and float64 agree on the output size floor(in * factor).
+    exact = (abs(a["scale_h"] - in_h / out_h) < 1e-12 and abs(a["scale_w"] - in_w / out_w) < 1e-12)
+    if exact:
+        inputs = [ctx.name(x), "", "", sizes]
+    else:
+        factors = [1.0 / a["scale_h"], 1.0 / a["scale_w"]]
+        ok = all(int(np.floor(np.float32(f) * np.float32(i))) == o == int(np.floor(f * i))
+                 for f, i, o in zip(factors, (in_h, in_w), (out_h, out_w)))
+        if not ok:
+            ctx.unsupported(f"Interpolate to {out_h}x{out_w} from {in_h}x{in_w} with source "
+                            f"scales {a['scale_h']}, {a['scale_w']} (no ONNX scale gives that "
+                            "size)")
+            return
+        inputs = [ctx.name(x), "", ctx.const(np.asarray([1.0, 1.0, *factors], np.float32),
+                                             "scales")]
     if a["mode"] == "nearest":
-        ctx.node("Resize", [ctx.name(x), "", ctx.const(scales, "scales")],
-                 [ctx.name(n["outs"][0])], mode="nearest",
+        ctx.node("Resize", inputs, out, mode="nearest",
                  coordinate_transformation_mode="asymmetric", nearest_mode="floor")
     else:
-        ctx.node("Resize", [ctx.name(x), "", ctx.const(scales, "scales")],
-                 [ctx.name(n["outs"][0])], mode="linear",
+        ctx.node("Resize", inputs, out, mode="linear",
                  coordinate_transformation_mode="half_pixel")
 
 
