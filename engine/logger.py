@@ -221,6 +221,30 @@ def set_log_level(level, update_existing=True):
 _megbrain_logger = get_logger("megbrain", MegBrainLogFormatter)
 
 
+class Logger:
+    """MegEngine's runtime logger (``core._imperative_rt.Logger``): its level is the "megbrain"
+    logger's, in MegBrain's LogLevel names.
+
+    Examples:
+        >>> from engine.logger import Logger
+        >>> old = Logger().set_log_level(Logger.LogLevel.Error)
+        >>> Logger().set_log_level(old) == Logger.LogLevel.Error
+        True
+    """
+
+    class LogLevel:
+        Debug, Info, Warn, Error = logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR
+
+    def set_log_level(self, level):
+        """Sets the level (a LogLevel); returns the previous one."""
+        origin = _megbrain_logger.level
+        _megbrain_logger.setLevel(level)
+        return origin
+
+
+_imperative_rt_logger = Logger()
+
+
 def set_mgb_log_level(level):
     r"""Sets megbrain log level.
 

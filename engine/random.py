@@ -77,6 +77,9 @@ class _Stream:
     """One numpy Generator, shared by every RNG that draws from it."""
 
     def __init__(self, seed=None):
+        if seed is None:  # a fresh seed, kept so that get_global_rng_seed can report it
+            seed = int(np.random.SeedSequence().entropy % (2 ** 32))
+        self.seed = seed
         self.gen = np.random.Generator(np.random.PCG64(seed))
 
 
@@ -377,6 +380,7 @@ def seed(seed):
         >>> import engine.random as rand
         >>> rand.seed(0)
     """
+    _global_stream.seed = seed
     _global_stream.gen = np.random.Generator(np.random.PCG64(seed))
 
 

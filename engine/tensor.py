@@ -863,7 +863,7 @@ _FORMATS = ("default", "nchw", "nhwc")
 _UFUNCS = {
     "add": "add", "subtract": "sub", "multiply": "mul", "true_divide": "div", "divide": "div",
     "floor_divide": "floor_div", "remainder": "mod", "power": "pow", "negative": "neg",
-    "absolute": "abs", "equal": "equal", "not_equal": "not_equal", "less": "less",
+    "absolute": "abs", "fabs": "abs", "equal": "equal", "not_equal": "not_equal", "less": "less",
     "less_equal": "less_equal", "greater": "greater", "greater_equal": "greater_equal",
     "maximum": "maximum", "minimum": "minimum", "exp": "exp", "log": "log", "sqrt": "sqrt",
     "sin": "sin", "cos": "cos", "tan": "tan", "tanh": "tanh", "floor": "floor", "ceil": "ceil",

@@ -1,5 +1,6 @@
 """Elementwise functions (MegEngine names and arguments)."""
 from engine import dtype as _dt
+from engine.core.ops.builtin import Elemwise, ElemwiseMultiType  # noqa: F401 (MegEngine's path)
 from engine.ops import bitwise as B
 from engine.ops import elemwise as E
 from engine.ops.core import apply1
@@ -356,3 +357,13 @@ from ._elemwise_docs import DOCS as _DOCS  # noqa: E402
 for _name, _text in _DOCS.items():
     globals()[_name].__doc__ = _text
 del _name, _text
+
+
+def _elemwise_multi_type(*args, mode, **kwargs):
+    """MegEngine's ElemwiseMultiType(mode, dtype) on `args`: an elementwise formula whose
+    output has `dtype` (engine computes the float/bool modes; quantized modes raise)."""
+    from engine.core._imperative_rt.core2 import apply
+
+    args = [a if isinstance(a, Tensor) else as_tensor(a, "_elemwise_multi_type") for a in args]
+    (result,) = apply(ElemwiseMultiType(mode=mode, **kwargs), *args)
+    return result

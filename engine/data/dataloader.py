@@ -17,7 +17,7 @@ from ._worker import get_worker_info  # noqa: F401  (importable from here, as in
 from .collator import Collator
 from .dataset import StreamDataset
 from .sampler import Sampler, SequentialSampler, StreamSampler
-from .transform import PseudoTransform, Transform
+from .transform import CudaTransform, PseudoTransform, Transform
 
 __all__ = ["DataLoader"]
 
@@ -138,7 +138,10 @@ class DataLoader:
                             f"{type(collator).__name__}")
         self.dataset = dataset
         self.sampler = sampler
-        self.transform = transform
+        # a CudaTransform rewrites collated batches in this process (_BatchTransformIter); the
+        # samples pass through the workers untransformed
+        self._batch_transform = transform if isinstance(transform, CudaTransform) else None
+        self.transform = PseudoTransform() if self._batch_transform else transform
         self.collator = collator
         self.num_workers = int(num_workers)
         self.timeout = timeout
@@ -196,7 +199,25 @@ class DataLoader:
             batches = _SerialIter(self, self._tasks(), length)
         else:
             batches = ParallelIter(self, self._tasks(), length)
+        if self._batch_transform is not None:
+            batches = _BatchTransformIter(batches, self._batch_transform)
         return _PreloadIter(batches) if self.preload else batches
+
+
+class _BatchTransformIter:
+    """The batches of `batches`, each rewritten by a CudaTransform's apply."""
+
+    def __init__(self, batches, transform):
+        self._batches, self._transform = batches, transform
+
+    def __iter__(self):
+        return self
+
+    def __len__(self):
+        return len(self._batches)
+
+    def __next__(self):
+        return self._transform.apply(next(self._batches))
 
 
 class _SerialIter:

@@ -58,6 +58,7 @@ import time
 import numpy as np
 
 from .. import dtr as _dtr
+from ..core._trace_option import set_symbolic_shape  # noqa: F401  (MegEngine imports it from here)
 from ..tensor import Tensor
 from . import program as _program
 from .configs import DTRConfig, GraphOptimizationConfig, SublinearMemoryConfig

@@ -239,3 +239,19 @@ def is_dtype_equal(dtype1, dtype2):
     """
     a, b = np.dtype(dtype1), np.dtype(dtype2)
     return a == b and _mgb_info(a) == _mgb_info(b)
+
+
+def is_bfloat16(dtype):
+    r"""Whether `dtype` is bfloat16 (False without ml_dtypes, which engine takes it from)."""
+    from ... import dtype as _dt
+
+    return _dt._names_bfloat16(dtype) and _dt._load_bfloat16() and np.dtype(dtype) == _dt.bfloat16
+
+
+def __getattr__(name):
+    # bfloat16 comes from engine.dtype, which loads ml_dtypes on its first mention only
+    if name == "bfloat16":
+        from ... import dtype as _dt
+
+        return _dt.bfloat16
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,7 +5,15 @@ import numpy as np
 
 from ... import dtype as _dtype
 
-__all__ = ["astensor1d", "isscalar", "make_shape_tuple"]
+
+def subgraph_fn(*args, **kwargs):
+    """Declares an op from elementwise steps: engine.core.tensor.subgraph.subgraph_fn (imported
+    on first use; it needs engine's autodiff, which imports engine.core)."""
+    from .subgraph import subgraph_fn as impl
+
+    return impl(*args, **kwargs)
+
+__all__ = ["astensor1d", "isscalar", "make_shape_tuple", "subgraph_fn"]
 
 
 def make_shape_tuple(shape):

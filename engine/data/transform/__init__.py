@@ -9,7 +9,7 @@ The transforms live in .vision (MegEngine's layout: vision.transform, vision.fun
 """
 from . import vision  # noqa: F401  (MegEngine's data.transform.vision path)
 from .functional import INTER_AREA, INTER_CUBIC, INTER_LINEAR, INTER_NEAREST
-from .meta_transform import PseudoTransform, Transform
+from .meta_transform import CudaTransform, PseudoTransform, Transform
 from .vision.transform import (
     BrightnessTransform,
     CenterCrop,
@@ -35,7 +35,8 @@ from .vision.transform import (
 )
 
 __all__ = [
-    "Transform", "PseudoTransform", "VisionTransform", "Compose", "ToMode", "Normalize",
+    "Transform", "PseudoTransform", "CudaTransform", "VisionTransform", "Compose", "ToMode",
+    "Normalize",
     "Resize", "RandomHorizontalFlip", "RandomVerticalFlip", "Pad", "CenterCrop",
     "INTER_NEAREST", "INTER_LINEAR", "INTER_CUBIC", "INTER_AREA",
     "RandomCrop", "RandomResize", "RandomResizedCrop", "ShortestEdgeResize",

@@ -61,3 +61,27 @@ class PseudoTransform(Transform):
 
     def apply(self, input):
         return input
+
+
+class CudaTransform(Transform):
+    """A transform of whole collated batches, run in the main process after collation
+    (MegEngine's hook for preprocessing on the device). The DataLoader does not call it per
+    sample; it calls :meth:`apply` on each collated batch. The base class returns the batch
+    unchanged; a subclass overrides :meth:`apply` (e.g. to turn the arrays into Tensors on a
+    GPU and normalise them there).
+
+    Examples:
+        >>> import numpy as np
+        >>> from engine.data import ArrayDataset, DataLoader, SequentialSampler
+        >>> from engine.data.transform import CudaTransform
+        >>> class Double(CudaTransform):
+        ...     def apply(self, batch):
+        ...         return tuple(b * 2 for b in batch)
+        >>> ds = ArrayDataset(np.arange(4.0))
+        >>> loader = DataLoader(ds, SequentialSampler(ds, batch_size=2), transform=Double())
+        >>> next(iter(loader))[0]
+        array([0., 2.])
+    """
+
+    def apply(self, input):
+        return input
