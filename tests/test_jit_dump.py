@@ -421,3 +421,20 @@ def test_a_conv_with_a_traced_bias_is_not_folded():
     want = fn(x, b).numpy()
     _, buf, _ = _dumped(fn, x, b)
     np.testing.assert_allclose(load(buf)(x, b).numpy(), want, rtol=1e-6, atol=1e-6)
+
+
+def test_megbrain_graph_output_node_reads_constants_only():
+    import engine.core.tensor.megbrain_graph as G
+    from engine.utils.network_node import VarNode
+
+    c = mge.tensor(np.array([2.0, 3.0], "float32"))
+    x = _x(2)
+    _, buf, _ = _dumped(lambda t: t * c, x, optimize_for_inference=False)
+    (out,) = G.load_graph(buf).output_vars_list
+    assert isinstance(out, VarNode)
+    const = cgtools.get_owner_opr_inputs(out)[1]
+    o = G.OutputNode(const)
+    o.graph.compile(o.outputs).execute()
+    np.testing.assert_array_equal(o.get_value().numpy(), c.numpy())
+    with pytest.raises(RuntimeError, match="GraphInference"):
+        G.OutputNode(out).get_value()

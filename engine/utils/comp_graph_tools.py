@@ -35,6 +35,7 @@ class VarNode:
     def __init__(self, id, name, shape, dtype):
         self.id, self.name, self.shape, self.dtype = id, name, shape, dtype
         self.owner = None
+        self.value = None  # a constant's array (ImmutableTensor); None for computed values
 
     def __repr__(self):
         return f"VarNode({self.name!r}, shape={self.shape}, dtype={self.dtype})"
@@ -73,6 +74,7 @@ def load_graph(file):
         for c in g["constants"]:
             slot = int(c["slot"])
             opr("ImmutableTensor", f"const_{slot}", {}, [], [var(slot, f"const_{slot}")])
+            vars[slot].value = archive.array(c["array"])
         for k, n in enumerate(g["nodes"]):
             if "random" in n:
                 opr(f"random.{n['random']}", f"{n['random']}_{k}", {}, [],
