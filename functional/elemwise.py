@@ -1,6 +1,5 @@
 """Elementwise functions (MegEngine names and arguments)."""
 from engine import dtype as _dt
-from engine.core.ops.builtin import Elemwise, ElemwiseMultiType  # noqa: F401 (MegEngine's path)
 from engine.ops import bitwise as B
 from engine.ops import elemwise as E
 from engine.ops.core import apply1
@@ -363,7 +362,18 @@ def _elemwise_multi_type(*args, mode, **kwargs):
     """MegEngine's ElemwiseMultiType(mode, dtype) on `args`: an elementwise formula whose
     output has `dtype` (engine computes the float/bool modes; quantized modes raise)."""
     from engine.core._imperative_rt.core2 import apply
+    from engine.core.ops.builtin import ElemwiseMultiType
 
     args = [a if isinstance(a, Tensor) else as_tensor(a, "_elemwise_multi_type") for a in args]
     (result,) = apply(ElemwiseMultiType(mode=mode, **kwargs), *args)
     return result
+
+
+def __getattr__(name):
+    # MegEngine's path for its op descriptors (engine.core.ops.builtin), loaded on first use:
+    # engine.core stays out of `import engine`
+    if name in ("Elemwise", "ElemwiseMultiType"):
+        from engine.core.ops import builtin
+
+        return getattr(builtin, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

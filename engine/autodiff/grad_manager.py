@@ -278,13 +278,7 @@ class GradManager:
 
     def _accumulate(self, grads):
         deferred = []
-        for ref, callbacks, _ in list(self._attached.values()):
-            t = ref()
-            if t is None or t._node is None:
-                continue
-            g = grads.get(_key(t))
-            if g is None:
-                continue
+        for t, g, (callbacks, _) in _reached(self._attached.values(), grads):
             # One gradient Tensor may reach several inputs (the backward of a + b hands dy to
             # both); each parameter gets its own object so in-place changes stay its own.
             g = core._tensor(g._storage, g._node, g._idx)
@@ -357,6 +351,18 @@ class GradManagerGroup:
     def __exit__(self, *exc):
         for gm in self._managers:
             gm.release()
+
+
+def _reached(entries, grads):
+    """(tensor, its gradient, the entry's other fields) for each (weakref to tensor, ...) entry
+    whose tensor is alive, recorded, and reached by the backward's `grads`."""
+    for ref, *rest in list(entries):
+        t = ref()
+        if t is None or t._node is None:
+            continue
+        g = grads.get(_key(t))
+        if g is not None:
+            yield t, g, rest
 
 
 def _as_grad(y, dy):

@@ -10,7 +10,7 @@ import itertools
 import weakref
 
 from ...autodiff import Function
-from ...autodiff.grad_manager import GradManager, _key
+from ...autodiff.grad_manager import GradManager, _reached
 from ...tensor import Tensor
 
 __all__ = ["Function", "Grad"]
@@ -66,13 +66,7 @@ class Grad(GradManager):
         self.backward(ys, dys)
 
     def _accumulate(self, grads):
-        for ref, callbacks in list(self._grad_callbacks.values()):
-            t = ref()
-            if t is None or t._node is None:
-                continue
-            g = grads.get(_key(t))
-            if g is None:
-                continue
+        for _, g, (callbacks,) in _reached(self._grad_callbacks.values(), grads):
             for cb in callbacks:
                 cb(g)
         after, self._after_backward = self._after_backward, []
