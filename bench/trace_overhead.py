@@ -6,6 +6,11 @@ most of the time. Prints ms per call and the ratios. Not a test.
     checked     trace(f): runs the function and checks each op against the recording
     replay      trace(f, without_host=True): the recorded program on arrays, no Python of f
     torch       the same MLP in torch, eager
+    kernels     the ops' own forwards (Matmul, Add, Relu .forward on numpy arrays) called
+                straight, no framework: the floor under engine's three lines
+
+Per-op overhead is a line's time per op minus the kernels' (the time spent outside the
+kernels); the last table gives it for each engine line and its ratio to eager's.
 
     python bench/trace_overhead.py [--repeats R] [--iters N]
 """
@@ -56,12 +61,24 @@ def main():
                 x = torch.relu(lin(x))
         return x
 
+    from engine.ops.elemwise import Add
+    from engine.ops.math import Matmul
+    from engine.ops.nn import Relu
+
+    warrays = [(lin.weight.numpy(), lin.bias.numpy()) for lin in layers]
+
+    def kernels(a):
+        for w, b in warrays:
+            a = Relu.forward(np, Add.forward(np, Matmul.forward(np, a, w, False, True), b))
+        return a
+
     x, tx = mge.tensor(x_np), torch.from_numpy(x_np)
     checked, replay = trace(forward), trace(forward, without_host=True)
     want = forward(x).numpy()
     for f in (checked, replay):
         np.testing.assert_allclose(f(x).numpy(), want, rtol=1e-6)
         np.testing.assert_allclose(f(x).numpy(), want, rtol=1e-6)
+    np.testing.assert_array_equal(kernels(x_np), want)
 
     def loop(f, a):
         def run():
@@ -70,14 +87,20 @@ def main():
         return run
 
     ms = interleaved_median_ms({"eager": loop(forward, x), "checked": loop(checked, x),
-                                "replay": loop(replay, x), "torch": loop(torch_forward, tx)},
-                               args.repeats)
+                                "replay": loop(replay, x), "torch": loop(torch_forward, tx),
+                                "kernels": loop(kernels, x_np)}, args.repeats)
     ops = 3 * LAYERS  # matmul, bias add, relu per layer
     print(f"{LAYERS}-layer MLP, width {WIDTH}, batch {BATCH}; 1 thread; {ops} ops per call")
     print(f"{'':10s}{'us per call':>12s}{'us per op':>11s}{'vs eager':>10s}{'vs torch':>10s}")
     for name, t in ms.items():
         us = t / args.iters * 1e3
         print(f"{name:10s}{us:12.1f}{us / ops:11.2f}{t / ms['eager']:9.2f}x{t / ms['torch']:9.2f}x")
+    floor = ms["kernels"]
+    print("\nper-op overhead (time outside the kernels)")
+    print(f"{'':10s}{'us per op':>11s}{'vs eager':>10s}")
+    for name in ("eager", "checked", "replay"):
+        over = (ms[name] - floor) / args.iters * 1e3 / ops
+        print(f"{name:10s}{over:11.2f}{(ms[name] - floor) / (ms['eager'] - floor):9.2f}x")
 
 
 if __name__ == "__main__":

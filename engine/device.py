@@ -215,3 +215,13 @@ __all__ = [
     "get_max_allocated_memory", "reset_max_memory_stats", "set_prealloc_config",
     "coalesce_free_memory",
 ]
+
+
+def __getattr__(name):
+    # MegEngine's `from megengine.device import CompNode`: the runtime's class, imported on
+    # first use (engine.core imports this module)
+    if name == "CompNode":
+        from .core._imperative_rt import CompNode
+
+        return CompNode
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

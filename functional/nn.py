@@ -64,7 +64,7 @@ def relu(x):
     """Rectified linear unit, elementwise: ``max(x, 0)``.
 
     Args:
-        x: floating-point input tensor.
+        x: input tensor, floating or integer (MegEngine's relu takes both).
 
     Returns:
         a tensor of ``x``'s shape and dtype.
@@ -73,7 +73,7 @@ def relu(x):
         >>> F.relu(Tensor([-2., 0., 3.])).numpy()
         array([0., 0., 3.], dtype=float32)
     """
-    return apply1(N.Relu, _float_input(x, "relu"))
+    return apply1(N.Relu, as_tensor(x, "relu"))
 
 
 def sigmoid(x):

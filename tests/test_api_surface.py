@@ -24,9 +24,9 @@ OWED = {
     "megengine.module.qat": "issue 16 (quantization)",
     "megengine.module.quantized": "issue 16 (quantization)",
     "megengine.functional.quantized": "issue 16 (quantization)",
-    # runtime ops of vendor inference engines (TensorRT, Atlas, Cambricon, MagicMind) and
-    # NVIDIA's optical-flow unit: engine has none of these runtimes
-    "megengine.functional.external": "not built: vendor inference runtimes",
+    # modules of vendor inference engines (TensorRT, Atlas, Cambricon, MagicMind) and NVIDIA's
+    # optical-flow unit: engine has none of these runtimes (functional.external's ops exist and
+    # raise naming the runtime they need)
     "megengine.module.external": "not built: vendor inference runtimes",
     "megengine.functional.nn.nvof": "not built: NVIDIA optical-flow hardware",
     "megengine.functional.vision.nvof": "not built: NVIDIA optical-flow hardware",

@@ -1,6 +1,8 @@
 """trace.dump: a captured Program (capture_as_const=True) to an engine graph file
 (graph_file.py), optimised for inference on the way (passes.py) unless told not to."""
 import collections
+import hashlib
+import json
 
 import numpy as np
 
@@ -10,10 +12,12 @@ from . import graph_file, passes, testcases
 from .program import OP, RANDOM, RESET, RESET_INPUT, STEP, Program, _Out, out_slots
 
 DumpInfo = collections.namedtuple(
-    "DumpInfo", ["nr_opr", "tot_bytes", "tensor_value_bytes", "inputs", "outputs", "params"])
-DumpInfo.__doc__ = """What trace.dump wrote (MegEngine's names): the number of operators (inputs
-and constants included, as MegEngine counts), the file's bytes, the bytes of its constants, and
-the input, output and constant names."""
+    "DumpInfo", ["nr_opr", "tot_bytes", "tensor_value_bytes", "content_hash", "inputs",
+                 "outputs", "params"])
+DumpInfo.__doc__ = """What trace.dump wrote (MegEngine's CompGraphDumpResult): the number of
+operators (inputs and constants included, as MegEngine counts), the file's bytes, the bytes of
+its constants, a 64-bit hash of the graph and its constants, and the input, output and constant
+names."""
 
 # MegEngine's optimize_for_inference options. engine's passes run whenever
 # optimize_for_inference is True; these layout / precision / backend switches configure MegEngine's
@@ -26,8 +30,18 @@ INFERENCE_OPTIONS = frozenset({
 })
 
 
+def dump_metadata(graph_modified, optimized, options):
+    """MegEngine's model metadata (engine.utils.network.Network.metadata reads it back):
+    whether the graph was edited (Network.dump) or traced (trace.dump), whether it was
+    optimized for inference, and with which options."""
+    out = {"graph_modified": graph_modified, "optimized_for_inference": bool(optimized)}
+    if optimized:
+        out.update((k, bool(v)) for k, v in (options or {}).items())
+    return out
+
+
 def dump_program(program, file, arg_names=None, output_names=None, optimize=True,
-                 user_info=None, options=None, input_data=None, repeat=1):
+                 user_info=None, options=None, input_data=None, repeat=1, metadata=None):
     where = f"trace({program.name}).dump"
     unknown = sorted(set(options or ()) - INFERENCE_OPTIONS)
     if unknown:
@@ -58,6 +72,7 @@ def dump_program(program, file, arg_names=None, output_names=None, optimize=True
                   for s in _slots_used(nodes, consts, program.input_slots, returned)},
         "user_info": enc.value(user_info, "user_info"),
         "testcases": cases,
+        "metadata": metadata,
     }
     counter = _Counter(file)
     graph_file.write(counter.target, graph, enc.arrays)
@@ -66,6 +81,7 @@ def dump_program(program, file, arg_names=None, output_names=None, optimize=True
     return DumpInfo(nr_opr=len(set(program.input_slots)) + len(consts) + len(nodes),
                     tot_bytes=counter.bytes(),
                     tensor_value_bytes=sum(int(a.nbytes) for a in consts.values()),
+                    content_hash=_content_hash(graph, enc.arrays),
                     inputs=in_names, outputs=names,
                     params=[f"const_{s}" for s in sorted(consts)])
 
@@ -233,6 +249,15 @@ def _default_names(program, slots):
                                                           program.input_slots else "input"))
         names.append(name)
     return naming.unique_names(names)
+
+
+def _content_hash(graph, arrays):
+    h = hashlib.sha256(json.dumps(graph, sort_keys=True, default=str).encode())
+    for name in sorted(arrays):
+        a = arrays[name]
+        h.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
+        h.update(a.tobytes())
+    return int.from_bytes(h.digest()[:8], "little")
 
 
 class _Counter:

@@ -5,7 +5,8 @@ Format, version 1. A zip archive (stored, no compression) holding
     graph.json      {"format": "engine.jit graph", "version": 1, "engine": engine's version,
                      "name", "inputs": [{"name", "slot", "shape", "dtype", "device"}],
                      "outputs": the returned structure, "output_names": [...],
-                     "constants": [{"slot", "array"}], "nodes": [...], "user_info"}
+                     "constants": [{"slot", "array"}], "nodes": [...], "user_info",
+                     "metadata": MegEngine's model metadata or null (optional)}
     arrays/<n>.npy  every constant and array-valued attribute (numpy's .npy, no pickles)
 A node is {"op": "module:Class", "attrs": {...}, "inputs": [slots], "outputs": [slots]} for an
 op of engine (only classes of engine's own modules are loaded, so a file cannot name arbitrary

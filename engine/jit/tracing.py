@@ -261,9 +261,10 @@ class trace:
         graph).
 
         Returns:
-            DumpInfo(nr_opr, tot_bytes, tensor_value_bytes, inputs, outputs, params).
+            DumpInfo(nr_opr, tot_bytes, tensor_value_bytes, content_hash, inputs, outputs,
+            params).
         """
-        from .dump import dump_program
+        from .dump import dump_metadata, dump_program
 
         where = f"trace({self._name}).dump"
         if not self.capture_as_const:
@@ -285,9 +286,11 @@ class trace:
         if format is not None:
             raise ValueError(f"{where}: format must be None (engine's graph file) or 'onnx', "
                              f"got {format!r}")
+        metadata = dump_metadata(False, optimize_for_inference, kwargs) if enable_metadata \
+            else None
         return dump_program(rec.program, file, arg_names, output_names,
                             optimize_for_inference, user_info, kwargs,
-                            input_data=input_data, repeat=repeat)
+                            input_data=input_data, repeat=repeat, metadata=metadata)
 
     def get_profile(self):
         """{"calls", "seconds", "ops": {op: seconds}, "profiler": [{"op", "seconds"}, ...]}:
@@ -313,16 +316,18 @@ def _flatten(obj, shapes=True, arrays_ok=True):
     def walk(o):
         if isinstance(o, Tensor):
             tensors.append(o)
-            a = o._storage.array
-            return ("T", tuple(a.shape) if shapes else None, str(a.dtype),
-                    str(o._storage.device))
+            st = o._storage
+            a = st.array
+            # (the dtype itself, not its name: str(dtype) costs more than the rest of a replay's
+            # bookkeeping for one input)
+            return ("T", a.shape if shapes else None, a.dtype, str(st.device))
         if isinstance(o, np.ndarray):
             if not arrays_ok:
                 raise TraceError("trace(without_host=True): an argument is a numpy array, "
                                  "which a replay would freeze at its first value; pass a Tensor")
-            return ("N", tuple(o.shape) if shapes else None, str(o.dtype))
+            return ("N", o.shape if shapes else None, o.dtype)
         if isinstance(o, (tuple, list)):
-            return (type(o).__name__,) + tuple(walk(x) for x in o)
+            return (type(o).__name__, *[walk(x) for x in o])
         if isinstance(o, dict):
             return ("dict",) + tuple((k, walk(o[k])) for k in sorted(o, key=repr))
         try:

@@ -143,9 +143,19 @@ class Op:
                 setattr(cls, name, staticmethod(f))
 
 
+# (VarNode, apply_symbolic) once engine.utils.network_node is imported: ops applied to a graph's
+# VarNodes build the graph. A VarNode leaves its storage slot empty, so engine._C.op_apply hands
+# every such call here and the hot path never tests for them.
+symbolic = None
+
+
 def _apply_py(cls, *inputs, **attrs):
     """Op.apply in Python: the reference for engine._C.op_apply, which hands it any call it
-    does not take itself (no inputs, many inputs, non-Tensor inputs)."""
+    does not take itself (no inputs, many inputs, non-Tensor inputs, VarNodes)."""
+    if symbolic is not None:
+        for t in inputs:
+            if isinstance(t, symbolic[0]):
+                return symbolic[1](cls, inputs, attrs)
     # forward is called with positional arrays for one and two inputs: a star-call costs
     # more than the rest of the dispatch.
     s = inputs[0]._storage
@@ -232,7 +242,7 @@ apply_hooks = 0
 def apply1(cls, x):
     """``cls.apply(x)`` for one Tensor and no attributes, called positionally (the unary
     functions and operators), without cls.apply's *args/**kwargs call."""
-    if apply_hooks:
+    if apply_hooks or (symbolic is not None and isinstance(x, symbolic[0])):
         return cls.apply(x)
     s = x._storage
     device = s.device
@@ -248,7 +258,8 @@ def apply1(cls, x):
 
 def apply2(cls, a, b):
     """``cls.apply(a, b)`` for two Tensors and no attributes (the binary operators)."""
-    if apply_hooks:
+    if apply_hooks or (symbolic is not None and (isinstance(a, symbolic[0]) or
+                                                 isinstance(b, symbolic[0]))):
         return cls.apply(a, b)
     s = a._storage
     device = s.device

@@ -16,8 +16,10 @@ class Matmul(Op):
 
     def forward(xp, a, b, transpose_a, transpose_b):
         if (a.dtype is _F32 and b.dtype is _F32 and a.ndim == 2 and b.ndim == 2 and xp is _np
-                and _C is not None and not (transpose_a or transpose_b)):
-            return _C.gemm(a, b)  # two float32 matrices (the common case, no Python between)
+                and _C is not None):
+            # two float32 matrices (the common case: Linear is x @ w.T), no Python between; the
+            # GEMM reads a transposed view in place
+            return _C.gemm(a.T if transpose_a else a, b.T if transpose_b else b)
         if transpose_a:
             a = xp.swapaxes(a, -1, -2)
         if transpose_b:

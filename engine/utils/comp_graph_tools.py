@@ -1,6 +1,7 @@
 """MegEngine's comp_graph_tools (``import engine.utils.comp_graph_tools as cgtools``) over engine's
-graph files (engine.jit's dump format): GraphInference to run one, and a read-only view of its
-graph (load_graph, VarNode / OpNode) for the traversal helpers.
+graph files (engine.jit's dump format): GraphInference to run one, and its graph (load_graph:
+engine.utils.network_node's VarNode / OpNode, the nodes engine.utils.network edits) for the
+traversal helpers.
 
 Op types are engine's op names ("Conv2d", "Conv2dRelu", "Add", ...); a graph input is owned by
 a "Host2DeviceCopy" op and a constant by an "ImmutableTensor", as in MegEngine, so code that
@@ -9,36 +10,12 @@ ops that an optimised dump folded away are not in it.
 """
 import collections
 
-from ..jit import graph_file
 from ..jit.loaded import GraphModel, load
-from ..jit.program import out_slots
+from .network_node import OpNode, VarNode
 
 __all__ = ["GraphInference", "load_graph", "VarNode", "OpNode", "get_dep_vars",
            "get_owner_opr_inputs", "get_owner_opr_type", "get_opr_type", "get_oprs_seq",
            "graph_traversal"]
-
-
-class OpNode:
-    """An op of a loaded graph: type, name, inputs and outputs (VarNodes), params (attributes)."""
-
-    def __init__(self, id, type, name, params):
-        self.id, self.type, self.name, self.params = id, type, name, params
-        self.inputs, self.outputs = [], []
-
-    def __repr__(self):
-        return f"OpNode({self.name!r}, type={self.type!r})"
-
-
-class VarNode:
-    """A value of a loaded graph: name, shape, dtype, owner (the OpNode that makes it)."""
-
-    def __init__(self, id, name, shape, dtype):
-        self.id, self.name, self.shape, self.dtype = id, name, shape, dtype
-        self.owner = None
-        self.value = None  # a constant's array (ImmutableTensor); None for computed values
-
-    def __repr__(self):
-        return f"VarNode({self.name!r}, shape={self.shape}, dtype={self.dtype})"
 
 
 LoadedGraph = collections.namedtuple("LoadedGraph", ["graph", "output_vars_list",
@@ -46,52 +23,15 @@ LoadedGraph = collections.namedtuple("LoadedGraph", ["graph", "output_vars_list"
 
 
 def load_graph(file):
-    """The graph of an engine graph file as VarNodes and OpNodes (MegEngine's G.load_graph):
+    """The graph of an engine graph file as VarNodes and OpNodes (MegEngine's G.load_graph;
+    engine.utils.network_node's nodes, which engine.utils.network edits):
     LoadedGraph(graph, output_vars_list, output_vars_map)."""
-    archive = graph_file.Archive(file)
-    try:
-        g = archive.graph
-        specs = {int(s): (tuple(shape), dt) for s, (shape, dt) in g["specs"].items()}
-        vars, oprs = {}, []
+    from .network import Network
 
-        def var(slot, name=None):
-            v = vars.get(slot)
-            if v is None:
-                shape, dt = specs.get(slot, ((), "float32"))
-                v = vars[slot] = VarNode(slot, name or f"var_{slot}", shape, dt)
-            return v
-
-        def opr(type, name, params, ins, outs):
-            o = OpNode(len(oprs), type, name, params)
-            o.inputs = [var(s) for s in ins]
-            o.outputs = outs
-            for v in outs:
-                v.owner = o
-            oprs.append(o)
-
-        for i in g["inputs"]:
-            opr("Host2DeviceCopy", i["name"], {}, [], [var(int(i["slot"]), i["name"])])
-        for c in g["constants"]:
-            slot = int(c["slot"])
-            opr("ImmutableTensor", f"const_{slot}", {}, [], [var(slot, f"const_{slot}")])
-            vars[slot].value = archive.array(c["array"])
-        for k, n in enumerate(g["nodes"]):
-            if "random" in n:
-                opr(f"random.{n['random']}", f"{n['random']}_{k}", {}, [],
-                    [var(int(n["output"]))])
-                continue
-            type = n["op"].partition(":")[2]
-            opr(type, f"{type}_{k}", dict(n["attrs"]), [int(s) for s in n["inputs"]],
-                [var(int(s)) for s in n["outputs"]])
-        outputs = []
-        for name, slot in zip(g["output_names"], out_slots(archive.decode(g["outputs"]))):
-            v = var(slot)
-            v.name = name
-            outputs.append(v)
-        return LoadedGraph(oprs, outputs, collections.OrderedDict(zip(g["output_names"],
-                                                                      outputs)))
-    finally:
-        archive.close()
+    net = Network.load(file)
+    outputs = list(net.output_vars)
+    return LoadedGraph(net.all_oprs, outputs,
+                       collections.OrderedDict((v.name, v) for v in outputs))
 
 
 def get_dep_vars(var, var_type=None):
@@ -144,7 +84,8 @@ def graph_traversal(outputs):
         map_oprs[o.id] = o
         for v in o.inputs:
             map_vars[v.id] = v
-            var2oprs[v.id].append((o.id, o.inputs.index(v)))
+            # (the position by identity: == on VarNodes is elementwise, a graph op)
+            var2oprs[v.id].append((o.id, next(i for i, u in enumerate(o.inputs) if u is v)))
             if v.owner is not None:
                 opr2receivers[v.owner.id].append(o.id)
                 queue.append(v.owner)
@@ -164,8 +105,9 @@ def get_oprs_seq(outputs, prune_reshape=False, prune_immtensor=True):
     prune_immtensor drops the constants' ImmutableTensor ops. prune_reshape is MegEngine's
     shape-computation pruning: an engine graph has no shape ops to prune (shapes are attributes),
     so it has no effect."""
-    map_oprs = graph_traversal(outputs)[0]
-    seq = sorted(map_oprs.values(), key=lambda o: o.id)
+    from .network import topological
+
+    seq = topological(outputs if isinstance(outputs, (list, tuple)) else [outputs])
     if prune_immtensor:
         seq = [o for o in seq if o.type != "ImmutableTensor"]
     return seq

@@ -2,7 +2,8 @@
 graph files: engine has no MegBrain computing graph (a traced call is a Program of engine ops,
 engine/jit/), so `load_graph` reads a file written by trace.dump into the read-only VarNode /
 OpNode view of engine.utils.comp_graph_tools."""
-from ...utils.comp_graph_tools import LoadedGraph, OpNode, VarNode, load_graph
+from ...utils.comp_graph_tools import LoadedGraph, load_graph
+from ...utils.network_node import OpNode, VarNode
 
 CompGraphLoadResult = LoadedGraph
 
