@@ -183,3 +183,19 @@ def test_relu_takes_integers():
     x = np.arange(-5000, 5000, dtype="int32")
     np.testing.assert_array_equal(F.relu(mge.tensor(x)).numpy(), np.maximum(x, 0))
     assert F.relu(mge.tensor([-1, 2], dtype="int8")).dtype == np.int8
+
+
+def test_copy_device_attribute_and_unread_inputs_survive_a_dump():
+    # F.copy's target device is an attribute the file holds; the second input is read by
+    # nothing (its role ended in the trace), yet stays an input of the edited file
+    buf = _dumped(lambda a, b: F.copy(a * 2, "cpu0"), mge.tensor(A), mge.tensor(B))
+    net = Network.load(buf)
+    assert [v.name for v in net.input_vars] == ["a", "b"]
+    news = [net.make_input_node(v.shape, v.dtype, name=v.name) for v in net.input_vars]
+    net.replace_vars(dict(zip(net.input_vars, news)))
+    out = io.BytesIO()
+    net.dump(out, optimize_for_inference=False)
+    out.seek(0)
+    g = GraphInference(out)
+    assert [i.name for i in g.inputs] == ["a", "b"]
+    np.testing.assert_array_equal(g.run(inp_dict={"a": A, "b": B})["o"], A * 2)

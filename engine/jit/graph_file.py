@@ -14,6 +14,7 @@ code), or {"random": method, "args": [...], "output": slot} for a draw from engi
 Values in attrs, args, outputs and user_info are JSON with tags for what JSON lacks:
 {"tuple": [...]}, {"array": name}, {"dtype": str}, {"float": "nan"/"inf"/"-inf"},
 {"slice": [start, stop, step]}, {"ellipsis": true}, {"out": slot} (a returned Tensor),
+{"device": name} (an engine device, "cpu0"),
 {"dict": [[key, value], ...]} for a dict whose keys are not all strings.
 
 A reader refuses a newer version by name, and a file that is not a zip, lacks graph.json,
@@ -30,6 +31,7 @@ import zipfile
 
 import numpy as np
 
+from .. import device as _device
 from ..ops import core
 
 FORMAT = "engine.jit graph"
@@ -80,6 +82,8 @@ class _Encoder:
             return {"ellipsis": True}
         if type(v) is _Out:
             return {"out": v.slot}
+        if isinstance(v, _device.Device):  # (Copy's target)
+            return {"device": str(v)}
         raise TypeError(f"{self.where}: {what} is a {type(v).__name__} ({v!r:.60}), which an "
                         "engine graph file cannot hold")
 
@@ -113,6 +117,11 @@ class _Decoder:
             return Ellipsis
         if tag == "out":
             return _Out(slot(body, self.where))
+        if tag == "device":
+            try:
+                return _device.get(str(body))
+            except ValueError as e:
+                raise GraphFileError(f"{self.where}: {e}") from None
         raise GraphFileError(f"{self.where}: unknown value tag {tag!r}")
 
 

@@ -184,7 +184,12 @@ class Network:
             return k
 
         oprs = topological(self.output_vars)
-        inputs = sorted((o for o in oprs if isinstance(o, Host2DeviceCopy)), key=lambda o: o.id)
+        # every input: those the outputs read and the network's own (an input nothing reads,
+        # such as one whose values became attributes, stays an input of the file)
+        inputs = {id(o): o for o in oprs if isinstance(o, Host2DeviceCopy)}
+        inputs.update((id(v.owner), v.owner) for v in self.input_vars
+                      if isinstance(v.owner, Host2DeviceCopy))
+        inputs = sorted(inputs.values(), key=lambda o: o.id)
         input_slots = [slot(o.outputs[0]) for o in inputs]
         externals, steps = [], []
         for o in oprs:
@@ -212,7 +217,7 @@ class Network:
         return ImmutableTensor(data, name, device).outputs[0]
 
     def make_input_node(self, shape, dtype, name=None, device=None):
-        """An input (Host2DeviceCopy) var for the network."""
+        """An input (Host2DeviceCopy) var for the network: dumped once an output reads it."""
         return Host2DeviceCopy(shape, dtype, name, device).outputs[0]
 
     def add_output(self, *vars):
@@ -272,6 +277,7 @@ class Network:
                     new.users.append(o)
             var.users.clear()
         self.output_vars = [repl.get(id(v), v) for v in self.output_vars]
+        self.input_vars = [repl.get(id(v), v) for v in self.input_vars]
 
     def replace_oprs(self, repl_dict):
         """Every old op's outputs are made by its new op instead ({old: new}, same number of
