@@ -25,7 +25,7 @@ from .network_node import (
     OpNode,
     RandomDraw,
     VarNode,
-    str_to_mge_class,
+    str_to_mge_class,  # noqa: F401 (MegEngine code imports it from this module)
 )
 
 __all__ = ["Network", "NodeFilter", "set_symbolic_shape", "as_varnode", "as_oprnode"]
