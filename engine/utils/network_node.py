@@ -191,9 +191,8 @@ class ImmutableTensor(OpNode):
         else:
             dev = _device.get(device) if device is not None else \
                 _device.get_default_device_obj()
-        a = np.array(data, dtype=np.float32 if isinstance(data, float) else None)
-        if a.dtype == np.float64:  # engine's default float (MegEngine's too)
-            a = a.astype(np.float32)
+        # (Tensor's rules for host data: float64 -> float32, int64 -> int32, as MegEngine's)
+        a = np.array(Tensor(data)._host())
         self.add_out_var(VarNode._make(a, dev, self, name=name or f"const_{self.id}", value=a))
 
     @property
