@@ -109,6 +109,12 @@ class Device(getattr(_C, "DeviceCounters", _PyDeviceCounters)):  # (a stale _C: 
     def __reduce__(self):
         return (get, (self.name,))
 
+    @property
+    def logical_name(self):
+        """MegEngine's CompNode name with its stream, "cpu0:0": engine runs one stream per
+        device."""
+        return f"{self.name}:0"
+
 
 def get(spec=None):
     """Resolve a device spec (None, str or Device) to an interned Device."""

@@ -81,8 +81,22 @@ _SAFE = {
 }
 
 
+def _engine_module(module):
+    """A module a MegEngine checkpoint names (megengine.tensor, megengine.module.conv, ...) as
+    engine's: a file saved by MegEngine 1.x loads without MegEngine installed."""
+    if module == "megengine" or module.startswith("megengine."):
+        return "engine" + module[len("megengine"):]
+    return module
+
+
+class _Unpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        return super().find_class(_engine_module(module), name)
+
+
 class _WeightsUnpickler(pickle.Unpickler):
     def find_class(self, module, name):
+        module = _engine_module(module)
         if (module, name) in _SAFE or (module == "numpy.dtypes" and name.endswith("DType")):
             return super().find_class(module, name)
         raise pickle.UnpicklingError(
@@ -106,6 +120,8 @@ def load(f, map_location=None, pickle_module=pickle, weights_only=False):
     try:
         if weights_only:
             return _WeightsUnpickler(f).load()
+        if pickle_module is pickle:
+            return _Unpickler(f).load()
         return pickle_module.load(f)
     finally:
         _state.map_location = prev

@@ -405,6 +405,30 @@ class Tensor:
             args += (None, self.format)
         return (_rebuild_tensor, args)
 
+    def __setstate__(self, state):
+        # a tensor pickled by MegEngine: its __getnewargs__ gave (array, dtype, device, ...) to
+        # __new__ and this state holds the quantization parameters; files from before
+        # MegEngine 1.2 hold the value here instead ("data", "device", "dtype")
+        state = dict(state)
+        if "data" in state:
+            self._reset(Tensor(state.pop("data"), dtype=state.pop("dtype"),
+                               device=state.pop("device")))
+        qparams = state.pop("qparams", state.pop("qdict", None))
+        if qparams is not None:
+            self.__dict__["_qparams"] = qparams
+
+    def __getstate__(self):
+        """MegEngine's pickled state of a tensor: its quantization parameters, when set."""
+        q = self.qparams
+        return {} if q is None else {"qparams": q}
+
+    def __getnewargs__(self):
+        """MegEngine's constructor arguments of a pickled tensor (array, dtype, device, is_const,
+        no_cache, name, format); engine pickles through __reduce__, this is for code that
+        inspects them."""
+        return (self.numpy(), self.dtype, self.device.logical_name, False, False, None,
+                self.format)
+
     def __deepcopy__(self, memo):
         t = type(self)(self, device=self.device)
         t.name = self.name

@@ -174,3 +174,30 @@ def test_copies_and_pickles_keep_the_format_tag():
     for y in (copy.copy(x), copy.deepcopy(x), pickle.loads(pickle.dumps(x))):
         assert y.format == "nhwc" and y.shape == x.shape
     assert copy.deepcopy(Tensor([1.0])).format == "default"
+
+
+def _megengine_tensor_pickle(args, state):
+    """The bytes MegEngine's pickle of a Tensor holds: megengine.tensor.Tensor made by NEWOBJ
+    from args, then BUILD with state (written by hand: no MegEngine here)."""
+    import pickle
+
+    body = lambda obj: pickle.dumps(obj, protocol=3)[2:-1]  # noqa: E731 (no PROTO / STOP)
+    return (b"\x80\x03cmegengine.tensor\nTensor\n" + body(args) + b"\x81" + body(state) +
+            b"b.")
+
+
+@pytest.mark.parametrize("args, state", [
+    ((np.array([1, 2, 3], "int8"), "int8", "cpu0:0"), {"qparams": None}),  # MegEngine >= 1.2
+    ((), {"data": np.array([1, 2, 3], "int8"), "device": "cpu0:0", "dtype": "int8",
+          "qdict": {"scale": None}}),                                     # before 1.2
+])
+def test_load_reads_megengine_pickled_tensors(tmp_path, args, state):
+    path = tmp_path / "t.pkl"
+    path.write_bytes(_megengine_tensor_pickle(args, state))
+    for weights_only in (False, True):
+        t = mge.load(str(path), weights_only=weights_only)
+        assert type(t) is mge.Tensor and t.dtype == np.int8 and t.numpy().tolist() == [1, 2, 3]
+        assert t.device.logical_name == "cpu0:0"
+    assert mge.tensor([1]).__getnewargs__()[1:] == (np.int32, "cpu0:0", False, False, None,
+                                                     "default")
+    assert mge.tensor([1]).__getstate__() == {}
