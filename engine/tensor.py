@@ -417,6 +417,16 @@ class Tensor:
         if qparams is not None:
             self.__dict__["_qparams"] = qparams
 
+    def _dev_tensor(self):
+        """MegEngine's device-side value of the tensor (its runtime's DeviceTensorND): engine's
+        Tensor is that value itself."""
+        return self
+
+    @property
+    def comp_node(self):
+        """MegEngine's name of the device a value lives on (a device-tensor attribute)."""
+        return self.device
+
     def __getstate__(self):
         """MegEngine's pickled state of a tensor: its quantization parameters, when set."""
         q = self.qparams

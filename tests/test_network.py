@@ -199,3 +199,60 @@ def test_copy_device_attribute_and_unread_inputs_survive_a_dump():
     g = GraphInference(out)
     assert [i.name for i in g.inputs] == ["a", "b"]
     np.testing.assert_array_equal(g.run(inp_dict={"a": A, "b": B})["o"], A * 2)
+
+
+def test_megbrain_graph_compiles_and_runs_its_vars():
+    import engine.core.tensor.megbrain_graph as G
+    from engine.core.ops.builtin import Elemwise
+
+    g = G.Graph()
+    g.options.async_exec_level = 0b100  # (kept, no effect)
+    x = G.InputNode(device="xpux", dtype="float32", graph=g)
+    c = g.make_const(1.5)
+    neg = G.apply_normal_varnode(Elemwise(Elemwise.Mode.NEGATE), x.outputs[0])[0]
+    y = G.OutputNode(neg * c)
+    attrs = G.AttrOutputNode(neg)
+    seen = []
+    G.output_callback(seen.append, neg)
+    f = g.compile(y.outputs[0], neg)
+    for shape in [(2,), (3, 4)]:
+        f.execute()
+        v = np.random.default_rng(0).standard_normal(shape).astype("float32")
+        x.set_value(mge.tensor(v)._dev_tensor())
+        np.testing.assert_array_equal(y.get_value().numpy(), -v * np.float32(1.5))
+        assert attrs.get_value().shape == shape
+        f.wait()
+        np.testing.assert_array_equal(seen[-1].numpy(), -v)
+    assert len(seen) == 2  # one run per execution
+
+    def fails():
+        raise RuntimeError("no data")
+
+    v, _ = G.input_callback(fails, device="xpux", dtype="float32", graph=g)
+    out = G.OutputNode(v + 1)
+    g.compile(out.outputs[0]).execute()
+    with pytest.raises(RuntimeError, match="no data"):
+        out.get_value()
+    with pytest.raises(RuntimeError, match="before set_value"):
+        G.InputNode(dtype="float32", graph=g)._read()
+
+
+def test_cgtools_replace_vars_and_oprs_copy_the_graph():
+    import engine.core.tensor.megbrain_graph as G
+    import engine.utils.comp_graph_tools as cgtools
+
+    g = G.Graph()
+    a = G.InputNode(dtype="float32", graph=g)
+    av = a.outputs[0]
+    const = g.make_const(1.25)
+    a2 = av + av
+    rst = a2 * const + av
+    (new,) = cgtools.replace_vars([rst], {const: a2})
+    (swapped,) = cgtools.replace_oprs([rst], {a2.owner: (av * av).owner})
+    outs = [G.OutputNode(v) for v in (rst, new, swapped)]
+    f = g.compile(*[o.outputs[0] for o in outs])
+    f.execute()
+    a.set_value(mge.tensor(5.0))
+    assert [o.get_value().item() for o in outs] == [17.5, 105.0, 36.25]
+    with pytest.raises(ValueError, match="outputs"):
+        cgtools.replace_oprs([rst], {a2.owner: OpNode()})  # (no outputs for Add's one)

@@ -11,6 +11,8 @@ which ops to run); an optimizer step is one host step that hands the parameters 
 gradients' slots and calls the optimizer (which reads its learning rate and state then); when
 the call returns, each parameter's .grad is what the recorded call left there.
 """
+import numpy as np
+
 from ..ops import core
 from .watch import AliasEvent, OpEvent, RandomEvent, ResetEvent, StepEvent, TraceError
 
@@ -100,7 +102,10 @@ class Program:
         if type(out) is _Out:
             if out.slot in self.input_slots:  # the function returned one of its inputs
                 return inputs[self.input_slots.index(out.slot)]
-            return core._untracked(vals[out.slot], self.devices[out.slot])
+            a = vals[out.slot]
+            if isinstance(a, np.generic):  # (a 0-d result of a graph built without its shapes)
+                a = np.asarray(a)
+            return core._untracked(a, self.devices[out.slot])
         if isinstance(out, tuple):
             return tuple(self._build(o, vals, inputs) for o in out)
         if isinstance(out, list):

@@ -15,7 +15,7 @@ from .network_node import OpNode, VarNode
 
 __all__ = ["GraphInference", "load_graph", "VarNode", "OpNode", "get_dep_vars",
            "get_owner_opr_inputs", "get_owner_opr_type", "get_opr_type", "get_oprs_seq",
-           "graph_traversal"]
+           "graph_traversal", "replace_vars", "replace_oprs"]
 
 
 LoadedGraph = collections.namedtuple("LoadedGraph", ["graph", "output_vars_list",
@@ -111,6 +111,40 @@ def get_oprs_seq(outputs, prune_reshape=False, prune_immtensor=True):
     if prune_immtensor:
         seq = [o for o in seq if o.type != "ImmutableTensor"]
     return seq
+
+
+def replace_vars(dst, varmap):
+    """The vars dst (a list) recomputed with each var of varmap ({old: new}) replaced by its new
+    one: the ops between are copied, the original graph is left as it was."""
+    return _rebuilt(dst, {id(k): v for k, v in varmap.items()}, {})
+
+
+def replace_oprs(dst, oprmap):
+    """The vars dst (a list) recomputed with each op of oprmap ({old: new}, as many outputs)
+    replaced by its new one; the original graph is left as it was."""
+    for old, new in oprmap.items():
+        if len(old.outputs) != len(new.outputs):
+            raise ValueError(f"replace_oprs: {old!r} has {len(old.outputs)} outputs, {new!r} "
+                             f"{len(new.outputs)}")
+    return _rebuilt(dst, {}, {id(k): v for k, v in oprmap.items()})
+
+
+def _rebuilt(dst, vars, oprs):
+    from .network import topological  # (network imports this module's neighbours)
+
+    for o in topological(dst):
+        new = oprs.get(id(o))
+        if new is not None:
+            vars.update((id(a), b) for a, b in zip(o.outputs, new.outputs))
+            continue
+        if o.op is None or not any(id(v) in vars for v in o.inputs):
+            continue  # (inputs, constants and untouched ops are shared)
+        copy = OpNode(o.op, o.params, [vars.get(id(v), v) for v in o.inputs])
+        for v in o.outputs:
+            made = VarNode._make(v._stand.array, v._stand.device, copy, value=None)
+            copy.add_out_var(made)
+            vars[id(v)] = made
+    return [vars.get(id(v), v) for v in dst]
 
 
 class GraphInference:

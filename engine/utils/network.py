@@ -164,11 +164,11 @@ class Network:
             if kwargs.pop(unused, None):
                 raise TypeError(f"Network.dump: {unused} is not supported; rename the vars "
                                 "themselves (var.name = ...)")
-        program, in_names, out_names = self._program()
+        program, inputs, out_names = self._program()
         metadata = dump_metadata(True, optimize_for_inference, kwargs) if enable_metadata \
             else None
-        return dump_program(program, file, in_names, out_names, optimize_for_inference,
-                            user_info, kwargs, metadata=metadata)
+        return dump_program(program, file, [o.name for o in inputs], out_names,
+                            optimize_for_inference, user_info, kwargs, metadata=metadata)
 
     def _program(self):
         if not self.output_vars:
@@ -209,7 +209,7 @@ class Network:
         if len(set(names)) != len(names):
             raise ValueError(f"Network.dump: output vars need distinct names, got {names}")
         program = Program("network", devices, specs, input_slots, externals, steps, outs)
-        return program, [o.outputs[0].name for o in inputs], names
+        return program, inputs, names
 
     # -------------------------------------------------------------------- building
     def make_const(self, data, name=None, device=None):

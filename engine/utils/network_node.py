@@ -54,7 +54,7 @@ class VarNode(Tensor):
     def _make(cls, array, device, owner, name=None, value=None):
         v = object.__new__(cls)
         v._stand = Storage(array, device)  # shape and dtype (and the value of a constant)
-        v._node, v._idx, v.grad = None, 0, None
+        v._idx, v.grad = 0, None
         v.id = next(_ids)
         v.name = name if name is not None else f"var_{v.id}"
         v.owner, v.users = owner, []
@@ -71,6 +71,16 @@ class VarNode(Tensor):
     @property
     def var(self):
         return self
+
+    # MegBrain's handles (megbrain_graph, cgtools.replace_vars): var._node is the var itself
+    # (a VarNode never joins autograd), var.op its owner
+    @property
+    def _node(self):
+        return self
+
+    @property
+    def op(self):
+        return self.owner
 
     def _host(self):
         if self.value is None:
@@ -127,6 +137,10 @@ class OpNode:
         self.outputs = []
         for v in self.inputs:
             v.users.append(self)
+
+    @property
+    def _node(self):  # (MegBrain's handle of an op: the node itself)
+        return self
 
     def add_inp_var(self, var):
         self.inputs.append(var)
