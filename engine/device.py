@@ -14,6 +14,7 @@ from ._native import _C
 _NAME = re.compile(r"^(cpu|gpu|cuda|xpu)(\d+|x)?(:\d+)?$")
 _devices = {}
 _default = None
+_default_spec = None  # the name set_default_device was given
 _cupy = None
 _cupy_checked = False
 _devices_gpu_seen = []  # non-empty once a GPU Device was made (the pool tracker is installed)
@@ -181,19 +182,25 @@ def set_default_device(device="xpux"):
         'cpu0'
         >>> mge.set_default_device(old)
     """
-    global _default
+    global _default, _default_spec
     _default = get(device)
+    _default_spec = device if isinstance(device, str) else _default.name
 
 
 def get_default_device():
-    r"""Gets default computing node: the value set by :func:`set_default_device`.
+    r"""Gets default computing node: the name given to :func:`set_default_device`, as given
+    (MegEngine's rule); before any, "xpux" where that is the default device (a machine without a
+    GPU), else the default device's name.
 
     Examples:
         >>> import engine as mge
-        >>> mge.get_default_device() in ("cpu0", "gpu0")
+        >>> mge.get_default_device() in ("xpux", "cpu0")
         True
     """
-    return get_default_device_obj().name
+    d = get_default_device_obj()
+    if _default_spec is not None:
+        return _default_spec
+    return "xpux" if get("xpux") is d else d.name
 
 
 def of_array(array):
