@@ -276,3 +276,27 @@ def test_exponential_distribution():
     np.testing.assert_allclose(m.variance.numpy(), [4.0, 0.25])
     np.testing.assert_allclose(m.log_prob(mge.tensor([1.0, 1.0])).numpy(),
                                np.log([0.5, 2.0]) - [0.5, 2.0], rtol=1e-6)
+
+
+def test_operator_node_config_has_one_comp_node_or_says_so():
+    from engine.core._imperative_rt import OperatorNodeConfig
+
+    cf = OperatorNodeConfig(name="op", comp_node="xpux")
+    assert cf.comp_node == "xpux" and cf.comp_node_arr == ["xpux"]
+    cf.comp_node_arr = ["xpux", "xpux:1"]
+    with pytest.raises(ValueError, match="comp_node_arr"):
+        cf.comp_node
+
+
+def test_subtensor_bounds_may_be_one_element_tensors():
+    import engine as mge
+    from engine.core._imperative_rt.core2 import apply
+    from engine.core.ops.builtin import Subtensor
+
+    x = mge.tensor(np.arange(20).reshape(4, 5))
+    # axis 0 sliced [b:e:s] with bounds as (1,) tensors (MegEngine's shape for them)
+    (y,) = apply(Subtensor([[0, True, True, True, False]]), x, mge.tensor([1]),
+                 mge.tensor([4]), mge.tensor([2]))
+    np.testing.assert_array_equal(y.numpy(), x.numpy()[1:4:2])
+    with pytest.raises(ValueError, match="one integer"):
+        apply(Subtensor([[0, True, False, False, False]]), x, mge.tensor([1, 2]))

@@ -68,7 +68,21 @@ class OperatorNodeConfig:
     builds no MegBrain graph, so they describe and change nothing."""
 
     def __init__(self, name=None, comp_node=None, dtype=None):
-        self.name, self.comp_node, self.dtype = name, comp_node, dtype
+        self.name, self.dtype = name, dtype
+        self.comp_node_arr = [] if comp_node is None else [comp_node]
+
+    @property
+    def comp_node(self):
+        """The one device of the op (MegBrain's rule: asking with several set is an error)."""
+        if len(self.comp_node_arr) != 1:
+            raise ValueError(f"OperatorNodeConfig: comp_node is one device, but "
+                             f"{len(self.comp_node_arr)} are set ({self.comp_node_arr}); read "
+                             "comp_node_arr")
+        return self.comp_node_arr[0]
+
+    @comp_node.setter
+    def comp_node(self, comp_node):
+        self.comp_node_arr = [comp_node]
 
     @property
     def device(self):

@@ -13,6 +13,14 @@ def _host(t):
     return t.numpy() if hasattr(t, "numpy") else np.asarray(t)
 
 
+def _one_int(t):
+    """A slice bound given as a tensor of one element (any shape: MegEngine passes (1,))."""
+    a = _host(t)
+    if a.size != 1:
+        raise ValueError(f"a slice bound must be one integer, got a tensor of shape {a.shape}")
+    return int(a.reshape(()))
+
+
 def _decode(items, tensors):
     """[(axis, slice | int | int array)] from MegEngine's items and their index tensors."""
     it = iter(tensors)
@@ -22,7 +30,7 @@ def _decode(items, tensors):
             idx = _host(next(it))
             out.append((axis, int(idx) if idx.ndim == 0 else idx))
             continue
-        b, e, s = (int(_host(next(it))) if f else None for f in (has_b, has_e, has_s))
+        b, e, s = (_one_int(next(it)) if f else None for f in (has_b, has_e, has_s))
         out.append((axis, slice(b, e, s)))
     rest = list(it)
     if rest:
