@@ -285,7 +285,7 @@ def test_operator_node_config_has_one_comp_node_or_says_so():
     assert cf.comp_node == "xpux" and cf.comp_node_arr == ["xpux"]
     cf.comp_node_arr = ["xpux", "xpux:1"]
     with pytest.raises(ValueError, match="comp_node_arr"):
-        cf.comp_node
+        _ = cf.comp_node
 
 
 def test_subtensor_bounds_may_be_one_element_tensors():
