@@ -269,7 +269,10 @@ class Tensor:
             >>> Tensor([1.7, -1.7]).astype("int32").numpy()
             array([ 1, -1], dtype=int32)
         """
-        return F.astype(self, dtype)
+        out = F.astype(self, dtype)
+        if self._format != "default":  # (a conversion keeps the format tag, as MegEngine's)
+            out._format = self._format
+        return out
 
     def detach(self):
         """A tensor sharing this one's storage, outside any autograd graph: no

@@ -1,4 +1,6 @@
 """Argument checks shared by the functional API: every error names the function."""
+import functools
+
 import numpy as np
 
 from engine import dtype as _dt
@@ -108,3 +110,23 @@ def computes_in_float32(fn=None, *, cast_back=lambda args, kwargs: True):
         return low_precision_aware
 
     return wrap if fn is None else wrap(fn)
+
+
+def keeps_format(fn):
+    """MegEngine's format propagation for an op that keeps the NCHW-style layout (convolution,
+    normalisation, pooling, resizing, concat, 4-D reshapes and broadcasts): each 4-D result takes
+    the format tag ("nhwc", ...) of the op's input, or of the first tensor of a list input.
+    Tags only: engine stores every tensor in its logical layout (Tensor.format)."""
+
+    @functools.wraps(fn)
+    def tagged(inp, *args, **kwargs):
+        out = fn(inp, *args, **kwargs)
+        src = inp[0] if isinstance(inp, (list, tuple)) and inp else inp
+        fmt = getattr(src, "_format", "default")
+        if fmt != "default":
+            for t in (out if isinstance(out, (tuple, list)) else (out,)):
+                if isinstance(t, Tensor) and t.ndim == 4:
+                    t._format = fmt
+        return out
+
+    return tagged

@@ -7,7 +7,7 @@ from engine.ops import shape as S
 from engine.ops.indexing import GetItem
 from engine.ops.nn import PadConstant
 
-from ._utils import as_tensor, check_float
+from ._utils import as_tensor, check_float, keeps_format
 from .tensor import full
 
 __all__ = ["batch_norm", "group_norm", "layer_norm"]
@@ -41,6 +41,7 @@ def _flat_param(p, size, name, fn, inp, default, shape=None):
     return p if p.shape == (size,) else S.Reshape.apply(p, shape=(size,))
 
 
+@keeps_format
 def batch_norm(inp, running_mean=None, running_var=None, weight=None, bias=None, *,
                training=False, momentum=0.9, eps=1e-5, inplace=True, compute_mode="default",
                param_dim="dim_1c11"):

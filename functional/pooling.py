@@ -3,7 +3,7 @@ import operator
 
 from engine.ops import pooling as P
 
-from ._utils import as_tensor, check_float
+from ._utils import as_tensor, check_float, keeps_format
 
 __all__ = ["max_pool2d", "avg_pool2d", "adaptive_max_pool2d", "adaptive_avg_pool2d"]
 
@@ -46,6 +46,7 @@ def _geometry(inp, kernel_size, stride, padding, fn):
     return {"kernel": kernel, "stride": stride, "padding": padding}
 
 
+@keeps_format
 def max_pool2d(inp, kernel_size, stride=None, padding=0):
     """Max over each kernel_size window of each (H, W) plane; padding counts as -inf.
 
@@ -71,6 +72,7 @@ def max_pool2d(inp, kernel_size, stride=None, padding=0):
     return y
 
 
+@keeps_format
 def avg_pool2d(inp, kernel_size, stride=None, padding=0, mode="average_count_exclude_padding"):
     """Mean over each kernel_size window of each (H, W) plane.
 
@@ -117,6 +119,7 @@ def _adaptive_geometry(inp, oshp, fn):
     return {"kernel": kernel, "stride": stride, "padding": (0, 0)}
 
 
+@keeps_format
 def adaptive_max_pool2d(inp, oshp):
     """Max pooling of (N, C, H, W) down to a given output size.
 
@@ -144,6 +147,7 @@ def adaptive_max_pool2d(inp, oshp):
     return y
 
 
+@keeps_format
 def adaptive_avg_pool2d(inp, oshp):
     """Average pooling of (N, C, H, W) down to a given output size.
 

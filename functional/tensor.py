@@ -11,7 +11,7 @@ from engine.ops import indexing as I
 from engine.ops import shape as S
 from engine.tensor import Tensor
 
-from ._utils import ShapeError, as_tensor, norm_axis, one_axis, shape_tuple
+from ._utils import ShapeError, as_tensor, keeps_format, norm_axis, one_axis, shape_tuple
 
 __all__ = [
     "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "eye", "arange",
@@ -302,6 +302,7 @@ def _same_kind(inps, fn, device=None):
     return [t if t.dtype == dt else E.Cast.apply(t, dtype=dt) for t in ts]
 
 
+@keeps_format
 def concat(inps, axis=0, device=None):
     """Joins tensors along an existing axis.
 
@@ -652,7 +653,10 @@ def reshape(inp, target_shape):
     known = _prod(shape)
     if known != inp.size:  # a -1 to infer, or an error. (Negative entries whose product is the
         shape = _infer_shape(inp, shape, known)  # size, as (-2, -3), numpy refuses by name.)
-    return S.Reshape.apply(inp, shape=shape)
+    out = S.Reshape.apply(inp, shape=shape)
+    if inp._format != "default" and len(shape) == 4:  # (keeps_format's rule, inline: a hot op)
+        out._format = inp._format
+    return out
 
 
 def transpose(inp, pattern):
@@ -688,6 +692,7 @@ def transpose(inp, pattern):
     return out
 
 
+@keeps_format
 def broadcast_to(inp, shape):
     """Broadcasts a tensor to the given shape (numpy's rules: dims align from the end; a size-1
     dim stretches, missing leading dims are added).

@@ -12,7 +12,7 @@ from engine.ops import interpolate as IP
 from engine.ops import shape as S
 from engine.ops import vision as V
 
-from ._utils import ArgumentError, as_tensor, check_float
+from ._utils import ArgumentError, as_tensor, check_float, keeps_format
 from .tensor import broadcast_to
 
 __all__ = [
@@ -44,6 +44,7 @@ def _float_tensor(x, fn, name):
     return x
 
 
+@keeps_format
 def interpolate(inp, size=None, scale_factor=None, mode="bilinear", align_corners=None):
     """Resize an NCHW tensor to `size` (int or (h, w)) or by `scale_factor` (number or pair).
 

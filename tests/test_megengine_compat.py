@@ -201,3 +201,20 @@ def test_load_reads_megengine_pickled_tensors(tmp_path, args, state):
     assert mge.tensor([1]).__getnewargs__()[1:] == (np.int32, "cpu0:0", False, False, None,
                                                      "default")
     assert mge.tensor([1]).__getstate__() == {}
+
+
+def test_layout_preserving_ops_keep_the_format_tag():
+    x = mge.tensor(np.arange(24, dtype="float32").reshape(1, 2, 3, 4), format="nhwc")
+    kept = [x.astype("float16"), F.reshape(x, (1, 2, 6, 2)), F.broadcast_to(x, (4, 2, 3, 4)),
+            F.concat([x, x], axis=1), F.vision.interpolate(x, scale_factor=2),
+            F.max_pool2d(x, 2), F.avg_pool2d(x, 2), F.adaptive_avg_pool2d(x, 2),
+            F.adaptive_max_pool2d(x, 2)]
+    assert [t.format for t in kept] == ["nhwc"] * len(kept)
+    y, mean, var = F.batch_norm(x, mge.tensor(np.zeros((1, 2, 1, 1)), format="nhwc"),
+                                mge.tensor(np.ones((1, 2, 1, 1)), format="nhwc"),
+                                training=True, inplace=False)
+    assert (y.format, mean.format, var.format) == ("nhwc",) * 3
+    dropped = [F.reshape(x, (1, 24)), F.transpose(x, (0, 2, 3, 1)), F.flatten(x)]
+    assert [t.format for t in dropped] == ["default"] * 3
+    np.testing.assert_array_equal(kept[1].numpy(), F.reshape(mge.tensor(x.numpy()),
+                                                             (1, 2, 6, 2)).numpy())
