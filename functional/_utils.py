@@ -113,10 +113,11 @@ def computes_in_float32(fn=None, *, cast_back=lambda args, kwargs: True):
 
 
 def keeps_format(fn):
-    """MegEngine's format propagation for an op that keeps the NCHW-style layout (convolution,
-    normalisation, pooling, resizing, concat, 4-D reshapes and broadcasts): each 4-D result takes
-    the format tag ("nhwc", ...) of the op's input, or of the first tensor of a list input.
-    Tags only: engine stores every tensor in its logical layout (Tensor.format)."""
+    """MegEngine's format propagation for an op that keeps the NCHW-style layout (batch norm,
+    pooling, resizing, concat, 4-D broadcasts): each 4-D result takes the format tag ("nhwc",
+    ...) of the op's input, or of the first tensor of a list input. Tags only: engine stores
+    every tensor in its logical layout (Tensor.format). F.reshape and Tensor.astype apply the
+    same rule inline; elementwise ops and convolutions do not propagate tags yet."""
 
     @functools.wraps(fn)
     def tagged(inp, *args, **kwargs):
