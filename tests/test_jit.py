@@ -527,7 +527,10 @@ def test_sublinear_memory_config_recomputes_cheap_values_bit_identically():
     for k, v in _state(plain_net).items():
         np.testing.assert_array_equal(_state(sub_net)[k], v, err_msg=k)
     rec = next(iter(sub._recordings.values()))
-    assert len(rec.replay.steps) > len(rec.program.steps)  # recomputations inserted
+    from engine.jit.fusion import fuse_batch_norm_relu
+
+    # recomputations inserted into the (fused, opt_level 2) program
+    assert len(rec.replay.steps) > len(fuse_batch_norm_relu(rec.program).steps)
     assert peaks[1] < 0.9 * peaks[0], peaks
 
 
@@ -538,3 +541,59 @@ def test_without_host_refuses_random_parameters_from_tensors():
 
     with pytest.raises(TraceError, match="random.gamma takes its parameters from a Tensor"):
         draw(mge.tensor(1.0))
+
+
+def _bn_relu_step(model, opt_level, seed=3):
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    gm = GradManager().attach(model.parameters())
+
+    def step(x):
+        with gm:
+            loss = (model(x) ** 2).mean()
+            gm.backward(loss)
+        opt.step().clear_grad()
+        return loss
+
+    return trace(step, without_host=True, opt_level=opt_level)
+
+
+class _BnRelu(M.Module):
+    def __init__(self, also_read_y=False):
+        super().__init__()
+        self.conv, self.bn = M.Conv2d(3, 4, 3, padding=1), M.BatchNorm2d(4)
+        self.also_read_y = also_read_y
+
+    def forward(self, x):
+        y = self.bn(self.conv(x))
+        z = F.relu(y)
+        return z + y if self.also_read_y else z
+
+
+def _ops_of(traced):
+    rec = next(iter(traced._recordings.values()))
+    prog = rec.replay or rec.program
+    return [s[1].__name__ for s in prog.steps if s[0] == 0]
+
+
+@pytest.mark.parametrize("also_read_y", [False, True])
+def test_training_replay_fuses_batch_norm_relu_bit_exactly(also_read_y):
+    x = mge.tensor(np.random.default_rng(0).standard_normal((4, 3, 6, 6)).astype("float32"))
+    models = [_BnRelu(also_read_y) for _ in range(3)]
+    for m in models[1:]:
+        m.load_state_dict(models[0].state_dict())
+    eager, fused, plain = (_bn_relu_step(models[0], 2).__wrapped__, _bn_relu_step(models[1], 2),
+                           _bn_relu_step(models[2], 1))
+    for _ in range(3):
+        want = eager(x).numpy()
+        assert fused(x).numpy() == want and plain(x).numpy() == want
+    for m in models[1:]:
+        for a, b in zip(models[0].parameters(), m.parameters()):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+        np.testing.assert_array_equal(models[0].bn.running_mean.numpy(), m.bn.running_mean.numpy())
+    ops = _ops_of(fused)
+    if also_read_y:  # y has a second reader: it must exist, nothing is fused
+        assert "BatchNormRelu" not in ops and "BatchNormReluGrad" not in ops
+    else:
+        assert ops.count("BatchNormRelu") == 1 and ops.count("BatchNormReluGrad") == 1
+        assert "Relu" not in ops and "ReluGrad" not in ops
+    assert "BatchNormRelu" not in _ops_of(plain)  # opt_level 1 replays the ops as recorded

@@ -8,6 +8,7 @@ from optable import Case, U, check_case, distinct, gens
 import engine as mge
 import engine.functional as F
 from engine.autodiff import GradManager
+from engine.ops import norm as N
 from engine.ops import pooling as P
 
 torch = pytest.importorskip("torch")
@@ -117,6 +118,25 @@ def _nchw_param(v):
     return v.reshape(1, -1, 1, 1)
 
 
+def _bn_relu(x, w, b):
+    return N.BatchNormRelu.apply(x, w, b, eps=1e-5)[0]
+
+
+def _bn_relu_grad(x, dz, w, b):
+    z, mean, var = N.BatchNormRelu.apply(x, w, b, eps=1e-5)
+    return N.BatchNormReluGrad.apply(x, dz, z, mean, var, w, eps=1e-5, need_dx=True)[0]
+
+
+def _bn_relu_grad_ref(x, dz, w, b, eps=1e-5):
+    """d/dx of sum(dz * relu(bn(x))), float64."""
+    axes, shape = (0, 2, 3), (1, -1, 1, 1)
+    xhat = (x - x.mean(axes, keepdims=True)) / np.sqrt(x.var(axes, keepdims=True) + eps)
+    g = np.where(xhat * w.reshape(shape) + b.reshape(shape) > 0, dz, 0) * w.reshape(shape)
+    rstd = 1 / np.sqrt(x.var(axes, keepdims=True) + eps)
+    return rstd * (g - g.mean(axes, keepdims=True) -
+                   xhat * (g * xhat).mean(axes, keepdims=True))
+
+
 CASES = [
     Case("max_pool2d", gens(distinct(2, 3, 7, 6)), lambda x: F.max_pool2d(x, 3, 2, 1),
          lambda x: pool_ref(x, (3, 3), (2, 2), (1, 1), "max"), ("MaxPool2d", "MaxPool2dGrad"),
@@ -147,6 +167,13 @@ CASES = [
          lambda x, w, b: F.batch_norm(x, weight=_nchw_param(w), bias=_nchw_param(b),
                                       training=True),
          bn_ref, ("BatchNorm", "BatchNormGrad"), grad=(0, 1, 2), atol=1e-5),
+    # (the fused pair a traced training step uses, engine/jit/passes.py)
+    Case("batch_norm_relu", gens(U(4, 3, 5, 3), U(3, lo=0.5, hi=1.5), U(3)), _bn_relu,
+         lambda x, w, b: np.maximum(bn_ref(x, w, b), 0), ("BatchNormRelu", "ReluGrad"),
+         grad=(0, 1, 2), atol=1e-5),
+    Case("batch_norm_relu_grad", gens(U(4, 3, 5, 3), U(4, 3, 5, 3), U(3, lo=0.5, hi=1.5), U(3)),
+         _bn_relu_grad, _bn_relu_grad_ref, ("BatchNormRelu", "BatchNormReluGrad"), grad=(),
+         atol=1e-4),
     Case("batch_norm_1d", gens(U(6, 4), U(4, lo=0.5, hi=1.5), U(4)),
          lambda x, w, b: F.batch_norm(x, weight=w, bias=b, training=True),
          bn_ref, ("BatchNorm", "BatchNormGrad"), grad=(0, 1, 2), atol=1e-5),

@@ -178,7 +178,7 @@ const float* channel_param(const py::object& obj, FloatArray* keep, const char* 
 FloatArray vector_of(int64_t n) { return FloatArray(std::vector<py::ssize_t>{n}); }
 
 py::tuple batch_norm_forward(const py::object& x_in, const py::object& w_in,
-                             const py::object& b_in, float eps) {
+                             const py::object& b_in, float eps, bool relu) {
   const char* op = "batch_norm_forward";
   FloatArray x = as_float32(x_in, op, "x"), w, b;
   const NCS d = ncs_of(op, x);
@@ -189,7 +189,7 @@ py::tuple batch_norm_forward(const py::object& x_in, const py::object& w_in,
   float *yp = y.mutable_data(), *mp = mean.mutable_data(), *vp = var.mutable_data();
   {
     py::gil_scoped_release release;
-    cpu::batch_norm_forward_cpu(xp, wp, bp, yp, mp, vp, d.n, d.c, d.s, eps);
+    cpu::batch_norm_forward_cpu(xp, wp, bp, yp, mp, vp, d.n, d.c, d.s, eps, relu);
   }
   return py::make_tuple(y, mean, var);
 }
@@ -208,11 +208,20 @@ NCS check_norm_grad(const char* op, const FloatArray& x, const FloatArray& dy,
 
 py::tuple batch_norm_backward(const py::object& x_in, const py::object& dy_in,
                               const py::object& mean_in, const py::object& var_in,
-                              const py::object& w_in, float eps, bool need_dx) {
+                              const py::object& w_in, float eps, bool need_dx,
+                              const py::object& relu_out_in) {
   const char* op = "batch_norm_backward";
-  FloatArray x = as_float32(x_in, op, "x"), dy = as_float32(dy_in, op, "dy");
+  FloatArray x = as_float32(x_in, op, "x"), dy = as_float32(dy_in, op, "dy"), relu_out;
   FloatArray mean = as_float32(mean_in, op, "mean"), var = as_float32(var_in, op, "var"), w;
   const NCS d = check_norm_grad(op, x, dy, mean, var, x.ndim() >= 2 ? x.shape(1) : 0);
+  const float* zp = nullptr;
+  if (!relu_out_in.is_none()) {
+    relu_out = as_float32(relu_out_in, op, "relu_out");
+    ENGINE_CHECK(shape_of(relu_out) == shape_of(x), op << ": relu_out " << shape_str(relu_out)
+                                                         << " and x " << shape_str(x)
+                                                         << " differ in shape");
+    zp = relu_out.data();
+  }
   const float* wp = channel_param(w_in, &w, op, "weight", d.c);
   FloatArray dw = vector_of(d.c), db = vector_of(d.c);
   FloatArray dx = need_dx ? FloatArray(shape_of(x)) : FloatArray(std::vector<py::ssize_t>{0});
@@ -221,7 +230,7 @@ py::tuple batch_norm_backward(const py::object& x_in, const py::object& dy_in,
         *dbp = db.mutable_data();
   {
     py::gil_scoped_release release;
-    cpu::batch_norm_backward_cpu(xp, dyp, mp, vp, wp, eps, dxp, dwp, dbp, d.n, d.c, d.s);
+    cpu::batch_norm_backward_cpu(xp, dyp, mp, vp, wp, eps, dxp, dwp, dbp, d.n, d.c, d.s, zp);
   }
   return py::make_tuple(need_dx ? py::object(dx) : py::none(), dw, db);
 }
@@ -303,12 +312,15 @@ ENGINE_BINDINGS(poolnorm) {
         arg("kernel"), arg("stride"), arg("padding"), arg("count_include_pad"),
         "Average pooling backward onto an (ih, iw) plane (the adjoint of avg_pool2d_forward).");
   m.def("batch_norm_forward", &engine::batch_norm_forward, arg("x"), arg("weight"), arg("bias"),
-        arg("eps"),
+        arg("eps"), arg("relu") = false,
         "Batch norm of float32 x (N, C, ...) with batch statistics per channel; weight and bias "
-        "(C values) may be None. Returns (y, mean, biased var), mean and var of shape (C,).");
+        "(C values) may be None. Returns (y, mean, biased var), mean and var of shape (C,); "
+        "relu: y = relu(batch norm) in the same pass.");
   m.def("batch_norm_backward", &engine::batch_norm_backward, arg("x"), arg("dy"), arg("mean"),
-        arg("var"), arg("weight"), arg("eps"), arg("need_dx"),
-        "Fused batch norm backward with batch statistics: returns (dx or None, dweight, dbias).");
+        arg("var"), arg("weight"), arg("eps"), arg("need_dx"), arg("relu_out") = py::none(),
+        "Fused batch norm backward with batch statistics: returns (dx or None, dweight, dbias). "
+        "relu_out: the output of relu(batch norm), when dy is its gradient (the ReLU's "
+        "gradient is applied on the fly).");
   m.def("group_norm_forward", &engine::group_norm_forward, arg("x"), arg("groups"),
         arg("weight"), arg("bias"), arg("eps"),
         "Group norm of float32 x (N, C, ...) over (C / groups) * spatial elements; weight and "

@@ -4,6 +4,8 @@
 // loops vectorised with `omp simd` reductions.
 #include "kernels/norm.h"
 
+#include "kernels/activation.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <vector>
@@ -44,8 +46,24 @@ double centred_sum_sq(const float* x, int64_t n, float mean) {
   return total;
 }
 
+// The gradient a normalisation backward reads at i: dy itself, or, after a fused ReLU whose
+// output is z, relu_backward(dy, z) (one select, so the loops below keep their shape and their
+// sums the same order).
+struct PlainGrad {
+  const float* dy;
+  float operator()(int64_t i) const { return dy[i]; }
+  PlainGrad at(int64_t off) const { return {dy + off}; }
+};
+struct ReluGrad {
+  const float* dy;
+  const float* z;
+  float operator()(int64_t i) const { return kernels::relu_backward(dy[i], z[i]); }
+  ReluGrad at(int64_t off) const { return {dy + off, z + off}; }
+};
+
 // sum(dy) and sum(dy * (x - mean)): the two reductions of every normalisation backward.
-void grad_sums(const float* x, const float* dy, int64_t n, float mean, double* sum_dy,
+template <typename Grad>
+void grad_sums(const float* x, Grad dy, int64_t n, float mean, double* sum_dy,
                double* sum_dy_xc) {
   double a = 0.0, b = 0.0;
   for (int64_t i0 = 0; i0 < n; i0 += kBlock) {
@@ -53,8 +71,9 @@ void grad_sums(const float* x, const float* dy, int64_t n, float mean, double* s
     float pa = 0.0f, pb = 0.0f;
 #pragma omp simd reduction(+ : pa, pb)
     for (int64_t i = i0; i < i1; ++i) {
-      pa += dy[i];
-      pb += dy[i] * (x[i] - mean);
+      const float g = dy(i);
+      pa += g;
+      pb += g * (x[i] - mean);
     }
     a += pa;
     b += pb;
@@ -63,25 +82,31 @@ void grad_sums(const float* x, const float* dy, int64_t n, float mean, double* s
   *sum_dy_xc += b;
 }
 
-// y = (x - mean) * rstd * w + b over a contiguous run that shares one channel.
+// y = (x - mean) * rstd * w + b over a contiguous run that shares one channel (relu(y) with
+// kRelu).
+template <bool kRelu>
 void normalise_run(const float* x, float* y, int64_t n, float mean, float rstd, float w, float b) {
 #pragma omp simd
-  for (int64_t i = 0; i < n; ++i) y[i] = kernels::norm_forward(x[i], mean, rstd, w, b);
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = kernels::norm_forward(x[i], mean, rstd, w, b);
+    y[i] = kRelu ? kernels::relu_forward(v) : v;
+  }
 }
 
 // dx over a contiguous run that shares one channel weight w (g = dy * w).
-void input_grad_run(const float* x, const float* dy, float* dx, int64_t n, float w, float mean,
+template <typename Grad>
+void input_grad_run(const float* x, Grad dy, float* dx, int64_t n, float w, float mean,
                     float rstd, float mean_g, float mean_gxc) {
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) {
-    dx[i] = kernels::norm_input_grad(dy[i] * w, x[i], mean, rstd, mean_g, mean_gxc);
+    dx[i] = kernels::norm_input_grad(dy(i) * w, x[i], mean, rstd, mean_g, mean_gxc);
   }
 }
 
 }  // namespace
 
 void batch_norm_forward_cpu(const float* x, const float* w, const float* b, float* y, float* mean,
-                            float* var, int64_t n, int64_t c, int64_t s, float eps) {
+                            float* var, int64_t n, int64_t c, int64_t s, float eps, bool relu) {
   const int64_t m = n * s;  // elements per channel
 #pragma omp parallel for schedule(static) if (c > 1 && n * c * s >= kParallelThreshold)
   for (int64_t ch = 0; ch < c; ++ch) {
@@ -97,14 +122,20 @@ void batch_norm_forward_cpu(const float* x, const float* w, const float* b, floa
     const float wc = w ? w[ch] : 1.0f, bc = b ? b[ch] : 0.0f;
     for (int64_t i = 0; i < n; ++i) {
       const int64_t off = (i * c + ch) * s;
-      normalise_run(x + off, y + off, s, mu, rstd, wc, bc);
+      if (relu)
+        normalise_run<true>(x + off, y + off, s, mu, rstd, wc, bc);
+      else
+        normalise_run<false>(x + off, y + off, s, mu, rstd, wc, bc);
     }
   }
 }
 
-void batch_norm_backward_cpu(const float* x, const float* dy, const float* mean, const float* var,
-                             const float* w, float eps, float* dx, float* dw, float* db, int64_t n,
-                             int64_t c, int64_t s) {
+namespace {
+
+template <typename Grad>
+void batch_norm_backward_loops(const float* x, Grad grad_at, const float* mean, const float* var,
+                               const float* w, float eps, float* dx, float* dw, float* db,
+                               int64_t n, int64_t c, int64_t s) {
   const int64_t m = n * s;
 #pragma omp parallel for schedule(static) if (c > 1 && n * c * s >= kParallelThreshold)
   for (int64_t ch = 0; ch < c; ++ch) {
@@ -112,7 +143,7 @@ void batch_norm_backward_cpu(const float* x, const float* dy, const float* mean,
     double sum_dy = 0.0, sum_dy_xc = 0.0;
     for (int64_t i = 0; i < n; ++i) {
       const int64_t off = (i * c + ch) * s;
-      grad_sums(x + off, dy + off, s, mu, &sum_dy, &sum_dy_xc);
+      grad_sums(x + off, grad_at.at(off), s, mu, &sum_dy, &sum_dy_xc);
     }
     dw[ch] = static_cast<float>(sum_dy_xc * rstd);
     db[ch] = static_cast<float>(sum_dy);
@@ -123,9 +154,20 @@ void batch_norm_backward_cpu(const float* x, const float* dy, const float* mean,
     const float mean_gxc = static_cast<float>(sum_dy_xc * wc / m);
     for (int64_t i = 0; i < n; ++i) {
       const int64_t off = (i * c + ch) * s;
-      input_grad_run(x + off, dy + off, dx + off, s, wc, mu, rstd, mean_g, mean_gxc);
+      input_grad_run(x + off, grad_at.at(off), dx + off, s, wc, mu, rstd, mean_g, mean_gxc);
     }
   }
+}
+
+}  // namespace
+
+void batch_norm_backward_cpu(const float* x, const float* dy, const float* mean, const float* var,
+                             const float* w, float eps, float* dx, float* dw, float* db, int64_t n,
+                             int64_t c, int64_t s, const float* relu_out) {
+  if (relu_out != nullptr)
+    batch_norm_backward_loops(x, ReluGrad{dy, relu_out}, mean, var, w, eps, dx, dw, db, n, c, s);
+  else
+    batch_norm_backward_loops(x, PlainGrad{dy}, mean, var, w, eps, dx, dw, db, n, c, s);
 }
 
 void group_norm_forward_cpu(const float* x, const float* w, const float* b, float* y, float* mean,
@@ -151,7 +193,7 @@ void group_norm_forward_cpu(const float* x, const float* w, const float* b, floa
     }
     for (int64_t k = 0; k < cg; ++k) {
       const float wc = w ? w[ch0 + k] : 1.0f, bc = b ? b[ch0 + k] : 0.0f;
-      normalise_run(xr + k * s, yr + k * s, s, mu, rstd, wc, bc);
+      normalise_run<false>(xr + k * s, yr + k * s, s, mu, rstd, wc, bc);
     }
   }
 }
@@ -230,7 +272,7 @@ void group_norm_backward_cpu(const float* x, const float* dy, const float* mean,
     double* bsum = sum_dy_xc.data() + sample * c + ch0;
     double row_g = 0.0, row_gxc = 0.0;
     for (int64_t k = 0; k < cg; ++k) {
-      grad_sums(x + r * m + k * s, dy + r * m + k * s, s, mu, &a[k], &bsum[k]);
+      grad_sums(x + r * m + k * s, PlainGrad{dy + r * m + k * s}, s, mu, &a[k], &bsum[k]);
       const double wk = w ? w[ch0 + k] : 1.0;
       row_g += wk * a[k];
       row_gxc += wk * bsum[k];
@@ -240,8 +282,8 @@ void group_norm_backward_cpu(const float* x, const float* dy, const float* mean,
     const float mean_g = static_cast<float>(row_g / m), mean_gxc = static_cast<float>(row_gxc / m);
     for (int64_t k = 0; k < cg; ++k) {
       const float wk = w ? w[ch0 + k] : 1.0f;
-      input_grad_run(x + r * m + k * s, dy + r * m + k * s, dx + r * m + k * s, s, wk, mu, rstd,
-                     mean_g, mean_gxc);
+      input_grad_run(x + r * m + k * s, PlainGrad{dy + r * m + k * s}, dx + r * m + k * s, s, wk,
+                     mu, rstd, mean_g, mean_gxc);
     }
   }
   if (dw == nullptr && db == nullptr) return;

@@ -28,13 +28,16 @@ void avg_pool2d_backward_cpu(const float* dy, float* dx, const Pool2dGeometry& g
                              bool count_include_pad);
 
 // Batch norm over x (n, c, s): statistics per channel over n and s. w, b may be null (1 and 0).
-// mean, var: (c,), var the biased variance.
+// mean, var: (c,), var the biased variance. relu: y = relu(batch norm), in the same pass.
 void batch_norm_forward_cpu(const float* x, const float* w, const float* b, float* y, float* mean,
-                            float* var, int64_t n, int64_t c, int64_t s, float eps);
-// dx (n, c, s) may be null (not needed); dw, db: (c,).
+                            float* var, int64_t n, int64_t c, int64_t s, float eps,
+                            bool relu = false);
+// dx (n, c, s) may be null (not needed); dw, db: (c,). relu_out: when not null, dy is the
+// gradient of relu_out = relu(batch norm) and the ReLU's gradient (kernels::relu_backward) is
+// applied to it on the fly: the bits of relu_backward then batch norm's backward.
 void batch_norm_backward_cpu(const float* x, const float* dy, const float* mean, const float* var,
                              const float* w, float eps, float* dx, float* dw, float* db, int64_t n,
-                             int64_t c, int64_t s);
+                             int64_t c, int64_t s, const float* relu_out = nullptr);
 
 // Group norm over x (n, groups * cg, s): statistics per (sample, group) over cg * s contiguous
 // elements; affine per channel. Layer norm is the case groups = 1, s = 1 (cg = row length).

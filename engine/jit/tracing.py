@@ -43,8 +43,10 @@ replay does not go through the op path that DTR watches). profiling=True times t
 ops; get_profile() returns them.
 opt_level >= 2 (MegEngine's default) with capture_as_const=True and without_host=True replays
 an inference graph after the dump's inference passes (constants folded, BatchNorm folded into
-the conv before it, conv + ReLU fused; results agree with eager to rounding); opt_level 0 or 1
-replays the ops as recorded.
+the conv before it, conv + ReLU fused; results agree with eager to rounding), and any other
+without_host replay (a training step) with BatchNorm + ReLU and their backward pair fused
+(engine/jit/fusion.py; results equal eager bit for bit); opt_level 0 or 1 replays the ops as
+recorded.
 sublinear_memory_config=SublinearMemoryConfig() with without_host=True plans recomputation
 ahead of time on the replayed program (engine/jit/sublinear.py: cheap ops whose values wait
 long between uses are recomputed before their late use; results unchanged bit for bit); the
@@ -97,7 +99,8 @@ class trace:
         dtr_config: a DTRConfig: DTR on while a call runs (default mode).
         profiling: time the replayed ops (get_profile()).
         opt_level: MegEngine's graph optimisation level (>= 2: a captured without_host
-            inference replay runs the inference passes; see the module docstring).
+            inference replay runs the inference passes, a training replay the bit-exact
+            fusions; see the module docstring).
         graph_opt_config: a GraphOptimizationConfig (accepted; no effect in engine).
         symbolic_shape: MegEngine's symbolic shape inference (accepted; no effect in engine).
         without_host: replay the recording without running the function's Python.
@@ -218,6 +221,11 @@ class trace:
             from .dump import optimized_for_replay
 
             replay = optimized_for_replay(program)
+        if program is not None and self.without_host and replay is None and \
+                self.opt_level >= 2:
+            from .fusion import fuse_batch_norm_relu
+
+            replay = fuse_batch_norm_relu(program)
         if program is not None and self.without_host and \
                 self.sublinear_memory_config is not None:
             from .sublinear import plan

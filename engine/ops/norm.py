@@ -108,6 +108,45 @@ class BatchNormGrad(Op):
         return dx, _cast(dw, weight), _cast(db, weight)
 
 
+class BatchNormRelu(Op):
+    """relu(BatchNorm(x)) in one pass: outputs z = relu(y), mean, var (BatchNorm's). The same
+    bits as BatchNorm then Relu (the kernel applies kernels::relu_forward to each normalised
+    value); y itself is never stored. A traced training step uses it where a BatchNorm's output
+    is read by a ReLU alone (engine/jit/passes.py fuse_batch_norm_relu)."""
+
+    n_outputs = 3
+    save_outputs = True
+
+    def forward(xp, x, weight, bias, eps):
+        z, mean, var = cpu_kernels(xp, "BatchNormRelu").batch_norm_forward(
+            f32(x), f32(weight), f32(bias), eps, relu=True)
+        return to_dtype(z, x.dtype), mean, var
+
+    def backward(ctx, dz, dmean, dvar):
+        from .nn import ReluGrad
+
+        # BatchNorm's backward reads only the inputs and the statistics of ctx, which are this
+        # op's too; the gradient reaching y is the ReLU's
+        dy = None if dz is None else ReluGrad.apply(dz, ctx.outputs[0])
+        return BatchNorm.backward(ctx, dy, dmean, dvar)
+
+
+class BatchNormReluGrad(Op):
+    """BatchNormGrad of relu's gradient: (dx, dweight, dbias) from x, dz (the gradient of
+    z = relu(batch norm)), z, the mean and var and the weight, the ReLU's gradient applied on
+    the fly: the bits of ReluGrad then BatchNormGrad, without the intermediate dy. dx is an empty
+    array when need_dx is False."""
+
+    n_outputs = 3
+    differentiable = False
+
+    def forward(xp, x, dz, z, mean, var, weight, eps, need_dx):
+        dx, dw, db = cpu_kernels(xp, "BatchNormReluGrad").batch_norm_backward(
+            f32(x), f32(dz), mean, var, f32(weight), eps, need_dx, relu_out=f32(z))
+        dx = np.empty((0,), x.dtype) if dx is None else to_dtype(dx, x.dtype)
+        return dx, _cast(dw, weight), _cast(db, weight)
+
+
 class GroupNorm(Op):
     """Group norm of x (N, C, ...) in `groups` groups of C / groups channels; weight and bias
     (C,) per channel. Outputs y, mean (N, groups), var (N, groups)."""
