@@ -597,3 +597,27 @@ def test_training_replay_fuses_batch_norm_relu_bit_exactly(also_read_y):
         assert ops.count("BatchNormRelu") == 1 and ops.count("BatchNormReluGrad") == 1
         assert "Relu" not in ops and "ReluGrad" not in ops
     assert "BatchNormRelu" not in _ops_of(plain)  # opt_level 1 replays the ops as recorded
+
+
+def test_training_replay_fuses_residual_add_relu_bit_exactly():
+    class Residual(M.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = M.Conv2d(4, 4, 3, padding=1)
+
+        def forward(self, x):
+            return F.relu(self.conv(x) + x)
+
+    x = mge.tensor(np.random.default_rng(1).standard_normal((2, 4, 5, 5)).astype("float32"))
+    a, b = Residual(), Residual()
+    b.load_state_dict(a.state_dict())
+    eager, fused = _bn_relu_step(a, 2).__wrapped__, _bn_relu_step(b, 2)
+    for _ in range(3):
+        assert fused(x).numpy() == eager(x).numpy()
+    np.testing.assert_array_equal(a.conv.weight.numpy(), b.conv.weight.numpy())
+    assert "AddRelu" in _ops_of(fused) and "Relu" not in _ops_of(fused)
+    # a large sum takes the native one-pass kernel: the same bits as add then relu
+    big = [np.random.default_rng(2).standard_normal(1 << 18).astype("float32") for _ in "ab"]
+    from engine import _C
+
+    np.testing.assert_array_equal(_C.add_relu(*big), np.maximum(big[0] + big[1], 0))

@@ -10,6 +10,7 @@ import engine.functional as F
 from engine.autodiff import GradManager
 from engine.ops import norm as N
 from engine.ops import pooling as P
+from engine.ops.nn import AddRelu
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -174,6 +175,8 @@ CASES = [
     Case("batch_norm_relu_grad", gens(U(4, 3, 5, 3), U(4, 3, 5, 3), U(3, lo=0.5, hi=1.5), U(3)),
          _bn_relu_grad, _bn_relu_grad_ref, ("BatchNormRelu", "BatchNormReluGrad"), grad=(),
          atol=1e-4),
+    Case("add_relu", gens(U(2, 3, 4, 5), U(2, 3, 4, 5)), lambda a, b: AddRelu.apply(a, b),
+         lambda a, b: np.maximum(a + b, 0), ("AddRelu", "ReluGrad"), grad=(0, 1)),
     Case("batch_norm_1d", gens(U(6, 4), U(4, lo=0.5, hi=1.5), U(4)),
          lambda x, w, b: F.batch_norm(x, weight=w, bias=b, training=True),
          bn_ref, ("BatchNorm", "BatchNormGrad"), grad=(0, 1, 2), atol=1e-5),

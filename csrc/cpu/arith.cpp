@@ -1,6 +1,7 @@
 #include "cpu/arith.h"
 
 #include "cpu/parallel.h"
+#include "kernels/activation.h"
 
 namespace engine {
 namespace cpu {
@@ -26,6 +27,9 @@ void sub_cpu(const float* a, const float* b, float* out, int64_t n) {
 }
 void mul_cpu(const float* a, const float* b, float* out, int64_t n) {
   binary(a, b, out, n, [](float x, float y) { return x * y; });
+}
+void add_relu_cpu(const float* a, const float* b, float* out, int64_t n) {
+  binary(a, b, out, n, [](float x, float y) { return kernels::relu_forward(x + y); });
 }
 
 }  // namespace cpu

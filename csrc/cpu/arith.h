@@ -10,6 +10,9 @@ namespace cpu {
 void add_cpu(const float* a, const float* b, float* out, int64_t n);
 void sub_cpu(const float* a, const float* b, float* out, int64_t n);
 void mul_cpu(const float* a, const float* b, float* out, int64_t n);
+// relu(a + b) in one pass (a residual block's end; engine/ops/nn.py AddRelu): the bits of
+// add_cpu then kernels::relu_forward.
+void add_relu_cpu(const float* a, const float* b, float* out, int64_t n);
 
 }  // namespace cpu
 }  // namespace engine

@@ -4,6 +4,7 @@ no other reader and is not returned.
 
     BatchNorm -> Relu             BatchNormRelu: the ReLU in the normalising pass, y never
                                   stored
+    Add -> Relu                   AddRelu: a residual block's end in one pass
     ReluGrad -> BatchNormGrad     BatchNormReluGrad: the ReLU's gradient applied as the batch
                                   norm backward reads it, dy never stored
 
@@ -11,13 +12,17 @@ The fused kernels run the same float operations in the same order as the pairs
 (csrc/cpu/norm.cpp), so the replay equals the eager step exactly. CPU programs only: the fused
 kernels are CPU kernels.
 """
+from ..ops import elemwise as _ew
 from ..ops import nn as _nn
 from ..ops import norm as _norm
 from .program import OP, Program, reads
 
+# op -> the op that applies a ReLU to its first output in the same pass
+_WITH_RELU = {_norm.BatchNorm: _norm.BatchNormRelu, _ew.Add: _nn.AddRelu}
+
 
 def fuse_batch_norm_relu(program):
-    """The program with both fusions applied, or the program itself where none applies."""
+    """The program with these fusions applied, or the program itself where none applies."""
     if any(d.xp.__name__ != "numpy" for d in program.devices):
         return program
     steps = list(program.steps)
@@ -40,14 +45,14 @@ def fuse_batch_norm_relu(program):
         if step[0] != OP:
             continue
         op, ins = step[1], step[3]
-        if op is _nn.Relu:  # BatchNorm's y read by this ReLU alone
+        if op is _nn.Relu:  # BatchNorm's y, or a sum, read by this ReLU alone
             i = made_by.get(ins[0])
-            if i is None or steps[i][1] is not _norm.BatchNorm or steps[i][4][0] != ins[0] or \
+            if i is None or steps[i][1] not in _WITH_RELU or steps[i][4][0] != ins[0] or \
                     not only_reader(ins[0], j):
                 continue
-            _, _, attrs, bn_ins, bn_outs, device = steps[i]
-            steps[i] = (OP, _norm.BatchNormRelu, attrs, bn_ins, [step[4][0]] + list(bn_outs[1:]),
-                        device)
+            _, first, attrs, first_ins, first_outs, device = steps[i]
+            steps[i] = (OP, _WITH_RELU[first], attrs, first_ins,
+                        [step[4][0]] + list(first_outs[1:]), device)
             dropped.add(j)
         elif op is _norm.BatchNormGrad:  # its dy made by a ReluGrad read by nothing else
             k = made_by.get(ins[1])

@@ -10,7 +10,7 @@ import numpy as np
 from .._native import _C, native, stream_ptr
 from ._kernels import _F32
 from .core import Op
-from .elemwise import Exp
+from .elemwise import _NATIVE_ARITH_MIN, Add, Exp, _native_arith, sum_to
 
 # ReLU and leaky ReLU (exact in float32 either way) below this many elements take numpy's
 # expression: quicker than a call into _C (0.3 against 0.6 us for 4 floats), the eager per-op
@@ -68,6 +68,24 @@ class ReluGrad(Op):
     def backward(ctx, ddx):
         # linear in dy; in y it is piecewise constant: no gradient
         return ReluGrad.apply(ddx, ctx.inputs[1]), None
+
+
+class AddRelu(Op):
+    """relu(a + b) in one pass (a residual block's end): the bits of Add then Relu (the same
+    native-or-numpy choice as Add's, then kernels::relu_forward). A traced training step uses it
+    where a sum is read by a ReLU alone (engine/jit/fusion.py)."""
+
+    save_outputs = True
+
+    def forward(xp, a, b):
+        if a.size >= _NATIVE_ARITH_MIN and _native_arith(xp, a, b):
+            return _C.add_relu(a, b)
+        return Relu.forward(xp, Add.forward(xp, a, b))
+
+    def backward(ctx, dz):
+        dy = ReluGrad.apply(dz, ctx.outputs[0])
+        a, b = ctx.inputs
+        return sum_to(dy, a.shape), sum_to(dy, b.shape)
 
 
 class LeakyRelu(Op):
