@@ -256,3 +256,16 @@ def test_cgtools_replace_vars_and_oprs_copy_the_graph():
     assert [o.get_value().item() for o in outs] == [17.5, 105.0, 36.25]
     with pytest.raises(ValueError, match="outputs"):
         cgtools.replace_oprs([rst], {a2.owner: OpNode()})  # (no outputs for Add's one)
+
+
+def test_copy_and_shape_helpers_on_varnodes():
+    from engine.core.tensor.utils import astensor1d
+
+    net = Network()
+    c = net.make_const(np.array([1.0, 2.0]), device="cpu0")
+    moved = F.copy(c, "cpu1")
+    assert isinstance(moved, VarNode) and str(moved.device) == "cpu1"
+    assert moved.owner.type == "Copy" and moved.numpy().tolist() == [1.0, 2.0]
+    shape = astensor1d([2, 3], c)
+    assert isinstance(shape, VarNode) and shape.numpy().tolist() == [2, 3]
+    assert type(astensor1d([2, 3], mge.tensor(1.0))) is mge.Tensor

@@ -68,6 +68,10 @@ class VarNode(Tensor):
     def _storage(self):
         return self._stand
 
+    @_storage.setter
+    def _storage(self, storage):  # (an op's result placed on another device: Copy)
+        self._stand = storage
+
     @property
     def var(self):
         return self

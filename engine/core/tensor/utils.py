@@ -4,6 +4,7 @@ import numbers
 import numpy as np
 
 from ... import dtype as _dtype
+from ...ops import core as _ops_core
 
 
 def subgraph_fn(*args, **kwargs):
@@ -110,7 +111,13 @@ def astensor1d(x, *reference, dtype=None, device=None):
         array = array.reshape(0)
     if array.ndim != 1:
         raise ValueError(f"astensor1d: expected 1-d data, got shape {array.shape}")
-    return Tensor(array, dtype=dtype, device=device)
+    out = Tensor(array, dtype=dtype, device=device)
+    symbolic = _ops_core.symbolic  # (VarNode, ...) once graph nodes exist
+    if symbolic is not None and any(isinstance(r, symbolic[0]) for r in reference):
+        from ...utils.network_node import ImmutableTensor
+
+        return ImmutableTensor(out).outputs[0]  # next to a graph's var: a constant of its graph
+    return out
 
 
 def _stack_parts(parts, dtype, device):
