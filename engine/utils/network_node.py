@@ -8,6 +8,7 @@ mixed in become ImmutableTensor constants. Each VarNode knows its shape and dtyp
 constant's value, or the value of a var computed from constants alone, can be read
 (``numpy()``, ``OutputNode(var).get_value()``); reading any other value raises, since it
 exists only once the graph runs (dump it and run it with engine.jit.load / GraphInference).
+`v[idx] = w` makes the object v name the new value; ops that read v before keep the old one.
 
 Shapes and dtypes of computed vars come from running the op on stand-in arrays (zeros for
 integer and bool inputs, ones otherwise) of the input shapes: the graph records the op and
@@ -97,8 +98,25 @@ class VarNode(Tensor):
         return np.array(self._host())
 
     def _reset(self, other):
-        raise TypeError("a VarNode is a node of a graph and cannot be updated in place; "
-                        "build the new value (y = v + 1) and replace it (Network.replace_vars)")
+        """`v[...] = w`, `v[idx] = w` on a graph var: the Python object now names the new value
+        (MegEngine's symbol vars rebind the same way); what read the old value keeps reading
+        it, as a var of its own."""
+        other = _as_var(other, self._stand.device)
+        if other is self:
+            return
+        old = VarNode._make(self._stand.array, self._stand.device, self.owner, name=self.name,
+                            value=self.value)
+        old.users = self.users
+        for o in old.users:
+            o.inputs = [old if i is self else i for i in o.inputs]
+        if self.owner is not None:
+            self.owner.outputs = [old if v is self else v for v in self.owner.outputs]
+        self._stand, self.owner, self.value = other._stand, other.owner, other.value
+        self.users = other.users
+        for o in self.users:
+            o.inputs = [self if i is other else i for i in o.inputs]
+        if self.owner is not None:
+            self.owner.outputs = [self if v is other else v for v in self.owner.outputs]
 
     def set_value(self, value):
         """A constant's new value (its ImmutableTensor), same shape; MegEngine's
