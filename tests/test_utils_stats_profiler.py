@@ -148,3 +148,19 @@ def test_hook_handler_is_modules():
     h = m.register_forward_hook(lambda *a: None)
     assert isinstance(h, HookHandler)
     h.remove()
+
+
+def test_hook_modules_is_one_live_list():
+    import engine.module as M
+    from engine.utils import module_stats as ms
+
+    hooked = ms.hook_modules  # (MegEngine code imports the list itself)
+    assert M.Conv2d in hooked and M.Linear in hooked
+
+    class Doubler(M.Module):
+        def forward(self, x):
+            return x * 2
+
+    ms.register_hook_module(Doubler)
+    assert Doubler in hooked and ms.hook_modules is hooked
+    hooked.remove(Doubler)

@@ -234,7 +234,6 @@ _RULES = [
     (("MaxPool2d", "AvgPool2d"), flops_pool),
     (("AdaptiveAvgPool2d", "AdaptiveMaxPool2d"), flops_adaptive_pool),
 ]
-_extra_hook_modules = []
 
 
 def register_hook_module(module):
@@ -259,10 +258,28 @@ def register_hook_module(module):
         for m in module:
             register_hook_module(m)
     elif isinstance(module, type) and issubclass(module, _M().Module):
-        _extra_hook_modules.append(module)
+        _hook_modules().append(module)
     else:
         raise TypeError(f"register_hook_module: expected a Module subclass or a list of them, "
                         f"got {module!r}")
+
+
+_hook_list = None
+
+
+def _hook_modules():
+    """MegEngine's `hook_modules`: the layer types module_stats hooks (those with a cost rule,
+    then the registered ones); one list, which register_hook_module extends."""
+    global _hook_list
+    if _hook_list is None:  # (the layer classes are imported on first use: engine.module
+        _hook_list = [c for classes, _ in _rules() for c in classes]  # imports this module)
+    return _hook_list
+
+
+def __getattr__(name):
+    if name == "hook_modules":
+        return _hook_modules()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _rules():
@@ -397,7 +414,7 @@ def module_stats(model, inputs=None, input_shapes=None, cal_params=True, cal_flo
         raise ValueError("module_stats: pass `inputs` or `input_shapes` to run the model with")
 
     rules = _rules()
-    hooked = tuple(c for classes, _ in rules for c in classes) + tuple(_extra_hook_modules)
+    hooked = tuple(_hook_modules())
     params, flops, activations, seen = [], [], [], set()
 
     def hook(module, ins, outs, name):
