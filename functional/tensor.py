@@ -619,10 +619,10 @@ def _infer_shape(inp, shape, known):
             raise ValueError(f"reshape: invalid target shape {shape}")
         known = -known  # the product of the other entries (one -1, checked above)
         if known == 0 or inp.size % known:
-            raise ValueError(f"reshape: cannot reshape {inp.shape} ({inp.size} elements) to "
+            raise ShapeError(f"reshape: cannot reshape {inp.shape} ({inp.size} elements) to "
                              f"{shape}")
         return tuple(inp.size // known if s == -1 else s for s in shape)
-    raise ValueError(f"reshape: cannot reshape {inp.shape} ({inp.size} elements) to {shape} "
+    raise ShapeError(f"reshape: cannot reshape {inp.shape} ({inp.size} elements) to {shape} "
                      f"({known} elements)")
 
 

@@ -218,3 +218,15 @@ def test_layout_preserving_ops_keep_the_format_tag():
     assert [t.format for t in dropped] == ["default"] * 3
     np.testing.assert_array_equal(kept[1].numpy(), F.reshape(mge.tensor(x.numpy()),
                                                              (1, 2, 6, 2)).numpy())
+
+
+def test_shape_errors_are_runtime_errors_as_megengine_raises():
+    from engine.core._imperative_rt.core2 import AsyncError
+
+    a = mge.tensor(np.ones((3, 2), "float32"))
+    for target in ((2, 2), (-1, 4)):
+        with pytest.raises(RuntimeError, match="cannot reshape"):
+            F.reshape(a, target)
+    with pytest.raises(ValueError, match="cannot reshape"):  # (and still a ValueError)
+        F.reshape(a, (5,))
+    assert issubclass(AsyncError, RuntimeError)

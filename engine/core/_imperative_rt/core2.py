@@ -6,7 +6,13 @@ import threading
 import weakref
 
 __all__ = ["apply", "TensorWeakRef", "sync", "create_complex", "_mge_backtrace",
-           "_get_frame_cache_id"]
+           "_get_frame_cache_id", "AsyncError"]
+
+
+class AsyncError(RuntimeError):
+    """MegEngine's error for an op that failed in its asynchronous worker, reported at a later
+    sync. engine runs every op synchronously, so an op's error is raised by the op itself (with
+    its own type) and this is never raised; it exists for code that catches it."""
 
 
 def apply(op, *inputs):
