@@ -164,6 +164,20 @@ class _ConfigModule(types.ModuleType):
         _auto_format_convert_value = bool(option)
 
 
+def set_auto_format_convert(option):
+    """MegEngine's switch (core2 / core._config) for converting indexing parameters of NHWC
+    tensors; returns the previous value. No effect in engine, which keeps NCHW data whatever the
+    format tag (the value is kept and read back)."""
+    global _auto_format_convert_value
+    old, _auto_format_convert_value = _auto_format_convert_value, bool(option)
+    return old
+
+
+def get_auto_format_convert():
+    """The value set_auto_format_convert keeps (no effect in engine)."""
+    return _auto_format_convert_value
+
+
 def _reset_execution_config(benchmark_kernel=None, deterministic_kernel=None, async_level=None,
                             compute_mode=None):
     """Set the given knobs (None leaves one as it is); return all four as they were."""

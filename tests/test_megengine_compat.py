@@ -230,3 +230,14 @@ def test_shape_errors_are_runtime_errors_as_megengine_raises():
     with pytest.raises(ValueError, match="cannot reshape"):  # (and still a ValueError)
         F.reshape(a, (5,))
     assert issubclass(AsyncError, RuntimeError)
+
+
+def test_auto_format_convert_switch_is_kept():
+    from engine.core._config import get_auto_format_convert, set_auto_format_convert
+
+    was = set_auto_format_convert(True)
+    try:
+        assert get_auto_format_convert() is True and mge.config._auto_format_convert is True
+        assert set_auto_format_convert(False) is True
+    finally:
+        set_auto_format_convert(was)
