@@ -48,10 +48,11 @@ def _float_tensor(x, fn, name):
 def interpolate(inp, size=None, scale_factor=None, mode="bilinear", align_corners=None):
     """Resize an NCHW tensor to `size` (int or (h, w)) or by `scale_factor` (number or pair).
 
-    Modes "nearest" and "bilinear" (case-insensitive), and "linear" for (N, C, W) input (a
-    single size or factor; resized as an (N, C, W, 1) image, as MegEngine); align_corners
-    (bilinear only, default False) as PyTorch: True maps the corner pixels' centres onto each
-    other, False uses half-pixel centres. With scale_factor the output is
+    Modes "nearest" and "bilinear" (case-insensitive), "linear" for (N, C, W) input (a
+    single size or factor; resized as an (N, C, W, 1) image, as MegEngine) and "trilinear" for
+    (N, C, D, H, W) input (size and scale_factor a number or a triple); align_corners (the
+    linear modes only, default False) as PyTorch: True maps the corner pixels' centres onto
+    each other, False uses half-pixel centres. With scale_factor the output is
     floor(in * scale_factor) and source coordinates use 1 / scale_factor, as
     torch.nn.functional.interpolate does.
     """
@@ -72,8 +73,11 @@ def interpolate(inp, size=None, scale_factor=None, mode="bilinear", align_corner
                           None if scale_factor is None else (scale_factor, 1.0),
                           "bilinear", align_corners)
         return out.reshape(out.shape[:3])
+    if mode == "trilinear":
+        return _trilinear(inp, size, scale_factor, align_corners, fn)
     if mode not in _INTERP_MODES:
-        raise ValueError(f"{fn}: mode must be one of {_INTERP_MODES}, got {mode!r}")
+        raise ValueError(f"{fn}: mode must be one of {_INTERP_MODES + ('linear', 'trilinear')}, "
+                         f"got {mode!r}")
     if inp.ndim != 4:
         raise ValueError(f"{fn}: expected a 4-D NCHW input, got shape {inp.shape}")
     if (size is None) == (scale_factor is None):
@@ -99,6 +103,38 @@ def interpolate(inp, size=None, scale_factor=None, mode="bilinear", align_corner
                   (in_w - 1) / (out_w - 1) if out_w > 1 else 0.0)
     return IP.Interpolate.apply(inp, size=(out_h, out_w), scale_h=scales[0], scale_w=scales[1],
                                 mode=mode, align_corners=align)
+
+
+def _trilinear(inp, size, scale_factor, align_corners, fn):
+    """Trilinear resizing of (N, C, D, H, W) as it separates: bilinear over (H, W) of every depth
+    slice, then linear along D (each axis with the 1-D rule of the bilinear mode)."""
+    if inp.ndim != 5:
+        raise ArgumentError(f"{fn}: mode 'trilinear' needs a 5-D (N, C, D, H, W) input, got "
+                            f"shape {inp.shape}")
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{fn}: give exactly one of size and scale_factor, got "
+                         f"{'both' if size is not None else 'neither'}")
+
+    def triple(v, name, cast):
+        v = tuple(v) if isinstance(v, (list, tuple)) else (v, v, v)
+        if len(v) != 3:
+            raise ValueError(f"{fn}: {name} must be a number or a triple under mode "
+                             f"'trilinear', got {v!r}")
+        return tuple(cast(a) for a in v)
+
+    n, c, d, h, w = inp.shape
+    sizes = triple(size, "size", int) if size is not None else None
+    factors = triple(scale_factor, "scale_factor", float) if scale_factor is not None else None
+    plane = interpolate(inp.reshape(n, c * d, h, w),
+                        None if sizes is None else sizes[1:],
+                        None if factors is None else factors[1:], "bilinear", align_corners)
+    oh, ow = plane.shape[2:]
+    # (N, C, D, oh, ow) -> depth last, as 'linear' resizes the last axis
+    cols = plane.reshape(n, c, d, oh * ow).transpose(0, 1, 3, 2).reshape(n, c * oh * ow, d)
+    cols = interpolate(cols, None if sizes is None else sizes[0],
+                       None if factors is None else factors[0], "linear", align_corners)
+    od = cols.shape[2]
+    return cols.reshape(n, c, oh * ow, od).transpose(0, 1, 3, 2).reshape(n, c, od, oh, ow)
 
 
 def _boxes(x, fn, name, n=None):

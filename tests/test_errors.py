@@ -93,7 +93,8 @@ CASES = [
     ("interp_neither", lambda: F.nn.interpolate(T(1, 1, 2, 2)), ValueError,
      r"interpolate: give exactly one of size and scale_factor, got neither"),
     ("interp_mode", lambda: F.vision.interpolate(T(1, 1, 2, 2), 4, mode="bicubic"), ValueError,
-     r"interpolate: mode must be one of \('nearest', 'bilinear'\), got 'bicubic'"),
+     r"interpolate: mode must be one of \('nearest', 'bilinear', 'linear', 'trilinear'\), "
+     r"got 'bicubic'"),
     ("interp_ndim", lambda: F.vision.interpolate(T(2, 2), 4), ValueError,
      r"interpolate: expected a 4-D NCHW input, got shape \(2, 2\)"),
     ("interp_nearest_align", lambda: F.vision.interpolate(T(1, 1, 2, 2), 4, mode="nearest",

@@ -465,3 +465,30 @@ def test_cuda_kernels_match_cpu():
         np.testing.assert_array_equal(F.vision.cvt_color(mge.tensor(img, device="gpu0"),
                                                          mode).numpy(),
                                       F.vision.cvt_color(mge.tensor(img), mode).numpy())
+
+
+@pytest.mark.parametrize("align", [False, True])
+@pytest.mark.parametrize("kw", [dict(size=(7, 3, 9)), dict(scale_factor=2),
+                                dict(scale_factor=(1.5, 2.0, 0.5))])
+def test_trilinear_interpolate_matches_torch(align, kw):
+    x = np.random.default_rng(0).standard_normal((2, 3, 4, 5, 6)).astype("float32")
+    tx = torch.tensor(x.astype("float64"), requires_grad=True)  # (float64: the reference)
+    ty = torch.nn.functional.interpolate(tx, mode="trilinear", align_corners=align, **kw)
+    g = np.random.default_rng(1).standard_normal(tuple(ty.shape)).astype("float32")
+    ty.backward(torch.tensor(g.astype("float64")))
+    ex = mge.tensor(x)
+    gm = GradManager().attach(ex)
+    with gm:
+        ey = F.vision.interpolate(ex, mode="TRILINEAR", align_corners=align, **kw)
+        gm.backward(ey, mge.tensor(g))
+    np.testing.assert_allclose(ey.numpy(), ty.detach().numpy(), atol=2e-6)
+    np.testing.assert_allclose(ex.grad.numpy(), tx.grad.numpy(), atol=1e-5)
+
+
+def test_trilinear_interpolate_refuses_bad_input():
+    with pytest.raises(ValueError, match="5-D"):
+        F.vision.interpolate(mge.tensor(np.zeros((1, 1, 2, 2), "float32")), scale_factor=2,
+                             mode="trilinear")
+    with pytest.raises(ValueError, match="triple"):
+        F.vision.interpolate(mge.tensor(np.zeros((1, 1, 2, 2, 2), "float32")), size=(2, 2),
+                             mode="trilinear")
