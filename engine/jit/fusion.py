@@ -9,8 +9,8 @@ no other reader and is not returned.
                                   norm backward reads it, dy never stored
 
 The fused kernels run the same float operations in the same order as the pairs
-(csrc/cpu/norm.cpp), so the replay equals the eager step exactly. CPU programs only: the fused
-kernels are CPU kernels.
+(csrc/cpu/norm.cpp, csrc/cpu/arith.cpp), so the replay equals the eager step exactly. CPU
+programs only: the fused kernels are CPU kernels.
 """
 from ..ops import elemwise as _ew
 from ..ops import nn as _nn
@@ -21,25 +21,23 @@ from .program import OP, Program, reads
 _WITH_RELU = {_norm.BatchNorm: _norm.BatchNormRelu, _ew.Add: _nn.AddRelu}
 
 
-def fuse_batch_norm_relu(program):
+def fuse_with_relu(program):
     """The program with these fusions applied, or the program itself where none applies."""
     if any(d.xp.__name__ != "numpy" for d in program.devices):
         return program
     steps = list(program.steps)
-    readers = {}
+    readers, made_by = {}, {}
     for i, step in enumerate(steps):
         for s in reads(step):
             readers.setdefault(s, []).append(i)
+        if step[0] == OP:
+            for s in step[4]:
+                made_by[s] = i
     kept = program.output_slots
 
     def only_reader(slot, i):
         return slot not in kept and readers.get(slot) == [i]
 
-    made_by = {}
-    for i, step in enumerate(steps):
-        if step[0] == OP:
-            for s in step[4]:
-                made_by[s] = i
     dropped = set()
     for j, step in enumerate(steps):
         if step[0] != OP:
@@ -56,10 +54,8 @@ def fuse_batch_norm_relu(program):
             dropped.add(j)
         elif op is _norm.BatchNormGrad:  # its dy made by a ReluGrad read by nothing else
             k = made_by.get(ins[1])
-            if k is None or k in dropped or steps[k][1] is not _nn.ReluGrad or \
-                    not only_reader(ins[1], j):
-                continue
-            if len(ins) != 5:
+            if len(ins) != 5 or k is None or k in dropped or steps[k][1] is not _nn.ReluGrad \
+                    or not only_reader(ins[1], j):
                 continue
             dz, z = steps[k][3]
             x, _, mean, var, w = ins

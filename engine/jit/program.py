@@ -49,7 +49,10 @@ class Program:
         self._free_after = self._liveness()
         self.op_seconds = {}
         self._compiled = {}  # profiling -> the generated replay (codegen.py)
-        self._external_tensors = self._external_specs = self._external_consts = None
+        # the externals apart (replay reads the Tensors and checks the specs on every call)
+        self._external_tensors = [t for _, t, _, _, _ in externals]
+        self._external_consts = [c for _, _, c, _, _ in externals]
+        self._external_specs = [(shape, dtype) for _, _, _, shape, dtype in externals]
 
     def _liveness(self):
         """For each step, the slots whose last reader it is (freed right after it); a value
@@ -74,13 +77,8 @@ class Program:
                                  "has a gradient before the call; the recorded call started "
                                  "with none and a replay does not add to it: clear the "
                                  "gradients between calls (opt.clear_grad())")
-        ext = self._external_tensors
-        if ext is None:  # (tensors and constants apart, once: the check below runs per call)
-            ext = self._external_tensors = [t for _, t, _, _, _ in self.externals]
-            self._external_specs = [(shape, dtype) for _, _, _, shape, dtype in self.externals]
-            self._external_consts = [c for _, _, c, _, _ in self.externals]
         externals = [c if t is None else t._storage.array
-                     for t, c in zip(ext, self._external_consts)]
+                     for t, c in zip(self._external_tensors, self._external_consts)]
         if [(a.shape, a.dtype) for a in externals] != self._external_specs:
             for a, (shape, dtype) in zip(externals, self._external_specs):
                 if a.shape != shape or a.dtype != dtype:

@@ -44,9 +44,9 @@ ops; get_profile() returns them.
 opt_level >= 2 (MegEngine's default) with capture_as_const=True and without_host=True replays
 an inference graph after the dump's inference passes (constants folded, BatchNorm folded into
 the conv before it, conv + ReLU fused; results agree with eager to rounding), and any other
-without_host replay (a training step) with BatchNorm + ReLU and their backward pair fused
-(engine/jit/fusion.py; results equal eager bit for bit); opt_level 0 or 1 replays the ops as
-recorded.
+without_host replay (a training step) with BatchNorm + ReLU, a residual add + ReLU and the
+backward pair ReluGrad + BatchNormGrad fused (engine/jit/fusion.py; results equal eager bit for
+bit); opt_level 0 or 1 replays the ops as recorded.
 sublinear_memory_config=SublinearMemoryConfig() with without_host=True plans recomputation
 ahead of time on the replayed program (engine/jit/sublinear.py: cheap ops whose values wait
 long between uses are recomputed before their late use; results unchanged bit for bit); the
@@ -223,9 +223,9 @@ class trace:
             replay = optimized_for_replay(program)
         if program is not None and self.without_host and replay is None and \
                 self.opt_level >= 2:
-            from .fusion import fuse_batch_norm_relu
+            from .fusion import fuse_with_relu
 
-            replay = fuse_batch_norm_relu(program)
+            replay = fuse_with_relu(program)
         if program is not None and self.without_host and \
                 self.sublinear_memory_config is not None:
             from .sublinear import plan

@@ -112,7 +112,7 @@ class BatchNormRelu(Op):
     """relu(BatchNorm(x)) in one pass: outputs z = relu(y), mean, var (BatchNorm's). The same
     bits as BatchNorm then Relu (the kernel applies kernels::relu_forward to each normalised
     value); y itself is never stored. A traced training step uses it where a BatchNorm's output
-    is read by a ReLU alone (engine/jit/passes.py fuse_batch_norm_relu)."""
+    is read by a ReLU alone (engine/jit/fusion.py)."""
 
     n_outputs = 3
     save_outputs = True

@@ -16,6 +16,7 @@ import re
 
 import numpy as np
 
+from .. import device as _device
 from ..core._trace_option import set_symbolic_shape as _set_symbolic_shape
 from ..jit import graph_file
 from ..jit.program import OP, RANDOM, Program, _Out, out_slots
@@ -25,6 +26,7 @@ from .network_node import (
     OpNode,
     RandomDraw,
     VarNode,
+    _stand_in,
     str_to_mge_class,  # noqa: F401 (MegEngine code imports it from this module)
 )
 
@@ -87,18 +89,10 @@ class Network:
             specs = {int(s): (tuple(shape), dt) for s, (shape, dt) in g["specs"].items()}
             vars = {}
 
-            def made(opr, slot, name=None, value=None):
-                shape, dt = specs[slot]
-                if value is None:
-                    from .network_node import _stand_in
-
-                    array = _stand_in(shape, dt)
-                else:
-                    array = value
-                v = VarNode._make(array, _default_device(), opr, name=name, value=value)
+            def made(opr, slot):  # a computed var: a stand-in of its spec
+                v = VarNode._make(_stand_in(*specs[slot]), _device.get_default_device_obj(), opr)
                 opr.outputs.append(v)
                 vars[slot] = v
-                return v
 
             for i in g["inputs"]:
                 opr = Host2DeviceCopy(specs[int(i["slot"])][0], specs[int(i["slot"])][1],
@@ -347,12 +341,6 @@ class Network:
     @property
     def all_oprs_dict(self):
         return self.opr_filter.as_dict()
-
-
-def _default_device():
-    from .. import device
-
-    return device.get_default_device_obj()
 
 
 def _one(found, unique, what):
